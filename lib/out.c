@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer: a unit (record or document) is built as a small tree of nodes,
+ * then rendered in the writer's format when the unit ends. Building first
+ * lets every format see the whole unit (csv headers, text table widths,
+ * Prometheus label inheritance) while each field is still written only once
+ * by the tool. The json and prom renderers live here; text, csv and the
+ * tree itself in out_tree.c / out_text.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "out.h"
+#include "out_int.h"
+
+static const char *const format_names[] = {
+	[MP_FMT_TEXT] = "text",
+	[MP_FMT_CSV] = "csv",
+	[MP_FMT_JSON] = "json",
+	[MP_FMT_NDJSON] = "ndjson",
+	[MP_FMT_PROM] = "prom",
+};
+
+int mp_format_parse(const char *s, enum mp_format *ret)
+{
+	for (size_t i = 0; i < MP_ARRAY_SIZE(format_names); i++) {
+		if (s && !strcmp(s, format_names[i])) {
+			*ret = (enum mp_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const char *tool,
+		  const char *schema)
+{
+	struct mp_writer *w;
+
+	if (!f || !tool || !schema || (unsigned)fmt >= MP_ARRAY_SIZE(format_names))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fmt = fmt;
+	w->f = f;
+	w->tool = strdup(tool);
+	w->schema = strdup(schema);
+	if (!w->tool || !w->schema) {
+		mp_writer_close(w);
+		return -ENOMEM;
+	}
+	*ret = w;
+	return 0;
+}
+
+enum mp_format mp_writer_format(const struct mp_writer *w)
+{
+	return w->fmt;
+}
+
+int mp_writer_set_table(struct mp_writer *w, const char *type)
+{
+	char *t = strdup(type);
+
+	if (!t)
+		return -ENOMEM;
+	free(w->table_type);
+	w->table_type = t;
+	return 0;
+}
+
+static int fail(struct mp_writer *w, int r)
+{
+	if (!w->err)
+		w->err = r;
+	return w->err;
+}
+
+/* Header fields of every json document and ndjson record. */
+static json_t *json_header(const struct mp_writer *w, const char *type)
+{
+	char t[64];
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (mp_clock_rfc3339(mp_clock_real_ns(), t, sizeof(t)) < 0)
+		t[0] = '\0';
+	if (json_object_set_new(o, "tool", json_string(w->tool)) ||
+	    json_object_set_new(o, "version", json_string(MP_VERSION)) ||
+	    json_object_set_new(o, "schema", json_string(w->schema)) ||
+	    json_object_set_new(o, "time", json_string(t)) ||
+	    (type && json_object_set_new(o, "type", json_string(type)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *json_from_node(const struct out_node *n);
+
+/* Adds the children of n (an object or array node) to the container c. */
+static int json_add_children(json_t *c, const struct out_node *n)
+{
+	for (const struct out_node *k = n->child; k; k = k->next) {
+		json_t *v = json_from_node(k);
+
+		if (!v)
+			return -ENOMEM;
+		if (json_is_array(c) ? json_array_append_new(c, v)
+				     : json_object_set_new(c, k->key, v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static json_t *json_from_node(const struct out_node *n)
+{
+	json_t *v = NULL;
+
+	switch (n->kind) {
+	case OUT_OBJ:
+	case OUT_ARR:
+		v = n->kind == OUT_OBJ ? json_object() : json_array();
+		if (v && json_add_children(v, n) < 0) {
+			json_decref(v);
+			v = NULL;
+		}
+		return v;
+	case OUT_U64:
+		/* jansson holds json_int_t (long long): larger values as reals */
+		if (n->v.u > (uint64_t)INT64_MAX)
+			return json_real((double)n->v.u);
+		return json_integer((json_int_t)n->v.u);
+	case OUT_I64:
+		return json_integer(n->v.i);
+	case OUT_F64:
+		return isfinite(n->v.f) ? json_real(n->v.f) : json_null();
+	case OUT_STR:
+		return json_string(n->v.s);
+	case OUT_BOOL:
+		return json_boolean(n->v.b);
+	}
+	return NULL;
+}
+
+/* 15 significant digits: doubles print as the decimals they were meant as. */
+enum { JSON_FLAGS = JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII };
+
+static int json_write(struct mp_writer *w, json_t *o, size_t flags)
+{
+	if (json_dumpf(o, w->f, flags | JSON_FLAGS) < 0 || fputc('\n', w->f) == EOF)
+		return -EIO;
+	return 0;
+}
+
+static int ndjson_unit(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	json_t *o = json_header(w, type);
+	int r = -ENOMEM;
+
+	if (o && json_add_children(o, root) == 0)
+		r = json_write(w, o, JSON_COMPACT);
+	json_decref(o);
+	return r;
+}
+
+/* json: records are kept, by type, until the document is written at close. */
+static int json_keep_record(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	char key[128];
+	json_t *arr, *o;
+
+	if (!w->json_records && !(w->json_records = json_object()))
+		return -ENOMEM;
+	snprintf(key, sizeof(key), "%ss", type);
+	arr = json_object_get(w->json_records, key);
+	if (!arr) {
+		arr = json_array();
+		if (!arr || json_object_set_new(w->json_records, key, arr))
+			return -ENOMEM;
+	}
+	o = json_object();
+	if (!o || json_array_append_new(arr, o) || json_add_children(o, root) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int json_document(struct mp_writer *w)
+{
+	json_t *o = json_header(w, NULL);
+	const char *k;
+	json_t *v;
+	int r = -ENOMEM;
+
+	if (!o)
+		return r;
+	if (w->doc && json_add_children(o, w->doc) < 0)
+		goto out;
+	json_object_foreach(w->json_records, k, v)
+		if (json_object_set(o, k, v))
+			goto out;
+	r = json_write(w, o, JSON_INDENT(2));
+out:
+	json_decref(o);
+	return r;
+}
+
+/* Unit handling shared by records and the document. */
+static int unit_begin(struct mp_writer *w, const char *type, const char *title)
+{
+	if (w->err)
+		return w->err;
+	if (w->root)
+		return fail(w, -EINVAL);
+	w->root = out_node_new(OUT_OBJ, NULL, title);
+	if (!w->root)
+		return fail(w, -ENOMEM);
+	w->cur = w->root;
+	w->unit_type = type;
+	return 0;
+}
+
+int mp_record_begin(struct mp_writer *w, const char *type)
+{
+	if (!type || !*type || strlen(type) > 60)
+		return fail(w, -EINVAL);
+	return unit_begin(w, type, NULL);
+}
+
+int mp_doc_begin(struct mp_writer *w, const char *title)
+{
+	if (w->doc || w->doc_done)
+		return fail(w, -EINVAL);
+	return unit_begin(w, NULL, title);
+}
+
+static int unit_end_check(struct mp_writer *w, bool doc)
+{
+	if (w->err)
+		return w->err;
+	if (!w->root || w->cur != w->root || (w->unit_type == NULL) != doc)
+		return fail(w, -EINVAL);
+	return 0;
+}
+
+int mp_record_end(struct mp_writer *w)
+{
+	struct out_node *root = w->root;
+	int r = unit_end_check(w, false);
+
+	if (r < 0)
+		return r;
+	switch (w->fmt) {
+	case MP_FMT_TEXT:
+		r = out_text_record(w, root, w->unit_type);
+		break;
+	case MP_FMT_CSV:
+		r = out_csv_record(w, root, w->unit_type);
+		break;
+	case MP_FMT_JSON:
+		r = json_keep_record(w, root, w->unit_type);
+		break;
+	case MP_FMT_NDJSON:
+		r = ndjson_unit(w, root, w->unit_type);
+		break;
+	case MP_FMT_PROM:
+		break;
+	}
+	if (r == 0 && fflush(w->f) == EOF)
+		r = -errno;
+	out_node_free(root);
+	w->root = w->cur = NULL;
+	return r < 0 ? fail(w, r) : 0;
+}
+
+int mp_doc_end(struct mp_writer *w)
+{
+	int r = unit_end_check(w, true);
+
+	if (r < 0)
+		return r;
+	w->doc = w->root;
+	w->root = w->cur = NULL;
+	w->doc_done = true;
+	switch (w->fmt) {
+	case MP_FMT_TEXT:
+		r = out_text_doc(w, w->doc);
+		break;
+	case MP_FMT_CSV:
+		if (!w->csv_rows)
+			r = out_csv_record(w, w->doc, NULL);
+		break;
+	case MP_FMT_NDJSON:
+		r = ndjson_unit(w, w->doc, "summary");
+		break;
+	case MP_FMT_JSON:
+	case MP_FMT_PROM:
+		break;	/* written at close, after any later records */
+	}
+	return r < 0 ? fail(w, r) : 0;
+}
+
+int mp_writer_close(struct mp_writer *w)
+{
+	int r;
+
+	if (!w)
+		return 0;
+	r = w->err;
+	if (!r && w->root)
+		r = -EINVAL;	/* a unit was left open */
+	if (!r && w->fmt == MP_FMT_JSON && (w->doc || w->json_records))
+		r = json_document(w);
+	if (!r && w->fmt == MP_FMT_PROM && w->doc)
+		r = out_prom_doc(w, w->doc);
+	if (fflush(w->f) == EOF && !r)
+		r = -errno;
+	if (ferror(w->f) && !r)
+		r = -EIO;
+	out_node_free(w->root);
+	out_node_free(w->doc);
+	json_decref(w->json_records);
+	out_text_done(w);
+	free(w->csv_type);
+	free(w->table_type);
+	free(w->tool);
+	free(w->schema);
+	free(w);
+	return r;
+}
+
+/* Containers. */
+static int container_begin(struct mp_writer *w, enum out_kind kind, const char *key,
+			   const char *title)
+{
+	struct out_node *n;
+
+	if (w->err)
+		return w->err;
+	if (!w->cur || (w->cur->kind == OUT_ARR) != (key == NULL))
+		return fail(w, -EINVAL);
+	n = out_node_new(kind, key, title);
+	if (!n)
+		return fail(w, -ENOMEM);
+	out_node_add(w->cur, n);
+	w->cur = n;
+	return 0;
+}
+
+static int container_end(struct mp_writer *w, enum out_kind kind)
+{
+	if (w->err)
+		return w->err;
+	if (!w->cur || w->cur == w->root || w->cur->kind != kind)
+		return fail(w, -EINVAL);
+	w->cur = w->cur->parent;
+	return 0;
+}
+
+int mp_obj_begin(struct mp_writer *w, const char *key, const char *title)
+{
+	return container_begin(w, OUT_OBJ, key, title);
+}
+
+int mp_obj_end(struct mp_writer *w)
+{
+	return container_end(w, OUT_OBJ);
+}
+
+int mp_arr_begin(struct mp_writer *w, const char *key, const char *title)
+{
+	return container_begin(w, OUT_ARR, key, title);
+}
+
+int mp_arr_end(struct mp_writer *w)
+{
+	return container_end(w, OUT_ARR);
+}
+
+/* Adds a finished scalar n to the open container; takes ownership of n. */
+static int put_node(struct mp_writer *w, struct out_node *n)
+{
+	if (!n)
+		return fail(w, -ENOMEM);
+	if (w->err || !w->cur || (w->cur->kind == OUT_ARR) != (n->key == NULL)) {
+		out_node_free(n);
+		return w->err ? w->err : fail(w, -EINVAL);
+	}
+	out_node_add(w->cur, n);
+	return 0;
+}
+
+/* Formats n's text (only the text format keeps it), then adds n. */
+static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	n->shown = fmt != NULL;
+	if (fmt && w->fmt == MP_FMT_TEXT) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		n->text = strdup(buf);
+		if (!n->text) {
+			out_node_free(n);
+			return fail(w, -ENOMEM);
+		}
+	}
+	return put_node(w, n);
+}
+
+static struct out_node *scalar(enum out_kind kind, const char *key)
+{
+	return out_node_new(kind, key, NULL);
+}
+
+/*
+ * The typed entry points read their value as the first variadic argument
+ * (va_copy keeps the list intact for vsnprintf, which formats the same
+ * value for text).
+ */
+#define PUT_TYPED(name, kind, ctype, field)                                         \
+	int name(struct mp_writer *w, const char *key, const char *fmt, ...)        \
+	{                                                                           \
+		struct out_node *n = scalar(kind, key);                             \
+		va_list ap, cp;                                                     \
+		int r;                                                              \
+		if (!n)                                                             \
+			return fail(w, -ENOMEM);                                    \
+		va_start(ap, fmt);                                                  \
+		va_copy(cp, ap);                                                    \
+		n->v.field = va_arg(cp, ctype);                                     \
+		va_end(cp);                                                         \
+		r = put_shown(w, n, fmt, ap);                                       \
+		va_end(ap);                                                         \
+		return r;                                                           \
+	}
+
+PUT_TYPED(mp_put_u64_, OUT_U64, uint64_t, u)
+PUT_TYPED(mp_put_i64_, OUT_I64, int64_t, i)
+PUT_TYPED(mp_put_f64_, OUT_F64, double, f)
+
+static int put_string(struct mp_writer *w, const char *key, bool label, const char *s,
+		      const char *fmt, va_list ap)
+{
+	struct out_node *n = scalar(OUT_STR, key);
+
+	if (!n)
+		return fail(w, -ENOMEM);
+	n->label = label;
+	n->v.s = strdup(s ? s : "");
+	if (!n->v.s) {
+		out_node_free(n);
+		return fail(w, -ENOMEM);
+	}
+	return put_shown(w, n, fmt, ap);
+}
+
+#define PUT_STRING(name, label)                                                     \
+	int name(struct mp_writer *w, const char *key, const char *fmt, ...)        \
+	{                                                                           \
+		va_list ap, cp;                                                     \
+		const char *s;                                                      \
+		int r;                                                              \
+		va_start(ap, fmt);                                                  \
+		va_copy(cp, ap);                                                    \
+		s = va_arg(cp, const char *);                                       \
+		va_end(cp);                                                         \
+		r = put_string(w, key, label, s, fmt, ap);                          \
+		va_end(ap);                                                         \
+		return r;                                                           \
+	}
+
+PUT_STRING(mp_put_str_, false)
+PUT_STRING(mp_put_label_, true)
+
+int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, ...)
+{
+	struct out_node *n = scalar(OUT_BOOL, key);
+	va_list ap;
+	int r;
+
+	if (!n)
+		return fail(w, -ENOMEM);
+	n->v.b = v;
+	va_start(ap, fmt);
+	r = put_shown(w, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/*
+ * The placeholder argument only lets the compiler check that fmt takes one
+ * string; the text is formatted from the RFC 3339 string made here.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+int mp_put_time_(struct mp_writer *w, const char *key, uint64_t real_ns, const char *fmt, ...)
+{
+	char t[64], text[256];
+	struct out_node *n;
+	int r = mp_clock_rfc3339(real_ns, t, sizeof(t));
+
+	if (r < 0)
+		return fail(w, r);
+	n = scalar(OUT_STR, key);
+	if (!n || !(n->v.s = strdup(t)))
+		goto nomem;
+	n->shown = true;
+	if (w->fmt == MP_FMT_TEXT) {
+		snprintf(text, sizeof(text), fmt, t);
+		if (!(n->text = strdup(text)))
+			goto nomem;
+	}
+	return put_node(w, n);
+nomem:
+	out_node_free(n);
+	return fail(w, -ENOMEM);
+}
+#pragma GCC diagnostic pop
+
+/* Text-less fields. */
+int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v)
+{
+	struct out_node *n = scalar(OUT_U64, key);
+
+	if (n)
+		n->v.u = v;
+	return put_node(w, n);
+}
+
+int mp_put_i64_notext(struct mp_writer *w, const char *key, int64_t v)
+{
+	struct out_node *n = scalar(OUT_I64, key);
+
+	if (n)
+		n->v.i = v;
+	return put_node(w, n);
+}
+
+int mp_put_f64_notext(struct mp_writer *w, const char *key, double v)
+{
+	struct out_node *n = scalar(OUT_F64, key);
+
+	if (n)
+		n->v.f = v;
+	return put_node(w, n);
+}
+
+int mp_put_bool_notext(struct mp_writer *w, const char *key, bool v)
+{
+	struct out_node *n = scalar(OUT_BOOL, key);
+
+	if (n)
+		n->v.b = v;
+	return put_node(w, n);
+}
+
+int mp_put_str_notext(struct mp_writer *w, const char *key, const char *v)
+{
+	struct out_node *n = scalar(OUT_STR, key);
+
+	if (n && !(n->v.s = strdup(v ? v : ""))) {
+		out_node_free(n);
+		n = NULL;
+	}
+	return put_node(w, n);
+}

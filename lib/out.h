@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * out: the one writer. Every tool renders through it; measurement code never
+ * prints. Formats: text (people), csv (libcsv), json and ndjson (jansson),
+ * prom (Prometheus text exposition). docs/FORMATS.md is the user-facing
+ * description of what each format looks like.
+ *
+ * Model. A tool writes two kinds of units:
+ *
+ *  - records (mp_record_begin/end): streamed units such as an interval
+ *    report, a packet or a route. ndjson: one line each, as it happens;
+ *    csv: one row each (header row first); text: one table row each (header
+ *    before the first); json: collected into an array "<type>s" of the
+ *    document; prom: ignored (prom is a snapshot of the summary).
+ *  - the summary document (mp_doc_begin/end), at most one per writer.
+ *    json: the top-level object, written when the writer is closed; ndjson:
+ *    one line of type "summary"; text: a block of lines; csv: one row, but
+ *    only when no record rows were written (a CSV stream holds one table);
+ *    prom: every numeric field becomes a gauge.
+ *
+ * Inside a unit, objects (mp_obj_begin/end) and arrays (mp_arr_begin/end)
+ * nest. Each field is written once, with its key (the machine name, carrying
+ * its unit: rtt_ms, rate_bps) and its text format (a printf format for the
+ * value, checked by the compiler), e.g.
+ *
+ *	mp_put_f64(w, "rtt_ms", "rtt %.3f ms", rtt_ms);
+ *
+ * The *_notext variants write a field that text output does not show.
+ * Labels (mp_put_label) are identifying strings: Prometheus labels for every
+ * gauge in their object and below; an ordinary string field elsewhere.
+ *
+ * JSON documents and NDJSON records start with "tool", "version", "schema"
+ * and "time" (UTC RFC 3339); NDJSON records also carry "type". NaN doubles
+ * are written as null (json), empty (csv), "nan" (text) and are skipped
+ * (prom).
+ *
+ * Errors are sticky: after the first failure every call returns it, and
+ * mp_writer_close() reports it. Misnesting returns -EINVAL.
+ */
+#ifndef MP_OUT_H
+#define MP_OUT_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mp.h"
+
+enum mp_format {
+	MP_FMT_TEXT,
+	MP_FMT_CSV,
+	MP_FMT_JSON,
+	MP_FMT_NDJSON,
+	MP_FMT_PROM,
+};
+
+/* The list for usage texts and error messages. */
+#define MP_FORMATS "text, csv, json, ndjson, prom"
+
+/* Parses "text", "csv", "json", "ndjson" or "prom". Returns 0, or -EINVAL. */
+int mp_format_parse(const char *s, enum mp_format *ret);
+
+struct mp_writer;
+
+/*
+ * Creates a writer for fmt on f (not owned: never closed by the writer).
+ * tool and schema (e.g. "owd", "owd/1") are copied. Returns 0, or -errno;
+ * *ret set on success.
+ */
+int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const char *tool,
+		  const char *schema);
+
+/*
+ * Writes what is pending (the json document, prom gauges), flushes f and
+ * frees w. Accepts NULL. Returns 0, or the first error of the writer's life
+ * (a write error on f is -EIO, or its errno).
+ */
+int mp_writer_close(struct mp_writer *w);
+
+/* The writer's format, for tools that choose what to emit (e.g. csv tables). */
+enum mp_format mp_writer_format(const struct mp_writer *w);
+
+/*
+ * In csv, only records of this type become rows (default: the type of the
+ * first record). type is copied. Returns 0, or -errno.
+ */
+int mp_writer_set_table(struct mp_writer *w, const char *type);
+
+/* Begins/ends a streamed record of the given type ("interval", "packet"). */
+int mp_record_begin(struct mp_writer *w, const char *type);
+int mp_record_end(struct mp_writer *w);
+
+/* Begins/ends the summary document; title heads it in text (may be NULL). */
+int mp_doc_begin(struct mp_writer *w, const char *title);
+int mp_doc_end(struct mp_writer *w);
+
+/*
+ * Nested object / array under key (NULL inside an array). title names it in
+ * text (NULL: the key). In text, an array of objects is a table; an array of
+ * scalars is one line.
+ */
+int mp_obj_begin(struct mp_writer *w, const char *key, const char *title);
+int mp_obj_end(struct mp_writer *w);
+int mp_arr_begin(struct mp_writer *w, const char *key, const char *title);
+int mp_arr_end(struct mp_writer *w);
+
+/*
+ * Fields. key is NULL inside arrays. fmt is a printf format for exactly one
+ * argument of the field's type; the macros below convert the value so that
+ * the compiler checks fmt against the real type. Returns 0, or -errno.
+ */
+int mp_put_u64_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+int mp_put_i64_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+int mp_put_f64_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+int mp_put_str_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+int mp_put_label_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+/* fmt formats the string "yes" or "no". */
+int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, ...)
+	MP_PRINTF(4, 5);
+
+#define mp_put_u64(w, key, fmt, v) mp_put_u64_((w), (key), (fmt), (uint64_t)(v))
+#define mp_put_i64(w, key, fmt, v) mp_put_i64_((w), (key), (fmt), (int64_t)(v))
+#define mp_put_f64(w, key, fmt, v) mp_put_f64_((w), (key), (fmt), (double)(v))
+#define mp_put_str(w, key, fmt, v) mp_put_str_((w), (key), (fmt), (const char *)(v))
+#define mp_put_label(w, key, fmt, v) mp_put_label_((w), (key), (fmt), (const char *)(v))
+/* v is evaluated twice. */
+#define mp_put_bool(w, key, fmt, v) mp_put_bool_((w), (key), !!(v), (fmt), (v) ? "yes" : "no")
+
+/* Fields that text output does not show. */
+int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v);
+int mp_put_i64_notext(struct mp_writer *w, const char *key, int64_t v);
+int mp_put_f64_notext(struct mp_writer *w, const char *key, double v);
+int mp_put_str_notext(struct mp_writer *w, const char *key, const char *v);
+int mp_put_bool_notext(struct mp_writer *w, const char *key, bool v);
+
+/*
+ * A CLOCK_REALTIME instant in ns as a UTC RFC 3339 string; fmt formats the
+ * string.
+ */
+int mp_put_time_(struct mp_writer *w, const char *key, uint64_t real_ns, const char *fmt, ...)
+	MP_PRINTF(4, 5);
+#define mp_put_time(w, key, fmt, ns) mp_put_time_((w), (key), (ns), (fmt), "")
+
+/* Nanoseconds as milliseconds, for *_ms keys. */
+#define MP_NS_TO_MS(ns) ((double)(ns) / 1e6)
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* out: internals shared by the writer's files (not part of the API). */
+#ifndef MP_OUT_INT_H
+#define MP_OUT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "out.h"
+
+enum out_kind { OUT_OBJ, OUT_ARR, OUT_U64, OUT_I64, OUT_F64, OUT_STR, OUT_BOOL };
+
+struct out_node {
+	enum out_kind kind;
+	char *key;		/* NULL inside arrays */
+	char *title;		/* containers: name in text output */
+	char *text;		/* scalars: formatted text (text format only) */
+	bool shown;		/* scalars: appear in text output */
+	bool label;		/* strings: a Prometheus label */
+	union {
+		uint64_t u;
+		int64_t i;
+		double f;
+		char *s;
+		bool b;
+	} v;
+	struct out_node *parent, *child, *last, *next;
+};
+
+struct mp_writer {
+	enum mp_format fmt;
+	FILE *f;			/* not owned */
+	char *tool, *schema;
+	int err;			/* first error, sticky */
+	struct out_node *root;		/* unit being built */
+	struct out_node *cur;		/* open container in root */
+	const char *unit_type;		/* record type, NULL for the document */
+	struct out_node *doc;		/* finished summary document */
+	bool doc_done;
+	json_t *json_records;		/* json: type + "s" -> array of records */
+	char *table_type;		/* csv: set by mp_writer_set_table */
+	char *csv_type;			/* csv: type whose rows are written */
+	bool csv_rows;			/* csv: a record row was written */
+	char *text_type;		/* text: type of the last table header */
+	size_t *text_widths;		/* text: column widths of that table */
+	size_t text_ncols;
+};
+
+struct out_node *out_node_new(enum out_kind kind, const char *key, const char *title);
+void out_node_add(struct out_node *parent, struct out_node *n);
+void out_node_free(struct out_node *n);
+bool out_node_is_scalar(const struct out_node *n);
+/* Visits the scalars under n depth-first; arrays of scalars are one visit
+ * (with the array node), arrays of objects are skipped. path holds the keys
+ * from n (exclusive) joined with '.'. Stops at the first negative return. */
+typedef int (*out_visit_fn)(const struct out_node *n, const char *path, void *ctx);
+int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx);
+/* The value of a scalar (or array of scalars, space-joined) as csv/prom
+ * text: integers in decimal, doubles with 15 significant digits, NaN as "". */
+int out_node_value(const struct out_node *n, char *buf, size_t len);
+
+int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type);
+int out_text_doc(struct mp_writer *w, const struct out_node *doc);
+void out_text_done(struct mp_writer *w);
+int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type);
+int out_prom_doc(struct mp_writer *w, const struct out_node *doc);
+
+#endif

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * out: the text and csv renderers.
+ *
+ * Text: records are rows of a table whose header (the field keys) is printed
+ * before the first row of each record type; column widths are fixed by that
+ * first row so rows can stream. The document is a block: its title, a line
+ * of its own fields, then one line per nested object ("title: a, b, c"),
+ * indented by depth; an array of objects is a table, aligned over all rows.
+ *
+ * Csv: one table per stream (see out.h); nested keys are joined with '.';
+ * strings are quoted by libcsv when they need it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "out_int.h"
+
+enum { TEXT_INDENT = 2 };
+
+struct row {
+	const char **hdr;	/* column headers (field keys) */
+	const char **cell;	/* formatted cells; "-" when a scalar array is empty */
+	bool *left;		/* left-aligned (strings) */
+	char **owned;		/* joined scalar-array cells, freed with the row */
+	size_t n, cap;
+};
+
+static void row_done(struct row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->owned[i]);
+	free(r->hdr);
+	free(r->cell);
+	free(r->left);
+	free(r->owned);
+	memset(r, 0, sizeof(*r));
+}
+
+static int row_grow(struct row *r)
+{
+	size_t cap = r->cap ? 2 * r->cap : 16;
+	const char **h = realloc(r->hdr, cap * sizeof(*h));
+	const char **c;
+	char **o;
+	bool *l;
+
+	if (!h)
+		return -ENOMEM;
+	r->hdr = h;
+	if (!(c = realloc(r->cell, cap * sizeof(*c))))
+		return -ENOMEM;
+	r->cell = c;
+	if (!(l = realloc(r->left, cap * sizeof(*l))))
+		return -ENOMEM;
+	r->left = l;
+	if (!(o = realloc(r->owned, cap * sizeof(*o))))
+		return -ENOMEM;
+	r->owned = o;
+	r->cap = cap;
+	return 0;
+}
+
+/* Joins the shown texts of an array of scalars with spaces. */
+static char *join_texts(const struct out_node *arr)
+{
+	size_t len = 1;
+	char *s;
+
+	for (const struct out_node *k = arr->child; k; k = k->next)
+		len += (k->text ? strlen(k->text) : 0) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (const struct out_node *k = arr->child; k; k = k->next) {
+		if (!k->text)
+			continue;
+		if (*s)
+			strcat(s, " ");
+		strcat(s, k->text);
+	}
+	return s;
+}
+
+static bool is_shown(const struct out_node *n)
+{
+	if (n->kind != OUT_ARR)
+		return n->shown;
+	for (const struct out_node *k = n->child; k; k = k->next)
+		if (k->shown)
+			return true;
+	return false;
+}
+
+static int row_add(const struct out_node *n, const char *path, void *ctx)
+{
+	struct row *r = ctx;
+	int e;
+
+	(void)path;
+	if (!is_shown(n))
+		return 0;
+	if (r->n == r->cap && (e = row_grow(r)) < 0)
+		return e;
+	r->owned[r->n] = NULL;
+	if (n->kind == OUT_ARR) {
+		r->owned[r->n] = join_texts(n);
+		if (!r->owned[r->n])
+			return -ENOMEM;
+	}
+	r->hdr[r->n] = n->title ? n->title : n->key;
+	r->cell[r->n] = r->owned[r->n] ? r->owned[r->n] : n->text;
+	if (!r->cell[r->n] || !*r->cell[r->n])
+		r->cell[r->n] = "-";
+	r->left[r->n] = n->kind == OUT_STR || n->kind == OUT_ARR;
+	r->n++;
+	return 0;
+}
+
+static int row_build(struct row *r, const struct out_node *n)
+{
+	int e = out_node_visit(n, row_add, r);
+
+	if (e < 0)
+		row_done(r);
+	return e;
+}
+
+/* Prints cells (or headers) padded to widths; the last column unpadded. */
+static int row_print(FILE *f, unsigned indent, const char *const *s, const bool *left,
+		     const size_t *widths, size_t n, size_t nw)
+{
+	fprintf(f, "%*s", (int)indent, "");
+	for (size_t i = 0; i < n; i++) {
+		int wd = i < nw ? (int)widths[i] : 0;
+		bool last = i + 1 == n;
+
+		if (left[i])
+			fprintf(f, "%s%-*s", i ? "  " : "", last ? 0 : wd, s[i]);
+		else
+			fprintf(f, "%s%*s", i ? "  " : "", wd, s[i]);
+	}
+	return fputc('\n', f) == EOF ? -EIO : 0;
+}
+
+static void widths_update(size_t *widths, const struct row *r, bool with_hdr)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		size_t c = strlen(r->cell[i]);
+
+		if (with_hdr && strlen(r->hdr[i]) > c)
+			c = strlen(r->hdr[i]);
+		if (c > widths[i])
+			widths[i] = c;
+	}
+}
+
+int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	struct row r = { 0 };
+	int e = row_build(&r, root);
+
+	if (e < 0)
+		return e;
+	if (!w->text_type || strcmp(w->text_type, type) || w->text_ncols != r.n) {
+		free(w->text_type);
+		free(w->text_widths);
+		w->text_type = strdup(type);
+		w->text_widths = calloc(r.n + 1, sizeof(size_t));
+		w->text_ncols = r.n;
+		if (!w->text_type || !w->text_widths) {
+			e = -ENOMEM;
+			goto out;
+		}
+		widths_update(w->text_widths, &r, true);
+		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
+	}
+	if (e == 0)
+		e = row_print(w->f, 0, r.cell, r.left, w->text_widths, r.n, w->text_ncols);
+out:
+	row_done(&r);
+	return e;
+}
+
+void out_text_done(struct mp_writer *w)
+{
+	free(w->text_type);
+	free(w->text_widths);
+}
+
+/* An array of objects in the document: a table aligned over all its rows. */
+static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
+{
+	size_t nrows = 0, ncols = 0, *widths = NULL;
+	struct row *rows;
+	int e = 0;
+
+	for (const struct out_node *k = arr->child; k; k = k->next)
+		nrows++;
+	rows = calloc(nrows + 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	nrows = 0;
+	for (const struct out_node *k = arr->child; k && e == 0; k = k->next) {
+		e = row_build(&rows[nrows], k);
+		if (e == 0 && rows[nrows].n > ncols)
+			ncols = rows[nrows].n;
+		nrows++;
+	}
+	if (e == 0 && nrows && !(widths = calloc(ncols, sizeof(*widths))))
+		e = -ENOMEM;
+	for (size_t i = 0; i < nrows && e == 0; i++)
+		widths_update(widths, &rows[i], true);
+	if (e == 0 && nrows) {
+		fprintf(f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
+		/* the header of the widest row names every column */
+		size_t wide = 0;
+
+		for (size_t i = 0; i < nrows; i++)
+			if (rows[i].n > rows[wide].n)
+				wide = i;
+		e = row_print(f, indent + TEXT_INDENT, rows[wide].hdr, rows[wide].left, widths,
+			      rows[wide].n, ncols);
+	}
+	for (size_t i = 0; i < nrows && e == 0; i++)
+		e = row_print(f, indent + TEXT_INDENT, rows[i].cell, rows[i].left, widths,
+			      rows[i].n, ncols);
+	for (size_t i = 0; i < nrows; i++)
+		row_done(&rows[i]);
+	free(rows);
+	free(widths);
+	return e;
+}
+
+static bool is_table(const struct out_node *n)
+{
+	return n->kind == OUT_ARR && n->child && n->child->kind == OUT_OBJ;
+}
+
+/*
+ * One object: a line with its own scalars (arrays of scalars inline as
+ * "title: a b"), then its objects and tables below it, one level deeper.
+ * The document root has no label and its children stay at depth 0.
+ */
+static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool root)
+{
+	const char *label = root ? NULL : (n->title ? n->title : n->key);
+	unsigned sub = root ? indent : indent + TEXT_INDENT;
+	bool any = false;
+	int e = 0;
+
+	fprintf(f, "%*s%s%s", (int)indent, "", label ? label : "", label ? ":" : "");
+	for (const struct out_node *k = n->child; k; k = k->next) {
+		if (k->kind == OUT_OBJ || is_table(k) || !is_shown(k))
+			continue;
+		fprintf(f, "%s", any ? ", " : (label ? " " : ""));
+		if (k->kind == OUT_ARR) {
+			char *s = join_texts(k);
+
+			if (!s)
+				return -ENOMEM;
+			fprintf(f, "%s: %s", k->title ? k->title : k->key, s);
+			free(s);
+		} else {
+			fputs(k->text ? k->text : "-", f);
+		}
+		any = true;
+	}
+	if ((any || label) && fputc('\n', f) == EOF)
+		return -EIO;
+	for (const struct out_node *k = n->child; k && e == 0; k = k->next) {
+		if (k->kind == OUT_OBJ)
+			e = text_obj(f, k, sub, false);
+		else if (is_table(k))
+			e = text_table(f, k, sub);
+	}
+	return e;
+}
+
+int out_text_doc(struct mp_writer *w, const struct out_node *doc)
+{
+	if (doc->title)
+		fprintf(w->f, "%s\n", doc->title);
+	return text_obj(w->f, doc, 0, true);
+}
+
+/* Csv. */
+static int csv_field(FILE *f, const char *s, bool first)
+{
+	if (!first && fputc(',', f) == EOF)
+		return -EIO;
+	/* quote only what needs it, so numbers stay numbers for gnuplot */
+	if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' ')))
+		return csv_fwrite(f, s, strlen(s)) < 0 ? -EIO : 0;
+	return fputs(s, f) == EOF ? -EIO : 0;
+}
+
+struct csv_ctx {
+	FILE *f;
+	bool header;	/* write keys instead of values */
+	bool first;
+};
+
+static int csv_visit(const struct out_node *n, const char *path, void *ctx)
+{
+	struct csv_ctx *c = ctx;
+	char buf[4096];
+	int e;
+
+	if (c->header) {
+		e = csv_field(c->f, path, c->first);
+	} else {
+		e = out_node_value(n, buf, sizeof(buf));
+		if (e >= 0)
+			e = csv_field(c->f, buf, c->first);
+	}
+	c->first = false;
+	return e;
+}
+
+static int csv_line(FILE *f, const struct out_node *root, bool header)
+{
+	struct csv_ctx c = { .f = f, .header = header, .first = true };
+	int e = out_node_visit(root, csv_visit, &c);
+
+	if (e == 0 && fputc('\n', f) == EOF)
+		e = -EIO;
+	return e;
+}
+
+int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	int e = 0;
+
+	if (type) {
+		if (!w->csv_type && !(w->csv_type = strdup(w->table_type ? w->table_type : type)))
+			return -ENOMEM;
+		if (strcmp(w->csv_type, type))
+			return 0;	/* one table per csv stream */
+	}
+	if (!w->csv_rows)
+		e = csv_line(w->f, root, true);
+	w->csv_rows = true;
+	return e < 0 ? e : csv_line(w->f, root, false);
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer, read back by independent readers: jq for json/ndjson, Python's
+ * csv module for csv, promtool for Prometheus text. Text output is compared
+ * with layouts written out by hand.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "out.h"
+
+/* A string with everything a writer must escape or quote. */
+static const char nasty[] = "a,b \"q\" \\ tab\t nl\n end";
+
+struct buf {
+	char *data;
+	size_t len;
+	FILE *f;
+};
+
+static void buf_open(struct buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->f = open_memstream(&b->data, &b->len);
+	assert_non_null(b->f);
+}
+
+static void buf_close(struct buf *b)
+{
+	assert_int_equal(fclose(b->f), 0);
+}
+
+/* Writes s to a temporary file and returns its path (static storage). */
+static const char *to_file(const char *s)
+{
+	static char path[] = "/tmp/test_out.XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/test_out.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+	return path;
+}
+
+static bool have(const char *prog)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+/* Runs cmd_fmt with %s as the file holding input; returns its stdout. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static char *run_on(const char *cmd_fmt, const char *input, int *ret_status)
+{
+	const char *path = to_file(input);
+	char cmd[1024], *out = NULL;
+	size_t len = 0;
+	FILE *p, *o;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), cmd_fmt, path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	o = open_memstream(&out, &len);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, o);
+	fclose(o);
+	*ret_status = pclose(p);
+	unlink(path);
+	return out;
+}
+#pragma GCC diagnostic pop
+
+static void expect_cmd(const char *cmd_fmt, const char *input, const char *expected)
+{
+	int status;
+	char *out = run_on(cmd_fmt, input, &status);
+
+	if (status != 0 || strcmp(out, expected))
+		print_error("command: %s\ninput:\n%s\noutput:\n%s\nexpected:\n%s\n", cmd_fmt,
+			    input, out, expected);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, expected);
+	free(out);
+}
+
+/* A summary document exercising every field kind. */
+static void write_doc(struct mp_writer *w)
+{
+	assert_int_equal(mp_doc_begin(w, "owd to host"), 0);
+	assert_int_equal(mp_put_label(w, "target", "target %s", "10.0.0.2"), 0);
+	assert_int_equal(mp_put_u64(w, "sent", "%" PRIu64 " sent", 1000), 0);
+	assert_int_equal(mp_put_i64(w, "offset_ns", "offset %" PRId64 " ns", -1500), 0);
+	assert_int_equal(mp_put_bool(w, "synced", "synced %s", true), 0);
+	assert_int_equal(mp_put_u64_notext(w, "hidden", 7), 0);
+	assert_int_equal(mp_obj_begin(w, "forward", NULL), 0);
+	assert_int_equal(mp_put_u64(w, "lost", "lost %" PRIu64, 2), 0);
+	assert_int_equal(mp_obj_begin(w, "owd_ms", "owd"), 0);
+	assert_int_equal(mp_put_f64(w, "min", "min %.3f ms", 30.125), 0);
+	assert_int_equal(mp_put_f64(w, "mean", "mean %.3f ms", NAN), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_arr_begin(w, "hops", NULL), 0);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(mp_obj_begin(w, NULL, NULL), 0);
+		assert_int_equal(mp_put_u64(w, "ttl", "%" PRIu64, i), 0);
+		assert_int_equal(mp_put_label(w, "addr", "%s", i == 1 ? "10.0.0.1" : "fd00::1"),
+				 0);
+		assert_int_equal(mp_put_f64(w, "loss_pct", "%.1f%%", i * 12.5), 0);
+		assert_int_equal(mp_obj_end(w), 0);
+	}
+	assert_int_equal(mp_arr_end(w), 0);
+	assert_int_equal(mp_arr_begin(w, "ports", "ports"), 0);
+	assert_int_equal(mp_put_u64(w, NULL, "%" PRIu64, 862), 0);
+	assert_int_equal(mp_put_u64(w, NULL, "%" PRIu64, 5121), 0);
+	assert_int_equal(mp_arr_end(w), 0);
+	assert_int_equal(mp_put_str(w, "note", "note %s", nasty), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+}
+
+static void write_records(struct mp_writer *w, const char *type, int n)
+{
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(mp_record_begin(w, type), 0);
+		assert_int_equal(mp_put_u64(w, "seq", "%" PRIu64, i), 0);
+		assert_int_equal(mp_obj_begin(w, "fwd", NULL), 0);
+		assert_int_equal(mp_put_f64(w, "owd_ms", "%.3f", 10.5 + i), 0);
+		assert_int_equal(mp_obj_end(w), 0);
+		assert_int_equal(mp_put_str(w, "tag", "%s", i == 1 ? nasty : "plain"), 0);
+		assert_int_equal(mp_record_end(w), 0);
+	}
+}
+
+static char *render(enum mp_format fmt, bool records, bool doc)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+	char *s;
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, fmt, b.f, "owd", "owd/1"), 0);
+	if (records)
+		write_records(w, "packet", 3);
+	if (doc)
+		write_doc(w);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	s = b.data;
+	return s;
+}
+
+static void test_format_parse(void **state)
+{
+	enum mp_format f = MP_FMT_TEXT;
+
+	(void)state;
+	assert_int_equal(mp_format_parse("ndjson", &f), 0);
+	assert_int_equal(f, MP_FMT_NDJSON);
+	assert_int_equal(mp_format_parse("prom", &f), 0);
+	assert_int_equal(f, MP_FMT_PROM);
+	assert_int_equal(mp_format_parse("JSON", &f), -EINVAL);
+	assert_int_equal(mp_format_parse("", &f), -EINVAL);
+	assert_int_equal(mp_format_parse(NULL, &f), -EINVAL);
+	assert_int_equal(f, MP_FMT_PROM);
+}
+
+static void test_text_doc(void **state)
+{
+	char *s = render(MP_FMT_TEXT, false, true);
+	const char *expected =
+		"owd to host\n"
+		"target 10.0.0.2, 1000 sent, offset -1500 ns, synced yes, ports: 862 5121, "
+		"note a,b \"q\" \\ tab\t nl\n end\n"
+		"forward: lost 2\n"
+		"  owd: min 30.125 ms, mean nan ms\n"
+		"hops:\n"
+		"  ttl  addr      loss_pct\n"
+		"    1  10.0.0.1     12.5%\n"
+		"    2  fd00::1      25.0%\n";
+
+	(void)state;
+	assert_string_equal(s, expected);
+	free(s);
+}
+
+static void test_text_records(void **state)
+{
+	char *s = render(MP_FMT_TEXT, true, false);
+	/* widths from the header and the first row; later rows stream */
+	const char *expected =
+		"seq  owd_ms  tag\n"
+		"  0  10.500  plain\n"
+		"  1  11.500  a,b \"q\" \\ tab\t nl\n end\n"
+		"  2  12.500  plain\n";
+
+	(void)state;
+	assert_string_equal(s, expected);
+	free(s);
+}
+
+static void test_json(void **state)
+{
+	char *s = render(MP_FMT_JSON, true, true);
+
+	(void)state;
+	if (!have("jq"))
+		skip();
+	expect_cmd("jq -c '[.tool, .version, .schema, .sent, .offset_ns, .synced, .hidden,"
+		   " .forward.lost, .forward.owd_ms.min, .forward.owd_ms.mean]' %s",
+		   s, "[\"owd\",\"" MP_VERSION "\",\"owd/1\",1000,-1500,true,7,2,30.125,null]\n");
+	expect_cmd("jq -r '.note' %s", s, "a,b \"q\" \\ tab\t nl\n end\n");
+	expect_cmd("jq -c '[.hops[].addr, .ports, (.packets | length), .packets[1].fwd.owd_ms,"
+		   " .packets[1].tag == \"a,b \\\"q\\\" \\\\ tab\\t nl\\n end\"]' %s",
+		   s, "[\"10.0.0.1\",\"fd00::1\",[862,5121],3,11.5,true]\n");
+	/* time: UTC RFC 3339 */
+	expect_cmd("jq -r '.time | test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$\")' %s",
+		   s, "true\n");
+	free(s);
+}
+
+static void test_ndjson(void **state)
+{
+	char *s = render(MP_FMT_NDJSON, true, true);
+
+	(void)state;
+	if (!have("jq"))
+		skip();
+	expect_cmd("jq -c '[.type, .tool, .schema, .seq, .fwd.owd_ms]' %s", s,
+		   "[\"packet\",\"owd\",\"owd/1\",0,10.5]\n"
+		   "[\"packet\",\"owd\",\"owd/1\",1,11.5]\n"
+		   "[\"packet\",\"owd\",\"owd/1\",2,12.5]\n"
+		   "[\"summary\",\"owd\",\"owd/1\",null,null]\n");
+	/* one record per line */
+	int lines = 0;
+
+	for (const char *p = s; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 4);
+	free(s);
+}
+
+static const char csv_reader[] =
+	"python3 -c 'import csv,json,sys; "
+	"print(json.dumps(list(csv.reader(open(sys.argv[1], newline=\"\")))))' %s";
+
+static void test_csv_records(void **state)
+{
+	char *s = render(MP_FMT_CSV, true, true);
+
+	(void)state;
+	if (!have("python3"))
+		skip();
+	/* records are the table; the summary is left out of a csv stream */
+	expect_cmd(csv_reader, s,
+		   "[[\"seq\", \"fwd.owd_ms\", \"tag\"], [\"0\", \"10.5\", \"plain\"], "
+		   "[\"1\", \"11.5\", \"a,b \\\"q\\\" \\\\ tab\\t nl\\n end\"], "
+		   "[\"2\", \"12.5\", \"plain\"]]\n");
+	free(s);
+}
+
+static void test_csv_doc(void **state)
+{
+	char *s = render(MP_FMT_CSV, false, true);
+
+	(void)state;
+	if (!have("python3"))
+		skip();
+	expect_cmd(csv_reader, s,
+		   "[[\"target\", \"sent\", \"offset_ns\", \"synced\", \"hidden\", "
+		   "\"forward.lost\", \"forward.owd_ms.min\", \"forward.owd_ms.mean\", "
+		   "\"ports\", \"note\"], [\"10.0.0.2\", \"1000\", \"-1500\", \"true\", \"7\", "
+		   "\"2\", \"30.125\", \"\", \"862 5121\", "
+		   "\"a,b \\\"q\\\" \\\\ tab\\t nl\\n end\"]]\n");
+	free(s);
+}
+
+static void test_csv_table_choice(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_CSV, b.f, "owd", "owd/1"), 0);
+	assert_int_equal(mp_writer_set_table(w, "packet"), 0);
+	write_records(w, "interval", 2);
+	write_records(w, "packet", 1);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data, "seq,fwd.owd_ms,tag\n0,10.5,plain\n");
+	free(b.data);
+}
+
+static void test_prom(void **state)
+{
+	char *s = render(MP_FMT_PROM, true, true);
+	const char *expected =
+		"# HELP meshperf_owd_sent sent\n"
+		"# TYPE meshperf_owd_sent gauge\n"
+		"meshperf_owd_sent{target=\"10.0.0.2\"} 1000\n"
+		"# HELP meshperf_owd_offset_seconds offset_ns\n"
+		"# TYPE meshperf_owd_offset_seconds gauge\n"
+		"meshperf_owd_offset_seconds{target=\"10.0.0.2\"} -1.5e-06\n"
+		"# HELP meshperf_owd_synced synced\n"
+		"# TYPE meshperf_owd_synced gauge\n"
+		"meshperf_owd_synced{target=\"10.0.0.2\"} 1\n"
+		"# HELP meshperf_owd_hidden hidden\n"
+		"# TYPE meshperf_owd_hidden gauge\n"
+		"meshperf_owd_hidden{target=\"10.0.0.2\"} 7\n"
+		"# HELP meshperf_owd_forward_lost forward.lost\n"
+		"# TYPE meshperf_owd_forward_lost gauge\n"
+		"meshperf_owd_forward_lost{target=\"10.0.0.2\"} 2\n"
+		"# HELP meshperf_owd_forward_owd_min_seconds forward.owd_ms.min\n"
+		"# TYPE meshperf_owd_forward_owd_min_seconds gauge\n"
+		"meshperf_owd_forward_owd_min_seconds{target=\"10.0.0.2\"} 0.030125\n"
+		"# HELP meshperf_owd_hops_ttl hops.ttl\n"
+		"# TYPE meshperf_owd_hops_ttl gauge\n"
+		"meshperf_owd_hops_ttl{target=\"10.0.0.2\",addr=\"10.0.0.1\"} 1\n"
+		"meshperf_owd_hops_ttl{target=\"10.0.0.2\",addr=\"fd00::1\"} 2\n"
+		"# HELP meshperf_owd_hops_loss_ratio hops.loss_pct\n"
+		"# TYPE meshperf_owd_hops_loss_ratio gauge\n"
+		"meshperf_owd_hops_loss_ratio{target=\"10.0.0.2\",addr=\"10.0.0.1\"} 0.125\n"
+		"meshperf_owd_hops_loss_ratio{target=\"10.0.0.2\",addr=\"fd00::1\"} 0.25\n";
+	int status;
+	char *out;
+
+	(void)state;
+	assert_string_equal(s, expected);
+	if (!have("promtool"))
+		skip();
+	out = run_on("promtool check metrics < %s 2>&1", s, &status);
+	if (status != 0)
+		print_error("promtool: %s\n", out);
+	assert_int_equal(status, 0);
+	free(out);
+	free(s);
+}
+
+static void test_prom_label_escaping(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_PROM, b.f, "pathping", "pathping/1"), 0);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_put_label(w, "name", "%s", "a\"b\\c\nd"), 0);
+	assert_int_equal(mp_put_f64(w, "rate_bps", "%.0f", 1.5e9), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data,
+			    "# HELP meshperf_pathping_rate_bits_per_second rate_bps\n"
+			    "# TYPE meshperf_pathping_rate_bits_per_second gauge\n"
+			    "meshperf_pathping_rate_bits_per_second{name=\"a\\\"b\\\\c\\nd\"} "
+			    "1500000000\n");
+	free(b.data);
+}
+
+static void test_misuse(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	/* a field outside any unit */
+	assert_int_equal(mp_put_u64(w, "x", "%" PRIu64, 1), -EINVAL);
+	/* errors are sticky */
+	assert_int_equal(mp_doc_begin(w, NULL), -EINVAL);
+	assert_int_equal(mp_writer_close(w), -EINVAL);
+	buf_close(&b);
+	free(b.data);
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "r"), 0);
+	assert_int_equal(mp_obj_begin(w, "o", NULL), 0);
+	/* ending the record with an object open */
+	assert_int_equal(mp_record_end(w), -EINVAL);
+	assert_int_equal(mp_writer_close(w), -EINVAL);
+	buf_close(&b);
+	free(b.data);
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "r"), 0);
+	/* a keyless field in an object, a keyed one in an array */
+	assert_int_equal(mp_put_u64(w, NULL, "%" PRIu64, 1), -EINVAL);
+	assert_int_equal(mp_writer_close(w), -EINVAL);
+	buf_close(&b);
+	free(b.data);
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	/* a second document */
+	assert_int_equal(mp_doc_begin(w, NULL), -EINVAL);
+	assert_int_equal(mp_writer_close(w), -EINVAL);
+	buf_close(&b);
+	free(b.data);
+
+	assert_int_equal(mp_writer_close(NULL), 0);
+	assert_int_equal(mp_writer_new(&w, (enum mp_format)99, stdout, "t", "t/1"), -EINVAL);
+}
+
+static void test_write_error(void **state)
+{
+	struct mp_writer *w = NULL;
+	FILE *f = fopen("/dev/full", "w");
+	int r;
+
+	(void)state;
+	if (!f)
+		skip();
+	assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, f, "t", "t/1"), 0);
+	/* the record is flushed at its end: the error shows there or at close */
+	r = mp_record_begin(w, "r");
+	if (r == 0)
+		r = mp_put_u64(w, "x", "%" PRIu64, 1);
+	if (r == 0)
+		r = mp_record_end(w);
+	r = mp_writer_close(w);
+	assert_true(r < 0);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_text_doc),
+		cmocka_unit_test(test_text_records),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_ndjson),
+		cmocka_unit_test(test_csv_records),
+		cmocka_unit_test(test_csv_doc),
+		cmocka_unit_test(test_csv_table_choice),
+		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_prom_label_escaping),
+		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_write_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
