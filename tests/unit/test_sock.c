@@ -12,6 +12,7 @@
  * per-test teardown disarms them and frees every socket the test opened.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -164,6 +165,16 @@ static int teardown(void **state)
 	}
 	return 0;
 }
+
+/* a <= b, printing both values when not (kernel vs. vDSO clock reads) */
+#define assert_le(a, b)                                                              \
+	do {                                                                         \
+		uint64_t a_ = (a), b_ = (b);                                         \
+		if (a_ > b_)                                                         \
+			print_error("%s = %" PRIu64 " > %s = %" PRIu64 " by %" PRIu64 \
+				    " ns\n", #a, a_, #b, b_, a_ - b_);                  \
+		assert_true(a_ <= b_);                                            \
+	} while (0)
 
 static uint64_t realtime_ns(void)
 {
@@ -344,9 +355,9 @@ static void ts_roundtrip(int family)
 		assert_int_equal(e.tx_id, id);
 		assert_false(e.hw);
 		assert_false(m.rx_hw);
-		assert_true(t0 <= e.ts_ns);
-		assert_true(e.ts_ns <= m.rx_ns);
-		assert_true(m.rx_ns <= t1);
+		assert_le(t0, e.ts_ns);
+		assert_le(e.ts_ns, m.rx_ns);
+		assert_le(m.rx_ns, t1);
 		assert_true(t1 - t0 < MP_NSEC_PER_SEC);
 		assert_int_equal(mp_sock_errqueue_read(tx, &e), -EAGAIN);
 	}
@@ -685,7 +696,8 @@ static void batch(int family)
 			assert_false(seen[buf[i][0]]);
 			seen[buf[i][0]] = true;
 			assert_addr_equal(&m[i].src, &tx_addr, true);
-			assert_true(t0 <= m[i].rx_ns && m[i].rx_ns <= realtime_ns());
+			assert_le(t0, m[i].rx_ns);
+			assert_le(m[i].rx_ns, realtime_ns());
 		}
 		got += (unsigned)r;
 	}
@@ -702,7 +714,8 @@ static void batch(int family)
 			assert_true(e[i].tx_id < N);
 			assert_false(stamped[e[i].tx_id]);
 			stamped[e[i].tx_id] = true;
-			assert_true(t0 <= e[i].ts_ns && e[i].ts_ns <= realtime_ns());
+			assert_le(t0, e[i].ts_ns);
+			assert_le(e[i].ts_ns, realtime_ns());
 		}
 		stamps += (unsigned)r;
 	}
@@ -837,7 +850,8 @@ static void test_raw_icmp(void **state)
 	}
 	assert_int_equal(buf[0], 129);
 	assert_memory_equal(buf + 4, echo + 4, 4);
-	assert_true(t0 <= m.rx_ns && m.rx_ns <= realtime_ns());
+	assert_le(t0, m.rx_ns);
+	assert_le(m.rx_ns, realtime_ns());
 	if (want_hops > 0)
 		assert_int_equal(m.ttl, want_hops);
 	assert_int_equal(m.ifindex, (int)if_nametoindex("lo"));
