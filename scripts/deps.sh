@@ -13,7 +13,7 @@ RUN="gnuplot-nox iproute2 nftables ethtool util-linux procps psmisc
 wireguard-go wireguard-tools"
 # peers measured side by side, and the test/lint tools
 PEERS="iputils-ping iputils-tracepath mtr-tiny irtt iperf3 scamper traceroute
-bird2 tshark jq mandoc prometheus python3"
+bird2 tshark jq mandoc prometheus python3 locales"
 
 missing=""
 for p in $BUILD $RUN $PEERS; do

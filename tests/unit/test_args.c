@@ -268,6 +268,28 @@ static void test_double(void **state)
 	assert_int_equal(mp_parse_double("-0.0000001", 0.0, 1.0, &v), -ERANGE);
 }
 
+/*
+ * No decimal-comma locale installed: compile de_DE from the glibc sources
+ * (package locales) into a private directory and point LOCPATH at it.
+ */
+static const char *compile_de_locale(void)
+{
+	static char dir[] = "/tmp/test_args_locale.XXXXXX";
+	char cmd[256];
+	const char *set = NULL;
+
+	if (!mkdtemp(dir))
+		return NULL;
+	snprintf(cmd, sizeof(cmd),
+		 "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+	if (system(cmd) == 0 && setenv("LOCPATH", dir, 1) == 0)
+		set = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		set = NULL;
+	return set;
+}
+
 /* The decimal point is '.' whatever LC_NUMERIC says. */
 static void test_double_locale(void **state)
 {
@@ -280,10 +302,13 @@ static void test_double_locale(void **state)
 	(void)state;
 	for (i = 0; i < MP_ARRAY_SIZE(locales) && !set; i++)
 		set = setlocale(LC_NUMERIC, locales[i]);
+	if (!set)
+		set = compile_de_locale();
 	if (!set) {
 		print_message("skipped: no locale with a decimal comma (de_DE, fr_FR) installed\n");
 		skip();
 	}
+	assert_string_equal(localeconv()->decimal_point, ",");
 	r1 = mp_parse_double("2.5", 0, 10, &v);
 	r2 = mp_parse_double("2,5", 0, 10, &v);
 	setlocale(LC_NUMERIC, "C");
