@@ -12,10 +12,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <linux/net_tstamp.h>
 #include <sodium.h>
 
 #include "mp.h"
@@ -92,6 +90,7 @@ struct mp_responder {
 	uint64_t gcra_tau_ns;		/* burst tolerance, ns */
 	uint64_t session_idle_ns;
 	uint32_t max_len;
+	int64_t clock_offset_ns;	/* opts->clock_offset_ns */
 	struct table sources, sessions;
 	uint16_t errest;		/* our Error Estimate, raw */
 	uint64_t errest_mono_ns;	/* when errest was read, 0: never */
@@ -391,53 +390,23 @@ static void errest_refresh(struct mp_responder *r, uint64_t now_ns)
 
 /* Send the reply from the address the request was sent to (IP_PKTINFO,
  * IPV6_PKTINFO), so that the sender sees the address it talked to. */
-static int reply_send(int fd, uint8_t *buf, size_t len, struct mp_msg *m)
+static int reply_send(struct rsock *s, const uint8_t *buf, size_t len, const struct mp_msg *m)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} ctrl;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr mh = {
-		.msg_name = &m->src,
-		.msg_namelen = m->src_len,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
+	const struct sockaddr *src = NULL;
+	int ifindex = 0, n;
 
-	memset(&ctrl, 0, sizeof(ctrl));
-	if (m->dst.ss_family == AF_INET) {
-		struct in_pktinfo pi = { 0 };
-
-		pi.ipi_spec_dst = ((struct sockaddr_in *)&m->dst)->sin_addr;
-		mh.msg_control = ctrl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-	} else if (m->dst.ss_family == AF_INET6) {
-		struct in6_pktinfo pi = { 0 };
-
-		pi.ipi6_addr = ((struct sockaddr_in6 *)&m->dst)->sin6_addr;
+	if (m->dst.ss_family == s->addr.ss_family) {
+		src = (const struct sockaddr *)&m->dst;
 		/* a link-local address means nothing without its link */
-		if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
-			pi.ipi6_ifindex = (unsigned)m->ifindex;
-		mh.msg_control = ctrl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		if (m->dst.ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)&m->dst)->sin6_addr))
+			ifindex = m->ifindex;
 	}
 	do
-		n = sendmsg(fd, &mh, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : 0;
+		n = mp_sock_send_from(s->sock, buf, len, (const struct sockaddr *)&m->src,
+				      m->src_len, src, ifindex, NULL);
+	while (n == -EINTR);
+	return n < 0 ? n : 0;
 }
 
 /* Judge one datagram and reflect it. Returns 1 if a reply was sent, else 0
@@ -489,7 +458,8 @@ static int reflect(struct mp_responder *r, unsigned si, struct mp_msg *m, uint64
 		.seq = seq,
 		.errest = r->errest,
 		.ssid = req.ssid,
-		.rx_ts = mp_ntp_from_real_ns(m->rx_ns ? m->rx_ns : rx_fallback_ns),
+		.rx_ts = mp_ntp_from_real_ns((m->rx_ns ? m->rx_ns : rx_fallback_ns) +
+					     (uint64_t)r->clock_offset_ns),
 		.sender_seq = req.seq,
 		.sender_ts = req.ts,
 		.sender_errest = req.errest,
@@ -500,9 +470,10 @@ static int reflect(struct mp_responder *r, unsigned si, struct mp_msg *m, uint64
 	/* T3 as late as possible: after it only the HMAC and sendmsg() */
 	if (rc >= 0)
 		rc = mp_stamp_reply_ts_set(r->txbuf, m->len, key,
-					   mp_ntp_from_real_ns(mp_clock_real_ns()));
+					   mp_ntp_from_real_ns(mp_clock_real_ns() +
+							       (uint64_t)r->clock_offset_ns));
 	if (rc >= 0)
-		rc = reply_send(s->fd, r->txbuf, m->len, m);
+		rc = reply_send(s, r->txbuf, m->len, m);
 	if (rc < 0) {
 		r->cnt.send_errors++;
 		return 0;
@@ -547,16 +518,6 @@ int mp_responder_process(struct mp_responder *r, uint64_t now_mono_ns)
 
 /* ---- set-up ---- */
 
-/* sock.h turns on TX timestamps together with RX ones. A reflector never
- * reads them, and queued on the error queue they would take the receive
- * buffer that requests need: keep the RX half only. */
-static int rx_stamps_only(int fd)
-{
-	int v = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-
-	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &v, sizeof(v)) < 0 ? -errno : 0;
-}
-
 static int sock_add(struct mp_responder *r, const struct sockaddr_storage *addr,
 		    const struct mp_responder_opts *o)
 {
@@ -577,13 +538,13 @@ static int sock_add(struct mp_responder *r, const struct sockaddr_storage *addr,
 		return -EINVAL;
 	}
 	rc = mp_sock_open(&s->sock, a.ss_family, SOCK_DGRAM, IPPROTO_UDP,
-			  MP_SOCK_TS_SW | MP_SOCK_NONBLOCK | MP_SOCK_PKTINFO | MP_SOCK_RECV_TTL);
+			  /* TX stamps would be queued for every reply, taking the
+			   * receive buffer that requests need: RX only */
+			  MP_SOCK_TS_RX | MP_SOCK_NONBLOCK | MP_SOCK_PKTINFO | MP_SOCK_RECV_TTL);
 	if (rc < 0)
 		return rc;
 	s->fd = mp_sock_fd(s->sock);
-	rc = rx_stamps_only(s->fd);
-	if (rc >= 0)
-		rc = mp_sock_ttl_set(s->sock, REPLY_TTL);
+	rc = mp_sock_ttl_set(s->sock, REPLY_TTL);
 	if (rc >= 0) {
 		/* best effort: a smaller buffer only drops bursts earlier */
 		mp_sock_buf_set(s->sock, RCVBUF_BYTES, 0);
@@ -679,6 +640,7 @@ int mp_responder_new(struct mp_responder **ret, const struct mp_responder_opts *
 	r->no_loop_check = o->no_loop_check;
 	r->session_idle_ns = o->session_idle_ns;
 	r->max_len = o->max_len;
+	r->clock_offset_ns = o->clock_offset_ns;
 	if (o->key) {
 		r->key = *o->key;
 		r->auth = true;

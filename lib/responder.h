@@ -76,6 +76,9 @@ struct mp_responder_opts {
 	uint32_t max_sessions;		/* stateful sessions at once (>= 1) */
 	uint64_t session_idle_ns;	/* idle time before a session may be reused */
 	uint32_t max_len;		/* largest request reflected, octets (44..65535) */
+	int64_t clock_offset_ns;	/* added to T2 and T3 as sent: a known clock
+					 * error, to test how senders handle offsets
+					 * (owd -s --clock-offset); 0 normally */
 };
 
 #define MP_RESPONDER_OPTS_INIT {					\

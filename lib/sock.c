@@ -46,9 +46,10 @@ enum {
 		      SOF_TIMESTAMPING_SOFTWARE,
 	TS_FLAGS_HW = SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_TX_HARDWARE |
 		      SOF_TIMESTAMPING_RAW_HARDWARE,
+	TS_FLAGS_RX = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE,
 	SOCK_FLAGS_ALL = MP_SOCK_TS_SW | MP_SOCK_TS_HW | MP_SOCK_RECVERR | MP_SOCK_NONBLOCK |
 			 MP_SOCK_PKTINFO | MP_SOCK_RECV_TTL | MP_SOCK_RECV_TOS |
-			 MP_SOCK_RXQ_OVFL,
+			 MP_SOCK_RXQ_OVFL | MP_SOCK_TS_RX,
 };
 
 union ctrl_rx {
@@ -56,9 +57,16 @@ union ctrl_rx {
 	struct cmsghdr align;
 };
 
+/* The TX id (SCM_TS_OPT_ID) and the source (IP(V6)_PKTINFO) of one send. */
 union ctrl_tx {
-	char buf[CMSG_SPACE(sizeof(uint32_t))];
+	char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	struct cmsghdr align;
+};
+
+/* Where a datagram leaves from: a local address and/or interface. */
+struct tx_src {
+	const struct sockaddr *addr;	/* sockaddr_in/in6, NULL: the kernel's choice */
+	int ifindex;			/* 0: any */
 };
 
 struct rx_batch {
@@ -147,6 +155,10 @@ static int ts_flags(unsigned flags)
 {
 	int f = TS_FLAGS_COMMON;
 
+	/* RX only: no OPT_ID, nothing is ever queued for a send. */
+	if (!(flags & (MP_SOCK_TS_SW | MP_SOCK_TS_HW)))
+		return TS_FLAGS_RX;
+
 	if (flags & MP_SOCK_TS_SW)
 		f |= TS_FLAGS_SW;
 	if (flags & MP_SOCK_TS_HW)
@@ -197,7 +209,7 @@ int mp_sock_open(struct mp_sock **ret, int family, int type, int protocol, unsig
 		if (r < 0)
 			goto out;
 	}
-	if (flags & (MP_SOCK_TS_SW | MP_SOCK_TS_HW)) {
+	if (flags & (MP_SOCK_TS_SW | MP_SOCK_TS_HW | MP_SOCK_TS_RX)) {
 		r = sso(s->fd, SOL_SOCKET, SO_TIMESTAMPING, ts_flags(flags));
 		if (r < 0)
 			goto out;
@@ -404,35 +416,76 @@ static bool tx_id_cmsg(const struct mp_sock *s)
 #endif
 }
 
-static void tx_id_attach(struct msghdr *mh, union ctrl_tx *c, uint32_t id)
+/* Append one cmsg of len bytes to mh's control buffer (msg_control points
+ * to a union ctrl_tx, msg_controllen counts what is used). */
+static void cmsg_append(struct msghdr *mh, int level, int type, const void *data, size_t len)
 {
-#ifdef SCM_TS_OPT_ID
-	struct cmsghdr *cm;
+	struct cmsghdr *cm = (struct cmsghdr *)(void *)((char *)mh->msg_control +
+							 mh->msg_controllen);
 
-	memset(c, 0, sizeof(*c));
-	mh->msg_control = c->buf;
-	mh->msg_controllen = sizeof(c->buf);
-	cm = CMSG_FIRSTHDR(mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_TS_OPT_ID;
-	cm->cmsg_len = CMSG_LEN(sizeof(id));
-	memcpy(CMSG_DATA(cm), &id, sizeof(id));
-#else
-	(void)mh;
-	(void)c;
-	(void)id;
-#endif
+	memset(cm, 0, CMSG_SPACE(len));
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	mh->msg_controllen += CMSG_SPACE(len);
 }
 
-/* sendmsg() one datagram with the next TX id, its cmsg built in c (which
- * mh then points to). Returns bytes, or -errno. */
-static ssize_t send_one(struct mp_sock *s, struct msghdr *mh, union ctrl_tx *c)
+/* Check a source for the socket's family. Returns 0, or -EINVAL. */
+static int tx_src_check(const struct mp_sock *s, const struct tx_src *src)
+{
+	if (src->ifindex < 0)
+		return -EINVAL;
+	if (src->addr && src->addr->sa_family != s->family)
+		return -EINVAL;
+	return 0;
+}
+
+/* Build mh's ancillary data in c: the TX id (if with_id) and the source (if
+ * any); no control at all when neither. */
+static void tx_ctrl_build(const struct mp_sock *s, struct msghdr *mh, union ctrl_tx *c,
+			  bool with_id, uint32_t id, const struct tx_src *src)
+{
+	mh->msg_control = c->buf;
+	mh->msg_controllen = 0;
+#ifdef SCM_TS_OPT_ID
+	if (with_id)
+		cmsg_append(mh, SOL_SOCKET, SCM_TS_OPT_ID, &id, sizeof(id));
+#else
+	(void)with_id;
+	(void)id;
+#endif
+	if (src && (src->addr || src->ifindex)) {
+		if (s->family == AF_INET) {
+			struct in_pktinfo pi = { .ipi_ifindex = src->ifindex };
+
+			if (src->addr)
+				pi.ipi_spec_dst = ((const struct sockaddr_in *)(const void *)
+						   src->addr)->sin_addr;
+			cmsg_append(mh, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = { .ipi6_ifindex = (unsigned)src->ifindex };
+
+			if (src->addr)
+				pi.ipi6_addr = ((const struct sockaddr_in6 *)(const void *)
+						src->addr)->sin6_addr;
+			cmsg_append(mh, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+		}
+	}
+	if (!mh->msg_controllen)
+		mh->msg_control = NULL;
+}
+
+/* sendmsg() one datagram with the next TX id and the source src (may be
+ * NULL), its cmsgs built in c (which mh then points to).
+ * Returns bytes, or -errno. */
+static ssize_t send_one(struct mp_sock *s, struct msghdr *mh, union ctrl_tx *c,
+			const struct tx_src *src)
 {
 	bool with_id = tx_id_cmsg(s);
 	ssize_t n;
 
-	if (with_id)
-		tx_id_attach(mh, c, s->tx_next);
+	tx_ctrl_build(s, mh, c, with_id, s->tx_next, src);
 	n = sendmsg(s->fd, mh, 0);
 	if (with_id && s->opt_id_cmsg == OPT_ID_CMSG_UNKNOWN) {
 		if (n >= 0) {
@@ -441,8 +494,7 @@ static ssize_t send_one(struct mp_sock *s, struct msghdr *mh, union ctrl_tx *c)
 			/* Kernels before 6.13 refuse the unknown cmsg. If the send
 			 * goes through without it, the kernel counts: nothing was
 			 * sent before, so its counter and ours both stand at 0. */
-			mh->msg_control = NULL;
-			mh->msg_controllen = 0;
+			tx_ctrl_build(s, mh, c, false, 0, src);
 			n = sendmsg(s->fd, mh, 0);
 			if (n >= 0)
 				s->opt_id_cmsg = OPT_ID_CMSG_NO;
@@ -454,8 +506,8 @@ static ssize_t send_one(struct mp_sock *s, struct msghdr *mh, union ctrl_tx *c)
 	return n;
 }
 
-int mp_sock_send(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
-		 socklen_t dst_len, uint32_t *ret_tx_id)
+static int send_src(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
+		    socklen_t dst_len, const struct tx_src *src, uint32_t *ret_tx_id)
 {
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
 	struct msghdr mh = {
@@ -473,12 +525,33 @@ int mp_sock_send(struct mp_sock *s, const void *buf, size_t len, const struct so
 	if (len > INT_MAX)
 		return -EMSGSIZE;
 	id = s->tx_next;
-	n = send_one(s, &mh, &c);
+	n = send_one(s, &mh, &c, src);
 	if (n < 0)
 		return (int)n;
 	if (ret_tx_id)
 		*ret_tx_id = id;
 	return (int)n;
+}
+
+int mp_sock_send(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
+		 socklen_t dst_len, uint32_t *ret_tx_id)
+{
+	return send_src(s, buf, len, dst, dst_len, NULL, ret_tx_id);
+}
+
+int mp_sock_send_from(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
+		      socklen_t dst_len, const struct sockaddr *src, int ifindex,
+		      uint32_t *ret_tx_id)
+{
+	struct tx_src from = { .addr = src, .ifindex = ifindex };
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = tx_src_check(s, &from);
+	if (r < 0)
+		return r;
+	return send_src(s, buf, len, dst, dst_len, &from, ret_tx_id);
 }
 
 int mp_sock_send_batch(struct mp_sock *s, struct mp_txmsg *msgs, unsigned n)
@@ -521,8 +594,7 @@ int mp_sock_send_batch(struct mp_sock *s, struct mp_txmsg *msgs, unsigned n)
 			.msg_iovlen = 1,
 		};
 		b->mm[i].msg_len = 0;
-		if (with_id)
-			tx_id_attach(&b->mm[i].msg_hdr, &b->ctrl[i], s->tx_next + i);
+		tx_ctrl_build(s, &b->mm[i].msg_hdr, &b->ctrl[i], with_id, s->tx_next + i, NULL);
 	}
 	r = sendmmsg(s->fd, b->mm, n - done, 0);
 	if (r < 0)

@@ -37,6 +37,8 @@ enum mp_sock_flags {
 	MP_SOCK_RECV_TTL = 1U << 5,	/* TTL / hop limit of received datagrams */
 	MP_SOCK_RECV_TOS = 1U << 6,	/* TOS / traffic class of received datagrams */
 	MP_SOCK_RXQ_OVFL = 1U << 7,	/* count datagrams dropped on a full receive buffer */
+	MP_SOCK_TS_RX = 1U << 8,	/* software RX stamps only, no TX stamps (reflectors:
+					 * nothing queued on the error queue per reply) */
 };
 
 /* Path MTU discovery mode: what the kernel does with DF and its PMTU cache. */
@@ -214,6 +216,21 @@ int mp_sock_buf_set(struct mp_sock *s, unsigned rcv_bytes, unsigned snd_bytes);
  */
 int mp_sock_send(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
 		 socklen_t dst_len, uint32_t *ret_tx_id);
+
+/*
+ * As mp_sock_send(), from a chosen local address and/or interface
+ * (IP_PKTINFO / IPV6_PKTINFO): src (may be NULL: the kernel's choice) is a
+ * sockaddr_in or sockaddr_in6 of the socket's family whose port is ignored;
+ * ifindex (0: any) is the interface to send by. A server bound to a
+ * wildcard address answers from the address a request was sent to (mp_msg
+ * dst and ifindex), so the client sees the address it talked to.
+ * Returns the bytes sent, or -errno as mp_sock_send(), -EINVAL for a src of
+ * the wrong family or a negative ifindex; a src that is not an address of
+ * this host is refused by the kernel (-EINVAL, -ENETUNREACH, ...).
+ */
+int mp_sock_send_from(struct mp_sock *s, const void *buf, size_t len, const struct sockaddr *dst,
+		      socklen_t dst_len, const struct sockaddr *src, int ifindex,
+		      uint32_t *ret_tx_id);
 
 /*
  * Send up to n datagrams (at most MP_SOCK_BATCH_MAX per call) with one

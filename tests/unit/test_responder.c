@@ -657,6 +657,49 @@ static void test_opts(void **state)
 	assert_int_equal(mp_responder_process(NULL, 0), -EINVAL);
 }
 
+/* clock_offset_ns shifts T2 and T3 by exactly that much: with the offset
+ * removed they lie between T1 and T4 read here, as in reflect_basic(). */
+static void test_clock_offset(void **state)
+{
+	static const int64_t offs[] = { 5 * (int64_t)MP_NSEC_PER_MSEC,
+					-3 * (int64_t)MP_NSEC_PER_SEC };
+	struct sockaddr_storage ra[2], from;
+	struct mp_responder *r;
+	socklen_t rlen;
+	uint8_t buf[128];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < MP_ARRAY_SIZE(offs); i++) {
+		struct mp_responder_opts o = MP_RESPONDER_OPTS_INIT;
+		struct mp_stamp_test t = { .seq = 7 };
+		struct mp_stamp_reply p;
+		uint64_t t1, t2, t3, t4;
+
+		o.clock_offset_ns = offs[i];
+		r = responder_on("127.0.0.1", &o, ra, &rlen);
+		assert_non_null(r);
+		fd = client_open("127.0.0.1", 0);
+		assert_true(fd >= 0);
+		t1 = mp_clock_real_ns();
+		t.ts = mp_ntp_from_real_ns(t1);
+		send_test(fd, &ra[0], rlen, &t, NULL, MP_STAMP_BASE_LEN);
+		pump(r, mp_clock_mono_ns(), 1);
+		assert_int_equal(recv_reply(fd, buf, sizeof(buf), WAIT_MS, &from),
+				 MP_STAMP_BASE_LEN);
+		t4 = mp_clock_real_ns();
+		assert_true(mp_stamp_reply_decode(buf, MP_STAMP_BASE_LEN, NULL, &p) == 0);
+		t2 = mp_real_ns_from_ntp(p.rx_ts) - (uint64_t)offs[i];
+		t3 = mp_real_ns_from_ntp(p.ts) - (uint64_t)offs[i];
+		assert_true(t1 <= t2 + 1);
+		assert_true(t2 <= t3);
+		assert_true(t3 <= t4 + 1);
+		close(fd);
+		mp_responder_free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_loop_check),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_clock_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -921,6 +921,155 @@ static void test_bad_args(void **state)
 	mp_sock_free(NULL);
 }
 
+/* ---- (f) source address (PKTINFO) and receive-only stamps ---- */
+
+/* A socket bound to the wildcard address of family on a free port. */
+static struct mp_sock *open_any(int family, unsigned flags)
+{
+	struct sockaddr_storage ss;
+	struct mp_sock *s = NULL;
+	socklen_t len;
+	int r;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	r = mp_sock_open(&s, family, SOCK_DGRAM, 0, flags);
+	if (r == -EAFNOSUPPORT)
+		skip();
+	assert_int_equal(r, 0);
+	hold(s);
+	assert_int_equal(mp_sock_bind(s, (struct sockaddr *)&ss, len, NULL), 0);
+	return s;
+}
+
+/* From a wildcard socket, 127.0.0.2 (an address of lo: 127.0.0.0/8 is
+ * local, RFC 1122 3.2.1.3) chosen per send arrives as the source; the
+ * default would be 127.0.0.1. The TX id and stamp still come with it. */
+static void test_send_from_v4(void **state)
+{
+	struct sockaddr_storage rx_addr, src;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&src;
+	struct mp_sock *rx, *tx;
+	struct mp_errq e = { 0 };
+	socklen_t rx_len;
+	char buf[16];
+	struct mp_msg m = { .buf = buf, .buf_len = sizeof(buf) };
+	uint32_t id = 99;
+
+	(void)state;
+	rx = open_lo(AF_INET, 0, &rx_addr, &rx_len);
+	tx = open_any(AF_INET, MP_SOCK_TS_SW);
+	memset(&src, 0, sizeof(src));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000002);
+	assert_int_equal(mp_sock_send_from(tx, "abc", 3, (struct sockaddr *)&rx_addr, rx_len,
+					   (struct sockaddr *)&src, 0, &id), 3);
+	assert_int_equal(id, 0);
+	wait_for(rx, POLLIN);
+	assert_int_equal(mp_sock_recv(rx, &m), 3);
+	assert_addr_equal(&m.src, &src, false);
+	errq_next(tx, &e, MP_ERRQ_TSTAMP);
+	assert_int_equal(e.tx_id, 0);
+	/* by interface only: lo, the kernel's usual source */
+	assert_int_equal(mp_sock_send_from(tx, "de", 2, (struct sockaddr *)&rx_addr, rx_len,
+					   NULL, (int)if_nametoindex("lo"), &id), 2);
+	assert_int_equal(id, 1);
+	wait_for(rx, POLLIN);
+	assert_int_equal(mp_sock_recv(rx, &m), 2);
+	assert_addr_equal(&m.src, &rx_addr, false);
+}
+
+static void test_send_from_v6(void **state)
+{
+	struct sockaddr_storage rx_addr;
+	struct mp_sock *rx, *tx;
+	socklen_t rx_len;
+	char buf[16];
+	struct mp_msg m = { .buf = buf, .buf_len = sizeof(buf) };
+
+	(void)state;
+	rx = open_lo(AF_INET6, MP_SOCK_PKTINFO, &rx_addr, &rx_len);
+	tx = open_any(AF_INET6, 0);
+	assert_int_equal(mp_sock_send_from(tx, "v6", 2, (struct sockaddr *)&rx_addr, rx_len,
+					   (struct sockaddr *)&rx_addr,
+					   (int)if_nametoindex("lo"), NULL), 2);
+	wait_for(rx, POLLIN);
+	assert_int_equal(mp_sock_recv(rx, &m), 2);
+	assert_addr_equal(&m.src, &rx_addr, false);
+}
+
+static void test_send_from_bad(void **state)
+{
+	struct sockaddr_storage rx_addr, v6;
+	struct sockaddr_in doc;
+	struct mp_sock *tx;
+	socklen_t rx_len;
+
+	(void)state;
+	open_lo(AF_INET, 0, &rx_addr, &rx_len);
+	tx = open_any(AF_INET, 0);
+	loopback(AF_INET6, &v6, 0);
+	assert_int_equal(mp_sock_send_from(tx, "x", 1, (struct sockaddr *)&rx_addr, rx_len,
+					   (struct sockaddr *)&v6, 0, NULL), -EINVAL);
+	assert_int_equal(mp_sock_send_from(tx, "x", 1, (struct sockaddr *)&rx_addr, rx_len,
+					   NULL, -1, NULL), -EINVAL);
+	assert_int_equal(mp_sock_send_from(NULL, "x", 1, NULL, 0, NULL, 0, NULL), -EINVAL);
+	/* 192.0.2.1 (RFC 5737 documentation) is no address of this host: refused
+	 * (the errno depends on the routes: -EINVAL, -ENETUNREACH, ...) */
+	memset(&doc, 0, sizeof(doc));
+	doc.sin_family = AF_INET;
+	doc.sin_addr.s_addr = htonl(0xc0000201);
+	assert_int_equal(mp_sock_send_from(tx, "x", 1, (struct sockaddr *)&rx_addr, rx_len,
+					   (struct sockaddr *)&doc, 0, NULL) < 0, 1);
+}
+
+/* MP_SOCK_TS_RX: received datagrams are stamped (between two clock reads
+ * around the exchange), sends queue nothing, and the socket's option holds
+ * no TX flag (linux/net_tstamp.h). */
+static void ts_rx_only(int family)
+{
+	struct sockaddr_storage rx_addr;
+	struct mp_sock *rx;
+	struct mp_errq e = { 0 };
+	socklen_t rx_len, optlen;
+	char buf[16];
+	struct mp_msg m = { .buf = buf, .buf_len = sizeof(buf) };
+	uint64_t t0, t1;
+	int v = 0;
+
+	rx = open_lo(family, MP_SOCK_TS_RX, &rx_addr, &rx_len);
+	t0 = realtime_ns();
+	/* it sends to itself: the send must queue no TX stamp */
+	assert_int_equal(mp_sock_send(rx, "self", 4, (struct sockaddr *)&rx_addr, rx_len, NULL),
+			 4);
+	wait_for(rx, POLLIN);
+	assert_int_equal(mp_sock_recv(rx, &m), 4);
+	t1 = realtime_ns();
+	assert_true(m.rx_ns != 0);
+	assert_false(m.rx_hw);
+	assert_le(t0, m.rx_ns);
+	assert_le(m.rx_ns, t1);
+	assert_int_equal(mp_sock_errqueue_read(rx, &e), -EAGAIN);
+	optlen = sizeof(v);
+	assert_int_equal(getsockopt(mp_sock_fd(rx), SOL_SOCKET, SO_TIMESTAMPING, &v, &optlen), 0);
+	assert_int_equal(v & (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_HARDWARE |
+			      SOF_TIMESTAMPING_OPT_ID), 0);
+	assert_int_not_equal(v & SOF_TIMESTAMPING_RX_SOFTWARE, 0);
+}
+
+static void test_ts_rx_only_v4(void **state)
+{
+	(void)state;
+	ts_rx_only(AF_INET);
+}
+
+static void test_ts_rx_only_v6(void **state)
+{
+	(void)state;
+	ts_rx_only(AF_INET6);
+}
+
 /* ---- (e) hardware timestamps ---- */
 
 static void test_hw_lo_unsupported(void **state)
@@ -1114,6 +1263,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_mtu_pmtu, teardown),
 		cmocka_unit_test_teardown(test_nonblock_empty, teardown),
 		cmocka_unit_test_teardown(test_bad_args, teardown),
+		cmocka_unit_test_teardown(test_send_from_v4, teardown),
+		cmocka_unit_test_teardown(test_send_from_v6, teardown),
+		cmocka_unit_test_teardown(test_send_from_bad, teardown),
+		cmocka_unit_test_teardown(test_ts_rx_only_v4, teardown),
+		cmocka_unit_test_teardown(test_ts_rx_only_v6, teardown),
 		cmocka_unit_test_teardown(test_hw_lo_unsupported, teardown),
 		cmocka_unit_test_teardown(test_hw_fake_nic, teardown),
 		cmocka_unit_test_teardown(test_hw_fake_nic_refuses, teardown),
