@@ -64,7 +64,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 MAN_PAGES := $(sort $(wildcard man/man1/*.1 man/man8/*.8))
 
-DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d)
+DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d) $(FUZZ_BIN:=.d)
 
 .PHONY: all lib tools lab unit fuzz fuzz-build check check-unit check-netns check-man \
 	demo bench install uninstall clean help analyze deps
@@ -109,10 +109,11 @@ $(BUILD)/lab/%: tests/lab/%.c $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # libFuzzer harnesses #include the .c under test (STYLE.md T2).
+# -MMD: a harness #includes tool and lib sources, which it must follow.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	$(quiet) FUZZ $@
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -MMD -MP -Ilib $(PKG_CFLAGS) \
 		-DMP_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LDLIBS)
 

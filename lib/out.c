@@ -51,6 +51,7 @@ int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const cha
 		return -ENOMEM;
 	w->fmt = fmt;
 	w->f = f;
+	w->live = true;
 	w->tool = strdup(tool);
 	w->schema = strdup(schema);
 	if (!w->tool || !w->schema) {
@@ -59,6 +60,11 @@ int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const cha
 	}
 	*ret = w;
 	return 0;
+}
+
+void mp_writer_set_live(struct mp_writer *w, bool live)
+{
+	w->live = live;
 }
 
 enum mp_format mp_writer_format(const struct mp_writer *w)
@@ -155,30 +161,125 @@ static json_t *json_from_node(const struct out_node *n)
 /* 15 significant digits: doubles print as the decimals they were meant as. */
 enum { JSON_FLAGS = JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII };
 
-static int json_write(struct mp_writer *w, json_t *o, size_t flags)
+/*
+ * Writes o with pre, skipping its first `skip` characters, then post.
+ * jansson's own json_dumpf() writes token by token, one fwrite each; dumping
+ * into the writer's buffer first makes a record one fwrite.
+ */
+static int json_emit(struct mp_writer *w, const json_t *o, size_t flags, const char *pre,
+		     size_t skip, const char *post)
 {
-	if (json_dumpf(o, w->f, flags | JSON_FLAGS) < 0 || fputc('\n', w->f) == EOF)
+	size_t n = json_dumpb(o, w->jbuf, w->jbuf_len, flags | JSON_FLAGS);
+
+	if (n > w->jbuf_len) {
+		char *b = realloc(w->jbuf, n);
+
+		if (!b)
+			return -ENOMEM;
+		w->jbuf = b;
+		w->jbuf_len = n;
+		n = json_dumpb(o, w->jbuf, w->jbuf_len, flags | JSON_FLAGS);
+	}
+	if (n == 0 || n <= skip)
+		return -ENOMEM;
+	if (fputs(pre, w->f) == EOF || fwrite(w->jbuf + skip, 1, n - skip, w->f) != n - skip ||
+	    fputs(post, w->f) == EOF)
 		return -EIO;
 	return 0;
 }
 
+static int json_write(struct mp_writer *w, json_t *o, size_t flags)
+{
+	return json_emit(w, o, flags, "", 0, "\n");
+}
+
+/*
+ * The escaped {"tool":…,"version":…,"schema":… prefix of every streamed
+ * line, made once; time and type (digits, [a-z0-9_]) need no escaping.
+ */
+static int stream_prefix(struct mp_writer *w, const char *type, char *buf, size_t len)
+{
+	char t[64];
+	int n;
+
+	if (!w->prefix) {
+		json_t *h = json_pack("{s:s, s:s, s:s}", "tool", w->tool, "version", MP_VERSION,
+				      "schema", w->schema);
+
+		w->prefix = h ? json_dumps(h, JSON_FLAGS | JSON_COMPACT) : NULL;
+		json_decref(h);
+		if (!w->prefix)
+			return -ENOMEM;
+		w->prefix[strlen(w->prefix) - 1] = '\0';	/* the closing brace */
+	}
+	if (mp_clock_rfc3339(mp_clock_real_ns(), t, sizeof(t)) < 0)
+		t[0] = '\0';
+	n = type ? snprintf(buf, len, "%s,\"time\":\"%s\",\"type\":\"%s\"", w->prefix, t, type)
+		 : snprintf(buf, len, "%s,\"time\":\"%s\"", w->prefix, t);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int ndjson_unit(struct mp_writer *w, const struct out_node *root, const char *type)
 {
-	json_t *o = json_header(w, type);
+	char pre[1024];
+	json_t *o = json_object();
 	int r = -ENOMEM;
 
-	if (o && json_add_children(o, root) == 0)
-		r = json_write(w, o, JSON_COMPACT);
+	if (o && json_add_children(o, root) == 0 &&
+	    (r = stream_prefix(w, type, pre, sizeof(pre) - 1)) == 0) {
+		if (json_object_size(o)) {
+			strcat(pre, ",");
+			r = json_emit(w, o, JSON_COMPACT, pre, 1, "\n");	/* skip its '{' */
+		} else {
+			r = fprintf(w->f, "%s}\n", pre) < 0 ? -EIO : 0;
+		}
+	}
 	json_decref(o);
 	return r;
 }
 
-/* json: records are kept, by type, until the document is written at close. */
+/*
+ * json: the records of the first type are streamed, one compact object per
+ * line, into an array opened after the header fields; the document's other
+ * fields and any other record types follow it when the writer is closed.
+ */
+static int json_stream_record(struct mp_writer *w, const struct out_node *root,
+			      const char *type)
+{
+	json_t *o;
+	int r = -ENOMEM;
+
+	if (!w->json_open) {
+		char pre[1024];
+
+		r = stream_prefix(w, NULL, pre, sizeof(pre));
+		if (r < 0)
+			return r;
+		if (fprintf(w->f, "%s,\"%ss\":[", pre, type) < 0)
+			return -EIO;
+		w->json_open = true;
+		w->json_first = true;
+	}
+	o = json_object();
+	r = -ENOMEM;
+	if (o && json_add_children(o, root) == 0) {
+		r = json_emit(w, o, JSON_COMPACT, w->json_first ? "\n" : ",\n", 0, "");
+		w->json_first = false;
+	}
+	json_decref(o);
+	return r;
+}
+
+/* json: records of other types are kept, by type, until the close. */
 static int json_keep_record(struct mp_writer *w, const struct out_node *root, const char *type)
 {
 	char key[128];
 	json_t *arr, *o;
 
+	if (!w->json_stream_type && !(w->json_stream_type = strdup(type)))
+		return -ENOMEM;
+	if (!strcmp(type, w->json_stream_type))
+		return json_stream_record(w, root, type);
 	if (!w->json_records && !(w->json_records = json_object()))
 		return -ENOMEM;
 	snprintf(key, sizeof(key), "%ss", type);
@@ -194,10 +295,12 @@ static int json_keep_record(struct mp_writer *w, const struct out_node *root, co
 	return 0;
 }
 
+/* Writes the document, or, after streamed records, the rest of it. */
 static int json_document(struct mp_writer *w)
 {
-	json_t *o = json_header(w, NULL);
+	json_t *o = w->json_open ? json_object() : json_header(w, NULL);
 	const char *k;
+	char *s = NULL;
 	json_t *v;
 	int r = -ENOMEM;
 
@@ -208,8 +311,18 @@ static int json_document(struct mp_writer *w)
 	json_object_foreach(w->json_records, k, v)
 		if (json_object_set(o, k, v))
 			goto out;
-	r = json_write(w, o, JSON_INDENT(2));
+	if (!w->json_open) {
+		r = json_write(w, o, JSON_INDENT(2));
+		goto out;
+	}
+	s = json_dumps(o, JSON_FLAGS | JSON_INDENT(2));
+	if (!s)
+		goto out;
+	/* "{}" or "{\n  fields\n}": continue the open object after the array */
+	r = fprintf(w->f, "\n]%s%s\n", json_object_size(o) ? "," : "",
+		    json_object_size(o) ? s + 1 : "}") < 0 ? -EIO : 0;
 out:
+	free(s);
 	json_decref(o);
 	return r;
 }
@@ -231,7 +344,9 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 
 int mp_record_begin(struct mp_writer *w, const char *type)
 {
-	if (!type || !*type || strlen(type) > 60)
+	/* the type names a json key and an ndjson value: [a-z0-9_] only */
+	if (!type || !*type || strlen(type) > 60 ||
+	    strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(type))
 		return fail(w, -EINVAL);
 	return unit_begin(w, type, NULL);
 }
@@ -275,7 +390,7 @@ int mp_record_end(struct mp_writer *w)
 	case MP_FMT_PROM:
 		break;
 	}
-	if (r == 0 && fflush(w->f) == EOF)
+	if (r == 0 && w->live && fflush(w->f) == EOF)
 		r = -errno;
 	out_node_free(root);
 	w->root = w->cur = NULL;
@@ -318,7 +433,7 @@ int mp_writer_close(struct mp_writer *w)
 	r = w->err;
 	if (!r && w->root)
 		r = -EINVAL;	/* a unit was left open */
-	if (!r && w->fmt == MP_FMT_JSON && (w->doc || w->json_records))
+	if (!r && w->fmt == MP_FMT_JSON && (w->doc || w->json_records || w->json_open))
 		r = json_document(w);
 	if (!r && w->fmt == MP_FMT_PROM && w->doc)
 		r = out_prom_doc(w, w->doc);
@@ -329,6 +444,9 @@ int mp_writer_close(struct mp_writer *w)
 	out_node_free(w->root);
 	out_node_free(w->doc);
 	json_decref(w->json_records);
+	free(w->json_stream_type);
+	free(w->jbuf);
+	free(w->prefix);
 	out_text_done(w);
 	free(w->csv_type);
 	free(w->table_type);

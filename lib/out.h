@@ -10,8 +10,10 @@
  *  - records (mp_record_begin/end): streamed units such as an interval
  *    report, a packet or a route. ndjson: one line each, as it happens;
  *    csv: one row each (header row first); text: one table row each (header
- *    before the first); json: collected into an array "<type>s" of the
- *    document; prom: ignored (prom is a snapshot of the summary).
+ *    before the first); json: an array "<type>s" of the document — the
+ *    records of the first type are streamed into it as they end (memory
+ *    stays flat for a million routes), those of later types are kept until
+ *    the document is closed; prom: ignored (a snapshot of the summary).
  *  - the summary document (mp_doc_begin/end), at most one per writer.
  *    json: the top-level object, written when the writer is closed; ndjson:
  *    one line of type "summary"; text: a block of lines; csv: one row, but
@@ -86,6 +88,14 @@ enum mp_format mp_writer_format(const struct mp_writer *w);
  * first record). type is copied. Returns 0, or -errno.
  */
 int mp_writer_set_table(struct mp_writer *w, const char *type);
+
+/*
+ * Live writers (the default) flush every record as it ends, so a pipe or a
+ * terminal sees each interval or event at once. A tool that writes many
+ * records in one burst (a route listing) turns this off and lets stdio
+ * buffer; mp_writer_close() flushes.
+ */
+void mp_writer_set_live(struct mp_writer *w, bool live);
 
 /* Begins/ends a streamed record of the given type ("interval", "packet"). */
 int mp_record_begin(struct mp_writer *w, const char *type);

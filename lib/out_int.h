@@ -42,6 +42,13 @@ struct mp_writer {
 	struct out_node *doc;		/* finished summary document */
 	bool doc_done;
 	json_t *json_records;		/* json: type + "s" -> array of records */
+	char *json_stream_type;		/* json: the record type being streamed */
+	bool json_open;			/* json: the document's '{' is written */
+	bool json_first;		/* json: no record streamed yet */
+	bool live;			/* flush each record */
+	char *prefix;			/* json/ndjson: escaped header fields */
+	char *jbuf;			/* json: dump buffer, reused */
+	size_t jbuf_len;
 	char *table_type;		/* csv: set by mp_writer_set_table */
 	char *csv_type;			/* csv: type whose rows are written */
 	bool csv_rows;			/* csv: a record row was written */

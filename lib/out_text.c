@@ -129,19 +129,35 @@ static int row_build(struct row *r, const struct out_node *n)
 	return e;
 }
 
-/* Prints cells (or headers) padded to widths; the last column unpadded. */
+static void pad(FILE *f, size_t n)
+{
+	static const char spaces[] = "                                ";
+
+	for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
+		fwrite(spaces, 1, sizeof(spaces) - 1, f);
+	fwrite(spaces, 1, n, f);
+}
+
+/*
+ * Prints cells (or headers) padded to widths, strings left-aligned and
+ * numbers right-aligned; the last column unpadded. Padding by hand: this
+ * runs for every row of a million-route table, where fprintf dominated.
+ */
 static int row_print(FILE *f, unsigned indent, const char *const *s, const bool *left,
 		     const size_t *widths, size_t n, size_t nw)
 {
-	fprintf(f, "%*s", (int)indent, "");
+	pad(f, indent);
 	for (size_t i = 0; i < n; i++) {
-		int wd = i < nw ? (int)widths[i] : 0;
-		bool last = i + 1 == n;
+		size_t len = strlen(s[i]), wd = i < nw ? widths[i] : 0;
+		size_t fill = wd > len ? wd - len : 0;
 
-		if (left[i])
-			fprintf(f, "%s%-*s", i ? "  " : "", last ? 0 : wd, s[i]);
-		else
-			fprintf(f, "%s%*s", i ? "  " : "", wd, s[i]);
+		if (i)
+			fwrite("  ", 1, 2, f);
+		if (!left[i])
+			pad(f, fill);
+		fwrite(s[i], 1, len, f);
+		if (left[i] && i + 1 < n)
+			pad(f, fill);
 	}
 	return fputc('\n', f) == EOF ? -EIO : 0;
 }

@@ -372,6 +372,62 @@ static void test_prom_label_escaping(void **state)
 	free(b.data);
 }
 
+/* Streamed records alone, and a second record type kept for the close. */
+static void test_json_streamed(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	if (!have("jq"))
+		skip();
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "perfc", "perfc/1"), 0);
+	write_records(w, "route", 3);
+	write_records(w, "change", 2);
+	write_records(w, "route", 1);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	expect_cmd("jq -c '[.tool, .schema, [.routes[].seq], [.changes[].seq], (keys | length)]' %s",
+		   b.data, "[\"perfc\",\"perfc/1\",[0,1,2,0],[0,1],6]\n");
+	free(b.data);
+
+	/* records only: the array closes the document */
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "perfc", "perfc/1"), 0);
+	write_records(w, "route", 2);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	expect_cmd("jq -c '[.routes[1].tag, (keys | length)]' %s", b.data,
+		   "[\"a,b \\\"q\\\" \\\\ tab\\t nl\\n end\",5]\n");
+	free(b.data);
+}
+
+/* A live writer flushes each record; a batch writer leaves it to stdio. */
+static void test_live(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	for (int live = 0; live <= 1; live++) {
+		buf_open(&b);
+		assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, b.f, "t", "t/1"), 0);
+		if (!live)
+			mp_writer_set_live(w, false);
+		write_records(w, "r", 1);
+		/* open_memstream updates len only when the stream is flushed */
+		if (live)
+			assert_true(b.len > 0);
+		else
+			assert_int_equal(b.len, 0);
+		assert_int_equal(mp_writer_close(w), 0);
+		assert_true(b.len > 0);
+		buf_close(&b);
+		free(b.data);
+	}
+}
+
 static void test_misuse(void **state)
 {
 	struct mp_writer *w = NULL;
@@ -417,6 +473,14 @@ static void test_misuse(void **state)
 	buf_close(&b);
 	free(b.data);
 
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	/* a record type that would need escaping as a json key */
+	assert_int_equal(mp_record_begin(w, "a\"b"), -EINVAL);
+	assert_int_equal(mp_writer_close(w), -EINVAL);
+	buf_close(&b);
+	free(b.data);
+
 	assert_int_equal(mp_writer_close(NULL), 0);
 	assert_int_equal(mp_writer_new(&w, (enum mp_format)99, stdout, "t", "t/1"), -EINVAL);
 }
@@ -455,6 +519,8 @@ int main(void)
 		cmocka_unit_test(test_csv_table_choice),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_prom_label_escaping),
+		cmocka_unit_test(test_json_streamed),
+		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_write_error),
 	};
