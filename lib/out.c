@@ -334,7 +334,8 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 		return w->err;
 	if (w->root)
 		return fail(w, -EINVAL);
-	w->root = out_node_new(OUT_OBJ, NULL, title);
+	out_arena_reset(&w->arena);
+	w->root = out_node_new(&w->arena, OUT_OBJ, NULL, title);
 	if (!w->root)
 		return fail(w, -ENOMEM);
 	w->cur = w->root;
@@ -392,7 +393,7 @@ int mp_record_end(struct mp_writer *w)
 	}
 	if (r == 0 && w->live && fflush(w->f) == EOF)
 		r = -errno;
-	out_node_free(root);
+	out_arena_reset(&w->arena);
 	w->root = w->cur = NULL;
 	return r < 0 ? fail(w, r) : 0;
 }
@@ -403,7 +404,10 @@ int mp_doc_end(struct mp_writer *w)
 
 	if (r < 0)
 		return r;
+	/* the document outlives this unit: its arena moves aside */
 	w->doc = w->root;
+	w->doc_arena = w->arena;
+	w->arena = (struct out_arena){ 0 };
 	w->root = w->cur = NULL;
 	w->doc_done = true;
 	switch (w->fmt) {
@@ -441,8 +445,8 @@ int mp_writer_close(struct mp_writer *w)
 		r = -errno;
 	if (ferror(w->f) && !r)
 		r = -EIO;
-	out_node_free(w->root);
-	out_node_free(w->doc);
+	out_arena_done(&w->arena);
+	out_arena_done(&w->doc_arena);
 	json_decref(w->json_records);
 	free(w->json_stream_type);
 	free(w->jbuf);
@@ -466,7 +470,7 @@ static int container_begin(struct mp_writer *w, enum out_kind kind, const char *
 		return w->err;
 	if (!w->cur || (w->cur->kind == OUT_ARR) != (key == NULL))
 		return fail(w, -EINVAL);
-	n = out_node_new(kind, key, title);
+	n = out_node_new(&w->arena, kind, key, title);
 	if (!n)
 		return fail(w, -ENOMEM);
 	out_node_add(w->cur, n);
@@ -509,10 +513,8 @@ static int put_node(struct mp_writer *w, struct out_node *n)
 {
 	if (!n)
 		return fail(w, -ENOMEM);
-	if (w->err || !w->cur || (w->cur->kind == OUT_ARR) != (n->key == NULL)) {
-		out_node_free(n);
+	if (w->err || !w->cur || (w->cur->kind == OUT_ARR) != (n->key == NULL))
 		return w->err ? w->err : fail(w, -EINVAL);
-	}
 	out_node_add(w->cur, n);
 	return 0;
 }
@@ -525,18 +527,16 @@ static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, v
 	n->shown = fmt != NULL;
 	if (fmt && w->fmt == MP_FMT_TEXT) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
-		n->text = strdup(buf);
-		if (!n->text) {
-			out_node_free(n);
+		n->text = out_arena_strdup(&w->arena, buf);
+		if (!n->text)
 			return fail(w, -ENOMEM);
-		}
 	}
 	return put_node(w, n);
 }
 
-static struct out_node *scalar(enum out_kind kind, const char *key)
+static struct out_node *scalar(struct mp_writer *w, enum out_kind kind, const char *key)
 {
-	return out_node_new(kind, key, NULL);
+	return out_node_new(&w->arena, kind, key, NULL);
 }
 
 /*
@@ -547,7 +547,7 @@ static struct out_node *scalar(enum out_kind kind, const char *key)
 #define PUT_TYPED(name, kind, ctype, field)                                         \
 	int name(struct mp_writer *w, const char *key, const char *fmt, ...)        \
 	{                                                                           \
-		struct out_node *n = scalar(kind, key);                             \
+		struct out_node *n = scalar(w, kind, key);                             \
 		va_list ap, cp;                                                     \
 		int r;                                                              \
 		if (!n)                                                             \
@@ -568,16 +568,14 @@ PUT_TYPED(mp_put_f64_, OUT_F64, double, f)
 static int put_string(struct mp_writer *w, const char *key, bool label, const char *s,
 		      const char *fmt, va_list ap)
 {
-	struct out_node *n = scalar(OUT_STR, key);
+	struct out_node *n = scalar(w, OUT_STR, key);
 
 	if (!n)
 		return fail(w, -ENOMEM);
 	n->label = label;
-	n->v.s = strdup(s ? s : "");
-	if (!n->v.s) {
-		out_node_free(n);
+	n->v.s = out_arena_strdup(&w->arena, s ? s : "");
+	if (!n->v.s)
 		return fail(w, -ENOMEM);
-	}
 	return put_shown(w, n, fmt, ap);
 }
 
@@ -601,7 +599,7 @@ PUT_STRING(mp_put_label_, true)
 
 int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, ...)
 {
-	struct out_node *n = scalar(OUT_BOOL, key);
+	struct out_node *n = scalar(w, OUT_BOOL, key);
 	va_list ap;
 	int r;
 
@@ -628,18 +626,17 @@ int mp_put_time_(struct mp_writer *w, const char *key, uint64_t real_ns, const c
 
 	if (r < 0)
 		return fail(w, r);
-	n = scalar(OUT_STR, key);
-	if (!n || !(n->v.s = strdup(t)))
+	n = scalar(w, OUT_STR, key);
+	if (!n || !(n->v.s = out_arena_strdup(&w->arena, t)))
 		goto nomem;
 	n->shown = true;
 	if (w->fmt == MP_FMT_TEXT) {
 		snprintf(text, sizeof(text), fmt, t);
-		if (!(n->text = strdup(text)))
+		if (!(n->text = out_arena_strdup(&w->arena, text)))
 			goto nomem;
 	}
 	return put_node(w, n);
 nomem:
-	out_node_free(n);
 	return fail(w, -ENOMEM);
 }
 #pragma GCC diagnostic pop
@@ -647,7 +644,7 @@ nomem:
 /* Text-less fields. */
 int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v)
 {
-	struct out_node *n = scalar(OUT_U64, key);
+	struct out_node *n = scalar(w, OUT_U64, key);
 
 	if (n)
 		n->v.u = v;
@@ -656,7 +653,7 @@ int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v)
 
 int mp_put_i64_notext(struct mp_writer *w, const char *key, int64_t v)
 {
-	struct out_node *n = scalar(OUT_I64, key);
+	struct out_node *n = scalar(w, OUT_I64, key);
 
 	if (n)
 		n->v.i = v;
@@ -665,7 +662,7 @@ int mp_put_i64_notext(struct mp_writer *w, const char *key, int64_t v)
 
 int mp_put_f64_notext(struct mp_writer *w, const char *key, double v)
 {
-	struct out_node *n = scalar(OUT_F64, key);
+	struct out_node *n = scalar(w, OUT_F64, key);
 
 	if (n)
 		n->v.f = v;
@@ -674,7 +671,7 @@ int mp_put_f64_notext(struct mp_writer *w, const char *key, double v)
 
 int mp_put_bool_notext(struct mp_writer *w, const char *key, bool v)
 {
-	struct out_node *n = scalar(OUT_BOOL, key);
+	struct out_node *n = scalar(w, OUT_BOOL, key);
 
 	if (n)
 		n->v.b = v;
@@ -683,11 +680,9 @@ int mp_put_bool_notext(struct mp_writer *w, const char *key, bool v)
 
 int mp_put_str_notext(struct mp_writer *w, const char *key, const char *v)
 {
-	struct out_node *n = scalar(OUT_STR, key);
+	struct out_node *n = scalar(w, OUT_STR, key);
 
-	if (n && !(n->v.s = strdup(v ? v : ""))) {
-		out_node_free(n);
+	if (n && !(n->v.s = out_arena_strdup(&w->arena, v ? v : "")))
 		n = NULL;
-	}
 	return put_node(w, n);
 }

@@ -31,11 +31,23 @@ struct out_node {
 	struct out_node *parent, *child, *last, *next;
 };
 
+/*
+ * A unit's nodes and strings come from an arena that is reset when the unit
+ * has been rendered: no malloc/free per field (a route listing writes tens
+ * of millions of fields).
+ */
+struct out_block;
+struct out_arena {
+	struct out_block *head;		/* block being filled; older ones follow */
+};
+
 struct mp_writer {
 	enum mp_format fmt;
 	FILE *f;			/* not owned */
 	char *tool, *schema;
 	int err;			/* first error, sticky */
+	struct out_arena arena;		/* the unit being built */
+	struct out_arena doc_arena;	/* the finished document */
 	struct out_node *root;		/* unit being built */
 	struct out_node *cur;		/* open container in root */
 	const char *unit_type;		/* record type, NULL for the document */
@@ -57,9 +69,15 @@ struct mp_writer {
 	size_t text_ncols;
 };
 
-struct out_node *out_node_new(enum out_kind kind, const char *key, const char *title);
+void *out_arena_alloc(struct out_arena *a, size_t n);	/* zeroed */
+char *out_arena_strdup(struct out_arena *a, const char *s);
+/* Keeps the first block for the next unit, frees the rest. */
+void out_arena_reset(struct out_arena *a);
+void out_arena_done(struct out_arena *a);
+
+struct out_node *out_node_new(struct out_arena *a, enum out_kind kind, const char *key,
+			      const char *title);
 void out_node_add(struct out_node *parent, struct out_node *n);
-void out_node_free(struct out_node *n);
 bool out_node_is_scalar(const struct out_node *n);
 /* Visits the scalars under n depth-first; arrays of scalars are one visit
  * (with the array node), arrays of objects are skipped. path holds the keys

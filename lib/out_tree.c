@@ -1,24 +1,90 @@
 /* SPDX-License-Identifier: MIT */
-/* out: the node tree a unit is built in before it is rendered. */
+/* out: the node tree a unit is built in before it is rendered, and its arena. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "out_int.h"
 
-struct out_node *out_node_new(enum out_kind kind, const char *key, const char *title)
+enum { BLOCK_BYTES = 16384 };
+
+struct out_block {
+	struct out_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+void *out_arena_alloc(struct out_arena *a, size_t n)
 {
-	struct out_node *n = calloc(1, sizeof(*n));
+	struct out_block *b = a->head;
+	char *p;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > BLOCK_BYTES ? n : BLOCK_BYTES;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		/* a big one-off block goes behind the current one */
+		if (a->head && n > BLOCK_BYTES) {
+			b->next = a->head->next;
+			a->head->next = b;
+		} else {
+			b->next = a->head;
+			a->head = b;
+		}
+	}
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return memset(p, 0, n);
+}
+
+char *out_arena_strdup(struct out_arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = out_arena_alloc(a, n);
+
+	return d ? memcpy(d, s, n) : NULL;
+}
+
+void out_arena_reset(struct out_arena *a)
+{
+	struct out_block *keep = a->head;
+
+	if (!keep)
+		return;
+	for (struct out_block *b = keep->next, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	keep->next = NULL;
+	keep->used = 0;
+}
+
+void out_arena_done(struct out_arena *a)
+{
+	out_arena_reset(a);
+	free(a->head);
+	a->head = NULL;
+}
+
+struct out_node *out_node_new(struct out_arena *a, enum out_kind kind, const char *key,
+			      const char *title)
+{
+	struct out_node *n = out_arena_alloc(a, sizeof(*n));
 
 	if (!n)
 		return NULL;
 	n->kind = kind;
-	if ((key && !(n->key = strdup(key))) || (title && !(n->title = strdup(title)))) {
-		out_node_free(n);
+	if ((key && !(n->key = out_arena_strdup(a, key))) ||
+	    (title && !(n->title = out_arena_strdup(a, title))))
 		return NULL;
-	}
 	return n;
 }
 
@@ -30,22 +96,6 @@ void out_node_add(struct out_node *parent, struct out_node *n)
 	else
 		parent->child = n;
 	parent->last = n;
-}
-
-void out_node_free(struct out_node *n)
-{
-	while (n) {
-		struct out_node *next = n->next;
-
-		out_node_free(n->child);
-		if (n->kind == OUT_STR)
-			free(n->v.s);
-		free(n->key);
-		free(n->title);
-		free(n->text);
-		free(n);
-		n = next;
-	}
 }
 
 bool out_node_is_scalar(const struct out_node *n)
