@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * owd: one-way delay, loss and delay variation per direction over STAMP
+ * (RFC 8762). Options and exit codes; probe.c measures, server.c reflects,
+ * print.c renders.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "owd.h"
+#include "args.h"
+#include "auth.h"
+#include "cli.h"
+#include "out.h"
+
+enum {
+	OPT_INTERVAL_REPORT = 256,
+	OPT_PLOT,
+	OPT_POISSON,
+	OPT_SEED,
+	OPT_TIMEOUT,
+	OPT_CLOCK_OFFSET,
+};
+
+static const struct option options[] = {
+	{ "ipv4", no_argument, NULL, '4' },			/* IPv4 only */
+	{ "ipv6", no_argument, NULL, '6' },			/* IPv6 only */
+	{ "server", no_argument, NULL, 's' },			/* run the reflector */
+	{ "port", required_argument, NULL, 'p' },		/* reflector port */
+	{ "count", required_argument, NULL, 'c' },		/* probes */
+	{ "interval", required_argument, NULL, 'i' },		/* mean time between probes */
+	{ "duration", required_argument, NULL, 't' },		/* send for this long; 0: ever */
+	{ "length", required_argument, NULL, 'l' },		/* test packet octets */
+	{ "format", required_argument, NULL, 'f' },		/* output format */
+	{ "json", no_argument, NULL, 'j' },			/* = -f json */
+	{ "interval-report", required_argument, NULL, OPT_INTERVAL_REPORT }, /* records */
+	{ "key-file", required_argument, NULL, 'k' },		/* authenticated mode */
+	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
+	{ "plot", required_argument, NULL, OPT_PLOT },		/* PNG of per-packet delays */
+	{ "poisson", no_argument, NULL, OPT_POISSON },		/* exponential gaps */
+	{ "seed", required_argument, NULL, OPT_SEED },		/* Poisson seed */
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per-probe loss timeout */
+	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* -s: shift T2/T3 */
+	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
+	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
+	{ "help", no_argument, NULL, 'h' },			/* this text */
+	{ "version", no_argument, NULL, 'V' },			/* version */
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: owd [options] HOST        one-way delay to a STAMP reflector\n"
+	      "       owd -s [options]          run the STAMP reflector\n"
+	      "  -4, -6                  IPv4 / IPv6 only\n"
+	      "  -p, --port PORT         reflector UDP port (default 862)\n"
+	      "  -c, --count N           probes to send (default 10 without -t)\n"
+	      "  -i, --interval DUR      time between probes (default 1s, >= 100us)\n"
+	      "  -t, --duration DUR      send for DUR (0: until stopped)\n"
+	      "      --poisson           exponential gaps of mean DUR (--seed N)\n"
+	      "      --timeout DUR       a probe is lost after DUR (default max(3 RTT, 1s))\n"
+	      "  -l, --length BYTES      test packet length (default 44; 112 with -k)\n"
+	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --interval-report DUR  a record every DUR while running\n"
+	      "  -k, --key-file FILE     authenticated mode (RFC 8762 4.2.2, HMAC-SHA-256)\n"
+	      "  -I, --interface IF      bind to interface IF\n"
+	      "      --plot FILE.png     plot per-packet forward/reverse delays\n"
+	      "      --clock-offset DUR  -s: add DUR (may be negative) to T2/T3, for tests\n"
+	      "  -q, -v                  quiet (summary only), verbose\n"
+	      "  -h, --help              this help;  -V, --version  version\n", f);
+}
+
+static int bad(const char *what, const char *v)
+{
+	mp_warnx("invalid %s '%s'", what, v);
+	return -EINVAL;
+}
+
+static int parse_opt(int c, const char *arg, struct owd_opts *o)
+{
+	uint64_t u;
+
+	switch (c) {
+	case '4': o->family = AF_INET; return 0;
+	case '6': o->family = AF_INET6; return 0;
+	case 's': o->server = true; return 0;
+	case 'p': return mp_parse_port(arg, &o->port) < 0 ? bad("port", arg) : 0;
+	case 'c':
+		o->count_set = true;
+		return mp_parse_u64(arg, 1, UINT32_MAX, &o->count) < 0 ? bad("count", arg) : 0;
+	case 'i':
+		return mp_parse_duration(arg, 100 * MP_NSEC_PER_USEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->interval_ns) < 0 ? bad("interval", arg) : 0;
+	case 't':
+		o->duration_set = true;
+		return mp_parse_duration(arg, 0, UINT64_MAX / 2, &o->duration_ns) < 0 ?
+		       bad("duration", arg) : 0;
+	case 'l':
+		if (mp_parse_size(arg, MP_STAMP_BASE_LEN, 1472 * 6, &u) < 0)
+			return bad("length", arg);
+		o->length = (uint32_t)u;
+		return 0;
+	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
+	case 'j': o->format = MP_FMT_JSON; return 0;
+	case OPT_INTERVAL_REPORT:
+		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 86400 * MP_NSEC_PER_SEC,
+					 &o->report_ns) < 0 ? bad("interval-report", arg) : 0;
+	case 'k': o->key_file = arg; return 0;
+	case 'I': o->ifname = arg; return 0;
+	case OPT_PLOT: o->plot = arg; return 0;
+	case OPT_POISSON: o->poisson = true; return 0;
+	case OPT_SEED: return mp_parse_u64(arg, 1, UINT64_MAX, &o->seed) < 0 ? bad("seed", arg) : 0;
+	case OPT_TIMEOUT:
+		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->timeout_ns) < 0 ? bad("timeout", arg) : 0;
+	case OPT_CLOCK_OFFSET:
+		if (mp_parse_duration(arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
+				      &u) < 0)
+			return bad("clock offset", arg);
+		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
+		return 0;
+	case 'q': o->quiet = true; return 0;
+	case 'v': o->verbose = true; return 0;
+	case 'h': return MP_ARGS_HELP;
+	case 'V':
+		printf("owd meshperf %s\n", MP_VERSION);
+		return MP_ARGS_HELP + 1;
+	default: return -EINVAL;
+	}
+}
+
+int owd_parse_args(int argc, char **argv, struct owd_opts *o)
+{
+	char shortopts[64];
+	int c, r;
+
+	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
+	if (r < 0)
+		return r;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		if (c == '?') {
+			mp_warnx("unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (c == ':') {
+			mp_warnx("option '%s' needs an argument", argv[optind - 1]);
+			return -EINVAL;
+		}
+		r = parse_opt(c, optarg, o);
+		if (r != 0)
+			return r;
+	}
+	if (o->server != (optind == argc)) {
+		mp_warnx(o->server ? "-s takes no HOST" : "a HOST is needed (or -s)");
+		return -EINVAL;
+	}
+	if (!o->server)
+		o->target = argv[optind];
+	if (o->server && (o->count_set || o->duration_set || o->poisson || o->plot || o->length)) {
+		mp_warnx("-s is incompatible with -c, -t, -l, --poisson and --plot");
+		return -EINVAL;
+	}
+	if (!o->server && o->clock_offset_ns) {
+		mp_warnx("--clock-offset needs -s");
+		return -EINVAL;
+	}
+	if (o->key_file && o->length && o->length < MP_STAMP_AUTH_BASE_LEN) {
+		mp_warnx("with -k, the length must be at least %d", MP_STAMP_AUTH_BASE_LEN);
+		return -EINVAL;
+	}
+	if (!o->count_set && !o->duration_set)
+		o->count = OWD_COUNT_DEFAULT;
+	if (!o->seed)
+		o->seed = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)time(NULL);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (owd_stop < 2)
+		owd_stop++;
+}
+
+static int key_load(const struct owd_opts *o, struct mp_auth_key *key)
+{
+	struct stat st;
+	int r;
+
+	if (!o->key_file)
+		return 0;
+	r = mp_auth_key_load(o->key_file, key);
+	if (r == -EPERM && stat(o->key_file, &st) == 0)
+		mp_warnx("key file %s must not be readable by group or others (mode %04o); "
+			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
+	else if (r < 0)
+		mp_warn(-r, "key file %s", o->key_file);
+	return r;
+}
+
+/* The sender: measure, streaming packets and intervals, then the summary. */
+static int sender(const struct owd_opts *o, const struct mp_auth_key *key, struct mp_writer *w)
+{
+	struct owd_result res = { 0 };
+	struct owd_printer *p = NULL;
+	struct owd_sink sink;
+	int r;
+
+	r = owd_printer_new(&p, o, w);
+	if (r < 0) {
+		mp_warn(-r, "output");
+		return MP_EXIT_USAGE;
+	}
+	owd_printer_sink(p, &sink);
+	r = owd_run(o, key, &res, &sink);
+	if (r < 0) {
+		mp_warn(-r, "probing %s", o->target);
+		owd_printer_free(p);
+		return r == -ENOMEM || r == -EIO ? MP_EXIT_FAIL : MP_EXIT_USAGE;
+	}
+	r = owd_printer_finish(p, &res);
+	owd_printer_free(p);
+	return r < 0 ? MP_EXIT_FAIL : owd_exit_status(&res);
+}
+
+int main(int argc, char **argv)
+{
+	struct owd_opts opts = OWD_OPTS_INIT;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct mp_auth_key key = { 0 };
+	struct mp_writer *w = NULL;
+	int r, ret = MP_EXIT_USAGE;
+
+	atexit(mp_close_stdout);
+	r = owd_parse_args(argc, argv, &opts);
+	if (r == MP_ARGS_HELP)
+		usage(stdout);
+	if (r > 0)
+		return MP_EXIT_OK;
+	if (r < 0) {
+		usage(stderr);
+		return MP_EXIT_USAGE;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (key_load(&opts, &key) < 0)
+		goto out;
+	r = mp_writer_new(&w, opts.format, stdout, "owd", "owd/1");
+	if (r < 0) {
+		mp_warn(-r, "output");
+		goto out;
+	}
+	if (opts.server) {
+		r = owd_serve(&opts, opts.key_file ? &key : NULL, w);
+		if (r < 0)
+			mp_warn(-r, "reflector on port %u", opts.port);
+		ret = r < 0 ? MP_EXIT_USAGE : MP_EXIT_OK;
+	} else {
+		ret = sender(&opts, opts.key_file ? &key : NULL, w);
+	}
+	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
+		ret = MP_EXIT_FAIL;
+	w = NULL;
+out:
+	mp_writer_close(w);
+	mp_auth_key_done(&key);
+	return ret;
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rendering of owd's results through lib/out: per-packet records (csv rows,
+ * text lines), interval records (--interval-report), the summary document,
+ * the reflector's counters, and the --plot series. Measures nothing.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "owd.h"
+#include "plot.h"
+#include "stamp.h"
+
+struct owd_printer {
+	const struct owd_opts *o;
+	struct mp_writer *w;		/* stdout */
+	struct mp_writer *pw;		/* the plot's csv series, or NULL */
+	FILE *pf;			/* its file */
+	char ppath[256];		/* its path, "" if none */
+	uint64_t t0_ns;			/* first packet's T1, for the plot's x axis */
+	bool packets;			/* packet records go to w */
+};
+
+static double ms(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static void packet_cb(void *ctx, const struct owd_packet *pk)
+{
+	struct owd_printer *p = ctx;
+	struct mp_writer *w = p->w;
+
+	if (p->packets && mp_writer_format(w) == MP_FMT_CSV) {
+		mp_record_begin(w, "packet");
+		mp_put_u64(w, "seq", "%" PRIu64, pk->seq);
+		mp_put_u64(w, "t1_ns", "%" PRIu64, pk->t1_ns);
+		mp_put_u64(w, "t2_ns", "%" PRIu64, pk->t2_ns);
+		mp_put_u64(w, "t3_ns", "%" PRIu64, pk->t3_ns);
+		mp_put_u64(w, "t4_ns", "%" PRIu64, pk->t4_ns);
+		mp_put_i64(w, "fwd_owd_ns", "%" PRId64, pk->fwd_ns);
+		mp_put_i64(w, "rev_owd_ns", "%" PRId64, pk->rev_ns);
+		mp_put_i64(w, "rtt_ns", "%" PRId64, pk->rtt_ns);
+		mp_put_u64(w, "refl_seq", "%" PRIu64, pk->refl_seq);
+		mp_record_end(w);
+	} else if (p->packets) {
+		mp_record_begin(w, "packet");
+		mp_put_u64(w, "seq", "%" PRIu64, pk->seq);
+		mp_put_f64(w, "fwd_owd_ms", "%.3f", ms(pk->fwd_ns));
+		mp_put_f64(w, "rev_owd_ms", "%.3f", ms(pk->rev_ns));
+		mp_put_f64(w, "rtt_ms", "%.3f", ms(pk->rtt_ns));
+		mp_record_end(w);
+	}
+	if (p->pw) {
+		if (!p->t0_ns)
+			p->t0_ns = pk->t1_ns;
+		mp_record_begin(p->pw, "packet");
+		mp_put_f64(p->pw, "time_s", "%.6f", (double)(pk->t1_ns - p->t0_ns) / 1e9);
+		mp_put_f64(p->pw, "fwd_owd_ms", "%.3f", ms(pk->fwd_ns));
+		mp_put_f64(p->pw, "rev_owd_ms", "%.3f", ms(pk->rev_ns));
+		mp_record_end(p->pw);
+	}
+}
+
+static double mean_ms(const struct mp_stats_summary *s)
+{
+	return s->count ? s->mean_ns / 1e6 : NAN;
+}
+
+static void interval_cb(void *ctx, const struct owd_interval *iv)
+{
+	struct owd_printer *p = ctx;
+	struct mp_writer *w = p->w;
+
+	mp_record_begin(w, "interval");
+	mp_put_f64(w, "start_s", "%.3f", (double)iv->start_ns / 1e9);
+	mp_put_f64(w, "interval_s", "%.3f", (double)iv->len_ns / 1e9);
+	mp_put_u64(w, "sent", "%" PRIu64, iv->sent);
+	mp_put_u64(w, "received", "%" PRIu64, iv->received);
+	mp_put_f64(w, "fwd_owd_mean_ms", "%.3f", mean_ms(&iv->fwd));
+	mp_put_f64(w, "fwd_owd_max_ms", "%.3f", iv->fwd.count ? ms(iv->fwd.max_ns) : NAN);
+	mp_put_f64(w, "rev_owd_mean_ms", "%.3f", mean_ms(&iv->rev));
+	mp_put_f64(w, "rev_owd_max_ms", "%.3f", iv->rev.count ? ms(iv->rev.max_ns) : NAN);
+	mp_put_f64(w, "rtt_mean_ms", "%.3f", mean_ms(&iv->rtt));
+	mp_put_u64(w, "fwd_lost_total", "%" PRIu64, iv->fwd_lost);
+	mp_put_u64(w, "rev_lost_total", "%" PRIu64, iv->rev_lost);
+	mp_record_end(w);
+	/* a record per interval is only useful if it leaves now */
+	fflush(stdout);
+}
+
+int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct mp_writer *w)
+{
+	struct owd_printer *p = calloc(1, sizeof(*p));
+	const char *dir = getenv("TMPDIR");
+	enum mp_format f = mp_writer_format(w);
+	int fd, rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	p->o = o;
+	p->w = w;
+	/* per-packet rows are the csv table; text shows them as live lines
+	 * unless interval lines (or -q) replace them, -v shows both; json,
+	 * ndjson and prom carry the summary (and interval records) only */
+	p->packets = f == MP_FMT_CSV ||
+		     (f == MP_FMT_TEXT && !o->quiet && (!o->report_ns || o->verbose));
+	if (f == MP_FMT_CSV)
+		rc = mp_writer_set_table(w, "packet");
+	if (rc >= 0 && o->plot) {
+		snprintf(p->ppath, sizeof(p->ppath), "%s/owd-plot.XXXXXX",
+			 dir && *dir ? dir : "/tmp");
+		fd = mkstemp(p->ppath);
+		if (fd < 0) {
+			rc = -errno;
+			p->ppath[0] = '\0';
+		} else if (!(p->pf = fdopen(fd, "w"))) {
+			rc = -errno;
+			close(fd);
+		} else {
+			rc = mp_writer_new(&p->pw, MP_FMT_CSV, p->pf, "owd", "owd/1");
+		}
+	}
+	if (rc < 0) {
+		owd_printer_free(p);
+		return rc;
+	}
+	*ret = p;
+	return 0;
+}
+
+void owd_printer_sink(struct owd_printer *p, struct owd_sink *ret)
+{
+	*ret = (struct owd_sink){ .packet = packet_cb, .ctx = p };
+	if (p->o->report_ns)
+		ret->interval = interval_cb;
+}
+
+static void owd_stats(struct mp_writer *w, const char *key, const char *title, bool have,
+		      const struct mp_stats_summary *s)
+{
+	mp_obj_begin(w, key, title);
+	mp_put_f64(w, "min", "min %.3f", have ? ms(s->min_ns) : NAN);
+	mp_put_f64(w, "mean", "mean %.3f", have ? s->mean_ns / 1e6 : NAN);
+	mp_put_f64(w, "median", "median %.3f", have ? ms(s->median_ns) : NAN);
+	mp_put_f64(w, "p95", "p95 %.3f", have ? ms(s->p95_ns) : NAN);
+	mp_put_f64(w, "p99", "p99 %.3f", have ? ms(s->p99_ns) : NAN);
+	mp_put_f64(w, "max", "max %.3f", have ? ms(s->max_ns) : NAN);
+	mp_put_f64(w, "stddev", "stddev %.3f", have ? s->stddev_ns / 1e6 : NAN);
+	mp_obj_end(w);
+}
+
+static void owd_ipdv(struct mp_writer *w, bool have, const struct mp_ipdv_summary *d)
+{
+	mp_put_u64(w, "ipdv_pairs", "IPDV pairs %" PRIu64, have ? d->pairs : 0);
+	mp_obj_begin(w, "ipdv_ms", "IPDV (RFC 3393) ms");
+	mp_put_f64(w, "mean_abs", "mean |ipdv| %.3f", have ? d->mean_abs_ns / 1e6 : NAN);
+	mp_put_f64(w, "min", "min %.3f", have ? ms(d->ipdv.min_ns) : NAN);
+	mp_put_f64(w, "median", "median %.3f", have ? ms(d->ipdv.median_ns) : NAN);
+	mp_put_f64(w, "p99", "p99 %.3f", have ? ms(d->ipdv.p99_ns) : NAN);
+	mp_put_f64(w, "max", "max %.3f", have ? ms(d->ipdv.max_ns) : NAN);
+	mp_obj_end(w);
+}
+
+static void owd_direction(struct mp_writer *w, const char *key, const char *title,
+			  const struct owd_result *r, const struct owd_dir *d,
+			  const struct mp_stats_summary *s, bool have_ipdv,
+			  const struct mp_ipdv_summary *ipdv)
+{
+	mp_obj_begin(w, key, title);
+	owd_stats(w, "owd_ms", "one-way delay (raw) ms", r->have_delay, s);
+	mp_put_u64(w, "lost", "lost %" PRIu64, d->lost);
+	mp_put_u64(w, "duplicates", "duplicates %" PRIu64, d->duplicates);
+	mp_put_u64(w, "reordered", "reordered %" PRIu64, d->reordered);
+	if (d == &r->rev)
+		mp_put_u64(w, "late", "late %" PRIu64, d->late);
+	owd_ipdv(w, have_ipdv, ipdv);
+	mp_obj_end(w);
+}
+
+static void owd_clock(struct mp_writer *w, const struct owd_result *r)
+{
+	bool have = r->have_delay;
+
+	mp_obj_begin(w, "clock", "clock");
+	mp_put_f64(w, "offset_ms", "offset %.3f ms", have ? ms(r->offset_ns) : NAN);
+	mp_put_f64(w, "error_ms", "+/- %.3f ms", have ? (double)r->offset_err_ns / 1e6 : NAN);
+	mp_put_f64(w, "offset_min_ms", "spread %.3f", have ? ms(r->offset_min_ns) : NAN);
+	mp_put_f64(w, "offset_max_ms", ".. %.3f ms", have ? ms(r->offset_max_ns) : NAN);
+	mp_put_bool(w, "synced", "synchronised %s", have && !r->suspect);
+	mp_put_bool(w, "suspect", "suspect %s", r->suspect);
+	mp_obj_begin(w, "local", "this host (ntp_adjtime)");
+	mp_put_bool(w, "synced", "synchronised %s", r->local_synced);
+	mp_put_f64(w, "est_error_ms", "estimated error %.3f ms",
+		   r->local_sync_ok ? (double)r->local_est_error_ns / 1e6 : NAN);
+	mp_put_f64(w, "max_error_ms", "maximum error %.3f ms",
+		   r->local_sync_ok ? (double)r->local_max_error_ns / 1e6 : NAN);
+	mp_obj_end(w);
+	mp_obj_begin(w, "reflector", "reflector (Error Estimate)");
+	mp_put_bool(w, "synced", "synchronised %s", r->refl_synced);
+	mp_put_f64(w, "error_ms", "error %.3f ms", r->refl_error_ns == MP_STAMP_ERROR_UNKNOWN ?
+		   NAN : (double)r->refl_error_ns / 1e6);
+	mp_obj_end(w);
+	mp_obj_end(w);
+}
+
+static int summary(struct mp_writer *w, const struct owd_result *r)
+{
+	char title[MP_ADDR_PORT_STRLEN + 16];
+
+	snprintf(title, sizeof(title), "owd to %s", r->peer);
+	mp_doc_begin(w, title);
+	mp_put_label(w, "peer", "peer %s", r->peer);
+	mp_put_u64(w, "sent", "sent %" PRIu64, r->sent);
+	mp_put_u64(w, "received", "received %" PRIu64, r->received);
+	mp_put_u64(w, "lost", "lost %" PRIu64, r->lost);
+	mp_put_u64(w, "lost_unknown", "lost (direction unknown) %" PRIu64, r->lost_unknown);
+	mp_put_f64(w, "duration_ms", "duration %.1f ms", MP_NS_TO_MS(r->elapsed_ns));
+	mp_put_f64(w, "timeout_ms", "timeout %.0f ms", (double)r->timeout_ns / 1e6);
+	owd_direction(w, "forward", "forward", r, &r->fwd, &r->fwd_s, r->have_fwd_ipdv,
+		      &r->fwd_ipdv);
+	owd_direction(w, "reverse", "reverse", r, &r->rev, &r->rev_s, r->have_rev_ipdv,
+		      &r->rev_ipdv);
+	mp_obj_begin(w, "rtt_ms", "RTT ms");
+	mp_put_f64(w, "min", "min %.3f", r->have_delay ? ms(r->rtt_s.min_ns) : NAN);
+	mp_put_f64(w, "mean", "mean %.3f", r->have_delay ? r->rtt_s.mean_ns / 1e6 : NAN);
+	mp_put_f64(w, "median", "median %.3f", r->have_delay ? ms(r->rtt_s.median_ns) : NAN);
+	mp_put_f64(w, "max", "max %.3f", r->have_delay ? ms(r->rtt_s.max_ns) : NAN);
+	mp_obj_end(w);
+	owd_clock(w, r);
+	mp_put_u64(w, "tx_stamp_missing", "userspace T1 used %" PRIu64, r->tx_stamp_missing);
+	mp_put_u64(w, "icmp_errors", "ICMP errors %" PRIu64, r->icmp_errors);
+	mp_put_bool(w, "interrupted", "interrupted %s", r->interrupted);
+	return mp_doc_end(w);
+}
+
+static int plot(struct owd_printer *p)
+{
+	static const struct mp_plot_series series[] = {
+		{ .title = "forward (raw)", .x_col = 1, .y_col = 2, .style = "points" },
+		{ .title = "reverse (raw)", .x_col = 1, .y_col = 3, .style = "points" },
+	};
+	struct mp_plot pl = {
+		.csv_path = p->ppath,
+		.png_path = p->o->plot,
+		.title = "owd: one-way delay per packet",
+		.xlabel = "time (s)",
+		.ylabel = "one-way delay, raw (ms)",
+		.series = series,
+		.n_series = MP_ARRAY_SIZE(series),
+	};
+	char err[256] = "";
+	int rc;
+
+	rc = mp_writer_close(p->pw);
+	p->pw = NULL;
+	if (fclose(p->pf) != 0 && rc >= 0)
+		rc = -errno;
+	p->pf = NULL;
+	if (rc >= 0)
+		rc = mp_plot_render(&pl, err, sizeof(err));
+	if (rc < 0)
+		mp_warn(-rc, "plot %s%s%s", p->o->plot, *err ? ": " : "", err);
+	return rc;
+}
+
+int owd_printer_finish(struct owd_printer *p, const struct owd_result *res)
+{
+	int rc = summary(p->w, res);
+
+	if (p->pw) {
+		int r2 = plot(p);
+
+		rc = rc < 0 ? rc : r2;
+	}
+	return rc;
+}
+
+void owd_printer_free(struct owd_printer *p)
+{
+	if (!p)
+		return;
+	mp_writer_close(p->pw);
+	if (p->pf)
+		fclose(p->pf);
+	if (p->ppath[0])
+		unlink(p->ppath);
+	free(p);
+}
+
+void owd_print_counters(struct mp_writer *w, const char *type,
+			const struct mp_responder_counters *c)
+{
+	if (type)
+		mp_record_begin(w, type);
+	else
+		mp_doc_begin(w, "owd reflector");
+	mp_put_u64(w, "received", "received %" PRIu64, c->received);
+	mp_put_u64(w, "reflected", "reflected %" PRIu64, c->reflected);
+	mp_put_u64(w, "dropped_malformed", "malformed %" PRIu64, c->dropped_malformed);
+	mp_put_u64(w, "dropped_auth", "auth failed %" PRIu64, c->dropped_auth);
+	mp_put_u64(w, "dropped_ratelimit", "rate-limited %" PRIu64, c->dropped_ratelimit);
+	mp_put_u64(w, "dropped_size", "bad size %" PRIu64, c->dropped_size);
+	mp_put_u64(w, "dropped_sessions", "session table full %" PRIu64, c->dropped_sessions);
+	mp_put_u64(w, "send_errors", "send errors %" PRIu64, c->send_errors);
+	mp_put_u64(w, "sessions", "sessions %" PRIu64, c->sessions);
+	if (type) {
+		mp_record_end(w);
+		fflush(stdout);
+	} else {
+		mp_doc_end(w);
+	}
+}
+
+int owd_exit_status(const struct owd_result *res)
+{
+	return res->received ? MP_EXIT_OK : MP_EXIT_FAIL;
+}
