@@ -1,0 +1,416 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# perfc in the lab: its routes against ip(8)'s, route for route; --watch
+# latency against the moment `ip route add` returns (ip monitor measured in
+# the same run); --diff; the mesh overview on crafted node documents.
+#
+#   tests/netns/perfc.sh [-v] [-p] [-t] [test...]      (-h lists the tests)
+#
+# Topology "bgp" (built once, by the first test that needs it):
+#
+#   r1 ============[r1-r2]============ r2        MTU 1500
+#   10.210.0.1/24  fdac:d2::1/64       10.210.0.2/24  fdac:d2::2/64
+#   bird (AS 65001): BGP import,       bird (AS 65002): static routes
+#   kernel export (proto bird)         10.220.{1,2,3}.0/24, fdac:e0:{1,2}::/48
+#                                      exported over BGP (v4 and v6 sessions)
+#
+# r1 also holds, by ip(8): static routes in tables main, 100 and 1000, IPv4
+# and IPv6 multipath, blackhole / unreachable / prohibit, protocol-201
+# (meshctl) routes, a preferred source.
+#
+# Tolerances, stated once: the route sets must be equal (no tolerance);
+# --watch must deliver each record < 100 ms after `ip route add/del` returns;
+# a fetch from a silent server ends after --timeout (300 ms) and less than
+# 1 s later (process start-up on a busy host).
+
+T_REQUIRE=(ip jq bird birdc python3 timeout nsenter)
+T_TESTS=(
+	"match       bgp   perfc -j equals ip -4/-6 -j route show table all, route for route"
+	"filters     bgp   --table, --proto, --dev, -4/-6, prefix inside/covers vs ip's counts"
+	"watch       bgp   --watch: an added and a deleted route each reported < 100 ms"
+	"diff        bgp   --diff: added, removed and changed routes against a snapshot"
+	"mesh        none  --nodes: loops, black holes, asymmetric paths (files and http://)"
+	"mesh_clean  none  --nodes: a healthy mesh has no loop, black hole or asymmetry"
+	"errors      none  bad options and bad documents: exit 2 with the value quoted"
+)
+
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# the files the tests write go with the runner's own (pcaps of -t stay)
+eval "$(declare -f _t_cleanup | sed '1s/_t_cleanup/_t_cleanup_lib/')"
+_t_cleanup()
+{
+	find "$T_OUT" -mindepth 1 -maxdepth 1 ! -name pcap -exec rm -rf {} + 2>/dev/null || true
+	_t_cleanup_lib
+}
+
+PERFC=$(realpath -m "${BUILD:-build}/bin/perfc")
+[[ -x $PERFC ]] || { echo "SKIP: perfc not built ($PERFC)" >&2 && exit 4; }
+
+# the "bgp" topology, in the lab the runner shares between tests
+eval "$(declare -f _t_topology | sed '1s/_t_topology/_t_topology_lib/')"
+_t_topology()
+{
+	[[ $1 == bgp ]] || { _t_topology_lib "$@"; return; }
+	[[ -n ${LAB_ID:-} ]] || lab_new
+	[[ -e $LAB_DIR/r1/pid ]] || bgp_up
+}
+
+bird_conf()
+{
+	local me=$1 peer=$2 me6=$3 peer6=$4 as=$5 peer_as=$6 export_static=$7
+	cat <<EOF
+router id $me;
+log stderr all;
+protocol device { scan time 1; }
+EOF
+	if ((export_static)); then
+		cat <<EOF
+protocol static st4 { ipv4; route 10.220.1.0/24 blackhole; route 10.220.2.0/24 blackhole;
+	route 10.220.3.0/24 blackhole; }
+protocol static st6 { ipv6; route fdac:e0:1::/48 blackhole; route fdac:e0:2::/48 blackhole; }
+EOF
+	else
+		cat <<EOF
+protocol kernel k4 { ipv4 { import none; export all; }; }
+protocol kernel k6 { ipv6 { import none; export all; }; }
+EOF
+	fi
+	cat <<EOF
+template bgp peer {
+	local as $as; connect delay time 1; connect retry time 1; error wait time 1, 2;
+}
+protocol bgp b4 from peer { neighbor $peer as $peer_as; source address $me;
+	ipv4 { import all; export all; }; }
+protocol bgp b6 from peer { neighbor $peer6 as $peer_as; source address $me6;
+	ipv6 { import all; export all; }; }
+EOF
+}
+
+bird_routes() { (($(lab_ip r1 route show proto bird | wc -l) == 3 &&
+	$(lab_ip r1 -6 route show proto bird | wc -l) == 2)); }
+
+bgp_up()
+{
+	lab_node_add r1 r2 && lab_link_add r1-r2 || return
+	lab_addr r1 to-r2 10.210.0.1/24 && lab_addr r1 to-r2 fdac:d2::1/64 || return
+	lab_addr r2 to-r1 10.210.0.2/24 && lab_addr r2 to-r1 fdac:d2::2/64 || return
+	bird_conf 10.210.0.1 10.210.0.2 fdac:d2::1 fdac:d2::2 65001 65002 0 >"$LAB_DIR/r1/bird.conf"
+	bird_conf 10.210.0.2 10.210.0.1 fdac:d2::2 fdac:d2::1 65002 65001 1 >"$LAB_DIR/r2/bird.conf"
+	lab_spawn r1 bird bird -f -c "$LAB_DIR/r1/bird.conf" -s "$LAB_DIR/r1/bird.ctl"
+	lab_spawn r2 bird bird -f -c "$LAB_DIR/r2/bird.conf" -s "$LAB_DIR/r2/bird.ctl"
+	cat >"$LAB_DIR/r1/routes.batch" <<'EOF'
+route add 10.230.0.0/16 via 10.210.0.2 table 100
+route add blackhole 10.231.0.0/16 table 100
+route add unreachable 10.232.0.0/16 table 1000
+route add 10.240.0.0/16 nexthop via 10.210.0.2 weight 1 nexthop via 10.210.0.3 weight 2
+route add prohibit 10.241.0.0/16
+route add unreachable 10.242.0.0/16 metric 50
+route add 10.201.2.0/24 via 10.210.0.2 proto 201 metric 10
+route add 10.201.3.0/24 via 10.210.0.3 proto 201 table 100
+route add 10.243.0.0/16 via 10.210.0.2 proto static src 10.210.0.1
+route add default via 10.210.0.2 metric 100
+route add fdac:e3::/48 via fdac:d2::2 table 100
+route add fdac:e4::/48 nexthop via fdac:d2::2 weight 1 nexthop via fdac:d2::3 weight 3
+route add blackhole fdac:e5::/48
+route add prohibit fdac:e6::/48 table 1000
+route add fdac:c9:2::/64 via fdac:d2::2 proto 201 metric 10
+EOF
+	lab_ip r1 -b "$LAB_DIR/r1/routes.batch" || return
+	# BGP up and the routes in r1's kernel; bird retries every second
+	lab_wait 30 bird_routes || lab_err "BGP routes did not arrive: $(lab_exec r1 \
+		birdc -s "$LAB_DIR/r1/bird.ctl" show protocols 2>&1)"
+}
+
+# ---------------------------------------------------------------- normalisation
+
+# The comparable part of a route: (table, dst, type, protocol, gateways, devs,
+# metric). ip omits defaults (table main, type unicast, protocol boot, metric
+# 0) and writes host routes without /32 and "default": spelled out here.
+# perfc shows protocol 201 as "meshctl"; ip as "201".
+JQ_IP='def full(f): if . == "default" then (if f == 4 then "0.0.0.0/0" else "::/0" end)
+	elif test("/") then . else . + (if f == 4 then "/32" else "/128" end) end;
+	[.[] | {table: (.table // "main"), dst: (.dst | full($f)), type: (.type // "unicast"),
+	 protocol: (.protocol // "boot"),
+	 gw: (if .nexthops then [.nexthops[].gateway] else [.gateway // empty] end),
+	 dev: (if .nexthops then [.nexthops[].dev] else [.dev // empty] end),
+	 metric: (.metric // 0)}] | sort'
+JQ_PERFC='[.routes[] | select(.family == $fam) | {table, dst, type: .route_type,
+	 protocol: (if .protocol == "meshctl" then "201" else .protocol end),
+	 gw: (if (.nexthops | length) > 0 then [.nexthops[].gateway]
+	      else [.gateway | select(. != "")] end),
+	 dev: (if (.nexthops | length) > 0 then [.nexthops[].dev]
+	       else [.dev | select(. != "")] end),
+	 metric}] | sort'
+
+test_match()
+{
+	local f fam n
+	lab_exec r1 "$PERFC" -j >"$T_OUT/perfc.json"
+	for f in 4 6; do
+		fam=inet
+		[[ $f == 6 ]] && fam=inet6
+		lab_ip r1 -$f -j route show table all >"$T_OUT/ip$f.json"
+		jq -c --argjson f "$f" "$JQ_IP" "$T_OUT/ip$f.json" >"$T_OUT/ip$f.norm"
+		jq -c --arg fam "$fam" "$JQ_PERFC" "$T_OUT/perfc.json" >"$T_OUT/perfc$f.norm"
+		n=$(jq length "$T_OUT/ip$f.norm")
+		t_note "IPv$f: ip lists $n routes, perfc $(jq length "$T_OUT/perfc$f.norm")"
+		diff <(jq -c '.[]' "$T_OUT/ip$f.norm") <(jq -c '.[]' "$T_OUT/perfc$f.norm")
+	done
+	# what the lab put there is really in it (the comparison is not vacuous)
+	t_json "$T_OUT/perfc.json" '[.routes[] | select(.protocol == "bird")] | length == 5'
+	t_json "$T_OUT/perfc.json" '[.routes[] | select(.protocol == "meshctl")] | length == 3'
+	t_json "$T_OUT/perfc.json" '[.routes[] | select((.nexthops | length) == 2)] | length == 2'
+	t_json "$T_OUT/perfc.json" '[.routes[].table] | unique | contains(["100", "1000",
+		"local", "main"])'
+	t_json "$T_OUT/perfc.json" '[.routes[].route_type] | unique | contains(["blackhole",
+		"unreachable", "prohibit", "unicast", "local", "broadcast"])'
+	t_json "$T_OUT/perfc.json" '.routes[] | select(.dst == "10.240.0.0/16") |
+		.nexthops == [{"gateway":"10.210.0.2","dev":"to-r2","weight":1,"flags":[]},
+			      {"gateway":"10.210.0.3","dev":"to-r2","weight":2,"flags":[]}]'
+	t_json "$T_OUT/perfc.json" '.routes[] | select(.dst == "10.243.0.0/16") |
+		.prefsrc == "10.210.0.1" and .protocol == "static"'
+	t_json "$T_OUT/perfc.json" '.addresses == ["10.210.0.1", "fdac:d2::1"]'
+}
+
+# count ARGS...: routes perfc -j prints with ARGS.
+count() { lab_exec r1 "$PERFC" -j "$@" | jq '.routes | length'; }
+
+# ip_count ARGS...: routes ip -j prints with ARGS (both families).
+ip_count()
+{
+	echo $(($(lab_ip r1 -4 -j route show "$@" | jq length) +
+		$(lab_ip r1 -6 -j route show "$@" | jq length)))
+}
+
+test_filters()
+{
+	local a b
+	a=$(count --table 100) b=$(ip_count table 100)
+	t_note "--table 100: perfc $a, ip $b"
+	((a == b && a == 4))
+	(($(count --table 1000) == $(ip_count table 1000)))
+	(($(count --table local) == $(ip_count table local)))
+	a=$(count --proto meshctl) b=$(ip_count table all proto 201)
+	t_note "--proto meshctl: perfc $a, ip $b"
+	((a == b && a == 3))
+	(($(count --proto 201) == a))
+	(($(count --proto bird) == $(ip_count table all proto bird)))
+	(($(count --dev lo) == $(ip_count table all dev lo)))
+	(($(count -6 --table main) == $(lab_ip r1 -6 -j route show table main | jq length)))
+	(($(count -4) == $(lab_ip r1 -4 -j route show table all | jq length)))
+	# prefix: 10.220.0.0/16 holds the 3 BGP routes and is covered by default
+	lab_exec r1 "$PERFC" -j 10.220.0.0/16 >"$T_OUT/prefix.json"
+	t_json "$T_OUT/prefix.json" '[.routes[] | select(.match == "inside")] | length == 3'
+	t_json "$T_OUT/prefix.json" '[.routes[] | select(.match == "covers") | .dst] ==
+		["0.0.0.0/0"]'
+	lab_exec r1 "$PERFC" -j 10.201.2.0/24 >"$T_OUT/prefix.json"
+	t_json "$T_OUT/prefix.json" '[.routes[] | select(.match == "exact") | .protocol] ==
+		["meshctl"]'
+	# nothing matches: exit 1
+	! lab_exec r1 "$PERFC" -j -6 --table 100 fdac:ffff::/32 >/dev/null || false
+}
+
+# _us US: signed microseconds as milliseconds "-0.123".
+_us() { local sign=; ((($1) < 0)) && sign=-; printf '%s%d.%03d' "$sign" $((${1#-} / 1000)) $((${1#-} % 1000)); }
+
+# stamp: prefix each line with the microsecond time it was read.
+stamp() { while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done; }
+
+# record_time FILE CHANGE DST: time stamp of the perfc record, or fail.
+record_time()
+{
+	awk -v c="\"change\":\"$2\"" -v d="\"dst\":\"$3\"" \
+		'index($0, c) && index($0, d) { print $1; f = 1; exit } END { exit !f }' "$1"
+}
+
+# monitor_time FILE WORD DST: time stamp of ip monitor's line (Deleted / not).
+monitor_time()
+{
+	awk -v w="$2" -v d="$3" '$2 == "Deleted" && w == "del" && $3 == d { print $1; f = 1; exit }
+		$2 != "Deleted" && w == "add" && $2 == d { print $1; f = 1; exit }
+		END { exit !f }' "$1"
+}
+
+test_watch()
+{
+	local out=$T_OUT/watch.ndjson mon=$T_OUT/monitor.txt t0 t1 tm ts op word d ns
+	local dst=10.251.0.0/16
+	_lab_ns r1 ns
+	: >"$out"
+	: >"$mon"
+	# both watchers end by themselves (-t / timeout) once the test is done
+	(lab_exec r1 "$PERFC" -w -f ndjson --table 150 -t 8s | stamp >"$out") &
+	(timeout 8 ip -n "$ns" monitor route | stamp >"$mon") &
+	# ready when a probe route is reported (the subscriptions exist)
+	warm() {
+		lab_ip r1 route replace 10.250.99.0/24 dev to-r2 table 150
+		lab_ip r1 route del 10.250.99.0/24 table 150
+		grep -q '"dst":"10.250.99.0/24"' "$out" && grep -q 10.250.99.0/24 "$mon"
+	}
+	lab_wait 6 warm
+	for op in add del; do
+		ts=${EPOCHREALTIME/./}
+		lab_ip r1 route "$op" "$dst" dev to-r2 table 150
+		t0=${EPOCHREALTIME/./}
+		[[ $op == add ]] && word=added || word=deleted
+		lab_wait 1 record_time "$out" "$word" "$dst" >/dev/null
+		lab_wait 1 monitor_time "$mon" "$op" "$dst" >/dev/null
+		t1=$(record_time "$out" "$word" "$dst")
+		tm=$(monitor_time "$mon" "$op" "$dst")
+		# negative: the record was read before ip's ACK was (the kernel
+		# notifies listeners before it answers the request)
+		d=$((t1 - t0))
+		t_note "$word: perfc's record at $(_us "$d") ms after ip returned," \
+			"$(_us $((t1 - ts))) ms after ip started (ip monitor: $(_us $((tm - t0))) ms)"
+		((d < 100000))
+	done
+	wait
+	cut -d' ' -f2- "$out" | jq -e -s '[.[] | select(.type == "change" and
+		.dst == "10.251.0.0/16") | .change] == ["added", "deleted"]' >/dev/null
+	cut -d' ' -f2- "$out" | jq -e -s '.[-1].type == "summary"' >/dev/null
+}
+
+test_diff()
+{
+	local snap=$T_OUT/snap.json out=$T_OUT/diff.json rc=0
+	lab_exec r1 "$PERFC" -j >"$snap"
+	# unchanged: exit 0, nothing reported
+	lab_exec r1 "$PERFC" -j --diff "$snap" >"$out"
+	t_json "$out" '(.changes | length) == 0 and .added == 0 and .removed == 0'
+	lab_ip r1 route del prohibit 10.241.0.0/16
+	lab_ip r1 route add 10.244.0.0/16 via 10.210.0.2
+	lab_ip r1 route replace 10.201.2.0/24 via 10.210.0.3 proto 201 metric 10
+	lab_exec r1 "$PERFC" -j --diff "$snap" >"$out" || rc=$?
+	lab_ip r1 route add prohibit 10.241.0.0/16
+	lab_ip r1 route del 10.244.0.0/16
+	lab_ip r1 route replace 10.201.2.0/24 via 10.210.0.2 proto 201 metric 10
+	((rc == 1))
+	t_json "$out" '.added == 1 and .removed == 1 and .changed == 1'
+	t_json "$out" '[.changes[] | [.change, .dst]] == [["changed", "10.201.2.0/24"],
+		["removed", "10.241.0.0/16"], ["added", "10.244.0.0/16"]]'
+	t_json "$out" '.changes[0].gateway == "10.210.0.3" and
+		(.changes[0].was | test("via 10.210.0.2 "))'
+}
+
+# ---------------------------------------------------------------- mesh
+
+# node NAME SITE ADDR ROUTE...: a perfc/1 document; ROUTE is "DST via GW",
+# "DST blackhole" or "DST dev IF".
+node_doc()
+{
+	local name=$1 site=$2 addr=$3 r routes=()
+	shift 3
+	for r in "$@"; do
+		read -r dst kind arg <<<"$r"
+		case $kind in
+		via) routes+=("{\"dst\":\"$dst\",\"gateway\":\"$arg\",\"dev\":\"wg0\"}") ;;
+		blackhole) routes+=("{\"dst\":\"$dst\",\"route_type\":\"blackhole\"}") ;;
+		dev) routes+=("{\"dst\":\"$dst\",\"dev\":\"$arg\",\"scope\":\"link\"}") ;;
+		esac
+	done
+	local IFS=,
+	printf '{"tool":"perfc","schema":"perfc/1","node":"%s","site":"%s",' "$name" "$site"
+	printf '"addresses":["%s"],"routes":[%s]}\n' "$addr" "${routes[*]}"
+}
+
+# The crafted mesh (addresses 10.0.0.1-4 for sites 1-4):
+#   A->B direct, B->A via C: asymmetric;  A->C via D, D->C via A: loop;
+#   A->D blackhole route;  B has no route to D, so B->D and C->D (via B)
+#   end in black holes;  D->C via A, A->C via D: loop.
+test_mesh()
+{
+	local d=$T_OUT/mesh out=$T_OUT/mesh.json rc=0 port=18080 t0
+	mkdir -p "$d"
+	node_doc a site1 10.0.0.1 "10.0.0.2/32 via 10.0.0.2" "10.0.0.3/32 via 10.0.0.4" \
+		"10.0.0.4/32 blackhole" >"$d/a.json"
+	node_doc b site2 10.0.0.2 "10.0.0.1/32 via 10.0.0.3" "10.0.0.3/32 via 10.0.0.3" \
+		>"$d/b.json"
+	node_doc c site3 10.0.0.3 "10.0.0.1/32 via 10.0.0.1" "10.0.0.2/32 via 10.0.0.2" \
+		"10.0.0.4/32 via 10.0.0.2" >"$d/c.json"
+	node_doc d site4 10.0.0.4 "10.0.0.1/32 via 10.0.0.1" "10.0.0.2/32 via 10.0.0.2" \
+		"10.0.0.3/32 via 10.0.0.1" >"$d/d.json"
+	# b.json over http:// from a private namespace
+	lab_new
+	lab_node_add web
+	lab_ip web link set lo up
+	lab_spawn web http python3 -m http.server -b 127.0.0.1 -d "$d" "$port"
+	lab_wait 20 lab_listening web tcp "$port"	# python starts slowly on a busy host
+	lab_exec web "$PERFC" -j --nodes "$d/a.json" "http://127.0.0.1:$port/b.json" \
+		"$d/c.json" "$d/d.json" >"$out" || rc=$?
+	((rc == 1))	# loops and black holes found
+	t_note "paths: $(jq -c '{loops, blackholes, asymmetric}' "$out")"
+	t_json "$out" '.nodes == 4 and .path_count == 12 and .loops == 2 and .blackholes == 3 and
+		.asymmetric == 1'
+	t_json "$out" '[.paths[] | select(.status == "loop") | [.src, .dst]] | sort ==
+		[["site1", "site3"], ["site4", "site3"]]'
+	t_json "$out" '[.paths[] | select(.status == "blackhole") | [.src, .dst]] | sort ==
+		[["site1", "site4"], ["site2", "site4"], ["site3", "site4"]]'
+	t_json "$out" '[.paths[] | select(.asymmetric) | [.src, .dst]] | sort ==
+		[["site1", "site2"], ["site2", "site1"]]'
+	t_json "$out" '.paths[] | select(.src == "site2" and .dst == "site1") |
+		.path == ["site2", "site3", "site1"]'
+	t_json "$out" '.paths[] | select(.src == "site3" and .dst == "site4") |
+		.reason == "no route to 10.0.0.4 at site2"'
+	t_json "$out" '.matrix[] | select(.from == "site1") | .site3 == "site4 (loop)"'
+	# an error page is not a document; a closed port fails; a cap holds
+	! lab_exec web "$PERFC" --nodes "http://127.0.0.1:$port/nosuch.json" 2>"$T_OUT/err" ||
+		false
+	grep -q 'HTTP status 404' "$T_OUT/err"
+	! lab_exec web "$PERFC" --nodes "http://127.0.0.1:1/x" 2>"$T_OUT/err" || false
+	grep -q 'Connection refused' "$T_OUT/err"
+	# a server that accepts and never answers: --timeout bounds the fetch
+	lab_spawn web mute python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 18081)); s.listen(); c = s.accept(); time.sleep(30)'
+	lab_wait 20 lab_listening web tcp 18081
+	t0=${EPOCHREALTIME/./}
+	! lab_exec web "$PERFC" --nodes --timeout 300ms "http://127.0.0.1:18081/x" \
+		2>"$T_OUT/err" || false
+	t0=$((${EPOCHREALTIME/./} - t0))
+	t_note "silent server: gave up after $(_us "$t0") ms (--timeout 300ms)"
+	grep -q 'timed out' "$T_OUT/err"
+	((t0 >= 300000 && t0 < 1300000))	# + at most 1 s to start nsenter and perfc
+	{ cat "$d/a.json" && printf '%2000s\n' ''; } >"$d/big.json"
+	! lab_exec web "$PERFC" --nodes --max-bytes 1K "http://127.0.0.1:$port/big.json" \
+		2>"$T_OUT/err" || false
+	grep -q 'larger than 1024 bytes' "$T_OUT/err"
+}
+
+test_mesh_clean()
+{
+	local d=$T_OUT/clean out=$T_OUT/clean.json
+	mkdir -p "$d"
+	node_doc e "" 10.1.0.1 "10.1.0.0/24 dev eth0" >"$d/e.json"
+	node_doc f "" 10.1.0.2 "10.1.0.0/24 dev eth0" >"$d/f.json"
+	node_doc g "" 10.1.0.3 "10.1.0.0/24 dev eth0" "0.0.0.0/0 via 10.1.0.1" >"$d/g.json"
+	"$PERFC" -j --nodes "$d/e.json" "$d/f.json" "$d/g.json" >"$out"
+	t_json "$out" '.loops == 0 and .blackholes == 0 and .asymmetric == 0 and .path_count == 6'
+	t_json "$out" '[.paths[].status] | unique == ["ok"]'
+	t_json "$out" '[.paths[].hops] | unique == [1]'
+	t_json "$out" '.matrix[0] == {"from": "e", "e": "-", "f": "f", "g": "g"}'
+}
+
+test_errors()
+{
+	local rc
+	for args in "--table nosuch" "--proto nosuch" "-f xml" "-t 5x -w" "10.0.0.1/33" \
+		"--nodes" "--diff /nonexistent.json" "-w --diff x.json" "-4 fdac::/16" "--dev nosuch0"; do
+		rc=0
+		# shellcheck disable=SC2086
+		"$PERFC" $args >/dev/null 2>"$T_OUT/err" || rc=$?
+		((rc == 2)) || { echo "perfc $args: exit $rc"; false; }
+	done
+	rc=0
+	"$PERFC" --table nosuch 2>&1 >/dev/null | grep -q "invalid table 'nosuch'"
+	echo '{"schema":"perfc/1","routes":[{"dst":"10.0.0.1/8"}]}' >"$T_OUT/bad.json"
+	"$PERFC" --nodes "$T_OUT/bad.json" 2>"$T_OUT/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'routes\[0\].dst: not a prefix' "$T_OUT/err"
+	"$PERFC" --nodes https://example.invalid/x 2>"$T_OUT/err" >/dev/null || rc=$?
+	grep -q 'https is not supported' "$T_OUT/err"
+	"$PERFC" -V | grep -q '^perfc meshperf '
+}
+
+t_main "$@"

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perfc: route tables of this host (netlink, lib/nl) and of every mesh node
+ * (perfc/1 route documents). Shared between the tool's files:
+ *   main.c   options, exit codes
+ *   names.c  table / protocol / type / scope / flag / device names
+ *   route.c  kernel route -> struct pc_route, filters, listing and --watch
+ *   print.c  rendering of routes, changes and paths through lib/out
+ *   doc.c    the perfc/1 document parser (untrusted input: fuzzed)
+ *   diff.c   --diff against a snapshot
+ *   mesh.c   --nodes: paths, loops, black holes, asymmetry
+ *   http.c   a bounded HTTP/1.0 GET client for --nodes URLs
+ */
+#ifndef PERFC_H
+#define PERFC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nl.h"
+#include "out.h"
+
+#define PC_SCHEMA "perfc/1"
+
+enum {
+	PC_ADDR_LEN = 48,	/* an IPv6 address text and NUL */
+	PC_PREFIX_LEN = 52,	/* address/len */
+	PC_NAME_LEN = 32,	/* table, protocol, device, type, scope names */
+	PC_NODE_LEN = 64,	/* node and site names */
+	PC_FLAGS_MAX = 8,	/* flag names kept per route or nexthop */
+	PC_HTTP_MAX_BYTES_DEFAULT = 64 << 20,
+};
+
+enum pc_mode {
+	PC_LIST,	/* print the routes (default) */
+	PC_WATCH,	/* print route changes as they happen */
+	PC_DIFF,	/* compare with a snapshot */
+	PC_NODES,	/* mesh overview from route documents */
+};
+
+struct pc_opts {
+	enum mp_format format;	/* output format */
+	enum pc_mode mode;
+	int family;		/* AF_INET, AF_INET6, or 0 for both */
+	int64_t table;		/* -1 = every table */
+	int protocol;		/* -1 = every protocol */
+	const char *dev;	/* --dev filter, NULL = any */
+	const char *prefix;	/* prefix argument as given, NULL = none */
+	struct mp_nl_addr prefix_addr;	/* ... parsed */
+	unsigned prefix_len;
+	const char *diff_file;	/* --diff SNAPSHOT.json */
+	char **nodes;		/* --nodes operands (files, http:// URLs) */
+	int n_nodes;
+	const char *node_name;	/* --node: this host's name in documents */
+	const char *site;	/* --site: this host's site id */
+	uint64_t duration_ns;	/* --watch run length, 0 = until SIGINT */
+	uint64_t timeout_ns;	/* per URL fetch */
+	uint64_t max_bytes;	/* cap on a fetched or read document */
+	const char *table_arg;	/* --table as given (name or number) */
+	const char *proto_arg;	/* --proto as given */
+	bool quiet;		/* -q: no summary */
+};
+
+/* What a run found, for the exit status. */
+struct pc_result {
+	long routes;		/* routes printed (list) or changes (watch, diff) */
+	bool failed;		/* exit 1: nothing matched the prefix, a difference, a loop... */
+};
+
+#define PC_OPTS_INIT { .format = MP_FMT_TEXT, .mode = PC_LIST, .table = -1, .protocol = -1, \
+		       .timeout_ns = 5000000000ULL, .max_bytes = PC_HTTP_MAX_BYTES_DEFAULT }
+
+struct pc_nh {
+	char gateway[PC_ADDR_LEN];	/* "" = none (directly connected) */
+	char dev[PC_NAME_LEN];		/* "" = none */
+	unsigned weight;		/* 1..256 */
+	unsigned n_flags;
+	char flags[PC_FLAGS_MAX][PC_NAME_LEN];	/* "onlink", "dead", ... */
+};
+
+/* A route as perfc/1 spells it: the same for the kernel's and a document's. */
+struct pc_route {
+	int family;			/* AF_INET or AF_INET6 */
+	char type[PC_NAME_LEN];		/* "unicast", "blackhole", ... */
+	char dst[PC_PREFIX_LEN];	/* always "addr/len" */
+	struct mp_nl_addr dst_addr;	/* dst parsed */
+	unsigned dst_len;
+	char table[PC_NAME_LEN];	/* "main", "local", "100" */
+	char protocol[PC_NAME_LEN];	/* "kernel", "bird", "meshctl", "77" */
+	char scope[PC_NAME_LEN];	/* "global", "link", "host", ... */
+	uint64_t metric;		/* priority, 0 when the kernel has none */
+	char prefsrc[PC_ADDR_LEN];	/* "" = none */
+	char gateway[PC_ADDR_LEN];	/* single path; "" for none or multipath */
+	char dev[PC_NAME_LEN];		/* single path; "" for none or multipath */
+	unsigned n_flags;
+	char flags[PC_FLAGS_MAX][PC_NAME_LEN];
+	bool multipath;			/* nh[] lists the paths */
+	unsigned n_nh;			/* entries in nh (a single path is nh[0] too) */
+	struct pc_nh *nh;		/* owned by whoever filled the route */
+	const char *match;		/* prefix argument: "exact", "inside", "covers" */
+};
+
+/* A perfc/1 document: a node's routes and the addresses it owns. */
+struct pc_doc {
+	char node[PC_NODE_LEN];		/* node name ("" when absent) */
+	char site[PC_NODE_LEN];		/* site id ("" when absent) */
+	char **addresses;		/* the node's own addresses (canonical text) */
+	size_t n_addresses;
+	struct pc_route *routes;	/* each with its own nh array */
+	size_t n_routes;
+};
+
+/* names.c */
+struct pc_names;
+int pc_names_new(struct pc_names **ret);
+void pc_names_free(struct pc_names *n);
+/* Loads the rt_tables / rt_protos files under dir ("/etc/iproute2"); missing is fine. */
+void pc_names_load_dir(struct pc_names *n, const char *dir);
+void pc_names_table(const struct pc_names *n, uint32_t id, char *buf, size_t len);
+void pc_names_proto(const struct pc_names *n, unsigned id, char *buf, size_t len);
+int pc_names_table_id(const struct pc_names *n, const char *s, uint32_t *ret);
+int pc_names_proto_id(const struct pc_names *n, const char *s, unsigned *ret);
+const char *pc_type_name(unsigned type, char *buf, size_t len);
+const char *pc_scope_name(unsigned scope, char *buf, size_t len);
+/* Interface names by ifindex, from one link dump (refreshed on a miss). */
+int pc_names_links(struct pc_names *n, struct mp_nl *nl);
+void pc_names_dev(struct pc_names *n, int ifindex, char *buf, size_t len);
+int pc_names_dev_index(const struct pc_names *n, const char *name);
+
+/* route.c */
+typedef int (*pc_route_fn)(const struct pc_route *rt, void *arg);
+typedef int (*pc_change_fn)(const char *change, const struct pc_route *rt, void *arg);
+int pc_route_from_nl(struct pc_names *names, const struct mp_nl_route *k, struct pc_route *rt,
+		     struct pc_nh *nh_buf);
+/* Streams this host's routes through the filters of opts. Returns the count or -errno. */
+int pc_list(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
+	    pc_route_fn fn, void *arg);
+/* The routes into a doc (for --diff); doc->routes and their nh are owned by doc. */
+int pc_list_doc(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
+		struct pc_doc *doc);
+/* Addresses this host owns (global and site scope, not loopback, not link-local). */
+int pc_self_addresses(struct mp_nl *nl, char ***ret, size_t *ret_n);
+/* --watch: calls fn per change until SIGINT/SIGTERM or duration. Returns changes or -errno. */
+int pc_watch(const struct pc_opts *opts, struct pc_names *names, pc_change_fn fn, void *arg,
+	     volatile sig_atomic_t *stop);
+bool pc_route_filter(const struct pc_opts *opts, struct pc_route *rt);
+
+/* doc.c */
+/*
+ * Parses a perfc/1 document of len bytes (need not be NUL-terminated).
+ * On failure writes a reason into err. Returns 0, -EINVAL (not a perfc/1
+ * document, with err set), -E2BIG or -ENOMEM; *ret filled on success, to be
+ * released with pc_doc_done().
+ */
+int pc_doc_parse(const char *buf, size_t len, struct pc_doc *ret, char *err, size_t errlen);
+void pc_doc_done(struct pc_doc *doc);
+/* Canonical text of an address ("10.0.0.1", "2001:db8::1"); -EINVAL if it is none. */
+int pc_addr_canon(const char *s, char *buf, size_t len, struct mp_nl_addr *ret);
+/* Parses "addr/len" or "addr" (full length) into the canonical "addr/len". */
+int pc_prefix_canon(const char *s, char *buf, size_t len, struct mp_nl_addr *ret_addr,
+		    unsigned *ret_len);
+/* Frees route nexthop arrays and the arrays of doc. */
+void pc_routes_free(struct pc_route *routes, size_t n);
+
+/* print.c */
+int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
+		   const char *change, const char *was);
+int pc_route_summary(const struct pc_route *rt, char *buf, size_t len);
+int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,
+		      char **addresses, size_t n_addresses);
+
+
+/* diff.c */
+struct pc_diff_result {
+	long added, removed, changed, unchanged;	/* route counts */
+};
+int pc_diff(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
+	    struct mp_writer *w, struct pc_diff_result *res);
+
+/* http.c / file reading */
+/*
+ * Reads a document from a file or an http:// URL into a new buffer (*ret,
+ * free()), at most max_bytes; URLs bounded by timeout_ns overall.
+ * On failure err holds the reason. Returns 0, or -errno.
+ */
+int pc_fetch(const char *src, uint64_t timeout_ns, uint64_t max_bytes, char **ret,
+	     size_t *ret_len, char *err, size_t errlen);
+
+/* run.c: resolves names, runs the mode; prints only through w and mp_warn. */
+int pc_run(struct pc_opts *opts, struct mp_writer *w, struct pc_result *res);
+
+/* mesh.c */
+struct pc_mesh_result {
+	long paths;		/* node pairs traced */
+	long loops;		/* paths that loop */
+	long blackholes;	/* paths that end in a black hole */
+	long asymmetric;	/* pairs whose forward path is not the reverse path */
+};
+int pc_mesh(const struct pc_opts *opts, struct pc_doc *docs, size_t n_docs,
+	    struct mp_writer *w, struct pc_mesh_result *res);
+
+#endif

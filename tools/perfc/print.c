@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perfc: rendering through lib/out. A route is one record whose keys mirror
+ * `ip -j route` (docs/FORMATS.md). The text formats pad the usual widths so
+ * that streamed rows line up without holding the table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perfc.h"
+
+static bool structured(const struct mp_writer *w)
+{
+	enum mp_format f = mp_writer_format(w);
+
+	return f == MP_FMT_JSON || f == MP_FMT_NDJSON;
+}
+
+/*
+ * Flags: an array in json/ndjson (as ip -j writes them); in text and csv one
+ * comma-joined string, so that every row has the same columns even when a
+ * route has no flags.
+ */
+static int put_flags(struct mp_writer *w, const char *key, unsigned n,
+		     const char (*flags)[PC_NAME_LEN])
+{
+	char s[PC_FLAGS_MAX * PC_NAME_LEN] = "";
+	int r;
+
+	if (!structured(w)) {
+		for (unsigned i = 0; i < n; i++) {
+			if (i)
+				strcat(s, ",");
+			strcat(s, flags[i]);
+		}
+		return mp_put_str(w, key, "%-6s", s);
+	}
+	r = mp_arr_begin(w, key, NULL);
+	for (unsigned i = 0; i < n && r == 0; i++)
+		r = mp_put_str(w, NULL, "%s", flags[i]);
+	return r ? r : mp_arr_end(w);
+}
+
+/*
+ * Multipath nexthops: objects in json/ndjson (as ip -j writes them); in text
+ * and csv, whose rows hold scalars only, one string of space-separated
+ * "gateway@dev*weight" items ("" for a single path).
+ */
+static int put_nexthops(struct mp_writer *w, const struct pc_route *rt)
+{
+	char s[1024] = "";
+	size_t off = 0;
+	int r;
+
+	if (!structured(w)) {
+		for (unsigned i = 0; rt->multipath && i < rt->n_nh && off < sizeof(s); i++) {
+			const struct pc_nh *nh = &rt->nh[i];
+			int n = snprintf(s + off, sizeof(s) - off, "%s%s@%s*%u", i ? " " : "",
+					 nh->gateway[0] ? nh->gateway : "-",
+					 nh->dev[0] ? nh->dev : "-", nh->weight);
+
+			off += n > 0 ? (size_t)n : 0;
+		}
+		return mp_put_str(w, "nexthops", "%s", s);
+	}
+	r = mp_arr_begin(w, "nexthops", NULL);
+	for (unsigned i = 0; rt->multipath && i < rt->n_nh && r == 0; i++) {
+		const struct pc_nh *nh = &rt->nh[i];
+
+		r = mp_obj_begin(w, NULL, NULL);
+		if (r == 0)
+			r = mp_put_str(w, "gateway", "%s", nh->gateway);
+		if (r == 0)
+			r = mp_put_str(w, "dev", "%s", nh->dev);
+		if (r == 0)
+			r = mp_put_u64(w, "weight", "%" PRIu64, nh->weight);
+		if (r == 0)
+			r = put_flags(w, "flags", nh->n_flags, nh->flags);
+		if (r == 0)
+			r = mp_obj_end(w);
+	}
+	return r ? r : mp_arr_end(w);
+}
+
+int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
+		   const char *change, const char *was)
+{
+	int r = mp_record_begin(w, type);
+
+	if (r == 0 && change)
+		r = mp_put_str(w, "change", "%-7s", change);
+	if (r == 0)
+		r = mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
+	if (r == 0)
+		r = mp_put_str(w, "route_type", "%-11s", rt->type);
+	if (r == 0)
+		r = mp_put_str(w, "dst", "%-20s", rt->dst);
+	if (r == 0 && rt->match)
+		r = mp_put_str(w, "match", "%-6s", rt->match);
+	if (r == 0)
+		r = mp_put_str(w, "table", "%-7s", rt->table);
+	if (r == 0)
+		r = mp_put_str(w, "protocol", "%-8s", rt->protocol);
+	if (r == 0)
+		r = mp_put_str(w, "scope", "%-6s", rt->scope);
+	if (r == 0)
+		r = mp_put_u64(w, "metric", "%6" PRIu64, rt->metric);
+	if (r == 0)
+		r = mp_put_str(w, "gateway", "%-15s", rt->gateway);
+	if (r == 0)
+		r = mp_put_str(w, "dev", "%-8s", rt->dev);
+	if (r == 0)
+		r = mp_put_str(w, "prefsrc", "%-15s", rt->prefsrc);
+	if (r == 0)
+		r = put_flags(w, "flags", rt->n_flags, rt->flags);
+	if (r == 0)
+		r = put_nexthops(w, rt);
+	if (r == 0 && was)
+		r = mp_put_str(w, "was", "%s", was);
+	return r ? r : mp_record_end(w);
+}
+
+/* One line for a route's forwarding part: "unicast via 10.0.0.1 dev eth0 proto static". */
+int pc_route_summary(const struct pc_route *rt, char *buf, size_t len)
+{
+	size_t off = 0;
+
+#define ADD(...)                                                                             \
+	do {                                                                                 \
+		int n_ = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__);        \
+		if (n_ > 0)                                                                  \
+			off += (size_t)n_;                                                   \
+	} while (0)
+	ADD("%s", rt->type);
+	for (unsigned i = 0; i < rt->n_nh; i++) {
+		if (rt->nh[i].gateway[0])
+			ADD(" via %s", rt->nh[i].gateway);
+		if (rt->nh[i].dev[0])
+			ADD(" dev %s", rt->nh[i].dev);
+		if (rt->multipath)
+			ADD(" weight %u", rt->nh[i].weight);
+	}
+	ADD(" proto %s scope %s", rt->protocol, rt->scope);
+	if (rt->prefsrc[0])
+		ADD(" src %s", rt->prefsrc);
+#undef ADD
+	return off < len ? 0 : -ENOSPC;
+}
+
+int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,
+		      char **addresses, size_t n_addresses)
+{
+	char host[PC_NODE_LEN] = "";
+	int r;
+
+	if (opts->node_name)
+		snprintf(host, sizeof(host), "%s", opts->node_name);
+	else if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	r = mp_doc_begin(w, NULL);
+	if (r == 0)
+		r = mp_put_str_notext(w, "node", host);
+	if (r == 0)
+		r = mp_put_str_notext(w, "site", opts->site ? opts->site : "");
+	if (r == 0)
+		r = mp_arr_begin(w, "addresses", NULL);
+	for (size_t i = 0; i < n_addresses && r == 0; i++)
+		r = mp_put_str_notext(w, NULL, addresses[i]);
+	if (r == 0)
+		r = mp_arr_end(w);
+	if (r == 0 && opts->prefix)
+		r = mp_put_str(w, "prefix", "prefix %s", opts->prefix);
+	if (r == 0)
+		r = mp_put_u64(w, "route_count", "%" PRIu64 " routes", count);
+	return r ? r : mp_doc_end(w);
+}
