@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of pathping's wire and analysis (tools/pathping/packet.c,
+ * analyze.c; included here, as the fuzz harness does, since they are tool
+ * code outside libmeshperf). Expected values: replies built by
+ * tests/unit/fixtures/gen_pathping.py from the RFC layouts, checksums
+ * verified by summing the packet as a receiver would, loss splits and the
+ * rate-limit detector worked by hand from the formulas in analyze.c.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../tools/pathping/analyze.c"
+#include "../../tools/pathping/packet.c"
+
+static void flow_init(struct pp_flow *f, uint8_t sel)
+{
+	static const uint8_t s6[16] = { 0xfd, 0xac, 0, 0xc8, 0, 1, [15] = 1 };
+	static const uint8_t d6[16] = { 0xfd, 0xac, 0, 0xc8, 0, 3, [15] = 2 };
+	static const uint8_t s4[4] = { 10, 200, 1, 1 }, d4[4] = { 10, 200, 3, 2 };
+
+	memset(f, 0, sizeof(*f));
+	f->family = sel & 1 ? AF_INET6 : AF_INET;
+	f->proto = (enum pp_proto)((sel >> 1) & 3) % 3;
+	f->raw = !(sel & 8);
+	memcpy(&f->src, f->family == AF_INET ? s4 : s6, f->family == AF_INET ? 4 : 16);
+	memcpy(&f->dst, f->family == AF_INET ? d4 : d6, f->family == AF_INET ? 4 : 16);
+	f->ident = 0x1234;
+	f->sport = 20001;
+	f->dport = f->proto == PP_TCP ? 80 : 33434;
+	f->tcp_seq0 = 0x89abcdefU;
+}
+
+static size_t unhex(const char *s, uint8_t *out, size_t len)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (n < len && sscanf(s + 2 * n, "%2x", &v) == 1)
+		out[n++] = (uint8_t)v;
+	return n;
+}
+
+static void replies_parse(void **state)
+{
+	char line[8192], name[64], hex[8000];
+	unsigned sel, kind, id, ext, cases = 0;
+	uint8_t pkt[4000];
+	FILE *f = fopen("tests/unit/fixtures/pathping_replies.txt", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct pp_reply r = { 0 };
+		struct pp_flow fl;
+		uint16_t got = 0;
+		size_t n;
+		int e;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%63s %u %u %u %u %7999s", name, &sel, &kind, &id,
+					&ext, hex), 6);
+		n = unhex(hex, pkt, sizeof(pkt));
+		flow_init(&fl, (uint8_t)sel);
+		if (!fl.raw) {
+			e = pp_dgram_id(&fl, sel & 32, pkt, n, &got);
+			assert_int_equal(e, 0);
+			assert_int_equal(got, id);
+		} else {
+			e = pp_reply_parse(&fl, sel & 16, pkt, n, &r);
+			if (!kind) {
+				assert_true(e < 0);
+			} else {
+				assert_int_equal(e, 0);
+				assert_int_equal(r.kind, kind);
+				assert_int_equal(r.id, id);
+				assert_int_equal(r.ext_offset, ext);
+			}
+		}
+		cases++;
+	}
+	fclose(f);
+	assert_true(cases >= 20);
+}
+
+/* The receiver's check: the one's-complement sum over pseudo-header and
+ * message is 0xffff. */
+static void verify_sum(const struct pp_flow *f, const uint8_t *p, size_t len, uint8_t proto)
+{
+	uint32_t sum = pseudo_sum(f, proto, len);
+
+	assert_int_equal(pp_csum_fold(pp_csum_add(sum, p, len)), 0);
+}
+
+static void probes_constant_flow(void **state)
+{
+	uint8_t sel, buf[PP_PKT_MAX];
+	unsigned id;
+
+	(void)state;
+	for (sel = 0; sel < 6; sel++) {
+		struct pp_flow f;
+		uint8_t first[64];
+		size_t ip, flow_len;
+		int n0 = 0, n;
+
+		flow_init(&f, sel);
+		ip = f.family == AF_INET ? IP4_HDR : 0;
+		/* what must not change: ports or type/code/checksum/identifier,
+		 * and the UDP length and checksum */
+		flow_len = f.proto == PP_TCP ? 4 : f.proto == PP_ICMP ? 6 : 8;
+		for (id = 1; id < 3000; id += 7) {
+			n = pp_probe_build(&f, (uint16_t)id, 5, buf, sizeof(buf));
+			assert_true(n > 0);
+			if (id == 1) {
+				memcpy(first, buf + ip, flow_len);
+				n0 = n;
+			}
+			assert_int_equal(n, n0);
+			assert_memory_equal(buf + ip, first, flow_len);
+			if (f.proto == PP_ICMP)
+				assert_int_equal(get16(buf + ip + 6), id);
+			if (f.proto == PP_TCP)
+				assert_int_equal(get32(buf + ip + 4), f.tcp_seq0 + id);
+			if (ip) {
+				assert_int_equal(get16(buf + 4), id);	/* IP ID */
+				assert_int_equal(buf[8], 5);		/* TTL */
+				assert_int_equal(pp_csum_fold(pp_csum_add(0, buf, IP4_HDR)), 0);
+			}
+			if (f.proto != PP_ICMP || f.family == AF_INET6)
+				verify_sum(&f, buf + ip, (size_t)n - ip, ip_proto(&f));
+			else
+				assert_int_equal(pp_csum_fold(pp_csum_add(0, buf + ip,
+									  (size_t)n - ip)), 0);
+		}
+	}
+}
+
+/* cmocka 1.1 has no double assertion */
+#define assert_near(a, b) assert_true(fabs((double)(a) - (double)(b)) < 1e-9)
+
+static void hop_set(struct pp_result *res, unsigned ttl, uint64_t sent, uint64_t received)
+{
+	res->hops[ttl].ttl = ttl;
+	res->hops[ttl].sent = sent;
+	res->hops[ttl].received = received;
+}
+
+static void loss_split(void **state)
+{
+	struct pp_result res;
+
+	(void)state;
+	/* losses 0, 30, 20, 25 %: carried 0, 20, 20, 25 */
+	memset(&res, 0, sizeof(res));
+	res.dest_ttl = 4;
+	hop_set(&res, 1, 100, 100);
+	hop_set(&res, 2, 100, 70);
+	hop_set(&res, 3, 100, 80);
+	hop_set(&res, 4, 100, 75);
+	pp_analyze(&res);
+	assert_true(res.reached);
+	assert_int_equal(res.n_hops, 4);
+	assert_near(res.hops[2].loss_pct, 30);
+	assert_near(res.hops[1].node_loss_pct, 0);
+	assert_near(res.hops[1].link_loss_pct, 0);
+	assert_near(res.hops[2].node_loss_pct, 10);
+	assert_near(res.hops[2].link_loss_pct, 20);
+	assert_near(res.hops[3].node_loss_pct, 0);
+	assert_near(res.hops[3].link_loss_pct, 0);
+	assert_near(res.hops[4].node_loss_pct, 0);
+	assert_near(res.hops[4].link_loss_pct, 5);
+
+	/* a silent router at hop 1: all node loss */
+	memset(&res, 0, sizeof(res));
+	res.dest_ttl = 3;
+	hop_set(&res, 1, 50, 0);
+	hop_set(&res, 2, 50, 50);
+	hop_set(&res, 3, 50, 50);
+	pp_analyze(&res);
+	assert_near(res.hops[1].node_loss_pct, 100);
+	assert_near(res.hops[1].link_loss_pct, 0);
+	assert_near(res.hops[3].link_loss_pct, 0);
+	assert_int_equal(pp_exit_status(&res), MP_EXIT_OK);
+
+	/* not reached: hops up to the last that answered; exit 1 */
+	memset(&res, 0, sizeof(res));
+	hop_set(&res, 1, 10, 10);
+	hop_set(&res, 2, 10, 4);
+	hop_set(&res, 3, 10, 0);
+	pp_analyze(&res);
+	assert_false(res.reached);
+	assert_int_equal(res.n_hops, 2);
+	assert_near(res.hops[2].link_loss_pct, 60);
+	assert_int_equal(pp_exit_status(&res), MP_EXIT_FAIL);
+}
+
+static void outcomes(struct pp_hop *h, const char *s)
+{
+	for (; *s; s++)
+		pp_hop_outcome(h, *s == 'A' ? PP_OUT_ANSWERED :
+				  *s == 'N' ? PP_OUT_NODE_LOST : PP_OUT_LOST);
+}
+
+static void ratelimit_detector(void **state)
+{
+	struct pp_hop h;
+
+	(void)state;
+	/* a bucket: a burst answered, then mostly silent while deeper hops answer */
+	memset(&h, 0, sizeof(h));
+	outcomes(&h, "AAAAAANNNNN");
+	assert_false(h.ratelimited);	/* 5 node losses in the last 8 */
+	outcomes(&h, "N");
+	assert_true(h.ratelimited);
+	assert_int_equal(h.gap_ns, PP_RL_GAP_NS);
+	/* never answered: no burst, a silent router, not rate limiting */
+	memset(&h, 0, sizeof(h));
+	outcomes(&h, "NNNNNNNNNNNN");
+	assert_false(h.ratelimited);
+	/* path loss (nothing deeper answered either) is not node loss */
+	memset(&h, 0, sizeof(h));
+	outcomes(&h, "AAALLLLLLLLL");
+	assert_false(h.ratelimited);
+	/* scattered node losses, 5 of the last 8 at most */
+	memset(&h, 0, sizeof(h));
+	outcomes(&h, "AANANANNANAANNAN");
+	assert_false(h.ratelimited);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(replies_parse),
+		cmocka_unit_test(probes_constant_flow),
+		cmocka_unit_test(loss_split),
+		cmocka_unit_test(ratelimit_detector),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

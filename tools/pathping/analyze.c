@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pathping's analysis: the rate-limit detector fed one outcome at a time,
+ * and the loss split of the final report.
+ *
+ * Loss split (Windows pathping's idea, made exact). For hops h = 1..H
+ * (H = the target, or the last hop that answered):
+ *
+ *	loss(h)    = 100 * (sent(h) - received(h)) / sent(h)
+ *	carried(h) = min { loss(k) : h <= k <= H },   carried(0) = 0
+ *	node_loss(h) = loss(h) - carried(h)
+ *	link_loss(h) = carried(h) - carried(h - 1)
+ *
+ * carried(h) is the loss that every later hop shows as well: traffic lost
+ * on the way to h and not only h's own replies. It never decreases with h,
+ * so link_loss >= 0, and the link losses add up to the loss at the target.
+ * What a hop loses beyond that is its own (no reply, rate limiting) and is
+ * not charged to any link.
+ *
+ * Rate limiting (a token bucket in the router: a burst answered, then at
+ * most its refill rate). A hop is flagged when it answered at least
+ * PP_RL_BURST probes before its first node loss (the bucket starts full)
+ * and at least PP_RL_NODE_LOST of its last PP_RL_WINDOW probes were node
+ * losses (unanswered while a deeper probe of the same round was answered:
+ * the path works, the router is silent). Random path loss is carried
+ * onward and seldom looks like that; a router that never answers has no
+ * burst. A flagged hop is then probed at most every PP_RL_GAP_NS (Linux's
+ * default icmp_ratelimit), and the run no longer waits for its count.
+ */
+#include <math.h>
+
+#include "pathping.h"
+
+void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o)
+{
+	const uint32_t mask = (1U << (2 * PP_RL_WINDOW)) - 1;
+	unsigned i, node = 0;
+
+	if (o == PP_OUT_ANSWERED && !h->node_lost_seen)
+		h->answered_first++;
+	if (o == PP_OUT_NODE_LOST) {
+		h->node_lost_seen = true;
+		h->node_lost_rounds++;
+	}
+	h->history = ((h->history << 2) | (uint32_t)o) & mask;
+	if (h->history_n < PP_RL_WINDOW)
+		h->history_n++;
+	if (h->ratelimited || h->answered_first < PP_RL_BURST || h->history_n < PP_RL_WINDOW)
+		return;
+	for (i = 0; i < PP_RL_WINDOW; i++)
+		node += ((h->history >> (2 * i)) & 3) == PP_OUT_NODE_LOST;
+	if (node >= PP_RL_NODE_LOST) {
+		h->ratelimited = true;
+		h->gap_ns = PP_RL_GAP_NS;
+	}
+}
+
+void pp_analyze(struct pp_result *res)
+{
+	double carried[PP_MAX_TTL + 2], prev = 0;
+	unsigned ttl, last = 0;
+
+	for (ttl = 1; ttl <= PP_MAX_TTL; ttl++)
+		if (res->hops[ttl].received)
+			last = ttl;
+	res->reached = res->dest_ttl != 0;
+	res->n_hops = res->reached ? res->dest_ttl : MP_MAX(last, 1U);
+	for (ttl = 1; ttl <= res->n_hops; ttl++) {
+		struct pp_hop *h = &res->hops[ttl];
+
+		h->loss_pct = h->sent ? 100.0 * (double)(h->sent - h->received) / (double)h->sent
+				      : NAN;
+	}
+	carried[res->n_hops + 1] = INFINITY;
+	for (ttl = res->n_hops; ttl >= 1; ttl--) {
+		double l = res->hops[ttl].loss_pct;
+
+		carried[ttl] = isnan(l) ? carried[ttl + 1] : fmin(l, carried[ttl + 1]);
+	}
+	for (ttl = 1; ttl <= res->n_hops; ttl++) {
+		struct pp_hop *h = &res->hops[ttl];
+		double c = isinf(carried[ttl]) ? prev : carried[ttl];
+
+		if (isnan(h->loss_pct)) {
+			h->node_loss_pct = h->link_loss_pct = NAN;
+			continue;
+		}
+		h->node_loss_pct = h->loss_pct - c;
+		h->link_loss_pct = c - prev;
+		prev = c;
+		if (h->node_loss_pct <= 0)
+			h->ratelimited = false;	/* nothing of its own was lost */
+	}
+}
+
+int pp_exit_status(const struct pp_result *res)
+{
+	if (!res->reached || !res->hops[res->dest_ttl].received)
+		return MP_EXIT_FAIL;
+	return MP_EXIT_OK;
+}

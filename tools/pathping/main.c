@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pathping: options and exit codes (STYLE.md section 3).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "mp.h"
+#include "out.h"
+#include "pathping.h"
+
+enum {
+	PP_ARGS_VERSION = 2,	/* parse result: -V was given */
+	OPT_MAX_TTL = 256,	/* long-only options */
+	OPT_DPORT,
+	OPT_TIMEOUT,
+	OPT_PLOT,
+};
+
+static const struct option options[] = {
+	{ "ipv4", no_argument, NULL, '4' },		/* IPv4 only */
+	{ "ipv6", no_argument, NULL, '6' },		/* IPv6 only */
+	{ "probe", required_argument, NULL, 'P' },	/* icmp | udp | tcp */
+	{ "port", required_argument, NULL, 'p' },	/* UDP/TCP destination port */
+	{ "dport", required_argument, NULL, OPT_DPORT },	/* the same as --port */
+	{ "count", required_argument, NULL, 'c' },	/* probes per hop, 0 = until stopped */
+	{ "interval", required_argument, NULL, 'i' },	/* between probe rounds */
+	{ "duration", required_argument, NULL, 't' },	/* run length, 0 = by count */
+	{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },	/* last TTL probed */
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* reply timeout */
+	{ "interface", required_argument, NULL, 'I' },	/* bind to an interface */
+	{ "format", required_argument, NULL, 'f' },	/* output format */
+	{ "json", no_argument, NULL, 'j' },		/* -f json */
+	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
+	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
+	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
+	{ "help", no_argument, NULL, 'h' },		/* this text */
+	{ "version", no_argument, NULL, 'V' },		/* program version */
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pathping [options] HOST\n"
+		"Hop-by-hop latency and loss to HOST; loss split into node and link loss.\n"
+		"  -4, -6               IPv4 / IPv6 only\n"
+		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
+		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
+		"  -c, --count N        probes per hop (default 10); 0: until interrupted,\n"
+		"                       streaming every round\n"
+		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
+		"  -t, --duration DUR   stop after DUR (default: by count)\n"
+		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
+		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
+		"  -I, --interface IF   send through IF\n"
+		"  -f, --format FMT     %s (default text)\n"
+		"  -j, --json           -f json\n"
+		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
+		"  -q, --quiet          no diagnostics on stderr\n"
+		"  -v, --verbose        sockets, unmatched packets, kernel stamps on stderr\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        program version\n"
+		"Raw sockets when permitted (root: probes of every type); otherwise ICMP\n"
+		"datagram sockets (net.ipv4.ping_group_range) or UDP with IP_RECVERR.\n"
+		"Exit: 0 target reached, 1 not reached, 2 usage or setup error.\n",
+		PP_MAX_TTL, MP_FORMATS);
+}
+
+static int parse_proto(const char *s, enum pp_proto *ret)
+{
+	static const char *const names[] = { [PP_ICMP] = "icmp", [PP_UDP] = "udp",
+					      [PP_TCP] = "tcp" };
+	size_t i;
+
+	for (i = 0; i < MP_ARRAY_SIZE(names); i++) {
+		if (!strcmp(s, names[i])) {
+			*ret = (enum pp_proto)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* One option; returns 0 or -EINVAL after saying what was wrong. */
+static int parse_opt(int c, const char *arg, struct pp_opts *o)
+{
+	uint64_t v;
+
+	switch (c) {
+	case '4':
+	case '6':
+		o->family = c == '4' ? AF_INET : AF_INET6;
+		return 0;
+	case 'P':
+		if (parse_proto(arg, &o->proto) == 0)
+			return 0;
+		mp_warnx("invalid probe type '%s' (icmp, udp or tcp)", arg);
+		return -EINVAL;
+	case 'p':
+	case OPT_DPORT:
+		if (mp_parse_port(arg, &o->dport) == 0)
+			return 0;
+		mp_warnx("invalid port '%s'", arg);
+		return -EINVAL;
+	case 'c':
+		if (mp_parse_u64(arg, 0, 1000000, &o->count) == 0)
+			return 0;
+		mp_warnx("invalid count '%s'", arg);
+		return -EINVAL;
+	case 'i':
+		if (mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+				      &o->interval_ns) == 0)
+			return 0;
+		mp_warnx("invalid interval '%s' (1ms to 60s)", arg);
+		return -EINVAL;
+	case 't':
+		if (mp_parse_duration(arg, 0, 365 * 86400 * MP_NSEC_PER_SEC, &o->duration_ns) == 0)
+			return 0;
+		mp_warnx("invalid duration '%s'", arg);
+		return -EINVAL;
+	case OPT_MAX_TTL:
+		if (mp_parse_u64(arg, 1, PP_MAX_TTL, &v) == 0) {
+			o->max_ttl = (unsigned)v;
+			return 0;
+		}
+		mp_warnx("invalid max-ttl '%s' (1 to %d)", arg, PP_MAX_TTL);
+		return -EINVAL;
+	case OPT_TIMEOUT:
+		if (mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+				      &o->timeout_ns) == 0)
+			return 0;
+		mp_warnx("invalid timeout '%s' (1ms to 60s)", arg);
+		return -EINVAL;
+	case 'I':
+		o->ifname = arg;
+		return 0;
+	case 'f':
+	case 'j':
+		if (mp_format_parse(c == 'j' ? "json" : arg, &o->format) == 0)
+			return 0;
+		mp_warnx("invalid format '%s' (%s)", arg, MP_FORMATS);
+		return -EINVAL;
+	case OPT_PLOT:
+		o->plot = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int pp_parse_args(int argc, char **argv, struct pp_opts *o)
+{
+	char shortopts[64];
+	int c, r;
+
+	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
+	if (r < 0)
+		return r;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		if (c == 'h')
+			return MP_ARGS_HELP;
+		if (c == 'V')
+			return PP_ARGS_VERSION;
+		if (c == '?' || c == ':') {
+			mp_warnx("%s option '%s'", c == ':' ? "missing argument to" : "unknown",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+		r = parse_opt(c, optarg, o);
+		if (r < 0)
+			return r;
+	}
+	if (optind != argc - 1) {
+		mp_warnx(optind == argc ? "no HOST given" : "one HOST only");
+		return -EINVAL;
+	}
+	o->target = argv[optind];
+	if (o->proto == PP_ICMP && o->dport) {
+		mp_warnx("--port applies to udp and tcp probes only");
+		return -EINVAL;
+	}
+	if (!o->count && o->format == MP_FMT_PROM) {
+		mp_warnx("-c 0 streams rounds; -f prom is a snapshot: give a count");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	pp_stop = 1;
+}
+
+static int signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pp_opts opts = PP_OPTS_INIT;
+	static struct pp_result res;
+	struct mp_writer *w = NULL;
+	int r, ret = MP_EXIT_USAGE;
+
+	atexit(mp_close_stdout);
+	r = pp_parse_args(argc, argv, &opts);
+	if (r == MP_ARGS_HELP || r == PP_ARGS_VERSION) {
+		if (r == MP_ARGS_HELP)
+			usage(stdout);
+		else
+			printf("pathping meshperf %s\n", MP_VERSION);
+		return MP_EXIT_OK;
+	}
+	if (r < 0) {
+		usage(stderr);
+		return MP_EXIT_USAGE;
+	}
+	r = signals_init();
+	if (r == 0)
+		r = mp_writer_new(&w, opts.format, stdout, "pathping", "pathping/1");
+	if (r == 0)
+		r = pp_run(&opts, &res, opts.count ? NULL : pp_print_event, w);
+	if (r == -ENOENT)
+		mp_warnx("unknown host '%s'", opts.target);
+	else if (r == -EPERM && opts.proto == PP_TCP)
+		mp_warnx("probing %s: tcp probes need raw sockets (root or CAP_NET_RAW)",
+			 opts.target);
+	else if (r < 0)
+		mp_warn(r, "probing %s", opts.target);
+	if (r < 0)
+		goto out;
+	if (opts.verbose && !opts.quiet)
+		mp_warnx("%s sockets; %" PRIu64 " unmatched, %" PRIu64 " late; kernel stamps: %"
+			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
+			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
+	r = pp_print(&res, w);
+	if (r == 0 && opts.plot && (r = pp_plot(&res, opts.plot)) < 0)
+		mp_warn(r, "plot %s", opts.plot);
+	ret = r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
+out:
+	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
+		ret = MP_EXIT_FAIL;
+	pp_result_done(&res);
+	return ret;
+}

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pathping's wire: probes with a constant flow identifier (Paris
+ * traceroute) and the parser of what comes back. Pure functions over
+ * bytes, no sockets and no lib/ calls, so the fuzz harness can include
+ * this file alone.
+ *
+ * Flow identifier and probe id (docs/FORMATS.md, man page):
+ *  - ICMP echo: identifier constant; the sequence number is the probe id;
+ *    the first payload word is ~id, so the ICMP checksum is the same for
+ *    every probe (one's-complement sum: id + ~id = 0xffff adds nothing).
+ *  - UDP: ports constant; payload words 0 and 1 are id and ~id, so the UDP
+ *    checksum is constant too; raw IPv4 probes also carry the id as IP ID,
+ *    for routers that quote only 8 bytes of UDP (RFC 792).
+ *  - TCP SYN: ports constant; the sequence number is seq0 + id (a SYN-ACK or
+ *    RST acknowledges seq0 + id + 1).
+ * Ports, addresses, protocol and (IPv6) flow label are what load balancers
+ * hash; none of them changes within a run.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pathping.h"
+
+enum {
+	IP4_HDR = 20,
+	IP6_HDR = 40,
+	ICMP_HDR = 8,
+	UDP_HDR = 8,
+	TCP_HDR = 24,		/* 20 + the MSS option */
+	TCP_SYN = 0x02,
+	TCP_RST = 0x04,
+	TCP_ACK = 0x10,
+	ICMP4_ECHO_REPLY = 0,
+	ICMP4_UNREACH = 3,
+	ICMP4_ECHO = 8,
+	ICMP4_TIME_EXCEEDED = 11,
+	ICMP4_PARAM_PROB = 12,
+	ICMP6_UNREACH = 1,
+	ICMP6_TOO_BIG = 2,
+	ICMP6_TIME_EXCEEDED = 3,
+	ICMP6_PARAM_PROB = 4,
+	ICMP6_ECHO = 128,
+	ICMP6_ECHO_REPLY = 129,
+	RFC4884_MIN_ORIG = 128,	/* the original datagram field is padded to this */
+};
+
+/* Constant payload after the id words: recognisable in captures. */
+static const char pp_magic[] = "meshperf pathping probe payload..";
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+uint32_t pp_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(buf + i);
+	if (len & 1)
+		sum += (uint32_t)buf[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+uint16_t pp_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Pseudo-header sum (RFC 768 / RFC 8200 section 8.1). */
+static uint32_t pseudo_sum(const struct pp_flow *f, uint8_t proto, size_t len)
+{
+	uint8_t b[8] = { 0 };
+	uint32_t sum = 0;
+
+	sum = pp_csum_add(sum, (const uint8_t *)&f->src, addr_len(f->family));
+	sum = pp_csum_add(sum, (const uint8_t *)&f->dst, addr_len(f->family));
+	if (f->family == AF_INET) {
+		b[1] = proto;
+		put16(b + 2, (uint16_t)len);
+		return pp_csum_add(sum, b, 4);
+	}
+	put32(b, (uint32_t)len);
+	b[7] = proto;
+	return pp_csum_add(sum, b, 8);
+}
+
+static void payload_fill(uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)pp_magic[i % (sizeof(pp_magic) - 1)];
+}
+
+static size_t icmp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
+{
+	size_t len = ICMP_HDR + PP_PAYLOAD_BYTES;
+
+	p[0] = f->family == AF_INET ? ICMP4_ECHO : ICMP6_ECHO;
+	p[1] = 0;
+	put16(p + 2, 0);
+	put16(p + 4, f->ident);
+	put16(p + 6, id);
+	payload_fill(p + ICMP_HDR, PP_PAYLOAD_BYTES);
+	put16(p + ICMP_HDR, (uint16_t)~id);
+	/* ICMPv6 sums a pseudo-header; a ping socket recomputes both anyway */
+	put16(p + 2, pp_csum_fold(pp_csum_add(f->family == AF_INET6 ?
+					      pseudo_sum(f, IPPROTO_ICMPV6, len) : 0, p, len)));
+	return len;
+}
+
+static size_t udp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
+{
+	size_t len = UDP_HDR + PP_PAYLOAD_BYTES;
+	uint16_t c;
+
+	put16(p, f->sport);
+	put16(p + 2, f->dport);
+	put16(p + 4, (uint16_t)len);
+	put16(p + 6, 0);
+	payload_fill(p + UDP_HDR, PP_PAYLOAD_BYTES);
+	put16(p + UDP_HDR, id);
+	put16(p + UDP_HDR + 2, (uint16_t)~id);
+	c = pp_csum_fold(pp_csum_add(pseudo_sum(f, IPPROTO_UDP, len), p, len));
+	put16(p + 6, c ? c : 0xffff);
+	return len;
+}
+
+static size_t tcp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
+{
+	memset(p, 0, TCP_HDR);
+	put16(p, f->sport);
+	put16(p + 2, f->dport);
+	put32(p + 4, f->tcp_seq0 + id);
+	p[12] = (TCP_HDR / 4) << 4;
+	p[13] = TCP_SYN;
+	put16(p + 14, 64240);
+	p[20] = 2;	/* MSS 1460: a SYN without it looks forged to some firewalls */
+	p[21] = 4;
+	put16(p + 22, 1460);
+	put16(p + 16, pp_csum_fold(pp_csum_add(pseudo_sum(f, IPPROTO_TCP, TCP_HDR), p, TCP_HDR)));
+	return TCP_HDR;
+}
+
+static uint8_t ip_proto(const struct pp_flow *f)
+{
+	if (f->proto == PP_UDP)
+		return IPPROTO_UDP;
+	if (f->proto == PP_TCP)
+		return IPPROTO_TCP;
+	return f->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+}
+
+int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *buf, size_t len)
+{
+	size_t ip = f->raw && f->family == AF_INET ? IP4_HDR : 0, n;
+	uint8_t *p = buf + ip;
+
+	if (len < ip + ICMP_HDR + PP_PAYLOAD_BYTES || len < ip + TCP_HDR)
+		return -ENOSPC;
+	if (f->proto == PP_ICMP)
+		n = icmp_build(f, id, p);
+	else if (f->proto == PP_UDP)
+		n = udp_build(f, id, p);
+	else
+		n = tcp_build(f, id, p);
+	if (!f->raw && f->proto == PP_UDP) {
+		/* a UDP socket takes the payload only */
+		memmove(buf, p + UDP_HDR, PP_PAYLOAD_BYTES);
+		return PP_PAYLOAD_BYTES;
+	}
+	if (ip) {
+		/* IP_HDRINCL: the kernel fills the header checksum (and the
+		 * length); a zero IP ID would be replaced, so ids start at 1 */
+		memset(buf, 0, IP4_HDR);
+		buf[0] = 0x45;
+		put16(buf + 2, (uint16_t)(IP4_HDR + n));
+		put16(buf + 4, id);
+		buf[8] = ttl;
+		buf[9] = ip_proto(f);
+		memcpy(buf + 12, &f->src, 4);
+		memcpy(buf + 16, &f->dst, 4);
+		put16(buf + 10, pp_csum_fold(pp_csum_add(0, buf, IP4_HDR)));
+	}
+	return (int)(ip + n);
+}
+
+/* ---- replies ---- */
+
+/* The transport header the router quoted: which probe it was. */
+static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t len,
+			    bool have_ipid, uint16_t ipid, uint16_t *ret_id)
+{
+	uint32_t d;
+
+	if (len < 8)
+		return -EINVAL;
+	switch (f->proto) {
+	case PP_ICMP:
+		if (t[0] != (f->family == AF_INET ? ICMP4_ECHO : ICMP6_ECHO) ||
+		    get16(t + 4) != f->ident)
+			return -ENOENT;
+		*ret_id = get16(t + 6);
+		return 0;
+	case PP_UDP:
+		if (get16(t) != f->sport || get16(t + 2) != f->dport)
+			return -ENOENT;
+		if (len >= UDP_HDR + 4 &&
+		    (uint16_t)(get16(t + UDP_HDR) ^ get16(t + UDP_HDR + 2)) == 0xffff) {
+			*ret_id = get16(t + UDP_HDR);
+			return 0;
+		}
+		if (!have_ipid)
+			return -ENOENT;
+		*ret_id = ipid;
+		return 0;
+	case PP_TCP:
+		if (get16(t) != f->sport || get16(t + 2) != f->dport)
+			return -ENOENT;
+		d = get32(t + 4) - f->tcp_seq0;
+		if (d > UINT16_MAX)
+			return -ENOENT;
+		*ret_id = (uint16_t)d;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The original datagram of an ICMP error (RFC 4884): when the length field
+ * is set, only that many bytes are the datagram and an extension structure
+ * may follow; otherwise (RFC 792 / 4443) all the rest is the datagram.
+ */
+static size_t orig_len(const struct pp_flow *f, const uint8_t *icmp, size_t len,
+		       struct pp_reply *r)
+{
+	size_t n = len - ICMP_HDR, words;
+
+	words = f->family == AF_INET ? (size_t)icmp[5] * 4 : (size_t)icmp[4] * 8;
+	if (!words)
+		return n;
+	if (words < RFC4884_MIN_ORIG || words > n)
+		return n;	/* not a valid RFC 4884 length: treat as legacy */
+	if (n - words >= 4)
+		r->ext_offset = ICMP_HDR + words;
+	return words;
+}
+
+static int icmp_error(const struct pp_flow *f, const uint8_t *icmp, size_t len,
+		      struct pp_reply *r)
+{
+	const uint8_t *q = icmp + ICMP_HDR;
+	size_t qlen = orig_len(f, icmp, len, r), hl;
+	uint8_t proto = ip_proto(f);
+	uint16_t id;
+	int e;
+
+	if (f->family == AF_INET) {
+		if (qlen < IP4_HDR || (q[0] >> 4) != 4)
+			return -EINVAL;
+		hl = (size_t)(q[0] & 0x0f) * 4;
+		if (hl < IP4_HDR || hl > qlen)
+			return -EINVAL;
+		if (q[9] != proto || memcmp(q + 16, &f->dst, 4))
+			return -ENOENT;
+		/* a first fragment only: later ones carry no transport header */
+		if (get16(q + 6) & 0x1fff)
+			return -ENOENT;
+		e = quoted_transport(f, q + hl, qlen - hl, f->raw, get16(q + 4), &id);
+	} else {
+		if (qlen < IP6_HDR || (q[0] >> 4) != 6)
+			return -EINVAL;
+		if (q[6] != proto || memcmp(q + 24, &f->dst, 16))
+			return -ENOENT;
+		e = quoted_transport(f, q + IP6_HDR, qlen - IP6_HDR, false, 0, &id);
+	}
+	if (e < 0)
+		return e;
+	r->id = id;
+	return 0;
+}
+
+static int icmp_parse(const struct pp_flow *f, const uint8_t *icmp, size_t len,
+		      struct pp_reply *r)
+{
+	bool v4 = f->family == AF_INET;
+	uint8_t t;
+
+	if (len < ICMP_HDR)
+		return -EINVAL;
+	t = icmp[0];
+	r->type = t;
+	r->code = icmp[1];
+	if (t == (v4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY)) {
+		if (f->proto != PP_ICMP || get16(icmp + 4) != f->ident)
+			return -ENOENT;
+		r->kind = PP_REPLY_ECHO;
+		r->id = get16(icmp + 6);
+		return 0;
+	}
+	if (t == (v4 ? ICMP4_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED))
+		r->kind = PP_REPLY_TTL;
+	else if (t == (v4 ? ICMP4_UNREACH : ICMP6_UNREACH))
+		r->kind = PP_REPLY_UNREACH;
+	else if (t == (v4 ? ICMP4_PARAM_PROB : ICMP6_PARAM_PROB) || (!v4 && t == ICMP6_TOO_BIG))
+		r->kind = PP_REPLY_OTHER;
+	else
+		return -ENOENT;
+	return icmp_error(f, icmp, len, r);
+}
+
+static int tcp_parse(const struct pp_flow *f, const uint8_t *t, size_t len, struct pp_reply *r)
+{
+	uint32_t d;
+
+	if (len < 20)
+		return -EINVAL;
+	if (f->proto != PP_TCP || get16(t) != f->dport || get16(t + 2) != f->sport)
+		return -ENOENT;
+	if (!(t[13] & TCP_RST) && (t[13] & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
+		return -ENOENT;
+	if (!(t[13] & TCP_ACK))
+		return -ENOENT;	/* an RST without ACK acknowledges nothing */
+	d = get32(t + 8) - 1 - f->tcp_seq0;
+	if (d > UINT16_MAX)
+		return -ENOENT;
+	r->kind = PP_REPLY_TCP;
+	r->type = 0;
+	r->code = t[13];
+	r->id = (uint16_t)d;
+	return 0;
+}
+
+int pp_reply_parse(const struct pp_flow *f, bool is_tcp, const uint8_t *buf, size_t len,
+		   struct pp_reply *ret)
+{
+	struct pp_reply r = { 0 };
+	size_t hl = 0;
+	int e;
+
+	if (!f || !buf || !ret)
+		return -EINVAL;
+	if (f->family == AF_INET) {
+		if (len < IP4_HDR || (buf[0] >> 4) != 4)
+			return -EINVAL;
+		hl = (size_t)(buf[0] & 0x0f) * 4;
+		if (hl < IP4_HDR || hl > len)
+			return -EINVAL;
+		if (get16(buf + 6) & 0x1fff)
+			return -ENOENT;	/* a later fragment */
+		if (buf[9] != (is_tcp ? IPPROTO_TCP : IPPROTO_ICMP))
+			return -ENOENT;
+		memcpy(&r.from, buf + 12, 4);
+		r.from_src_known = true;
+		/* the IP length bounds the message: ignore link-layer padding */
+		if (get16(buf + 2) >= hl && get16(buf + 2) < len)
+			len = get16(buf + 2);
+	}
+	if (is_tcp) {
+		if (r.from_src_known && memcmp(&r.from, &f->dst, 4))
+			return -ENOENT;
+		e = tcp_parse(f, buf + hl, len - hl, &r);
+	} else {
+		e = icmp_parse(f, buf + hl, len - hl, &r);
+	}
+	if (e < 0)
+		return e;
+	*ret = r;
+	return 0;
+}
+
+int pp_dgram_id(const struct pp_flow *f, bool echo_reply, const uint8_t *buf, size_t len,
+		uint16_t *ret_id)
+{
+	bool v4;
+
+	if (!f || !buf || !ret_id)
+		return -EINVAL;
+	v4 = f->family == AF_INET;
+	if (f->proto == PP_ICMP) {
+		if (len < ICMP_HDR)
+			return -EINVAL;
+		if (buf[0] != (echo_reply ? (v4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY) :
+					    (v4 ? ICMP4_ECHO : ICMP6_ECHO)))
+			return -ENOENT;
+		/* replies to a ping socket are matched on the identifier by
+		 * the kernel, which also rewrote it on the way out */
+		*ret_id = get16(buf + 6);
+		return 0;
+	}
+	if (f->proto != PP_UDP || echo_reply)
+		return -ENOENT;
+	if (len < 4)
+		return -EINVAL;
+	if ((uint16_t)(get16(buf) ^ get16(buf + 2)) != 0xffff)
+		return -ENOENT;
+	*ret_id = get16(buf);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pathping: hop-by-hop latency and loss, with the loss split into what a
+ * node drops of its own replies and what a link drops of the traffic.
+ * Shared by the tool's files: options, probe wire format, results.
+ */
+#ifndef PATHPING_H
+#define PATHPING_H
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "out.h"
+#include "stats.h"
+
+enum pp_proto {
+	PP_ICMP,	/* ICMP / ICMPv6 echo request */
+	PP_UDP,		/* UDP to a constant port */
+	PP_TCP,		/* TCP SYN to a constant port */
+};
+
+enum {
+	PP_MAX_TTL = 64,		/* largest --max-ttl */
+	PP_ADDRS_MAX = 8,		/* responders listed per hop; more are counted "other" */
+	PP_PAYLOAD_BYTES = 36,		/* ICMP/UDP probe payload: a 64-byte IPv4 packet */
+	PP_PKT_MAX = 1500,		/* largest probe or reply handled */
+	PP_DPORT_UDP = 33434,		/* default UDP destination port (traceroute's) */
+	PP_DPORT_TCP = 80,		/* default TCP destination port */
+	PP_RL_WINDOW = 8,		/* rate-limit detector: last probes looked at */
+	PP_RL_NODE_LOST = 6,		/* ... of which at least this many node-lost */
+	PP_RL_BURST = 2,		/* ... after at least this many answered first */
+};
+
+/* Defaults, ns. */
+#define PP_INTERVAL_NS (50 * MP_NSEC_PER_MSEC)
+#define PP_TIMEOUT_MAX_NS (2 * MP_NSEC_PER_SEC)
+#define PP_TIMEOUT_MIN_NS (100 * MP_NSEC_PER_MSEC)
+#define PP_RL_GAP_NS (1 * MP_NSEC_PER_SEC)
+
+struct pp_opts {
+	const char *target;		/* host name or address as given */
+	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
+	enum pp_proto proto;		/* probe type */
+	uint16_t dport;			/* UDP/TCP destination port, 0: default */
+	uint64_t count;			/* probes per hop; 0: until stopped */
+	uint64_t interval_ns;		/* between probe rounds */
+	uint64_t duration_ns;		/* run length, 0: by count */
+	uint64_t timeout_ns;		/* reply timeout, 0: adaptive */
+	unsigned max_ttl;		/* last TTL probed */
+	const char *ifname;		/* -I, NULL: any */
+	const char *plot;		/* --plot PNG, NULL: none */
+	enum mp_format format;		/* -f */
+	bool quiet;			/* -q: no diagnostics (overrides -v) */
+	bool verbose;			/* -v: run diagnostics on stderr */
+};
+
+#define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
+		       .interval_ns = PP_INTERVAL_NS, .max_ttl = 30, .format = MP_FMT_TEXT }
+
+/* ---- wire: probes and replies (packet.c; no lib dependency, fuzzed) ---- */
+
+/* The flow every probe of a run belongs to, and what replies must quote. */
+struct pp_flow {
+	int family;			/* AF_INET or AF_INET6 */
+	enum pp_proto proto;
+	bool raw;			/* raw sockets (else datagram: the kernel adds headers) */
+	struct in6_addr src;		/* our address (IPv4: first 4 bytes) */
+	struct in6_addr dst;		/* the target (IPv4: first 4 bytes) */
+	uint16_t ident;			/* ICMP identifier (network order value) */
+	uint16_t sport;			/* UDP/TCP source port */
+	uint16_t dport;			/* UDP/TCP destination port */
+	uint32_t tcp_seq0;		/* TCP: sequence number of probe id 0 */
+};
+
+enum pp_reply_kind {
+	PP_REPLY_TTL = 1,	/* time exceeded in transit: a hop */
+	PP_REPLY_UNREACH,	/* destination unreachable (port unreachable from the target) */
+	PP_REPLY_ECHO,		/* echo reply: the target */
+	PP_REPLY_TCP,		/* SYN-ACK or RST: the target */
+	PP_REPLY_OTHER,		/* another ICMP error quoting a probe (parameter problem...) */
+};
+
+struct pp_reply {
+	enum pp_reply_kind kind;	/* what came back */
+	uint8_t type;			/* ICMP type (0 for TCP) */
+	uint8_t code;			/* ICMP code */
+	uint16_t id;			/* probe id */
+	bool from_src_known;		/* from holds the sender (IPv4 raw: from the header) */
+	struct in6_addr from;		/* sender, IPv4 in the first 4 bytes */
+	size_t ext_offset;		/* RFC 4884: offset of the extension structure in
+					 * the ICMP message, 0 if none */
+};
+
+/*
+ * Builds probe id with the given TTL into buf (len bytes). Raw IPv4: the IP
+ * header and what follows; raw IPv6: the transport header on; datagram:
+ * what the socket takes (ICMP header on, or the UDP payload). The flow
+ * identifier (addresses, ports / ICMP identifier, protocol, and the ICMP and
+ * UDP checksums) is the same for every id. Returns the length, or -ENOSPC.
+ */
+int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *buf, size_t len);
+
+/*
+ * Parses a packet read from a raw socket: IPv4 with its IP header (ICMP or
+ * TCP socket), IPv6 without it (an ICMPv6 message, or a TCP segment with
+ * from/tcp set by the caller). is_tcp: the packet came from the TCP socket.
+ * Returns 0 with *ret filled when it answers one of f's probes, -ENOENT when
+ * it is not ours, -EINVAL when malformed.
+ */
+int pp_reply_parse(const struct pp_flow *f, bool is_tcp, const uint8_t *buf, size_t len,
+		   struct pp_reply *ret);
+
+/*
+ * Datagram sockets: the probe id in what the kernel hands back. quote is
+ * the error queue's payload of an ICMP error (ping socket: the ICMP header
+ * of the probe on; UDP: the probe's UDP payload), or an echo reply read
+ * from a ping socket (ICMP header on). Returns 0 with *ret_id set, or
+ * -ENOENT / -EINVAL.
+ */
+int pp_dgram_id(const struct pp_flow *f, bool echo_reply, const uint8_t *buf, size_t len,
+		uint16_t *ret_id);
+
+/* One's-complement Internet checksum of buf, folded, not inverted, added to sum. */
+uint32_t pp_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
+uint16_t pp_csum_fold(uint32_t sum);
+
+/* ---- results ---- */
+
+struct pp_responder {
+	struct sockaddr_storage addr;	/* who answered */
+	uint64_t received;		/* replies from it */
+};
+
+/* Per-hop accumulation while probing (probe.c) and the summary (analyze.c). */
+struct pp_hop {
+	unsigned ttl;			/* TTL / hop limit of its probes */
+	uint64_t queued;		/* probes sent, including unresolved ones */
+	uint64_t sent;			/* probes resolved (answered or timed out) */
+	uint64_t received;		/* answered */
+	uint64_t node_lost_rounds;	/* lost while a deeper probe of its round answered */
+	struct mp_stats *rtt;		/* RTT samples, ns */
+	struct mp_jitter jitter;	/* RFC 3550 over replies in arrival order */
+	int64_t last_rtt_ns;		/* latest RTT */
+	struct pp_responder addrs[PP_ADDRS_MAX]; /* most frequent responders */
+	unsigned n_addrs;		/* entries used */
+	uint64_t other_received;	/* replies from responders beyond PP_ADDRS_MAX */
+	bool reached;			/* the target itself answered at this TTL */
+	/* pacing and rate-limit detection */
+	uint32_t history;		/* last outcomes, 2 bits each (enum pp_outcome) */
+	unsigned history_n;		/* outcomes in history, <= PP_RL_WINDOW */
+	uint64_t answered_first;	/* answers before the first node loss */
+	bool node_lost_seen;		/* a node loss happened */
+	bool ratelimited;		/* rate limiting detected (sticky) */
+	uint64_t gap_ns;		/* least time between its probes */
+	uint64_t next_mono_ns;		/* next probe not before this */
+	/* summary, by pp_analyze() */
+	double loss_pct;		/* 100 * (sent - received) / sent */
+	double node_loss_pct;		/* loss_pct - carried loss */
+	double link_loss_pct;		/* carried loss here - carried loss one hop before */
+};
+
+enum pp_outcome {
+	PP_OUT_ANSWERED = 1,	/* the hop answered */
+	PP_OUT_NODE_LOST,	/* no answer, but a deeper probe of the round did */
+	PP_OUT_LOST,		/* no answer, and nothing deeper answered */
+};
+
+struct pp_result {
+	struct sockaddr_storage dst;	/* the target's address */
+	char dst_str[64];		/* ... as text */
+	const char *probe;		/* "icmp", "udp", "tcp" */
+	bool raw;			/* raw sockets were used */
+	bool reached;			/* the target answered */
+	unsigned dest_ttl;		/* hops to the target, 0 if not reached */
+	unsigned n_hops;		/* hops reported: 1..n_hops */
+	struct pp_hop hops[PP_MAX_TTL + 1]; /* index = TTL */
+	uint64_t rounds;		/* probe rounds resolved */
+	uint64_t start_real_ns;		/* CLOCK_REALTIME at the start */
+	uint64_t duration_ns;		/* wall time of the run */
+	uint64_t unmatched;		/* packets received that answered no probe */
+	uint64_t late;			/* replies after their probe timed out */
+	uint64_t tx_kernel_stamps;	/* probes timed by a kernel TX stamp */
+	uint64_t rx_kernel_stamps;	/* replies timed by a kernel RX stamp */
+	bool interrupted;		/* stopped by a signal */
+};
+
+/* One resolved probe, for streaming (continuous mode). */
+struct pp_event {
+	uint64_t round;			/* round number, from 0 */
+	unsigned ttl;			/* hop */
+	bool answered;			/* a reply came */
+	int64_t rtt_ns;			/* RTT when answered */
+	struct sockaddr_storage from;	/* responder when answered */
+};
+
+typedef int (*pp_event_cb)(const struct pp_event *ev, void *ctx);
+
+extern volatile sig_atomic_t pp_stop;	/* set by SIGINT/SIGTERM */
+
+int pp_parse_args(int argc, char **argv, struct pp_opts *opts);
+int pp_run(const struct pp_opts *opts, struct pp_result *res, pp_event_cb cb, void *ctx);
+void pp_analyze(struct pp_result *res);
+void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o);
+void pp_result_done(struct pp_result *res);
+int pp_print(struct pp_result *res, struct mp_writer *w);
+int pp_print_event(const struct pp_event *ev, void *ctx);
+int pp_plot(struct pp_result *res, const char *png);
+int pp_exit_status(const struct pp_result *res);
+
+#endif

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pathping's rendering, through lib/out only: the report (a document with
+ * a hops[] table; csv: one row per hop), streamed rounds, the plot.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "pathping.h"
+#include "plot.h"
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (mp_addr_to_str((const struct sockaddr *)ss, buf, len) < 0)
+		snprintf(buf, len, "?");
+}
+
+/* The responder that answered most often: the hop's "addr". */
+static const struct pp_responder *main_responder(const struct pp_hop *h)
+{
+	const struct pp_responder *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < h->n_addrs; i++)
+		if (!best || h->addrs[i].received > best->received)
+			best = &h->addrs[i];
+	return best;
+}
+
+static int rtt_fields(struct mp_writer *w, struct pp_hop *h)
+{
+	struct mp_stats_summary s;
+	double nan = NAN, jit;
+	bool have = h->received && mp_stats_summary_get(h->rtt, &s) == 0;
+
+	mp_obj_begin(w, "rtt_ms", NULL);
+	mp_put_f64(w, "last", "%.3f", have ? MP_NS_TO_MS(h->last_rtt_ns) : nan);
+	mp_put_f64(w, "min", "%.3f", have ? MP_NS_TO_MS(s.min_ns) : nan);
+	mp_put_f64(w, "mean", "%.3f", have ? s.mean_ns / 1e6 : nan);
+	mp_put_f64(w, "median", "%.3f", have ? MP_NS_TO_MS(s.median_ns) : nan);
+	mp_put_f64(w, "p95", "%.3f", have ? MP_NS_TO_MS(s.p95_ns) : nan);
+	mp_put_f64(w, "max", "%.3f", have ? MP_NS_TO_MS(s.max_ns) : nan);
+	mp_put_f64(w, "stddev", "%.3f", have ? s.stddev_ns / 1e6 : nan);
+	mp_obj_end(w);
+	if (mp_jitter_get(&h->jitter, &jit) < 0)
+		jit = nan;
+	return mp_put_f64(w, "jitter_ms", "%.3f", jit / 1e6);
+}
+
+static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
+{
+	const struct pp_responder *m = main_responder(h);
+	char ttl[16], a[MP_ADDR_STRLEN] = "";
+	unsigned i;
+
+	snprintf(ttl, sizeof(ttl), "%u", h->ttl);
+	if (m)
+		addr_str(&m->addr, a, sizeof(a));
+	mp_put_label(w, "hop", "%3s.|--", ttl);
+	mp_put_u64_notext(w, "ttl", h->ttl);
+	mp_put_str(w, "addr", "%s", a);
+	mp_put_u64(w, "responders", "%" PRIu64, (uint64_t)h->n_addrs + !!h->other_received);
+	mp_put_f64(w, "loss_pct", "%.1f%%", h->loss_pct);
+	mp_put_f64(w, "node_loss_pct", "%.1f%%", h->node_loss_pct);
+	mp_put_f64(w, "link_loss_pct", "%.1f%%", h->link_loss_pct);
+	mp_put_u64(w, "sent", "%" PRIu64, h->sent);
+	mp_put_u64(w, "received", "%" PRIu64, h->received);
+	rtt_fields(w, h);
+	mp_put_bool(w, "ratelimited", "%s", h->ratelimited);
+	if (!with_addrs)
+		return 0;
+	mp_arr_begin(w, "addrs", NULL);
+	for (i = 0; i < h->n_addrs; i++) {
+		addr_str(&h->addrs[i].addr, a, sizeof(a));
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_str_notext(w, "addr", a);
+		mp_put_u64_notext(w, "received", h->addrs[i].received);
+		mp_put_f64_notext(w, "share_pct",
+				  100.0 * (double)h->addrs[i].received / (double)h->received);
+		mp_obj_end(w);
+	}
+	return mp_arr_end(w);
+}
+
+int pp_print(struct pp_result *res, struct mp_writer *w)
+{
+	char title[160];
+	unsigned ttl;
+
+	/* a csv stream is one table: the hops, one row each */
+	if (mp_writer_format(w) == MP_FMT_CSV) {
+		mp_writer_set_table(w, "hop");
+		for (ttl = 1; ttl <= res->n_hops; ttl++) {
+			mp_record_begin(w, "hop");
+			hop_fields(w, &res->hops[ttl], false);
+			mp_record_end(w);
+		}
+		return 0;
+	}
+	snprintf(title, sizeof(title), "pathping to %s, %s probes", res->dst_str, res->probe);
+	mp_doc_begin(w, title);
+	mp_put_str(w, "dst", "dst %s", res->dst_str);
+	mp_put_str(w, "probe", "%s", res->probe);
+	mp_put_u64(w, "ip_version", "IPv%" PRIu64, res->dst.ss_family == AF_INET ? 4 : 6);
+	mp_put_bool(w, "reached", "reached %s", res->reached);
+	mp_put_u64(w, "dest_ttl", "%" PRIu64 " hops", res->dest_ttl);
+	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
+	mp_put_f64(w, "duration_ms", "in %.0f ms", MP_NS_TO_MS(res->duration_ns));
+	mp_put_bool_notext(w, "raw_sockets", res->raw);
+	mp_put_bool_notext(w, "interrupted", res->interrupted);
+	mp_put_u64_notext(w, "unmatched", res->unmatched);
+	mp_put_u64_notext(w, "late", res->late);
+	mp_put_u64_notext(w, "tx_kernel_stamps", res->tx_kernel_stamps);
+	mp_put_u64_notext(w, "rx_kernel_stamps", res->rx_kernel_stamps);
+	mp_arr_begin(w, "hops", NULL);
+	for (ttl = 1; ttl <= res->n_hops; ttl++) {
+		mp_obj_begin(w, NULL, NULL);
+		hop_fields(w, &res->hops[ttl], true);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+	return mp_doc_end(w);
+}
+
+int pp_print_event(const struct pp_event *ev, void *ctx)
+{
+	struct mp_writer *w = ctx;
+	char a[MP_ADDR_STRLEN] = "";
+
+	if (ev->answered)
+		addr_str(&ev->from, a, sizeof(a));
+	mp_record_begin(w, "round");
+	mp_put_u64(w, "round", "%" PRIu64, ev->round);
+	mp_put_u64(w, "ttl", "%" PRIu64, ev->ttl);
+	mp_put_str(w, "addr", "%s", a);
+	mp_put_bool(w, "received", "%s", ev->answered);
+	mp_put_f64(w, "rtt_ms", "%.3f", ev->answered ? MP_NS_TO_MS(ev->rtt_ns) : NAN);
+	return mp_record_end(w);
+}
+
+/* Per-hop RTT (min, mean, p95, max) against the hop number. */
+int pp_plot(struct pp_result *res, const char *png)
+{
+	static const struct mp_plot_series series[] = {
+		{ .title = "min", .x_col = 1, .y_col = 2, .style = "linespoints" },
+		{ .title = "mean", .x_col = 1, .y_col = 3, .style = "linespoints" },
+		{ .title = "p95", .x_col = 1, .y_col = 4, .style = "linespoints" },
+		{ .title = "max", .x_col = 1, .y_col = 5, .style = "linespoints" },
+	};
+	char path[] = "/tmp/pathping-plot-XXXXXX";
+	struct mp_plot p = {
+		.csv_path = path, .png_path = png, .title = "pathping: RTT per hop",
+		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series,
+		.n_series = MP_ARRAY_SIZE(series),
+	};
+	struct mp_writer *w = NULL;
+	struct mp_stats_summary s;
+	char err[160];
+	FILE *f = NULL;
+	unsigned ttl;
+	int fd, r;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/1");
+	for (ttl = 1; r == 0 && ttl <= res->n_hops; ttl++) {
+		struct pp_hop *h = &res->hops[ttl];
+
+		if (!h->received || mp_stats_summary_get(h->rtt, &s) < 0)
+			continue;
+		mp_record_begin(w, "hop");
+		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
+		mp_put_f64(w, "min_ms", "%.3f", MP_NS_TO_MS(s.min_ns));
+		mp_put_f64(w, "mean_ms", "%.3f", s.mean_ns / 1e6);
+		mp_put_f64(w, "p95_ms", "%.3f", MP_NS_TO_MS(s.p95_ns));
+		mp_put_f64(w, "max_ms", "%.3f", MP_NS_TO_MS(s.max_ns));
+		r = mp_record_end(w);
+	}
+	if (r == 0)
+		r = mp_writer_close(w);
+	else
+		mp_writer_close(w);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0)
+		r = mp_plot_render(&p, err, sizeof(err));
+out:
+	unlink(path);
+	return r;
+}
