@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bwtest: UDP loss / throughput / jitter, forward, reverse, both; options
+ * and exit codes only (STYLE.md section 3).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bwtest.h"
+#include "args.h"
+#include "cli.h"
+
+enum {
+	OPT_PPS = 256,
+	OPT_BIDIR,
+	OPT_INTERVAL_REPORT,
+	OPT_FIND_MAX,
+	OPT_NO_AUTH,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_RATE,
+	OPT_MAX_DURATION,
+	OPT_NO_GSO,
+	OPT_PLOT,
+};
+
+static const struct option options[] = {
+	{ "server", no_argument, NULL, 's' },			/* run the server */
+	{ "port", required_argument, NULL, 'p' },		/* TCP+UDP port */
+	{ "rate", required_argument, NULL, 'b' },		/* payload bit/s per direction */
+	{ "pps", required_argument, NULL, OPT_PPS },		/* packets/s per direction */
+	{ "length", required_argument, NULL, 'l' },		/* UDP payload bytes */
+	{ "duration", required_argument, NULL, 't' },		/* test length */
+	{ "reverse", no_argument, NULL, 'R' },			/* server sends */
+	{ "bidir", no_argument, NULL, OPT_BIDIR },		/* both directions */
+	{ "parallel", required_argument, NULL, 'P' },		/* streams per direction */
+	{ "interval-report", required_argument, NULL, OPT_INTERVAL_REPORT }, /* records */
+	{ "find-max", required_argument, NULL, OPT_FIND_MAX },	/* loss threshold, % */
+	{ "key-file", required_argument, NULL, 'k' },		/* pre-shared key */
+	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },		/* server without a key */
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },	/* server cap */
+	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },	/* server cap */
+	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },	/* server cap */
+	{ "no-gso", no_argument, NULL, OPT_NO_GSO },		/* plain sendmmsg */
+	{ "ipv4", no_argument, NULL, '4' },			/* IPv4 only */
+	{ "ipv6", no_argument, NULL, '6' },			/* IPv6 only */
+	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
+	{ "format", required_argument, NULL, 'f' },		/* output format */
+	{ "json", no_argument, NULL, 'j' },			/* -f json */
+	{ "plot", required_argument, NULL, OPT_PLOT },		/* PNG of rate and loss */
+	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
+	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
+	{ "help", no_argument, NULL, 'h' },			/* this text */
+	{ "version", no_argument, NULL, 'V' },			/* version */
+	{ 0 },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: bwtest [options] HOST            client\n"
+	      "       bwtest -s [-k FILE | --no-auth]  server\n"
+	      "  -b, --rate RATE        payload bit/s per direction (1M; 0: server cap)\n"
+	      "      --pps N            packets/s per direction instead of -b\n"
+	      "  -l, --length BYTES     UDP payload (1472 IPv4, 1452 IPv6; >= 24)\n"
+	      "  -t, --duration DUR     test length (10s; --find-max trials: 1s)\n"
+	      "  -R, --reverse          the server sends; --bidir: both directions\n"
+	      "  -P, --parallel N       streams per direction (1)\n"
+	      "      --interval-report DUR  interval records (1s; 0: none)\n"
+	      "      --find-max LOSS%   highest rate whose loss stays <= LOSS %\n"
+	      "  -k, --key-file FILE    pre-shared key (mode 0600)\n"
+	      "      --no-auth          server without a key (caps 1 Mbit/s, 10 s)\n"
+	      "      --max-sessions N   server: sessions at once (64)\n"
+	      "      --max-rate RATE    server: per session and direction (10G)\n"
+	      "      --max-duration DUR server: per session (300s)\n"
+	      "      --no-gso           send without UDP GSO\n"
+	      "  -p, --port PORT        TCP and UDP port (5121)\n"
+	      "  -4, -6                 address family    -I, --interface IF  bind\n"
+	      "  -f, --format FMT       " MP_FORMATS " (-j: json)\n"
+	      "      --plot FILE.png    rate and loss over time (gnuplot)\n"
+	      "  -q, -v, -h, -V         quiet, verbose, help, version\n", f);
+}
+
+/* Report a bad value: "bwtest: invalid rate 'x'". */
+static int bad(const char *what, const char *v, int r)
+{
+	mp_warnx("invalid %s '%s'%s", what, v, r == -ERANGE ? ": out of range" : "");
+	return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct bw_opts *o)
+{
+	char shortopts[128];
+	uint64_t v;
+	bool reverse = false, bidir = false, dur_set = false;
+	int c, r;
+
+	if (mp_cli_shortopts(options, shortopts, sizeof(shortopts)) < 0)
+		return -EINVAL;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = true; break;
+		case 'p':
+			if ((r = mp_parse_port(optarg, &o->port)) < 0)
+				return bad("port", optarg, r);
+			break;
+		case 'b':
+			if ((r = mp_parse_rate(optarg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
+				return bad("rate", optarg, r);
+			o->rate_set = true;
+			break;
+		case OPT_PPS:
+			if ((r = mp_parse_u64(optarg, 1, 100000000, &o->req.pps)) < 0)
+				return bad("packet rate", optarg, r);
+			break;
+		case 'l':
+			if ((r = mp_parse_size(optarg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
+				return bad("length", optarg, r);
+			o->req.payload_bytes = (uint16_t)v;
+			break;
+		case 't':
+			/* A bare number is seconds, as iperf3's -t. */
+			if (mp_parse_u64(optarg, 1, 86400, &v) == 0)
+				o->req.duration_ns = v * MP_NSEC_PER_SEC;
+			else if ((r = mp_parse_duration(optarg, MP_NSEC_PER_MSEC,
+							86400 * MP_NSEC_PER_SEC,
+							&o->req.duration_ns)) < 0)
+				return bad("duration", optarg, r);
+			dur_set = true;
+			break;
+		case 'R': reverse = true; break;
+		case OPT_BIDIR: bidir = true; break;
+		case 'P':
+			if ((r = mp_parse_u64(optarg, 1, BW_STREAMS_MAX, &v)) < 0)
+				return bad("stream count", optarg, r);
+			o->req.streams = (uint16_t)v;
+			break;
+		case OPT_INTERVAL_REPORT:
+			if ((r = mp_parse_duration(optarg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+						   &o->req.interval_ns)) < 0 &&
+			    strcmp(optarg, "0") != 0)
+				return bad("interval", optarg, r);
+			if (!strcmp(optarg, "0"))
+				o->req.interval_ns = 0;
+			break;
+		case OPT_FIND_MAX:
+			if ((r = mp_parse_double(optarg, 0, 100, &o->find_max_pct)) < 0)
+				return bad("loss threshold", optarg, r);
+			break;
+		case 'k': o->key_file = optarg; break;
+		case OPT_NO_AUTH: o->no_auth = true; break;
+		case OPT_MAX_SESSIONS:
+			if ((r = mp_parse_u64(optarg, 1, 100000, &v)) < 0)
+				return bad("session count", optarg, r);
+			o->max_sessions = (unsigned)v;
+			break;
+		case OPT_MAX_RATE:
+			if ((r = mp_parse_rate(optarg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
+				return bad("rate", optarg, r);
+			break;
+		case OPT_MAX_DURATION:
+			if ((r = mp_parse_duration(optarg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
+						   &o->max_duration_ns)) < 0)
+				return bad("duration", optarg, r);
+			break;
+		case OPT_NO_GSO: o->no_gso = true; break;
+		case '4': o->family = AF_INET; break;
+		case '6': o->family = AF_INET6; break;
+		case 'I': o->ifname = optarg; break;
+		case 'f':
+			if (mp_format_parse(optarg, &o->format) < 0)
+				return bad("format", optarg, -EINVAL);
+			break;
+		case 'j': o->format = MP_FMT_JSON; break;
+		case OPT_PLOT: o->plot = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': return MP_ARGS_HELP;
+		case 'V': return MP_ARGS_HELP + 1;
+		case ':':
+			mp_warnx("option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			mp_warnx("unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	/* Conflicts, checked once. */
+	if (o->server ? optind != argc : optind != argc - 1) {
+		mp_warnx(o->server ? "the server takes no HOST" : "one HOST is needed");
+		return -EINVAL;
+	}
+	if (!o->server)
+		o->host = argv[optind];
+	if (o->server && !o->key_file && !o->no_auth) {
+		mp_warnx("the server needs a key (-k FILE), or --no-auth for an open server");
+		return -EINVAL;
+	}
+	if (o->key_file && o->no_auth) {
+		mp_warnx("-k and --no-auth are incompatible");
+		return -EINVAL;
+	}
+	if (reverse && bidir) {
+		mp_warnx("-R and --bidir are incompatible");
+		return -EINVAL;
+	}
+	if (o->rate_set && o->req.pps) {
+		mp_warnx("-b and --pps are incompatible");
+		return -EINVAL;
+	}
+	o->req.dirs = bidir ? BW_FWD | BW_REV : reverse ? BW_REV : BW_FWD;
+	if (o->find_max_pct >= 0) {
+		o->trial_ns = dur_set ? o->req.duration_ns : MP_NSEC_PER_SEC;
+		if (o->plot) {
+			mp_warnx("--plot and --find-max are incompatible");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	bw_stop_flag = 1;
+}
+
+static int run(struct bw_opts *o, struct bw_result *res, struct mp_writer **w,
+	       struct bw_print *pr)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int r;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = mp_writer_new(w, o->format, stdout, "bwtest", "bwtest/1");
+	if (r < 0)
+		return r;
+	if (o->format == MP_FMT_CSV)
+		mp_writer_set_table(*w, o->server ? "session" : "interval");
+	if (o->server)
+		return bw_server_run(o, *w);
+	pr->w = *w;
+	pr->quiet = o->quiet;
+	if (o->find_max_pct >= 0)
+		return bw_find_max(o, res);
+	return bw_client_run(o, res, bw_print_interval, pr);
+}
+
+int main(int argc, char **argv)
+{
+	struct bw_opts o = {
+		.port = BW_PORT, .family = AF_UNSPEC, .find_max_pct = -1,
+		.req = { .streams = 1, .rate_bps = 1000000, .duration_ns = 10 * MP_NSEC_PER_SEC,
+			 .interval_ns = MP_NSEC_PER_SEC },
+		.max_sessions = BW_MAX_SESSIONS, .max_rate_bps = BW_MAX_RATE_BPS,
+		.max_duration_ns = BW_MAX_DURATION_NS,
+	};
+	struct bw_result *res = calloc(1, sizeof(*res));
+	struct bw_print pr = { 0 };
+	struct mp_writer *w = NULL;
+	char err[256] = "";
+	int r, ret = MP_EXIT_USAGE;
+
+	atexit(mp_close_stdout);
+	r = parse_args(argc, argv, &o);
+	if (r == MP_ARGS_HELP || r == MP_ARGS_HELP + 1) {
+		if (r == MP_ARGS_HELP)
+			usage(stdout);
+		else
+			printf("bwtest meshperf %s\n", MP_VERSION);
+		free(res);
+		return MP_EXIT_OK;
+	}
+	if (r < 0 || !res) {
+		usage(stderr);
+		free(res);
+		return MP_EXIT_USAGE;
+	}
+	r = run(&o, res, &w, &pr);
+	if (r < 0) {
+		if (res->reject[0])
+			mp_warnx("%s refused: %s", o.host ? o.host : "server", res->reject);
+		else
+			mp_warn(-r, "%s", o.server ? "server" : o.host);
+		if (!res->find_max || !res->n_trials)
+			goto out;
+	}
+	ret = MP_EXIT_OK;
+	if (!o.server) {
+		r = bw_print_result(w, res);
+		ret = r < 0 ? MP_EXIT_FAIL : bw_exit_status(res);
+	}
+	if (o.plot && bw_print_plot(&pr, o.plot, err, sizeof(err)) < 0) {
+		mp_warnx("plot %s: %s", o.plot, err);
+		ret = MP_EXIT_USAGE;
+	}
+out:
+	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
+		ret = MP_EXIT_FAIL;
+	free(pr.points);
+	free(res);
+	return ret;
+}

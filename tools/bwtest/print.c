@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bwtest: rendering through lib/out (docs/FORMATS.md, "bwtest"), and the
+ * --plot of rate and loss over time.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bwtest.h"
+#include "plot.h"
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : NAN;
+}
+
+static double per_s(double v, uint64_t ns)
+{
+	return ns ? v * 1e9 / (double)ns : NAN;
+}
+
+int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_interval *iv)
+{
+	struct bw_print *p = ctx;
+	struct mp_writer *w = p->w;
+	uint64_t span = iv->end_ns > iv->start_ns ? iv->end_ns - iv->start_ns : 0;
+	double rate = per_s((double)iv->bytes * 8, span);
+	double loss = pct(iv->lost, iv->received + iv->lost);
+	struct bw_point *pt;
+	int r;
+
+	if (p->n_points == p->cap_points) {
+		size_t cap = p->cap_points ? 2 * p->cap_points : 64;
+
+		pt = realloc(p->points, cap * sizeof(*pt));
+		if (!pt)
+			return -ENOMEM;
+		p->points = pt;
+		p->cap_points = cap;
+	}
+	p->points[p->n_points++] = (struct bw_point){
+		.dir = dir, .end_s = (double)iv->end_ns / 1e9, .rate_bps = rate, .loss_pct = loss,
+	};
+	if (p->quiet)
+		return 0;
+	mp_record_begin(w, "interval");
+	mp_put_str(w, "direction", "%-7s", dir == BW_FWD ? "forward" : "reverse");
+	mp_put_f64(w, "start_s", "%6.2f", (double)iv->start_ns / 1e9);
+	mp_put_f64(w, "end_s", "%6.2f s", (double)iv->end_ns / 1e9);
+	if (sent != UINT64_MAX)
+		mp_put_u64(w, "sent", "sent %" PRIu64, sent);
+	else
+		mp_put_f64(w, "sent", "sent %.0f", NAN);	/* known to the server only */
+	mp_put_u64(w, "received", "rcvd %" PRIu64, iv->received);
+	mp_put_u64(w, "lost", "lost %" PRIu64, iv->lost);
+	mp_put_f64(w, "loss_pct", "(%.3f %%)", loss);
+	mp_put_u64(w, "duplicates", "dup %" PRIu64, iv->duplicates);
+	mp_put_u64(w, "reordered", "reord %" PRIu64, iv->reordered);
+	mp_put_u64(w, "late", "late %" PRIu64, iv->late);
+	mp_put_f64(w, "rate_bps", "%.0f bit/s", rate);
+	mp_put_f64(w, "pps", "%.0f pps", per_s((double)iv->received, span));
+	mp_put_f64(w, "jitter_ms", "jitter %.3f ms", MP_NS_TO_MS(iv->jitter_ns));
+	r = mp_record_end(w);
+	return r;
+}
+
+static void put_dir(struct mp_writer *w, const char *key, const struct bw_dir_result *d,
+		    const struct bw_result *res)
+{
+	const struct bw_rx_counts *c = &d->rx;
+	uint64_t ns = res->duration_ns;
+
+	mp_obj_begin(w, key, NULL);
+	mp_put_u64(w, "sent", "sent %" PRIu64, d->sent);
+	mp_put_u64(w, "expected", "expected %" PRIu64, c->expected);
+	mp_put_u64(w, "received", "received %" PRIu64, c->received);
+	mp_put_u64(w, "lost", "lost %" PRIu64, c->lost);
+	mp_put_f64(w, "loss_pct", "(%.3f %%)", pct(c->lost, c->expected));
+	mp_put_u64(w, "duplicates", "duplicates %" PRIu64, c->duplicates);
+	mp_put_u64(w, "reordered", "reordered %" PRIu64, c->reordered);
+	mp_put_u64(w, "late", "late %" PRIu64, c->late);
+	mp_put_bool(w, "reconciled", "reconciled %s",
+		    c->expected == d->sent && c->received + c->lost == c->expected);
+	mp_put_f64(w, "rate_bps", "goodput %.0f bit/s", per_s((double)c->bytes * 8, ns));
+	mp_put_f64(w, "pps", "%.0f pps", per_s((double)c->received, ns));
+	mp_put_f64(w, "sent_pps", "sent %.0f pps", per_s((double)d->sent, ns));
+	mp_put_f64(w, "jitter_ms", "jitter %.3f ms", c->received > 1 ?
+		   MP_NS_TO_MS(c->jitter_ns) : NAN);
+	mp_put_u64(w, "loss_bursts", "loss bursts %" PRIu64, c->loss_bursts);
+	mp_put_u64(w, "max_loss_burst", "longest %" PRIu64, c->max_loss_burst);
+	mp_arr_begin(w, "loss_burst_hist", "loss bursts of length 1..9, >=10");
+	for (unsigned i = 0; i < BW_BURST_BUCKETS; i++)
+		mp_put_u64(w, NULL, "%" PRIu64, c->burst_hist[i]);
+	mp_arr_end(w);
+	mp_obj_begin(w, "owd_raw_ms", "one-way delay, raw (includes clock offset)");
+	if (c->owd_count) {
+		mp_put_f64(w, "min", "min %.3f", MP_NS_TO_MS(c->owd_min_ns));
+		mp_put_f64(w, "mean", "mean %.3f", MP_NS_TO_MS(c->owd_mean_ns));
+		mp_put_f64(w, "p50", "p50 %.3f", MP_NS_TO_MS(c->owd_p50_ns));
+		mp_put_f64(w, "p99", "p99 %.3f", MP_NS_TO_MS(c->owd_p99_ns));
+		mp_put_f64(w, "max", "max %.3f ms", MP_NS_TO_MS(c->owd_max_ns));
+	} else {
+		mp_put_f64(w, "min", "min %.3f", NAN);
+		mp_put_f64(w, "mean", "mean %.3f", NAN);
+		mp_put_f64(w, "p50", "p50 %.3f", NAN);
+		mp_put_f64(w, "p99", "p99 %.3f", NAN);
+		mp_put_f64(w, "max", "max %.3f ms", NAN);
+	}
+	mp_obj_end(w);
+	mp_put_u64(w, "dropped", "dropped (bad token/size) %" PRIu64, c->dropped);
+	mp_put_u64(w, "tx_errors", "send errors %" PRIu64, d->tx_errors);
+	mp_obj_end(w);
+}
+
+int bw_print_result(struct mp_writer *w, const struct bw_result *res)
+{
+	const struct bw_params *g = &res->granted;
+
+	mp_doc_begin(w, "bwtest");
+	mp_put_label(w, "server", "server %s", res->server);
+	mp_put_str(w, "mode", "%s", g->dirs == (BW_FWD | BW_REV) ? "bidir" :
+		   g->dirs == BW_REV ? "reverse" : "forward");
+	mp_put_u64(w, "streams", "streams %" PRIu64, g->streams);
+	mp_put_u64(w, "payload_bytes", "payload %" PRIu64 " bytes", g->payload_bytes);
+	mp_put_u64(w, "granted_rate_bps", "granted %" PRIu64 " bit/s", g->rate_bps);
+	mp_put_u64(w, "granted_pps", "%" PRIu64 " pps (0: from rate)", g->pps);
+	mp_put_f64(w, "duration_ms", "duration %.1f ms", MP_NS_TO_MS(res->duration_ns));
+	mp_put_bool(w, "interrupted", "interrupted %s", res->interrupted);
+	if (res->fwd.on)
+		put_dir(w, "forward", &res->fwd, res);
+	if (res->rev.on)
+		put_dir(w, "reverse", &res->rev, res);
+	if (res->find_max) {
+		mp_obj_begin(w, "find_max", "find-max");
+		mp_put_f64(w, "loss_threshold_pct", "loss <= %.3f %%", res->find_max_pct);
+		mp_put_u64(w, "max_rate_bps", "max %" PRIu64 " bit/s", res->max_rate_bps);
+		mp_put_u64(w, "max_pps", "%" PRIu64 " pps", res->max_pps);
+		mp_arr_begin(w, "trials", "trials");
+		for (unsigned i = 0; i < res->n_trials; i++) {
+			const struct bw_trial *t = &res->trials[i];
+
+			mp_obj_begin(w, NULL, NULL);
+			mp_put_u64(w, "rate_bps", "%" PRIu64, t->rate_bps);
+			mp_put_u64(w, "pps", "%" PRIu64, t->pps);
+			mp_put_f64(w, "loss_pct", "%.4f", t->loss_pct);
+			mp_put_u64(w, "sent_pps", "%" PRIu64, t->sent_pps);
+			mp_put_u64(w, "rx_pps", "%" PRIu64, t->rx_pps);
+			mp_obj_end(w);
+		}
+		mp_arr_end(w);
+		mp_obj_end(w);
+	}
+	return mp_doc_end(w);
+}
+
+int bw_exit_status(const struct bw_result *res)
+{
+	const struct bw_dir_result *d[2] = { &res->fwd, &res->rev };
+
+	if (res->find_max)
+		return res->max_pps ? MP_EXIT_OK : MP_EXIT_FAIL;
+	for (int i = 0; i < 2; i++)
+		if (d[i]->on && (!d[i]->rx.received || !d[i]->sent))
+			return MP_EXIT_FAIL;
+	return MP_EXIT_OK;
+}
+
+int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t errlen)
+{
+	char path[] = "/tmp/bwtest-plot-XXXXXX";
+	struct mp_plot_series series[4];
+	struct mp_writer *w = NULL;
+	unsigned n = 0;
+	FILE *f = NULL;
+	int fd, r;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	r = mp_writer_new(&w, MP_FMT_CSV, f, "bwtest", "bwtest/1");
+	for (size_t i = 0; r >= 0 && i < p->n_points; i++) {
+		const struct bw_point *pt = &p->points[i];
+		bool fwd = pt->dir == BW_FWD;
+
+		mp_record_begin(w, "point");
+		mp_put_f64(w, "time_s", "%.3f", pt->end_s);
+		mp_put_f64(w, "forward_rate_mbps", "%.3f", fwd ? pt->rate_bps / 1e6 : NAN);
+		mp_put_f64(w, "forward_loss_pct", "%.3f", fwd ? pt->loss_pct : NAN);
+		mp_put_f64(w, "reverse_rate_mbps", "%.3f", fwd ? NAN : pt->rate_bps / 1e6);
+		r = mp_put_f64(w, "reverse_loss_pct", "%.3f", fwd ? NAN : pt->loss_pct);
+		if (r >= 0)
+			r = mp_record_end(w);
+	}
+	if (r >= 0)
+		r = mp_writer_close(w);
+	else
+		mp_writer_close(w);
+	w = NULL;
+	if (fclose(f) != 0 && r >= 0)
+		r = -errno;
+	f = NULL;
+	if (r < 0)
+		goto out;
+	for (unsigned c = 0; c < 4; c++) {
+		bool fwd = c < 2;
+		bool on = false;
+
+		for (size_t i = 0; i < p->n_points; i++)
+			on |= (p->points[i].dir == BW_FWD) == fwd;
+		if (on)
+			series[n++] = (struct mp_plot_series){ .x_col = 1, .y_col = c + 2,
+							       .style = "linespoints" };
+	}
+	if (!n) {
+		r = -ENODATA;
+		snprintf(err, errlen, "no interval records to plot (--interval-report)");
+		goto out;
+	}
+	r = mp_plot_render(&(struct mp_plot){
+		.csv_path = path, .png_path = png, .title = "bwtest: rate and loss",
+		.xlabel = "time (s)", .ylabel = "Mbit/s, loss %", .series = series,
+		.n_series = n }, err, errlen);
+out:
+	unlink(path);
+	return r;
+}

@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bwtest -s: one epoll loop, non-blocking sockets, per-session state.
+ *
+ * Every client gets a session: its TCP control connection, its token, its
+ * forward receiver and reverse sender. UDP data arrives on one socket per
+ * family (port 5121) and is matched to a session by token AND source address
+ * (the address that completed the handshake); everything else is dropped and
+ * counted. Reverse data goes only to that address, at the UDP port the
+ * client named in its authenticated HELLO. Waits use epoll_pwait2() with a
+ * nanosecond timeout computed from absolute CLOCK_MONOTONIC deadlines.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bwtest.h"
+#include "clock.h"
+
+enum {
+	RX_MSGS = 32,			/* datagrams per recvmmsg */
+	RX_BUF = 65536,			/* per datagram: GRO may coalesce */
+	RX_ROUNDS = 16,			/* recvmmsg calls per wake-up per socket */
+	OUT_MAX = 8192,			/* control bytes queued per session */
+	SOCK_BUF = 8 << 20,		/* UDP socket buffers */
+};
+
+#define HANDSHAKE_NS (5ULL * MP_NSEC_PER_SEC)	/* HELLO to START */
+#define OVERRUN_NS (10ULL * MP_NSEC_PER_SEC)	/* past the end without STOP */
+
+enum sess_state {
+	S_HELLO,	/* waiting for HELLO */
+	S_AUTH,		/* CHALLENGE sent, waiting for AUTH */
+	S_READY,	/* ACCEPT sent, waiting for START */
+	S_RUN,		/* data phase */
+	S_GRACE,	/* STOP received: in-flight packets may still come */
+	S_DONE,		/* RESULT queued; closing */
+};
+
+enum { TAG_LISTEN = 1, TAG_UDP, TAG_SESS };
+
+struct tag {
+	int kind;	/* TAG_* */
+	int idx;	/* listen/udp socket index */
+	struct sess *s;
+};
+
+struct sess {
+	struct tag tag;
+	int fd;				/* TCP control */
+	unsigned id;			/* session number, from 1 */
+	enum sess_state st;
+	struct sockaddr_storage peer;	/* TCP peer */
+	socklen_t peer_len;
+	struct sockaddr_storage udp_dst;	/* peer address, client's UDP port */
+	int fam;			/* 0: IPv4, 1: IPv6 (which UDP socket) */
+	uint8_t nonce_c[BW_NONCE_BYTES], nonce_s[BW_NONCE_BYTES];
+	struct bw_params req, granted;
+	uint64_t token;
+	struct bw_tx *tx;		/* reverse sender, or NULL */
+	struct bw_rx *rx;		/* forward receiver, or NULL */
+	uint64_t deadline_ns;		/* handshake / overrun / grace end */
+	uint64_t start_ns, end_ns, stop_ns;
+	uint64_t iv_next_ns;		/* next REPORT, 0: none */
+	uint64_t mark_next_ns;		/* next bw_rx_mark(), half an interval earlier */
+	uint64_t iv_start_ns;		/* since start_ns */
+	uint16_t n_fwd_seq;
+	uint32_t fwd_seq[BW_STREAMS_MAX];	/* from STOP */
+	uint8_t in[2 * BW_CTRL_MAX];
+	size_t in_len;
+	uint8_t out[OUT_MAX];
+	size_t out_len;
+	bool closing;			/* close once out is flushed */
+	bool reported;			/* its record was written */
+	struct sess *next;
+};
+
+struct server {
+	const struct bw_opts *o;
+	struct mp_writer *w;
+	struct mp_auth_key key;
+	bool auth;
+	int ep;
+	int lfd[2];
+	struct tag ltag[2];
+	struct mp_sock *udp[2];
+	struct tag utag[2];
+	struct sess *sessions;
+	unsigned n_sessions, next_id;
+	struct sess *last_hit;		/* token cache */
+	struct mp_msg *msgs;
+	uint8_t *rxbuf;
+	/* counters for the summary */
+	uint64_t accepted, rejected_busy, rejected_auth, rejected_proto, completed;
+	uint64_t udp_received, udp_dropped_token, udp_dropped_addr, udp_dropped_malformed;
+};
+
+volatile sig_atomic_t bw_stop_flag;
+
+static int listen_open(struct server *sv, int idx, int family)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd, one = 1, r;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (sv->o->ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sv->o->ifname,
+					(socklen_t)strlen(sv->o->ifname)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(sv->o->port);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(sv->o->port);
+		len = sizeof(*a);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	sv->lfd[idx] = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+static int udp_open(struct server *sv, int idx, int family)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int r;
+
+	r = mp_sock_open(&sv->udp[idx], family, SOCK_DGRAM, 0,
+			 MP_SOCK_NONBLOCK | MP_SOCK_TS_RX);
+	if (r < 0)
+		return r;
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(sv->o->port);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(sv->o->port);
+		len = sizeof(*a);
+	}
+	r = mp_sock_bind(sv->udp[idx], (struct sockaddr *)&ss, len, sv->o->ifname);
+	if (r < 0)
+		return r;
+	mp_sock_buf_set(sv->udp[idx], SOCK_BUF, SOCK_BUF);
+	mp_sock_gro_set(sv->udp[idx], true);
+	return 0;
+}
+
+static int ep_add(struct server *sv, int fd, uint32_t events, struct tag *t)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = t };
+
+	return epoll_ctl(sv->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void sess_flush(struct server *sv, struct sess *s)
+{
+	ssize_t n;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->tag };
+
+	while (s->out_len) {
+		n = send(s->fd, s->out, s->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			s->out_len = 0;
+			s->closing = true;
+			return;
+		}
+		memmove(s->out, s->out + n, s->out_len - (size_t)n);
+		s->out_len -= (size_t)n;
+	}
+	if (s->out_len)
+		ev.events |= EPOLLOUT;
+	epoll_ctl(sv->ep, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+static void sess_send(struct server *sv, struct sess *s, const struct bw_msg *m)
+{
+	int n;
+
+	if (s->out_len + BW_CTRL_MAX > sizeof(s->out)) {
+		s->closing = true;	/* the client does not read its control channel */
+		return;
+	}
+	n = bw_msg_encode(m, s->out + s->out_len, sizeof(s->out) - s->out_len);
+	if (n > 0)
+		s->out_len += (size_t)n;
+	sess_flush(sv, s);
+}
+
+static void sess_reject(struct server *sv, struct sess *s, uint16_t code, const char *why)
+{
+	struct bw_msg m = { .type = BW_MSG_REJECT, .code = code };
+
+	snprintf(m.reason, sizeof(m.reason), "%s", why);
+	sess_send(sv, s, &m);
+	s->st = S_DONE;
+	s->closing = true;
+	s->deadline_ns = mp_clock_mono_ns() + MP_NSEC_PER_SEC;	/* to flush REJECT */
+	if (code == BW_REJ_AUTH)
+		sv->rejected_auth++;
+	else if (code == BW_REJ_BUSY)
+		sv->rejected_busy++;
+	else
+		sv->rejected_proto++;
+}
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* Clamp the request to the server's caps. */
+static int grant(const struct server *sv, const struct bw_params *q, struct bw_params *g)
+{
+	uint64_t cap_bps = sv->o->max_rate_bps, cap_ns = sv->o->max_duration_ns;
+	uint64_t bits = (uint64_t)q->payload_bytes * 8, bps;
+
+	if (!sv->auth) {
+		cap_bps = MP_MIN(cap_bps, BW_NOAUTH_RATE_BPS);
+		cap_ns = MP_MIN(cap_ns, BW_NOAUTH_DURATION_NS);
+		if (q->streams > BW_NOAUTH_STREAMS)
+			return -EINVAL;	/* each stream costs ~270 KiB of state */
+	}
+	if (!q->dirs || (q->dirs & ~(BW_FWD | BW_REV)) || !q->streams ||
+	    q->streams > BW_STREAMS_MAX || q->payload_bytes < BW_PAYLOAD_MIN ||
+	    !q->udp_port || !q->duration_ns ||
+	    (q->interval_ns && q->interval_ns < 10 * MP_NSEC_PER_MSEC))
+		return -EINVAL;
+	*g = *q;
+	bps = q->pps ? (q->pps > UINT64_MAX / bits ? UINT64_MAX : q->pps * bits) : q->rate_bps;
+	if (!bps || bps > cap_bps)
+		bps = cap_bps;
+	g->rate_bps = bps;
+	g->pps = q->pps && q->pps * bits <= bps ? q->pps : 0;
+	g->duration_ns = MP_MIN(q->duration_ns, cap_ns);
+	return 0;
+}
+
+static double pps_of(const struct bw_params *p)
+{
+	return p->pps ? (double)p->pps : (double)p->rate_bps / (p->payload_bytes * 8.0);
+}
+
+static void on_hello(struct server *sv, struct sess *s, const struct bw_msg *m)
+{
+	struct bw_msg c = { .type = BW_MSG_CHALLENGE, .flags = sv->auth ? 0 : BW_CH_NOAUTH };
+
+	memcpy(s->nonce_c, m->nonce, BW_NONCE_BYTES);
+	s->req = m->params;
+	if (mp_auth_nonce(s->nonce_s, BW_NONCE_BYTES) < 0)
+		return sess_reject(sv, s, BW_REJ_PROTO, "server error: no randomness");
+	memcpy(c.nonce, s->nonce_s, BW_NONCE_BYTES);
+	s->st = S_AUTH;
+	sess_send(sv, s, &c);
+}
+
+static void on_auth(struct server *sv, struct sess *s, const struct bw_msg *m)
+{
+	uint8_t in[128];
+	struct bw_msg a = { .type = BW_MSG_ACCEPT };
+	size_t n;
+	int r;
+
+	if (sv->auth) {
+		n = bw_mac_input(false, s->nonce_c, s->nonce_s, 0, &s->req, in);
+		if (mp_auth_verify(&sv->key, in, n, m->mac) < 0)
+			return sess_reject(sv, s, BW_REJ_AUTH,
+					   "authentication failed: wrong key");
+	}
+	if (grant(sv, &s->req, &s->granted) < 0)
+		return sess_reject(sv, s, BW_REJ_PARAMS, "invalid session parameters");
+	do {
+		if (mp_auth_nonce(&s->token, sizeof(s->token)) < 0)
+			return sess_reject(sv, s, BW_REJ_PROTO, "server error: no randomness");
+	} while (!s->token);
+	s->udp_dst = s->peer;
+	if (s->peer.ss_family == AF_INET)
+		((struct sockaddr_in *)&s->udp_dst)->sin_port = htons(s->granted.udp_port);
+	else
+		((struct sockaddr_in6 *)&s->udp_dst)->sin6_port = htons(s->granted.udp_port);
+	r = 0;
+	if (s->granted.dirs & BW_FWD)
+		r = bw_rx_new(&s->rx, BW_FWD, s->token, s->granted.streams);
+	if (r == 0 && (s->granted.dirs & BW_REV))
+		r = bw_tx_new(&s->tx, sv->udp[s->fam], (struct sockaddr *)&s->udp_dst,
+			      s->peer_len, BW_REV, s->token, s->granted.streams,
+			      s->granted.payload_bytes, pps_of(&s->granted), false);
+	if (r < 0)
+		return sess_reject(sv, s, BW_REJ_PARAMS, "cannot set up the session");
+	a.token = s->token;
+	a.params = s->granted;
+	if (sv->auth) {
+		n = bw_mac_input(true, s->nonce_c, s->nonce_s, s->token, &s->granted, in);
+		mp_auth_hmac(&sv->key, in, n, a.mac);
+	}
+	s->st = S_READY;
+	sv->accepted++;
+	sess_send(sv, s, &a);
+}
+
+static void on_start(struct sess *s, uint64_t now)
+{
+	s->st = S_RUN;
+	s->start_ns = now;
+	s->end_ns = now + s->granted.duration_ns;
+	s->deadline_ns = s->end_ns + OVERRUN_NS;
+	if (s->tx)
+		bw_tx_start(s->tx, now, s->end_ns);
+	if (s->rx && s->granted.interval_ns) {
+		s->iv_next_ns = now + s->granted.interval_ns;
+		s->mark_next_ns = s->iv_next_ns - s->granted.interval_ns / 2;
+	}
+}
+
+static void on_stop(struct server *sv, struct sess *s, const struct bw_msg *m, uint64_t now)
+{
+	if (m->n_seq != (s->rx ? s->granted.streams : 0))
+		return sess_reject(sv, s, BW_REJ_PROTO, "STOP: wrong number of streams");
+	s->n_fwd_seq = m->n_seq;
+	memcpy(s->fwd_seq, m->next_seq, sizeof(uint32_t) * m->n_seq);
+	if (s->tx)
+		bw_tx_stop(s->tx, now);
+	s->stop_ns = now;
+	s->st = S_GRACE;
+	s->deadline_ns = now + BW_GRACE_NS;
+}
+
+static void send_report(struct server *sv, struct sess *s, uint64_t now)
+{
+	struct bw_msg m = { .type = BW_MSG_REPORT };
+	uint64_t end = now - s->start_ns;
+
+	/* An empty last interval (STOP right at a boundary) is not worth a line. */
+	if (bw_rx_interval(s->rx, s->iv_start_ns, end, &m.iv) == 0 &&
+	    (s->st == S_RUN || m.iv.received || m.iv.lost || m.iv.duplicates || m.iv.late ||
+	     2 * (end - s->iv_start_ns) >= s->granted.interval_ns))
+		sess_send(sv, s, &m);
+	s->iv_start_ns = end;
+}
+
+static void sess_record(struct server *sv, struct sess *s, const struct bw_rx_counts *c,
+			bool complete)
+{
+	char addr[MP_ADDR_PORT_STRLEN];
+	struct mp_writer *w = sv->w;
+	uint64_t span = s->stop_ns > s->start_ns ? s->stop_ns - s->start_ns : 0;
+
+	if (s->reported || s->st < S_READY)
+		return;
+	s->reported = true;
+	if (mp_addr_to_str_port((struct sockaddr *)&s->peer, addr, sizeof(addr)) < 0)
+		addr[0] = '\0';
+	mp_record_begin(w, "session");
+	mp_put_u64(w, "id", "session %" PRIu64, s->id);
+	mp_put_str(w, "client", "%s", addr);
+	mp_put_bool(w, "complete", "complete %s", complete);
+	mp_put_str(w, "mode", "%s", s->granted.dirs == (BW_FWD | BW_REV) ? "bidir" :
+		   s->granted.dirs == BW_REV ? "reverse" : "forward");
+	mp_put_u64(w, "streams", "%" PRIu64 " streams", s->granted.streams);
+	mp_put_u64(w, "granted_rate_bps", "rate %" PRIu64 " bit/s", s->granted.rate_bps);
+	mp_put_f64(w, "duration_ms", "%.0f ms", MP_NS_TO_MS(span));
+	mp_put_u64(w, "rx_expected", "expected %" PRIu64, c ? c->expected : 0);
+	mp_put_u64(w, "rx_received", "received %" PRIu64, c ? c->received : 0);
+	mp_put_u64(w, "rx_lost", "lost %" PRIu64, c ? c->lost : 0);
+	mp_put_u64(w, "rx_duplicates", "dup %" PRIu64, c ? c->duplicates : 0);
+	mp_put_u64(w, "rx_reordered", "reord %" PRIu64, c ? c->reordered : 0);
+	mp_put_u64(w, "tx_sent", "sent %" PRIu64, bw_tx_sent(s->tx));
+	mp_record_end(w);
+}
+
+static void finish(struct server *sv, struct sess *s)
+{
+	struct bw_msg m = { .type = BW_MSG_RESULT };
+	int r = 0;
+
+	if (s->rx) {
+		r = bw_rx_finish(s->rx, s->fwd_seq, s->n_fwd_seq);
+		if (r == 0 && s->granted.interval_ns)
+			send_report(sv, s, s->stop_ns);	/* the last, partial interval */
+		if (r == 0)
+			r = bw_rx_counts(s->rx, &m.rx);
+	}
+	if (r < 0)
+		return sess_reject(sv, s, BW_REJ_PROTO, "STOP: bad sequence numbers");
+	if (s->tx) {
+		m.n_seq = (uint16_t)bw_tx_streams(s->tx);
+		for (unsigned i = 0; i < m.n_seq; i++)
+			m.next_seq[i] = bw_tx_next_seq(s->tx, i);
+	}
+	sess_send(sv, s, &m);
+	sv->completed++;
+	sess_record(sv, s, s->rx ? &m.rx : NULL, true);
+	s->st = S_DONE;
+	s->deadline_ns = mp_clock_mono_ns() + HANDSHAKE_NS;	/* for the client to close */
+}
+
+static void on_msg(struct server *sv, struct sess *s, const struct bw_msg *m, uint64_t now)
+{
+	if (m->type == BW_MSG_HELLO && s->st == S_HELLO)
+		on_hello(sv, s, m);
+	else if (m->type == BW_MSG_AUTH && s->st == S_AUTH)
+		on_auth(sv, s, m);
+	else if (m->type == BW_MSG_START && s->st == S_READY)
+		on_start(s, now);
+	else if (m->type == BW_MSG_STOP && s->st == S_RUN)
+		on_stop(sv, s, m, now);
+	else
+		sess_reject(sv, s, BW_REJ_PROTO, "unexpected message");
+}
+
+static void sess_read(struct server *sv, struct sess *s, uint64_t now)
+{
+	struct bw_msg m;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		n = recv(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			s->closing = true;
+			s->out_len = 0;
+			return;
+		}
+		s->in_len += (size_t)n;
+		while ((len = bw_msg_frame(s->in, s->in_len)) > 0 && !s->closing) {
+			if (bw_msg_decode(s->in, (size_t)len, &m) < 0) {
+				sess_reject(sv, s, BW_REJ_PROTO, "malformed message");
+				return;
+			}
+			on_msg(sv, s, &m, now);
+			if (s->closing)
+				return;
+			memmove(s->in, s->in + len, s->in_len - (size_t)len);
+			s->in_len -= (size_t)len;
+		}
+		if (len < 0) {
+			sess_reject(sv, s, BW_REJ_PROTO, "bad message length or version");
+			return;
+		}
+	}
+}
+
+static void sess_free(struct server *sv, struct sess *s)
+{
+	struct sess **pp;
+
+	if (s->st >= S_RUN && !s->reported) {
+		struct bw_rx_counts c;
+
+		if (s->rx && bw_rx_counts(s->rx, &c) == 0)
+			sess_record(sv, s, &c, false);
+		else
+			sess_record(sv, s, NULL, false);
+	}
+	for (pp = &sv->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	if (sv->last_hit == s)
+		sv->last_hit = NULL;
+	sv->n_sessions--;
+	close(s->fd);
+	bw_tx_free(s->tx);
+	bw_rx_free(s->rx);
+	free(s);
+}
+
+static void on_accept(struct server *sv, int idx, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct sess *s;
+	int fd, one = 1;
+
+	while ((fd = accept4(sv->lfd[idx], (struct sockaddr *)&ss, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			close(fd);
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		s->fd = fd;
+		s->id = ++sv->next_id;
+		s->peer = ss;
+		s->peer_len = len;
+		s->fam = idx;
+		s->tag = (struct tag){ .kind = TAG_SESS, .s = s };
+		s->deadline_ns = now + HANDSHAKE_NS;
+		s->next = sv->sessions;
+		sv->sessions = s;
+		sv->n_sessions++;
+		len = sizeof(ss);
+		if (ep_add(sv, fd, EPOLLIN, &s->tag) < 0) {
+			s->closing = true;
+			continue;
+		}
+		if (sv->n_sessions > sv->o->max_sessions)
+			sess_reject(sv, s, BW_REJ_BUSY, "server busy: session limit reached");
+	}
+}
+
+static struct sess *find_token(struct server *sv, uint64_t token)
+{
+	struct sess *s = sv->last_hit;
+
+	if (s && s->token == token)
+		return s;
+	for (s = sv->sessions; s; s = s->next)
+		if (s->token == token && s->st >= S_READY)
+			return sv->last_hit = s;
+	return NULL;
+}
+
+static void on_datagram(struct server *sv, const uint8_t *p, size_t len,
+			const struct sockaddr_storage *src, uint64_t rx_ns)
+{
+	struct bw_data_hdr h;
+	struct sess *s;
+
+	sv->udp_received++;
+	if (bw_data_decode(p, len, &h) < 0 || h.dir != BW_FWD) {
+		sv->udp_dropped_malformed++;
+		return;
+	}
+	s = find_token(sv, h.token);
+	/* S_READY too: the first packets may be read before START, which
+	 * travels on the other socket. */
+	if (!s || !s->rx || s->st < S_READY || s->st > S_GRACE) {
+		sv->udp_dropped_token++;
+		return;
+	}
+	if (!same_ip(src, &s->peer)) {
+		sv->udp_dropped_addr++;
+		return;
+	}
+	bw_rx_add(s->rx, p, len, rx_ns);
+}
+
+static void on_udp(struct server *sv, int idx)
+{
+	for (int round = 0; round < RX_ROUNDS; round++) {
+		int n;
+
+		for (unsigned i = 0; i < RX_MSGS; i++) {
+			sv->msgs[i].buf = sv->rxbuf + (size_t)i * RX_BUF;
+			sv->msgs[i].buf_len = RX_BUF;
+		}
+		n = mp_sock_recv_batch(sv->udp[idx], sv->msgs, RX_MSGS);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			struct mp_msg *m = &sv->msgs[i];
+			uint64_t rx_ns = m->rx_ns ? m->rx_ns : mp_clock_real_ns();
+			size_t seg = m->gro_size ? m->gro_size : m->len;
+
+			if (m->truncated || !seg) {
+				sv->udp_received++;
+				sv->udp_dropped_malformed++;
+				continue;
+			}
+			for (size_t off = 0; off < m->len; off += seg)
+				on_datagram(sv, (uint8_t *)m->buf + off, MP_MIN(seg, m->len - off),
+					    &m->src, rx_ns);
+		}
+		if (n < (int)RX_MSGS)
+			return;
+	}
+}
+
+/* Timers and senders of every session; returns the earliest deadline. */
+static uint64_t service(struct server *sv, uint64_t now)
+{
+	uint64_t next = now + MP_NSEC_PER_SEC;
+	struct sess *s, *nx;
+
+	for (s = sv->sessions; s; s = nx) {
+		nx = s->next;
+		if (!s->closing && s->tx && (s->st == S_RUN)) {
+			int64_t d = bw_tx_run(s->tx, now);
+
+			if (d >= 0)
+				next = MP_MIN(next, (uint64_t)d);
+		}
+		if (!s->closing && s->rx && s->mark_next_ns && s->st == S_RUN &&
+		    now >= s->mark_next_ns) {
+			bw_rx_mark(s->rx);
+			s->mark_next_ns += s->granted.interval_ns;
+		}
+		if (!s->closing && s->rx && s->iv_next_ns && s->st == S_RUN &&
+		    now >= s->iv_next_ns) {
+			send_report(sv, s, now);
+			s->iv_next_ns += s->granted.interval_ns;
+		}
+		if (!s->closing && now >= s->deadline_ns) {
+			if (s->st == S_GRACE) {
+				/* Packets that arrived in time but were not read yet
+				 * (a busy server) must not count as lost. */
+				for (int i = 0; i < 2; i++)
+					if (sv->udp[i])
+						on_udp(sv, i);
+				finish(sv, s);
+			}
+			else
+				s->closing = true;	/* timed out */
+		}
+		/* A client that reads nothing cannot hold its session open. */
+		if (s->closing && (!s->out_len || now >= s->deadline_ns)) {
+			sess_free(sv, s);
+			continue;
+		}
+		if (s->iv_next_ns && s->st == S_RUN)
+			next = MP_MIN(next, MP_MIN(s->iv_next_ns, s->mark_next_ns));
+		next = MP_MIN(next, s->deadline_ns);
+	}
+	return next;
+}
+
+static void summary(struct server *sv)
+{
+	struct mp_writer *w = sv->w;
+
+	mp_doc_begin(w, "bwtest server");
+	mp_put_bool(w, "authenticated", "authenticated %s", sv->auth);
+	mp_put_u64(w, "sessions_accepted", "accepted %" PRIu64, sv->accepted);
+	mp_put_u64(w, "sessions_completed", "completed %" PRIu64, sv->completed);
+	mp_put_u64(w, "rejected_auth", "rejected: auth %" PRIu64, sv->rejected_auth);
+	mp_put_u64(w, "rejected_busy", "busy %" PRIu64, sv->rejected_busy);
+	mp_put_u64(w, "rejected_protocol", "protocol %" PRIu64, sv->rejected_proto);
+	mp_obj_begin(w, "udp", "udp datagrams");
+	mp_put_u64(w, "received", "received %" PRIu64, sv->udp_received);
+	mp_put_u64(w, "dropped_token", "dropped: no session token %" PRIu64,
+		   sv->udp_dropped_token);
+	mp_put_u64(w, "dropped_address", "wrong source %" PRIu64, sv->udp_dropped_addr);
+	mp_put_u64(w, "dropped_malformed", "malformed %" PRIu64, sv->udp_dropped_malformed);
+	mp_obj_end(w);
+	mp_doc_end(w);
+}
+
+int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
+{
+	struct server sv = { .o = o, .w = w, .ep = -1, .lfd = { -1, -1 } };
+	struct epoll_event evs[64];
+	int r = 0, nfam = 0;
+
+	if (o->key_file) {
+		r = mp_auth_key_load(o->key_file, &sv.key);
+		if (r < 0)
+			return r;
+		sv.auth = true;
+	}
+	sv.msgs = calloc(RX_MSGS, sizeof(*sv.msgs));
+	sv.rxbuf = malloc((size_t)RX_MSGS * RX_BUF);
+	sv.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!sv.msgs || !sv.rxbuf || sv.ep < 0) {
+		r = sv.ep < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		int fam = i ? AF_INET6 : AF_INET;
+
+		if (o->family != AF_UNSPEC && o->family != fam)
+			continue;
+		r = listen_open(&sv, i, fam);
+		if (r == 0)
+			r = udp_open(&sv, i, fam);
+		if (r == -EAFNOSUPPORT && o->family == AF_UNSPEC) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			goto out;
+		sv.ltag[i] = (struct tag){ .kind = TAG_LISTEN, .idx = i };
+		sv.utag[i] = (struct tag){ .kind = TAG_UDP, .idx = i };
+		if ((r = ep_add(&sv, sv.lfd[i], EPOLLIN, &sv.ltag[i])) < 0 ||
+		    (r = ep_add(&sv, mp_sock_fd(sv.udp[i]), EPOLLIN, &sv.utag[i])) < 0)
+			goto out;
+		nfam++;
+	}
+	if (!nfam) {
+		r = -EAFNOSUPPORT;
+		goto out;
+	}
+	while (!bw_stop_flag) {
+		uint64_t now = mp_clock_mono_ns(), next = service(&sv, now);
+		struct timespec ts = { 0 };
+		int n;
+
+		if (next > now) {
+			ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
+			ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
+		}
+		n = epoll_pwait2(sv.ep, evs, (int)MP_ARRAY_SIZE(evs), &ts, NULL);
+		if (n < 0 && errno != EINTR) {
+			r = -errno;
+			goto out;
+		}
+		now = mp_clock_mono_ns();
+		for (int i = 0; i < n; i++) {
+			struct tag *t = evs[i].data.ptr;
+
+			if (t->kind == TAG_LISTEN)
+				on_accept(&sv, t->idx, now);
+			else if (t->kind == TAG_UDP)
+				on_udp(&sv, t->idx);
+			else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				sess_read(&sv, t->s, now);
+			if (t->kind == TAG_SESS && (evs[i].events & EPOLLOUT))
+				sess_flush(&sv, t->s);
+		}
+	}
+	r = 0;
+out:
+	while (sv.sessions)
+		sess_free(&sv, sv.sessions);
+	if (r == 0)
+		summary(&sv);
+	for (int i = 0; i < 2; i++) {
+		if (sv.lfd[i] >= 0)
+			close(sv.lfd[i]);
+		mp_sock_free(sv.udp[i]);
+	}
+	if (sv.ep >= 0)
+		close(sv.ep);
+	free(sv.msgs);
+	free(sv.rxbuf);
+	mp_auth_key_done(&sv.key);
+	return r;
+}
