@@ -1,0 +1,366 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# mtufind in the lab: the exact path MTU (IPv4 and IPv6) with the routers'
+# frag-needed / Packet Too Big, through a PMTU black hole (reflector present,
+# and ICMP echo without one), an odd MTU, the kernel's PMTU cache bypassed,
+# and the WireGuard recommendation applied to a wireguard-go tunnel. The
+# peers measure the same paths in the same test: tracepath (right with ICMP,
+# its known wrong 1500 in a black hole) and scamper `trace -M`.
+#
+#   tests/netns/mtufind.sh [-v] [-p] [-t] [test...]      (-h lists the tests)
+#
+# Topology (a), "line" (every [A-B] is a wire namespace):
+#
+#   c ====[c-r1]==== r1 ====[r1-r2]==== r2 ====[r2-s]==== s
+#     .1  10.200.1.0/24  .2  10.200.2.0/24  .1  10.200.3.0/24  .2
+#     ::1 fdac:c8:1::/64 ::2 fdac:c8:2::/64 ::1 fdac:c8:3::/64 ::2
+#     MTU 1500 everywhere; tests lower r1-r2 to 1400 (bottleneck at hop 1,
+#     r1) or r2-s to 1337 (hop 2, r2). A black hole: the router drops the
+#     frag-needed / PTB it sends (nft, output hook). Reflector: `owd -s` on s.
+#
+# Topology (b), "mesh" with 2 sites: site0 172.16.0.1 / fdac:ca::0:1 ====
+# [site0-site1] ==== site1 172.16.1.0 / fdac:ca::1:0, tunnels wg0.1_v4 (outer
+# IPv4) and wg0.1_v6 (outer IPv6), MTU 1420, inner 10.201.0.101 <->
+# 10.201.1.100 over _v4. The test lowers the underlay to MTU 1400.
+#
+# Tolerances, stated once: MTUs are exact (0 bytes); a clean path with a
+# bottleneck costs at most 15 probes, one without at most 3; a sweep takes at
+# most 1/20 of the seed's time for the same points (nr-wg-mtu-finder: wg-quick
+# down/up plus a 5 s iperf3 each way per point, measured here on one point).
+
+T_REQUIRE=(ip nft jq tracepath scamper ethtool ping wireguard-go wg wg-quick iperf3 gnuplot
+	python3 nsenter timeout)
+T_TESTS=(
+	"ptb        line  MTU 1400 mid-path, routers' ICMP: 1400 exactly v4+v6, hop named, <=15 probes"
+	"blackhole  line  MTU 1400, ICMP dropped at r1, reflector on s: 1400 v4+v6, black hole hop 1"
+	"bh_icmp    line  the same black hole, no reflector: ICMP echo confirms, 1400 v4+v6"
+	"odd        line  MTU 1337 on r2-s: 1337 exactly v4+v6, with ICMP and as a black hole at r2"
+	"clean      line  no bottleneck: 1500 in at most 3 probes, nothing learned by the kernel"
+	"bypass     line  the kernel caches 1400 while the path carries 1500: mtufind says 1500"
+	"formats    line  csv and text outputs, exit status 1 when nothing answers"
+	"wg         mesh  wireguard-go over an outer MTU 1400: --wg recommends 1340, --apply sets it"
+	"sweep      mesh  sweep 1280-1440/8: CSV, heatmap, <= 1/20 of the seed's time, kill -9, --restore"
+)
+T_MESH_SITES=${T_MESH_SITES:-2}
+LAB_TIMEOUT=${LAB_TIMEOUT:-60}
+
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+case ${BUILD:-build} in
+/*) B=$BUILD ;;
+*) B=$LAB_TOP/${BUILD:-build} ;;
+esac
+MF=$B/bin/mtufind
+OWD=$B/bin/owd
+declare -A S=([4]=10.200.3.2 [6]=fdac:c8:3::2)	# the server s
+
+# mf NAME ARGS...: mtufind on c, JSON into $T_OUT/NAME.json; its exit status.
+mf()
+{
+	local name=$1
+	shift
+	[[ -x $MF ]] || t_skip "mtufind not built ($MF)"
+	n c "$MF" -j "$@" >"$T_OUT/$name.json"
+}
+
+# reflector on|off: the STAMP reflector (owd -s) on s.
+reflector()
+{
+	if [[ $1 == off ]]; then
+		lab_stop s owd
+		return
+	fi
+	[[ -x $OWD ]] || t_skip "owd (the STAMP reflector) not built ($OWD)"
+	lab_running s owd && return
+	lab_spawn s owd "$OWD" -s
+	busywait 3000 lab_listening s udp 862
+}
+
+# scamper_pmtu NODE DST: "MTU" or "*MTU" (inferred, no PTB seen) of the last
+# hop from scamper's `trace -M` (this scamper's -O json carries no PMTUD
+# data; its text "[mtu: N]" is turned into N here, once). Paris-style
+# probes need checksums on the wire: tx offload off on c.
+scamper_pmtu()
+{
+	lab_exec "$1" ethtool -K to-r1 tx off >/dev/null
+	lab_exec "$1" scamper -O text -c "trace -M -w 1 -q 2" -i "$2" |
+		awk '/mtu: / { m = $0; sub(/.*\[/, "", m); sub(/\].*/, "", m);
+			sub(/mtu: /, "", m); last = m }
+			END { if (last == "") exit 1; print last }'
+}
+
+# check_path NAME PMTU BLACKHOLE BOTTLENECK_HOP: the JSON of NAME says so.
+check_path()
+{
+	local f=$T_OUT/$1.json
+	t_json "$f" ".reachable == true and .pmtu_bytes == $2 and .first_fail_bytes == $(($2 + 1))"
+	t_json "$f" ".blackhole == $3 and .bottleneck_hop == $4"
+	if [[ $3 == true ]]; then
+		t_json "$f" ".blackhole_hop == $4"
+	else
+		t_json "$f" ".blackhole_hop == 0 and .toobig_msgs > 0"
+	fi
+	# the hop walk: hop N reached with the link size, the next with the PMTU
+	t_json "$f" ".hops[$(($4 - 1))].mtu_bytes == 1500 and .hops[$4].mtu_bytes == $2"
+	t_json "$f" ".hops[-1].addr == .addr"
+}
+
+note_path() { jq -r '"IPv\(.family) \(.method): pmtu \(.pmtu_bytes), \(.probes) probes
+	(\(.search_probes) search), blackhole \(.blackhole) hop \(.blackhole_hop),
+	bottleneck hop \(.bottleneck_hop) \(.bottleneck_addr), \(.duration_ms | floor) ms"' \
+	"$T_OUT/$1.json" | tr -s '\n\t' '  '; }
+
+test_ptb()
+{
+	local fam tp sc
+	lab_mtu r1-r2 1400
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf ptb$fam "${S[$fam]}"
+		check_path ptb$fam 1400 false 1
+		t_json "$T_OUT/ptb$fam.json" ".probes <= 15 and .hops[0].addr == .bottleneck_addr"
+		lab_flush_pmtu c
+		tp=$(t_pmtu_tracepath c "${S[$fam]}")
+		lab_flush_pmtu c
+		sc=$(scamper_pmtu c "${S[$fam]}")
+		t_note "$(note_path ptb$fam); tracepath $tp, scamper $sc"
+		((tp == 1400)) && [[ $sc == 1400 ]]
+	done
+}
+
+test_blackhole()
+{
+	local fam tp sc
+	lab_mtu r1-r2 1400
+	lab_blackhole r1 on
+	reflector on
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf bh$fam "${S[$fam]}"
+		check_path bh$fam 1400 true 1
+		t_json "$T_OUT/bh$fam.json" '.method == "stamp" and .bottleneck_addr == .hops[0].addr'
+		# nothing learned, nothing set: the kernel still has no PMTU for s
+		! t_kernel_pmtu c "${S[$fam]}" || false
+		tp=$(T_TRACEPATH_HOPS=2 t_pmtu_tracepath c "${S[$fam]}")
+		sc=$(scamper_pmtu c "${S[$fam]}")
+		t_note "$(note_path bh$fam); tracepath $tp (wrong, expected), scamper $sc"
+		((tp == 1500))
+		[[ $sc == '*1400' ]]
+	done
+	(($(lab_counter r1 pmtu_bh) > 0))
+}
+
+test_bh_icmp()
+{
+	local fam
+	lab_mtu r1-r2 1400
+	lab_blackhole r1 on
+	reflector off
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf bhi$fam "${S[$fam]}"
+		check_path bhi$fam 1400 true 1
+		t_json "$T_OUT/bhi$fam.json" '.method == "icmp"'
+		t_note "$(note_path bhi$fam)"
+	done
+}
+
+test_odd()
+{
+	local fam tp
+	lab_mtu r2-s 1337
+	reflector on
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf odd$fam "${S[$fam]}"
+		check_path odd$fam 1337 false 2
+		tp=$(t_pmtu_tracepath c "${S[$fam]}")
+		((tp == 1337))
+		t_note "$(note_path odd$fam); tracepath $tp"
+	done
+	lab_blackhole r2 on
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf oddbh$fam "${S[$fam]}"
+		check_path oddbh$fam 1337 true 2
+		t_note "$(note_path oddbh$fam)"
+	done
+}
+
+test_clean()
+{
+	local fam
+	reflector on
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf clean$fam "${S[$fam]}"
+		t_json "$T_OUT/clean$fam.json" \
+			'.pmtu_bytes == 1500 and .first_fail_bytes == 0 and .probes <= 3'
+		t_json "$T_OUT/clean$fam.json" \
+			'.blackhole == false and (.hops | length) == 0 and .wg_mtu_bytes == 1500 - .wg_overhead_bytes'
+		! t_kernel_pmtu c "${S[$fam]}" || false
+		t_note "$(note_path clean$fam)"
+	done
+}
+
+test_bypass()
+{
+	local fam
+	reflector on
+	lab_mtu r1-r2 1400
+	lab_flush_pmtu c
+	for fam in 4 6; do
+		# the kernel learns 1400 from r1, then the link is widened again
+		lab_ping c -M do -s $((1500 - (fam == 4 ? 28 : 48))) -c 1 -W 1 "${S[$fam]}" >/dev/null
+		[[ $(t_kernel_pmtu c "${S[$fam]}") == 1400 ]]
+	done
+	lab_mtu r1-r2 default
+	for fam in 4 6; do
+		mf bypass$fam "${S[$fam]}"
+		t_json "$T_OUT/bypass$fam.json" '.kernel_pmtu_bytes == 1400 and .pmtu_bytes == 1500'
+		# and the kernel's cache was left as it was
+		[[ $(t_kernel_pmtu c "${S[$fam]}") == 1400 ]]
+		t_note "IPv$fam: kernel cache 1400 (stale), mtufind $(jq .pmtu_bytes \
+			"$T_OUT/bypass$fam.json"), cache left at 1400"
+	done
+}
+
+test_formats()
+{
+	local rc=0
+	lab_mtu r1-r2 1400
+	reflector off
+	n c "$MF" -f csv "${S[4]}" >"$T_OUT/f.csv"
+	(($(wc -l <"$T_OUT/f.csv") == 2))
+	[[ $(head -1 "$T_OUT/f.csv") == *pmtu_bytes* ]]
+	python3 -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 1 and rows[0]["pmtu_bytes"] == "1400", rows' "$T_OUT/f.csv"
+	n c "$MF" "${S[6]}" >"$T_OUT/f.txt"
+	grep -q 'path MTU 1400 bytes' "$T_OUT/f.txt"
+	# bound to an interface: the same answer
+	mf bound -I to-r1 --no-hops "${S[4]}"
+	t_json "$T_OUT/bound.json" \
+		'.pmtu_bytes == 1400 and .local_mtu_bytes == 1500 and (.hops | length) == 0'
+	# not a wireguard-go interface: a setup error
+	rc=0
+	n c "$MF" --wg to-r1 2>"$T_OUT/f.err" || rc=$?
+	((rc == 2)) && grep -q 'no UAPI socket' "$T_OUT/f.err"
+	# nothing answers (an address routed into the void): exit 1, still JSON
+	n c "$MF" -j --timeout 50ms -c 2 10.200.3.99 >"$T_OUT/f99.json" || rc=$?
+	((rc == 1))
+	t_json "$T_OUT/f99.json" '.reachable == false and .error != ""'
+	rc=0
+	n c "$MF" -c 0 "${S[4]}" 2>"$T_OUT/f.err" || rc=$?
+	((rc == 2)) && grep -q "invalid count '0'" "$T_OUT/f.err"
+}
+
+# inner_df SITE SIZE DST: DF pings of SIZE bytes (IP total length) answered.
+inner_df()
+{
+	local sent recv avg
+	read -r sent recv avg < <(lab_ping "$1" -M do -s $(($2 - 28)) -c 2 -i 0.2 -W 2 "$3")
+	((recv > 0))
+}
+
+# frags SITE: outer IPv4 fragments SITE's kernel has made so far.
+frags() { lab_snmp "$1" Ip.FragCreates; }
+
+# The underlay link is the outer bottleneck here, so wireguard-go's kernel
+# fragments an outer packet that is too big (DF only goes on packets that
+# fit): an MTU is right when the largest inner packet needs no fragment.
+test_wg()
+{
+	local f=$T_OUT/wg4.json peer=10.201.1.100 f0
+	lab_mtu site0-site1 1400
+	inner_df site0 1200 "$peer"	# handshake done, tunnel up
+	# at MTU 1420 a 1400-byte inner packet needs a 1460-byte outer one
+	f0=$(frags site0)
+	inner_df site0 1400 "$peer"
+	(($(frags site0) > f0))
+	n site0 "$MF" -j --wg wg0.1_v4 --apply >"$f"
+	t_json "$f" '.ifname == "wg0.1_v4" and .peer_count == 1 and .peers_probed == 1'
+	t_json "$f" '(.peers | length) == 1 and .peers[0].pmtu_bytes == 1400'
+	t_json "$f" '.peers[0].addr == "172.16.1.0" and (.peers[0].public_key | length) == 44'
+	t_json "$f" '.wg_mtu_bytes == 1340 and .old_mtu_bytes == 1420 and .mtu_bytes == 1340'
+	t_json "$f" '.applied == true and .carries_ipv6 == true and .wg_mtu_raised == false'
+	[[ $(n site0 cat /sys/class/net/wg0.1_v4/mtu) == 1340 ]]
+	# 1340-byte DF packets pass whole, 1341-byte ones are refused
+	f0=$(frags site0)
+	inner_df site0 1340 "$peer"
+	(($(frags site0) == f0))
+	! inner_df site0 1341 "$peer" || false
+	# one byte more would need outer fragments: set 1341 by hand to see it
+	ipn site0 link set wg0.1_v4 mtu 1341
+	inner_df site0 1341 "$peer"
+	(($(frags site0) > f0))
+	ipn site0 link set wg0.1_v4 mtu 1420
+	# the IPv6 outer path: 80 bytes of overhead; no --apply, nothing changed
+	n site0 "$MF" -j --wg wg0.1_v6 >"$T_OUT/wg6.json"
+	t_json "$T_OUT/wg6.json" '.wg_mtu_bytes == 1320 and .applied == false and .mtu_bytes == 1420'
+	t_note "wg0.1_v4: outer PMTU 1400 -> MTU 1340 applied (was 1420): 1340 DF passes" \
+		"unfragmented, 1341 refused (at MTU 1341 it needs outer fragments);" \
+		"wg0.1_v6: 1320 recommended"
+}
+
+# mtu_of SITE IF: the interface's MTU as SITE's kernel has it.
+mtu_of() { n "$1" cat "/sys/class/net/$2/mtu"; }
+
+# sweep_started: the state file is written and the MTU changed.
+sweep_started()
+{
+	n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 && (($(mtu_of site0 wg0.1_v4) != 1420))
+}
+
+test_sweep()
+{
+	local csv=$T_OUT/sweep.csv t0 t_sweep t_seed pid rows
+	lab_spawn site1 iperf iperf3 -s -B 10.201.1.100
+	busywait 3000 lab_listening site1 tcp 5201
+	inner_df site0 1200 10.201.1.100
+	t0=${EPOCHREALTIME/./}
+	n site0 "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --min 1280 --max 1440 --step 8 \
+		-f csv --plot "$T_OUT/sweep.png" >"$csv"
+	t_sweep=$((${EPOCHREALTIME/./} - t0))
+	rows=$(($(wc -l <"$csv") - 1))
+	((rows == 21))
+	python3 -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+want = ["server_mtu", "peer_mtu", "upload_rcv_mbps", "upload_send_mbps", "download_rcv_mbps",
+	"download_send_mbps", "loss_pct", "rtt_ms", "repeats"]
+assert all(k in rows[0] for k in want), rows[0].keys()
+assert [int(r["server_mtu"]) for r in rows] == list(range(1280, 1441, 8))
+for r in rows:
+	# full-size DF echoes all pass (the underlay carries 1440 + 60), iperf3 ran once
+	assert float(r["loss_pct"]) == 0 and int(r["repeats"]) == 1, r
+	assert float(r["upload_rcv_mbps"]) > 0 and float(r["download_rcv_mbps"]) > 0, r' "$csv"
+	[[ $(head -c 4 "$T_OUT/sweep.png" | od -An -c | tr -d ' ') == '211PNG' ]]
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 || false
+	# kill -9 in the middle, then --restore from the state file
+	lab_spawn site0 sweepk "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 -f csv
+	busywait 10000 sweep_started
+	read -r pid <"$LAB_DIR/site0/sweepk.pid"
+	kill -KILL "$pid"
+	lab_wait 3 _lab_gone "$pid"
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	n site0 "$MF" sweep --restore --wg wg0.1_v4 -j >"$T_OUT/restore.json"
+	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 || false
+	# the seed's way, one point: wg-quick down/up, then 5 s of iperf3 each way
+	t0=${EPOCHREALTIME/./}
+	n site0 wg-quick down wg0.1_v4 >/dev/null 2>&1
+	n site0 wg-quick up wg0.1_v4 >/dev/null 2>&1
+	n site0 iperf3 -c 10.201.1.100 -t 5 -J >"$T_OUT/seed_up.json"
+	n site0 iperf3 -c 10.201.1.100 -t 5 -R -J >"$T_OUT/seed_down.json"
+	t_seed=$((${EPOCHREALTIME/./} - t0))
+	t_json "$T_OUT/seed_up.json" '.end.sum_received.bits_per_second > 0'
+	t_note "sweep of 21 MTUs: $((t_sweep / 1000)) ms; seed per point $((t_seed / 1000)) ms," \
+		"21 points $((21 * t_seed / 1000)) ms: ratio 1/$((21 * t_seed / t_sweep))"
+	((20 * t_sweep <= 21 * t_seed))
+}
+
+t_main "$@"

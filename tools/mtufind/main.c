@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mtufind: exact path MTU, also through ICMP black holes, and WireGuard MTU
+ * tuning. Options and exit codes; probe.c measures, wgmode.c handles --wg,
+ * print.c renders.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtufind.h"
+#include "cli.h"
+
+enum {
+	OPT_TIMEOUT = 256,
+	OPT_MAX_HOPS,
+	OPT_NO_HOPS,
+	OPT_MAX_SIZE,
+	OPT_WG,
+	OPT_APPLY,
+	OPT_UAPI_DIR,
+};
+
+volatile sig_atomic_t mf_stop;
+
+static const struct option options[] = {
+	{ "ipv4", no_argument, NULL, '4' },			/* IPv4 only */
+	{ "ipv6", no_argument, NULL, '6' },			/* IPv6 only */
+	{ "port", required_argument, NULL, 'p' },		/* STAMP reflector port */
+	{ "method", required_argument, NULL, 'm' },		/* auto, stamp, icmp */
+	{ "count", required_argument, NULL, 'c' },		/* tries per size */
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per try */
+	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },	/* hop walk TTL limit */
+	{ "no-hops", no_argument, NULL, OPT_NO_HOPS },		/* skip the hop walk */
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },	/* largest size tried */
+	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
+	{ "format", required_argument, NULL, 'f' },		/* output format */
+	{ "json", no_argument, NULL, 'j' },			/* = -f json */
+	{ "wg", required_argument, NULL, OPT_WG },		/* WireGuard interface mode */
+	{ "apply", no_argument, NULL, OPT_APPLY },		/* --wg: set the MTU */
+	{ "uapi-dir", required_argument, NULL, OPT_UAPI_DIR },	/* --wg: UAPI socket folder */
+	{ "quiet", no_argument, NULL, 'q' },			/* no output, exit code only */
+	{ "verbose", no_argument, NULL, 'v' },			/* (reserved) */
+	{ "help", no_argument, NULL, 'h' },			/* this text */
+	{ "version", no_argument, NULL, 'V' },			/* version */
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mtufind [options] HOST         path MTU to HOST (DF probes)\n"
+	      "       mtufind [options] --wg IFACE [--apply]  MTU for a WireGuard interface\n"
+	      "       mtufind sweep --wg IFACE --peer ADDR [...]  throughput by MTU (-h)\n"
+	      "  -4, -6                IPv4 / IPv6 only\n"
+	      "  -m, --method M        auto (default), stamp (reflector), icmp (echo)\n"
+	      "  -p, --port PORT       STAMP reflector UDP port (default 862)\n"
+	      "  -c, --count N         tries per size before it counts as lost (default 3)\n"
+	      "      --timeout DUR     wait per try (default 4 RTT, 50ms..1s)\n"
+	      "      --max-size BYTES  largest size tried (default: the link MTU)\n"
+	      "      --max-hops N      TTL limit of the hop walk (default 30)\n"
+	      "      --no-hops         do not walk the hops to name the bottleneck\n"
+	      "  -I, --interface IF    send through interface IF\n"
+	      "      --wg IFACE        probe every peer endpoint of IFACE (UAPI socket)\n"
+	      "      --apply           --wg: set the recommended MTU (netlink)\n"
+	      "      --uapi-dir DIR    --wg: UAPI sockets in DIR (default /run/wireguard)\n"
+	      "  -f, --format FMT      text, csv, json, ndjson, prom (-j: json)\n"
+	      "  -q, -v                quiet (exit status only), verbose\n"
+	      "  -h, --help            this help;  -V, --version  version\n", f);
+}
+
+static int bad(const char *what, const char *v)
+{
+	mp_warnx("invalid %s '%s'", what, v);
+	return -EINVAL;
+}
+
+static int parse_opt(int c, const char *arg, struct mf_opts *o)
+{
+	uint64_t u;
+
+	switch (c) {
+	case '4': o->family = AF_INET; return 0;
+	case '6': o->family = AF_INET6; return 0;
+	case 'p': return mp_parse_port(arg, &o->port) < 0 ? bad("port", arg) : 0;
+	case 'm':
+		if (!strcmp(arg, "auto"))
+			o->method = MF_METHOD_AUTO;
+		else if (!strcmp(arg, "stamp"))
+			o->method = MF_METHOD_STAMP;
+		else if (!strcmp(arg, "icmp"))
+			o->method = MF_METHOD_ICMP;
+		else
+			return bad("method", arg);
+		return 0;
+	case 'c':
+		if (mp_parse_u64(arg, 1, 16, &u) < 0)
+			return bad("count", arg);
+		o->retries = (unsigned)u;
+		return 0;
+	case OPT_TIMEOUT:
+		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+					 &o->timeout_ns) < 0 ? bad("timeout", arg) : 0;
+	case OPT_MAX_HOPS:
+		if (mp_parse_u64(arg, 1, MF_HOPS_MAX, &u) < 0)
+			return bad("max-hops", arg);
+		o->max_hops = (unsigned)u;
+		return 0;
+	case OPT_NO_HOPS: o->no_hops = true; return 0;
+	case OPT_MAX_SIZE:
+		if (mp_parse_size(arg, MF_IPV4_MIN_MTU, 65535, &u) < 0)
+			return bad("size", arg);
+		o->max_bytes = (unsigned)u;
+		return 0;
+	case 'I': o->ifname = arg; return 0;
+	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
+	case 'j': o->format = MP_FMT_JSON; return 0;
+	case OPT_WG: o->wg_ifname = arg; return 0;
+	case OPT_APPLY: o->apply = true; return 0;
+	case OPT_UAPI_DIR: o->uapi_dir = arg; return 0;
+	case 'q': o->quiet = true; return 0;
+	case 'v': o->verbose = true; return 0;
+	case 'h': return MP_ARGS_HELP;
+	case 'V':
+		printf("mtufind meshperf %s\n", MP_VERSION);
+		return MP_ARGS_HELP + 1;
+	case ':': mp_warnx("option needs an argument"); return -EINVAL;
+	default: return -EINVAL;
+	}
+}
+
+static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
+{
+	char shortopts[64];
+	int c, r;
+
+	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
+	if (r < 0)
+		return r;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		r = parse_opt(c, optarg, o);
+		if (r != 0)
+			return r;
+	}
+	if (o->wg_ifname && optind != argc) {
+		mp_warnx("--wg takes no HOST");
+		return -EINVAL;
+	}
+	if (!o->wg_ifname && optind != argc - 1) {
+		mp_warnx(optind == argc ? "a HOST is needed (or --wg IFACE)" : "one HOST only");
+		return -EINVAL;
+	}
+	if (!o->wg_ifname && (o->apply || o->uapi_dir)) {
+		mp_warnx("--apply and --uapi-dir need --wg");
+		return -EINVAL;
+	}
+	if (o->wg_ifname && (o->family != AF_UNSPEC || o->ifname)) {
+		mp_warnx("--wg is incompatible with -4, -6 and -I (endpoints decide)");
+		return -EINVAL;
+	}
+	if (!o->wg_ifname)
+		o->target = argv[optind];
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mf_stop = 1;
+}
+
+/* HOST mode: measure, render, exit status. */
+static int host(const struct mf_opts *o, struct mp_writer *w)
+{
+	struct mf_path p = { 0 };
+	int r;
+
+	snprintf(p.target, sizeof(p.target), "%s", o->target);
+	r = mf_path_run(o, &p);
+	if (r < 0 && r != -EINTR) {
+		mp_warn(-r, "probing %s", o->target);
+		return MP_EXIT_USAGE;
+	}
+	if (!o->quiet && mf_print_path(w, &p) < 0)
+		return MP_EXIT_FAIL;
+	return p.error || !p.reachable || r < 0 ? MP_EXIT_FAIL : MP_EXIT_OK;
+}
+
+static int wg(const struct mf_opts *o, struct mp_writer *w)
+{
+	struct mf_wg_result res = { 0 };
+	int r, ret;
+
+	r = mf_wg_run(o, &res);
+	if (r == -ENOENT)
+		mp_warnx("--wg %s: no UAPI socket %s/%s.sock: not a wireguard-go interface "
+			 "(kernel WireGuard over netlink is not supported yet)", o->wg_ifname,
+			 o->uapi_dir ? o->uapi_dir : "/run/wireguard", o->wg_ifname);
+	else if (r < 0 && r != -EINTR)
+		mp_warn(-r, "--wg %s", o->wg_ifname);
+	if (r < 0 && r != -EINTR) {
+		ret = r == -ENOENT || r == -ENODEV || r == -EPERM || r == -EINVAL ?
+		      MP_EXIT_USAGE : MP_EXIT_FAIL;
+		goto out;
+	}
+	ret = res.wg_mtu_bytes && r == 0 ? MP_EXIT_OK : MP_EXIT_FAIL;
+	if (!o->quiet && mf_print_wg(w, &res) < 0)
+		ret = MP_EXIT_FAIL;
+out:
+	mf_wg_result_done(&res);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct mf_opts opts = MF_OPTS_INIT;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct mp_writer *w = NULL;
+	int r, ret;
+
+	atexit(mp_close_stdout);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (argc > 1 && !strcmp(argv[1], "sweep"))	/* the one subcommand */
+		return mf_sweep_main(argc - 1, argv + 1);
+	r = mf_parse_args(argc, argv, &opts);
+	if (r == MP_ARGS_HELP)
+		usage(stdout);
+	if (r > 0)
+		return MP_EXIT_OK;
+	if (r < 0) {
+		usage(stderr);
+		return MP_EXIT_USAGE;
+	}
+	r = mp_writer_new(&w, opts.format, stdout, "mtufind", "mtufind/1");
+	if (r < 0) {
+		mp_warn(-r, "output");
+		return MP_EXIT_USAGE;
+	}
+	ret = opts.wg_ifname ? wg(&opts, w) : host(&opts, w);
+	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
+		ret = MP_EXIT_FAIL;
+	return ret;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mtufind: rendering through lib/out (docs/FORMATS.md, schema mtufind/1).
+ * Measures nothing.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mtufind.h"
+
+const char *mf_method_name(enum mf_method m)
+{
+	switch (m) {
+	case MF_METHOD_STAMP:
+		return "stamp";
+	case MF_METHOD_ICMP:
+		return "icmp";
+	default:
+		return "auto";
+	}
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == 0 || mp_addr_to_str((const struct sockaddr *)ss, buf, len) < 0)
+		snprintf(buf, len, "%s", "");
+}
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static const char *err_str(int err)
+{
+	switch (err) {
+	case 0:
+		return "";
+	case -ECONNREFUSED:
+		return "no reflector (port unreachable)";
+	case -ETIMEDOUT:
+		return "no answer";
+	case -EHOSTUNREACH:
+		return "unreachable";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* The fields of one path, inside the current unit (document or record). */
+static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_hops)
+{
+	char a[MP_ADDR_STRLEN];
+	unsigned i;
+
+	mp_put_str(w, "target", "target %s", p->target);
+	addr_str(&p->addr, a, sizeof(a));
+	mp_put_str(w, "addr", "(%s)", a);
+	mp_put_u64(w, "family", "IPv%" PRIu64, p->family == AF_INET6 ? 6 : 4);
+	mp_put_str(w, "method", "by %s", mf_method_name(p->method));
+	mp_put_bool(w, "reachable", "reachable %s", p->reachable);
+	if (p->error)
+		mp_put_str(w, "error", "error: %s", err_str(p->error));
+	else
+		mp_put_str_notext(w, "error", "");
+	mp_put_u64(w, "pmtu_bytes", "path MTU %" PRIu64 " bytes", p->pmtu_bytes);
+	mp_put_u64(w, "first_fail_bytes", "smallest failing %" PRIu64 " bytes",
+		   p->first_fail_bytes);
+	mp_put_u64(w, "local_mtu_bytes", "link MTU %" PRIu64 " bytes", p->local_mtu_bytes);
+	mp_put_u64(w, "kernel_pmtu_bytes", "kernel cached PMTU %" PRIu64 " bytes",
+		   p->kernel_pmtu_bytes);
+	mp_put_bool(w, "blackhole", "black hole %s", p->blackhole);
+	mp_put_u64(w, "blackhole_hop", "black hole hop %" PRIu64, p->blackhole_hop);
+	mp_put_u64(w, "bottleneck_hop", "bottleneck hop %" PRIu64, p->bottleneck_hop);
+	addr_str(&p->bottleneck_addr, a, sizeof(a));
+	mp_put_str(w, "bottleneck_addr", "(%s)", a);
+	mp_put_u64(w, "probes", "%" PRIu64 " probes", p->probes);
+	mp_put_u64(w, "search_probes", "(%" PRIu64 " for the size search)", p->search_probes);
+	mp_put_u64(w, "toobig_msgs", "%" PRIu64 " too-big messages", p->toobig_msgs);
+	mp_put_u64(w, "lost_tries", "%" PRIu64 " unanswered tries", p->lost_tries);
+	mp_put_f64(w, "rtt_ms", "rtt %.3f ms", ms(p->rtt_ns));
+	mp_put_f64(w, "duration_ms", "took %.1f ms", ms(p->duration_ns));
+	mp_put_u64(w, "wg_overhead_bytes", "WireGuard overhead %" PRIu64 " bytes",
+		   p->wg_overhead_bytes);
+	mp_put_u64(w, "wg_mtu_bytes", "WireGuard MTU %" PRIu64 " bytes", p->wg_mtu_bytes);
+	mp_put_bool(w, "wg_mtu_raised", "raised to the IPv6 minimum %s", p->wg_mtu_raised);
+	if (!with_hops)
+		return;
+	mp_arr_begin(w, "hops", "hops");
+	for (i = 0; i < p->n_hops; i++) {
+		const struct mf_hop *h = &p->hops[i];
+
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_u64(w, "ttl", "%" PRIu64, h->ttl);
+		addr_str(&h->addr, a, sizeof(a));
+		mp_put_str(w, "addr", "%s", h->answered ? a : "*");
+		mp_put_u64(w, "mtu_bytes", "%" PRIu64, h->mtu_bytes);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+}
+
+int mf_print_path(struct mp_writer *w, const struct mf_path *p)
+{
+	/* csv: one row of scalars (a csv stream holds one table: hops are in
+	 * json and text only) */
+	mp_doc_begin(w, "mtufind");
+	path_fields(w, p, mp_writer_format(w) != MP_FMT_CSV);
+	return mp_doc_end(w);
+}
+
+int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
+{
+	unsigned i;
+
+	for (i = 0; i < res->n_probed; i++) {
+		mp_record_begin(w, "peer");
+		mp_put_str(w, "public_key", "peer %s", res->peer_keys[i]);
+		mp_put_f64(w, "last_handshake_s", "handshake %.0f s",
+			   res->last_handshake_ns[i] ? (double)res->last_handshake_ns[i] / 1e9 : 0.0);
+		path_fields(w, &res->paths[i], mp_writer_format(w) != MP_FMT_CSV);
+		mp_record_end(w);
+	}
+	mp_doc_begin(w, "mtufind --wg");
+	mp_put_str(w, "ifname", "interface %s", res->ifname);
+	mp_put_u64(w, "peer_count", "%" PRIu64 " peers", res->n_peers);
+	mp_put_u64(w, "peers_probed", "%" PRIu64 " probed", res->n_probed);
+	mp_put_bool(w, "carries_ipv6", "carries IPv6 %s", res->carries_ipv6);
+	mp_put_u64(w, "wg_mtu_bytes", "recommended MTU %" PRIu64 " bytes", res->wg_mtu_bytes);
+	mp_put_bool(w, "wg_mtu_raised", "raised to the IPv6 minimum %s", res->wg_mtu_raised);
+	mp_put_u64(w, "old_mtu_bytes", "MTU was %" PRIu64 " bytes", res->old_mtu_bytes);
+	mp_put_u64(w, "mtu_bytes", "MTU now %" PRIu64 " bytes", res->new_mtu_bytes);
+	mp_put_bool(w, "applied", "applied %s", res->applied);
+	return mp_doc_end(w);
+}
