@@ -18,6 +18,11 @@ export LANG=C LC_ALL=C
 . "$(dirname "$0")/lab.sh"
 
 SITES=${SITES:-4}
+case ${BUILD:-build} in
+/*) DEMO_BIN=${BUILD}/bin ;;
+*) DEMO_BIN=$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/bin ;;
+esac
+DEMO_OUT=${DEMO_OUT:-$DEMO_BIN/../demo}
 SLOW=site0-site1	# 25 ms each way
 LOSSY=site1-site2	# 2 % random loss each way
 NARROW=site2-site3	# underlay MTU 1400: full-size tunnel packets no longer fit
@@ -113,8 +118,55 @@ demo_mtu()
 	done
 }
 
-# Tools join the demo here as they land (owd, pathping, mtufind, bwtest, meshctl).
-demo_tools() { :; }
+# demo_run NODE TOOL ARGS...: one tool in a site; a tool that measures a
+# failure (exit 1) does not stop the demo.
+demo_run()
+{
+	local node=$1 tool=$2 rc=0
+	shift 2
+	echo "\$ $tool $*"
+	lab_exec "$node" "$DEMO_BIN/$tool" "$@" || rc=$?
+	((rc == 0)) || echo "($tool exited $rc)"
+}
+
+# demo_tools: every tool on the mesh, each across the impairment it shows
+# best; plots go to DEMO_OUT (default build/demo).
+demo_tools()
+{
+	local out key
+	mkdir -p "$DEMO_OUT"
+	out=$(cd "$DEMO_OUT" && pwd)
+	key=$LAB_DIR/demo.key
+	(umask 077 && wg genkey >"$key")
+
+	echo
+	echo "== owd: one-way delay site0 -> site1 through wg0.1_v4 ($SLOW: 25 ms each way)"
+	lab_spawn site1 owd "$DEMO_BIN/owd" -s -q
+	lab_wait 5 lab_listening site1 udp 862
+	demo_run site0 owd -q -c 200 -i 10ms --plot "$out/owd.png" "$(lab_wg_addr 1 0 4 4)"
+
+	echo
+	echo "== pathping: site0 -> site1 through the tunnel"
+	demo_run site0 pathping -c 20 -i 20ms "$(lab_wg_addr 1 0 4 4)"
+
+	echo
+	echo "== bwtest: site1 -> site2 through wg1.2_v4 ($LOSSY: 2 % loss each way)"
+	lab_spawn site2 bwtest "$DEMO_BIN/bwtest" -s -k "$key"
+	lab_wait 5 lab_listening site2 tcp 5121
+	demo_run site1 bwtest -k "$key" -b 20M -t 3 --plot "$out/bwtest.png" \
+		"$(lab_wg_addr 2 1 4 4)"
+
+	echo
+	echo "== mtufind: the outer path of wg2.3_v4 ($NARROW: underlay MTU 1400)"
+	demo_run site2 mtufind --wg wg2.3_v4
+
+	echo
+	echo "== perfc: site0's IPv4 routes"
+	demo_run site0 perfc -4
+
+	echo
+	echo "== plots: $out/owd.png $out/bwtest.png"
+}
 
 demo_up()
 {

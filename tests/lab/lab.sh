@@ -997,7 +997,8 @@ lab_blackhole()
 {
 	local node=$1
 	if [[ $2 == off ]]; then
-		lab_exec "$node" nft delete table inet lab_bh 2>/dev/null
+		# off when none was set is not an error (and must not trip set -e)
+		lab_exec "$node" nft delete table inet lab_bh 2>/dev/null || true
 		_lab_mark "$node" blackhole
 		return 0
 	fi
