@@ -64,7 +64,13 @@ struct mp_msg {
 	struct sockaddr_storage dst;	/* local address it was sent to (PKTINFO); port 0;
 					 * ss_family AF_UNSPEC if unknown */
 	int ifindex;			/* arriving interface (PKTINFO), 0 if unknown */
-	uint64_t rx_ns;			/* kernel RX stamp, ns (see top), 0 if none */
+	/*
+	 * Kernel RX stamp, ns (see top), 0 if none. Expect 0 for the first
+	 * packets after the first stamping socket of an otherwise idle system
+	 * opens: the kernel switches RX stamping on from a workqueue (a
+	 * static key), a few ms later. Callers fall back to a clock read.
+	 */
+	uint64_t rx_ns;
 	bool rx_hw;			/* rx_ns is a hardware stamp */
 	int ttl;			/* IP TTL / IPv6 hop limit, -1 if absent */
 	int tos;			/* IP TOS / IPv6 traffic class, -1 if absent */

@@ -39,7 +39,9 @@ run_unit() {
 		if ((rc != 0)) && ! grep -q '^\[  FAILED  \] [a-z]' <<<"$out"; then
 			result FAIL "$name" "exit $rc"
 		fi
-		((rc == 0)) || printf '%s\n' "$out" | tail -40 | sed 's/^/    | /'
+		# the assertions that failed, then the end of the output
+		((rc == 0)) || { grep -E -A1 '^\[  ERROR   \]' <<<"$out"; printf '%s\n' "$out" |
+			tail -20; } | sed 's/^/    | /'
 	done
 }
 
