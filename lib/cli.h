@@ -19,4 +19,25 @@
  */
 int mp_cli_shortopts(const struct option *opts, char *buf, size_t len);
 
+/*
+ * Runs the getopt_long loop over argv with the short-option string of
+ * mp_cli_shortopts(opts), starting again from argv[1] (optind is reset), with
+ * getopt's own messages off. handle is called for every option with its val
+ * and argument (NULL if none) and ctx; it returns 0 to go on, a positive
+ * value (e.g. MP_ARGS_HELP) to stop, or a negative errno, which it has
+ * reported itself (a bad value). Operands may be mixed with options (GNU
+ * permutation); "--" ends the options. errbuf (errlen octets, may be NULL
+ * when errlen is 0) is set to "" and, for a usage error, to a message for
+ * the tool to print: "unknown option '-x'", "option '--port' needs an
+ * argument", "option '--json' takes no argument".
+ * Returns 0 when all options were read, with optind the index of the first
+ * operand (argc if none): not as the return value, which would be ambiguous
+ * with handle's stop values (MP_ARGS_HELP is 1). Or the positive value of
+ * handle, or -EINVAL on a usage error (message in errbuf), or a negative
+ * errno from handle or for a bad opts table.
+ */
+int mp_cli_getopt(int argc, char **argv, const struct option *opts,
+		  int (*handle)(int c, const char *arg, void *ctx), void *ctx,
+		  char *errbuf, size_t errlen);
+
 #endif

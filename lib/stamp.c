@@ -11,6 +11,7 @@
 
 #include "mp.h"
 #include "auth.h"
+#include "be.h"
 #include "stamp.h"
 
 /* Where each field of a Session-Sender packet starts, octets from 0. */
@@ -50,39 +51,6 @@ static const struct reply_layout reply_layouts[2] = {
 	  .rx_ts = 32, .sender_seq = 48, .sender_ts = 64, .sender_errest = 72,
 	  .sender_ttl = 80 },
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 uint16_t mp_stamp_errest_encode(const struct mp_stamp_errest *e)
 {
@@ -186,10 +154,10 @@ int mp_stamp_test_encode(const struct mp_stamp_test *p, const struct mp_auth_key
 	if (r < 0)
 		return r;
 	l = &test_layouts[r];
-	put32(hdr + l->seq, p->seq);
-	put64(hdr + l->ts, p->ts);
-	put16(hdr + l->errest, p->errest);
-	put16(hdr + l->ssid, p->ssid);
+	mp_be32_put(hdr + l->seq, p->seq);
+	mp_be64_put(hdr + l->ts, p->ts);
+	mp_be16_put(hdr + l->errest, p->errest);
+	mp_be16_put(hdr + l->ssid, p->ssid);
 	return encode_finish(hdr, l->base, key, len, buf);
 }
 
@@ -204,10 +172,10 @@ int mp_stamp_test_decode(const void *buf, size_t len, const struct mp_auth_key *
 	if (r < 0)
 		return r;
 	l = &test_layouts[r];
-	ret->seq = get32(b + l->seq);
-	ret->ts = get64(b + l->ts);
-	ret->errest = get16(b + l->errest);
-	ret->ssid = get16(b + l->ssid);
+	ret->seq = mp_be32_get(b + l->seq);
+	ret->ts = mp_be64_get(b + l->ts);
+	ret->errest = mp_be16_get(b + l->errest);
+	ret->ssid = mp_be16_get(b + l->ssid);
 	return (int)(len - l->base);
 }
 
@@ -222,14 +190,14 @@ int mp_stamp_reply_encode(const struct mp_stamp_reply *p, const struct mp_auth_k
 	if (r < 0)
 		return r;
 	l = &reply_layouts[r];
-	put32(hdr + l->seq, p->seq);
-	put64(hdr + l->ts, p->ts);
-	put16(hdr + l->errest, p->errest);
-	put16(hdr + l->ssid, p->ssid);
-	put64(hdr + l->rx_ts, p->rx_ts);
-	put32(hdr + l->sender_seq, p->sender_seq);
-	put64(hdr + l->sender_ts, p->sender_ts);
-	put16(hdr + l->sender_errest, p->sender_errest);
+	mp_be32_put(hdr + l->seq, p->seq);
+	mp_be64_put(hdr + l->ts, p->ts);
+	mp_be16_put(hdr + l->errest, p->errest);
+	mp_be16_put(hdr + l->ssid, p->ssid);
+	mp_be64_put(hdr + l->rx_ts, p->rx_ts);
+	mp_be32_put(hdr + l->sender_seq, p->sender_seq);
+	mp_be64_put(hdr + l->sender_ts, p->sender_ts);
+	mp_be16_put(hdr + l->sender_errest, p->sender_errest);
 	hdr[l->sender_ttl] = p->sender_ttl;
 	return encode_finish(hdr, l->base, key, len, buf);
 }
@@ -245,14 +213,14 @@ int mp_stamp_reply_decode(const void *buf, size_t len, const struct mp_auth_key 
 	if (r < 0)
 		return r;
 	l = &reply_layouts[r];
-	ret->seq = get32(b + l->seq);
-	ret->ts = get64(b + l->ts);
-	ret->errest = get16(b + l->errest);
-	ret->ssid = get16(b + l->ssid);
-	ret->rx_ts = get64(b + l->rx_ts);
-	ret->sender_seq = get32(b + l->sender_seq);
-	ret->sender_ts = get64(b + l->sender_ts);
-	ret->sender_errest = get16(b + l->sender_errest);
+	ret->seq = mp_be32_get(b + l->seq);
+	ret->ts = mp_be64_get(b + l->ts);
+	ret->errest = mp_be16_get(b + l->errest);
+	ret->ssid = mp_be16_get(b + l->ssid);
+	ret->rx_ts = mp_be64_get(b + l->rx_ts);
+	ret->sender_seq = mp_be32_get(b + l->sender_seq);
+	ret->sender_ts = mp_be64_get(b + l->sender_ts);
+	ret->sender_errest = mp_be16_get(b + l->sender_errest);
 	ret->sender_ttl = b[l->sender_ttl];
 	return (int)(len - l->base);
 }
@@ -265,7 +233,7 @@ int mp_stamp_reply_ts_set(void *buf, size_t len, const struct mp_auth_key *key, 
 
 	if (!b || len < (key ? MP_STAMP_AUTH_BASE_LEN : MP_STAMP_BASE_LEN))
 		return -EINVAL;
-	put64(b + reply_layouts[key ? 1 : 0].ts, ts);
+	mp_be64_put(b + reply_layouts[key ? 1 : 0].ts, ts);
 	if (!key)
 		return 0;
 	r = mp_auth_hmac(key, b, MP_STAMP_HMAC_COVERED, mac);

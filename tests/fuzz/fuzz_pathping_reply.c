@@ -75,7 +75,7 @@ static void roundtrip(const struct pp_flow *f, uint16_t id, size_t cut)
 		q = msg + ICMP_HDR;
 		msg[0] = ICMP6_TIME_EXCEEDED;
 		q[0] = 0x60;
-		put16(q + 4, (uint16_t)n);
+		mp_be16_put(q + 4, (uint16_t)n);
 		q[6] = ip_proto(f);
 		q[7] = 3;
 		memcpy(q + 8, &f->src, 16);
@@ -86,7 +86,7 @@ static void roundtrip(const struct pp_flow *f, uint16_t id, size_t cut)
 	if (cut < plen)
 		plen = cut;
 	if (f->family == AF_INET)
-		put16(msg + 2, (uint16_t)(hdr + ICMP_HDR + plen));
+		mp_be16_put(msg + 2, (uint16_t)(hdr + ICMP_HDR + plen));
 	e = pp_reply_parse(f, false, msg, hdr + ICMP_HDR + plen, &r);
 	if (plen >= quote_needed(f)) {
 		if (e != 0 || r.id != id || r.kind != PP_REPLY_TTL)

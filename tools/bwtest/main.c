@@ -91,104 +91,115 @@ static int bad(const char *what, const char *v, int r)
 	return -EINVAL;
 }
 
+/* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */
+struct parse_state {
+	struct bw_opts *o;
+	bool reverse, bidir, dur_set;
+};
+
+static int parse_opt(int c, const char *arg, void *ctx)
+{
+	struct parse_state *a = ctx;
+	struct bw_opts *o = a->o;
+	uint64_t v;
+	int r;
+
+	switch (c) {
+	case 's': o->server = true; break;
+	case 'p':
+		if ((r = mp_parse_port(arg, &o->port)) < 0)
+			return bad("port", arg, r);
+		break;
+	case 'b':
+		if ((r = mp_parse_rate(arg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
+			return bad("rate", arg, r);
+		o->rate_set = true;
+		break;
+	case OPT_PPS:
+		if ((r = mp_parse_u64(arg, 1, 100000000, &o->req.pps)) < 0)
+			return bad("packet rate", arg, r);
+		break;
+	case 'l':
+		if ((r = mp_parse_size(arg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
+			return bad("length", arg, r);
+		o->req.payload_bytes = (uint16_t)v;
+		break;
+	case 't':
+		/* A bare number is seconds, as iperf3's -t. */
+		if (mp_parse_u64(arg, 1, 86400, &v) == 0)
+			o->req.duration_ns = v * MP_NSEC_PER_SEC;
+		else if ((r = mp_parse_duration(arg, MP_NSEC_PER_MSEC,
+						86400 * MP_NSEC_PER_SEC,
+						&o->req.duration_ns)) < 0)
+			return bad("duration", arg, r);
+		a->dur_set = true;
+		break;
+	case 'R': a->reverse = true; break;
+	case OPT_BIDIR: a->bidir = true; break;
+	case 'P':
+		if ((r = mp_parse_u64(arg, 1, BW_STREAMS_MAX, &v)) < 0)
+			return bad("stream count", arg, r);
+		o->req.streams = (uint16_t)v;
+		break;
+	case OPT_INTERVAL_REPORT:
+		if ((r = mp_parse_duration(arg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+					   &o->req.interval_ns)) < 0 &&
+		    strcmp(arg, "0") != 0)
+			return bad("interval", arg, r);
+		if (!strcmp(arg, "0"))
+			o->req.interval_ns = 0;
+		break;
+	case OPT_FIND_MAX:
+		if ((r = mp_parse_double(arg, 0, 100, &o->find_max_pct)) < 0)
+			return bad("loss threshold", arg, r);
+		break;
+	case 'k': o->key_file = arg; break;
+	case OPT_NO_AUTH: o->no_auth = true; break;
+	case OPT_MAX_SESSIONS:
+		if ((r = mp_parse_u64(arg, 1, 100000, &v)) < 0)
+			return bad("session count", arg, r);
+		o->max_sessions = (unsigned)v;
+		break;
+	case OPT_MAX_RATE:
+		if ((r = mp_parse_rate(arg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
+			return bad("rate", arg, r);
+		break;
+	case OPT_MAX_DURATION:
+		if ((r = mp_parse_duration(arg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
+					   &o->max_duration_ns)) < 0)
+			return bad("duration", arg, r);
+		break;
+	case OPT_NO_GSO: o->no_gso = true; break;
+	case '4': o->family = AF_INET; break;
+	case '6': o->family = AF_INET6; break;
+	case 'I': o->ifname = arg; break;
+	case 'f':
+		if (mp_format_parse(arg, &o->format) < 0)
+			return bad("format", arg, -EINVAL);
+		break;
+	case 'j': o->format = MP_FMT_JSON; break;
+	case OPT_PLOT: o->plot = arg; break;
+	case 'q': o->quiet = true; break;
+	case 'v': o->verbose++; break;
+	case 'h': return MP_ARGS_HELP;
+	case 'V': return MP_ARGS_HELP + 1;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct bw_opts *o)
 {
-	char shortopts[128];
-	uint64_t v;
-	bool reverse = false, bidir = false, dur_set = false;
-	int c, r;
+	struct parse_state a = { .o = o };
+	char err[128];
+	int r;
 
-	if (mp_cli_shortopts(options, shortopts, sizeof(shortopts)) < 0)
-		return -EINVAL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		switch (c) {
-		case 's': o->server = true; break;
-		case 'p':
-			if ((r = mp_parse_port(optarg, &o->port)) < 0)
-				return bad("port", optarg, r);
-			break;
-		case 'b':
-			if ((r = mp_parse_rate(optarg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
-				return bad("rate", optarg, r);
-			o->rate_set = true;
-			break;
-		case OPT_PPS:
-			if ((r = mp_parse_u64(optarg, 1, 100000000, &o->req.pps)) < 0)
-				return bad("packet rate", optarg, r);
-			break;
-		case 'l':
-			if ((r = mp_parse_size(optarg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
-				return bad("length", optarg, r);
-			o->req.payload_bytes = (uint16_t)v;
-			break;
-		case 't':
-			/* A bare number is seconds, as iperf3's -t. */
-			if (mp_parse_u64(optarg, 1, 86400, &v) == 0)
-				o->req.duration_ns = v * MP_NSEC_PER_SEC;
-			else if ((r = mp_parse_duration(optarg, MP_NSEC_PER_MSEC,
-							86400 * MP_NSEC_PER_SEC,
-							&o->req.duration_ns)) < 0)
-				return bad("duration", optarg, r);
-			dur_set = true;
-			break;
-		case 'R': reverse = true; break;
-		case OPT_BIDIR: bidir = true; break;
-		case 'P':
-			if ((r = mp_parse_u64(optarg, 1, BW_STREAMS_MAX, &v)) < 0)
-				return bad("stream count", optarg, r);
-			o->req.streams = (uint16_t)v;
-			break;
-		case OPT_INTERVAL_REPORT:
-			if ((r = mp_parse_duration(optarg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-						   &o->req.interval_ns)) < 0 &&
-			    strcmp(optarg, "0") != 0)
-				return bad("interval", optarg, r);
-			if (!strcmp(optarg, "0"))
-				o->req.interval_ns = 0;
-			break;
-		case OPT_FIND_MAX:
-			if ((r = mp_parse_double(optarg, 0, 100, &o->find_max_pct)) < 0)
-				return bad("loss threshold", optarg, r);
-			break;
-		case 'k': o->key_file = optarg; break;
-		case OPT_NO_AUTH: o->no_auth = true; break;
-		case OPT_MAX_SESSIONS:
-			if ((r = mp_parse_u64(optarg, 1, 100000, &v)) < 0)
-				return bad("session count", optarg, r);
-			o->max_sessions = (unsigned)v;
-			break;
-		case OPT_MAX_RATE:
-			if ((r = mp_parse_rate(optarg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
-				return bad("rate", optarg, r);
-			break;
-		case OPT_MAX_DURATION:
-			if ((r = mp_parse_duration(optarg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
-						   &o->max_duration_ns)) < 0)
-				return bad("duration", optarg, r);
-			break;
-		case OPT_NO_GSO: o->no_gso = true; break;
-		case '4': o->family = AF_INET; break;
-		case '6': o->family = AF_INET6; break;
-		case 'I': o->ifname = optarg; break;
-		case 'f':
-			if (mp_format_parse(optarg, &o->format) < 0)
-				return bad("format", optarg, -EINVAL);
-			break;
-		case 'j': o->format = MP_FMT_JSON; break;
-		case OPT_PLOT: o->plot = optarg; break;
-		case 'q': o->quiet = true; break;
-		case 'v': o->verbose++; break;
-		case 'h': return MP_ARGS_HELP;
-		case 'V': return MP_ARGS_HELP + 1;
-		case ':':
-			mp_warnx("option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			mp_warnx("unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
+	r = mp_cli_getopt(argc, argv, options, parse_opt, &a, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
+		return r;
 	/* Conflicts, checked once. */
 	if (o->server ? optind != argc : optind != argc - 1) {
 		mp_warnx(o->server ? "the server takes no HOST" : "one HOST is needed");
@@ -204,7 +215,7 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 		mp_warnx("-k and --no-auth are incompatible");
 		return -EINVAL;
 	}
-	if (reverse && bidir) {
+	if (a.reverse && a.bidir) {
 		mp_warnx("-R and --bidir are incompatible");
 		return -EINVAL;
 	}
@@ -212,9 +223,9 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 		mp_warnx("-b and --pps are incompatible");
 		return -EINVAL;
 	}
-	o->req.dirs = bidir ? BW_FWD | BW_REV : reverse ? BW_REV : BW_FWD;
+	o->req.dirs = a.bidir ? BW_FWD | BW_REV : a.reverse ? BW_REV : BW_FWD;
 	if (o->find_max_pct >= 0) {
-		o->trial_ns = dur_set ? o->req.duration_ns : MP_NSEC_PER_SEC;
+		o->trial_ns = a.dur_set ? o->req.duration_ns : MP_NSEC_PER_SEC;
 		if (o->plot) {
 			mp_warnx("--plot and --find-max are incompatible");
 			return -EINVAL;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "be.h"
 #include "bwtest.h"
 
 enum {
@@ -23,31 +24,50 @@ struct wbuf {
 	bool over;	/* ran out of room */
 };
 
+/* Reserves n octets at the cursor, or marks b over and returns NULL. */
+static uint8_t *wtake(struct wbuf *b, size_t n)
+{
+	uint8_t *p;
+
+	if (b->over || b->at + n > b->len) {
+		b->over = true;
+		return NULL;
+	}
+	p = b->p + b->at;
+	b->at += n;
+	return p;
+}
+
 static void put8(struct wbuf *b, uint8_t v)
 {
-	if (b->at + 1 > b->len) {
-		b->over = true;
-		return;
-	}
-	b->p[b->at++] = v;
+	uint8_t *p = wtake(b, 1);
+
+	if (p)
+		*p = v;
 }
 
 static void put16(struct wbuf *b, uint16_t v)
 {
-	put8(b, (uint8_t)(v >> 8));
-	put8(b, (uint8_t)v);
+	uint8_t *p = wtake(b, 2);
+
+	if (p)
+		mp_be16_put(p, v);
 }
 
 static void put32(struct wbuf *b, uint32_t v)
 {
-	put16(b, (uint16_t)(v >> 16));
-	put16(b, (uint16_t)v);
+	uint8_t *p = wtake(b, 4);
+
+	if (p)
+		mp_be32_put(p, v);
 }
 
 static void put64(struct wbuf *b, uint64_t v)
 {
-	put32(b, (uint32_t)(v >> 32));
-	put32(b, (uint32_t)v);
+	uint8_t *p = wtake(b, 8);
+
+	if (p)
+		mp_be64_put(p, v);
 }
 
 static void putn(struct wbuf *b, const void *v, size_t n)
@@ -67,34 +87,46 @@ struct rbuf {
 	bool under;	/* read past the end */
 };
 
+/* Takes n octets at the cursor, or marks b under and returns NULL. */
+static const uint8_t *rtake(struct rbuf *b, size_t n)
+{
+	const uint8_t *p;
+
+	if (b->under || b->at + n > b->len) {
+		b->under = true;
+		return NULL;
+	}
+	p = b->p + b->at;
+	b->at += n;
+	return p;
+}
+
 static uint8_t get8(struct rbuf *b)
 {
-	if (b->at + 1 > b->len) {
-		b->under = true;
-		return 0;
-	}
-	return b->p[b->at++];
+	const uint8_t *p = rtake(b, 1);
+
+	return p ? *p : 0;
 }
 
 static uint16_t get16(struct rbuf *b)
 {
-	uint16_t hi = get8(b);
+	const uint8_t *p = rtake(b, 2);
 
-	return (uint16_t)(hi << 8 | get8(b));
+	return p ? mp_be16_get(p) : 0;
 }
 
 static uint32_t get32(struct rbuf *b)
 {
-	uint32_t hi = get16(b);
+	const uint8_t *p = rtake(b, 4);
 
-	return hi << 16 | get16(b);
+	return p ? mp_be32_get(p) : 0;
 }
 
 static uint64_t get64(struct rbuf *b)
 {
-	uint64_t hi = get32(b);
+	const uint8_t *p = rtake(b, 8);
 
-	return hi << 32 | get32(b);
+	return p ? mp_be64_get(p) : 0;
 }
 
 static void getn(struct rbuf *b, void *v, size_t n)

@@ -77,8 +77,9 @@ static int bad(const char *what, const char *v)
 	return -EINVAL;
 }
 
-static int parse_opt(int c, const char *arg, struct mf_opts *o)
+static int parse_opt(int c, const char *arg, void *ctx)
 {
+	struct mf_opts *o = ctx;
 	uint64_t u;
 
 	switch (c) {
@@ -126,24 +127,20 @@ static int parse_opt(int c, const char *arg, struct mf_opts *o)
 	case 'V':
 		printf("mtufind meshperf %s\n", MP_VERSION);
 		return MP_ARGS_HELP + 1;
-	case ':': mp_warnx("option needs an argument"); return -EINVAL;
 	default: return -EINVAL;
 	}
 }
 
 static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 {
-	char shortopts[64];
-	int c, r;
+	char err[128];
+	int r;
 
-	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
-	if (r < 0)
+	r = mp_cli_getopt(argc, argv, options, parse_opt, o, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
 		return r;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		r = parse_opt(c, optarg, o);
-		if (r != 0)
-			return r;
-	}
 	if (o->wg_ifname && optind != argc) {
 		mp_warnx("--wg takes no HOST");
 		return -EINVAL;

@@ -35,6 +35,7 @@
 
 #include "mtufind.h"
 #include "reply.h"
+#include "be.h"
 #include "clock.h"
 #include "sock.h"
 #include "stamp.h"
@@ -237,16 +238,13 @@ static int build(struct prober *pr, unsigned size, uint32_t seq, size_t *ret_len
 
 		memset(h, 0, len);
 		h[0] = pr->p->family == AF_INET ? 8 : ICMP6_ECHO_REQUEST;
-		h[4] = (uint8_t)(pr->icmp_id >> 8);
-		h[5] = (uint8_t)pr->icmp_id;
-		h[6] = (uint8_t)(seq >> 8);
-		h[7] = (uint8_t)seq;
+		mp_be16_put(h + 4, pr->icmp_id);
+		mp_be16_put(h + 6, (uint16_t)seq);
 		memcpy(h + MF_ICMP_HDR, "mtufind", MP_MIN(len - MF_ICMP_HDR, (size_t)7));
 		/* ICMPv6 and ping sockets: the kernel computes it */
 		if (pr->p->family == AF_INET) {
 			ck = mf_inet_csum(h, len);
-			h[2] = (uint8_t)(ck >> 8);
-			h[3] = (uint8_t)ck;
+			mp_be16_put(h + 2, ck);
 		}
 	}
 	*ret_len = len;

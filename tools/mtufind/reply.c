@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "be.h"
 #include "reply.h"
 #include "stamp.h"
 
@@ -24,11 +25,6 @@ enum {
 	ICMP6_ECHO_REPLY = 129,
 	ICMP6_CODE_PORT = 4,
 };
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 enum mf_icmp_kind mf_icmp_classify(int family, uint8_t type, uint8_t code)
 {
@@ -101,14 +97,14 @@ int mf_reply_icmp(int family, bool check_id, uint16_t id, const void *buf, size_
 		if (skip_ip4(&p, &n, &had_ip) < 0)
 			return -EBADMSG;
 		/* the IP total length must agree with what was received */
-		if (had_ip && rd16((const uint8_t *)buf + 2) != len)
+		if (had_ip && mp_be16_get((const uint8_t *)buf + 2) != len)
 			return -EBADMSG;
 	}
 	if (n < MF_ICMP_HDR || p[0] != want || p[1] != 0)
 		return -EBADMSG;
-	if (check_id && rd16(p + 4) != id)
+	if (check_id && mp_be16_get(p + 4) != id)
 		return -EBADMSG;
-	*ret_seq = rd16(p + 6);
+	*ret_seq = mp_be16_get(p + 6);
 	*ret_len = n;
 	return 0;
 }
@@ -127,7 +123,7 @@ int mf_quote_seq(int family, bool stamp, bool check_id, uint16_t id, const void 
 		/* the Sequence Number leads a Session-Sender test packet */
 		if (n < 4)
 			return -EBADMSG;
-		*ret_seq = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		*ret_seq = mp_be32_get(p);
 		return 0;
 	}
 	if (family != AF_INET && family != AF_INET6)
@@ -136,9 +132,9 @@ int mf_quote_seq(int family, bool stamp, bool check_id, uint16_t id, const void 
 		return -EBADMSG;
 	if (n < MF_ICMP_HDR || p[0] != want || p[1] != 0)
 		return -EBADMSG;
-	if (check_id && rd16(p + 4) != id)
+	if (check_id && mp_be16_get(p + 4) != id)
 		return -EBADMSG;
-	*ret_seq = rd16(p + 6);
+	*ret_seq = mp_be16_get(p + 6);
 	return 0;
 }
 
@@ -149,7 +145,7 @@ uint16_t mf_inet_csum(const void *buf, size_t len)
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+		sum += mp_be16_get(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)

@@ -131,8 +131,9 @@ static int parse_mtu(const char *arg, unsigned *ret)
 	return 0;
 }
 
-static int parse_opt(int c, const char *arg, struct sweep_opts *o)
+static int parse_opt(int c, const char *arg, void *ctx)
 {
+	struct sweep_opts *o = ctx;
 	uint64_t u;
 
 	switch (c) {
@@ -162,25 +163,20 @@ static int parse_opt(int c, const char *arg, struct sweep_opts *o)
 	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
-	case ':': mp_warnx("option needs an argument"); return -EINVAL;
 	default: return -EINVAL;
 	}
 }
 
 static int parse_args(int argc, char **argv, struct sweep_opts *o, char *state, size_t len)
 {
-	char shortopts[32];
-	int c, r;
+	char err[128];
+	int r;
 
-	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
-	if (r < 0)
+	r = mp_cli_getopt(argc, argv, options, parse_opt, o, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
 		return r;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		r = parse_opt(c, optarg, o);
-		if (r != 0)
-			return r;
-	}
 	if (optind != argc) {
 		mp_warnx("sweep takes no HOST ('%s')", argv[optind]);
 		return -EINVAL;

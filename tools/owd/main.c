@@ -83,8 +83,9 @@ static int bad(const char *what, const char *v)
 	return -EINVAL;
 }
 
-static int parse_opt(int c, const char *arg, struct owd_opts *o)
+static int parse_opt(int c, const char *arg, void *ctx)
 {
+	struct owd_opts *o = ctx;
 	uint64_t u;
 
 	switch (c) {
@@ -138,26 +139,14 @@ static int parse_opt(int c, const char *arg, struct owd_opts *o)
 
 int owd_parse_args(int argc, char **argv, struct owd_opts *o)
 {
-	char shortopts[64];
-	int c, r;
+	char err[128];
+	int r;
 
-	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
-	if (r < 0)
+	r = mp_cli_getopt(argc, argv, options, parse_opt, o, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
 		return r;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		if (c == '?') {
-			mp_warnx("unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (c == ':') {
-			mp_warnx("option '%s' needs an argument", argv[optind - 1]);
-			return -EINVAL;
-		}
-		r = parse_opt(c, optarg, o);
-		if (r != 0)
-			return r;
-	}
 	if (o->server != (optind == argc)) {
 		mp_warnx(o->server ? "-s takes no HOST" : "a HOST is needed (or -s)");
 		return -EINVAL;

@@ -160,29 +160,28 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	return -EINVAL;
 }
 
+static int handle_opt(int c, const char *arg, void *ctx)
+{
+	int r;
+
+	if (c == 'h')
+		return MP_ARGS_HELP;
+	if (c == 'V')
+		return PP_ARGS_VERSION;
+	r = parse_opt(c, arg, ctx);
+	return r < 0 ? r : 0;
+}
+
 int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 {
-	char shortopts[64];
-	int c, r;
+	char err[128];
+	int r;
 
-	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
-	if (r < 0)
+	r = mp_cli_getopt(argc, argv, options, handle_opt, o, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
 		return r;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		if (c == 'h')
-			return MP_ARGS_HELP;
-		if (c == 'V')
-			return PP_ARGS_VERSION;
-		if (c == '?' || c == ':') {
-			mp_warnx("%s option '%s'", c == ':' ? "missing argument to" : "unknown",
-				 argv[optind - 1]);
-			return -EINVAL;
-		}
-		r = parse_opt(c, optarg, o);
-		if (r < 0)
-			return r;
-	}
 	if (optind != argc - 1) {
 		mp_warnx(optind == argc ? "no HOST given" : "one HOST only");
 		return -EINVAL;

@@ -2,8 +2,8 @@
 /*
  * pathping's wire: probes with a constant flow identifier (Paris
  * traceroute) and the parser of what comes back. Pure functions over
- * bytes, no sockets and no lib/ calls, so the fuzz harness can include
- * this file alone.
+ * bytes, no sockets and no lib/ calls (be.h is header-only), so the fuzz
+ * harness can include this file alone.
  *
  * Flow identifier and probe id (docs/FORMATS.md, man page):
  *  - ICMP echo: identifier constant; the sequence number is the probe id;
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "be.h"
 #include "pathping.h"
 
 enum {
@@ -50,34 +51,12 @@ enum {
 /* Constant payload after the id words: recognisable in captures. */
 static const char pp_magic[] = "meshperf pathping probe payload..";
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 uint32_t pp_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(buf + i);
+		sum += mp_be16_get(buf + i);
 	if (len & 1)
 		sum += (uint32_t)buf[len - 1] << 8;
 	while (sum >> 16)
@@ -107,10 +86,10 @@ static uint32_t pseudo_sum(const struct pp_flow *f, uint8_t proto, size_t len)
 	sum = pp_csum_add(sum, (const uint8_t *)&f->dst, addr_len(f->family));
 	if (f->family == AF_INET) {
 		b[1] = proto;
-		put16(b + 2, (uint16_t)len);
+		mp_be16_put(b + 2, (uint16_t)len);
 		return pp_csum_add(sum, b, 4);
 	}
-	put32(b, (uint32_t)len);
+	mp_be32_put(b, (uint32_t)len);
 	b[7] = proto;
 	return pp_csum_add(sum, b, 8);
 }
@@ -129,13 +108,13 @@ static size_t icmp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
 
 	p[0] = f->family == AF_INET ? ICMP4_ECHO : ICMP6_ECHO;
 	p[1] = 0;
-	put16(p + 2, 0);
-	put16(p + 4, f->ident);
-	put16(p + 6, id);
+	mp_be16_put(p + 2, 0);
+	mp_be16_put(p + 4, f->ident);
+	mp_be16_put(p + 6, id);
 	payload_fill(p + ICMP_HDR, PP_PAYLOAD_BYTES);
-	put16(p + ICMP_HDR, (uint16_t)~id);
+	mp_be16_put(p + ICMP_HDR, (uint16_t)~id);
 	/* ICMPv6 sums a pseudo-header; a ping socket recomputes both anyway */
-	put16(p + 2, pp_csum_fold(pp_csum_add(f->family == AF_INET6 ?
+	mp_be16_put(p + 2, pp_csum_fold(pp_csum_add(f->family == AF_INET6 ?
 					      pseudo_sum(f, IPPROTO_ICMPV6, len) : 0, p, len)));
 	return len;
 }
@@ -145,31 +124,31 @@ static size_t udp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
 	size_t len = UDP_HDR + PP_PAYLOAD_BYTES;
 	uint16_t c;
 
-	put16(p, f->sport);
-	put16(p + 2, f->dport);
-	put16(p + 4, (uint16_t)len);
-	put16(p + 6, 0);
+	mp_be16_put(p, f->sport);
+	mp_be16_put(p + 2, f->dport);
+	mp_be16_put(p + 4, (uint16_t)len);
+	mp_be16_put(p + 6, 0);
 	payload_fill(p + UDP_HDR, PP_PAYLOAD_BYTES);
-	put16(p + UDP_HDR, id);
-	put16(p + UDP_HDR + 2, (uint16_t)~id);
+	mp_be16_put(p + UDP_HDR, id);
+	mp_be16_put(p + UDP_HDR + 2, (uint16_t)~id);
 	c = pp_csum_fold(pp_csum_add(pseudo_sum(f, IPPROTO_UDP, len), p, len));
-	put16(p + 6, c ? c : 0xffff);
+	mp_be16_put(p + 6, c ? c : 0xffff);
 	return len;
 }
 
 static size_t tcp_build(const struct pp_flow *f, uint16_t id, uint8_t *p)
 {
 	memset(p, 0, TCP_HDR);
-	put16(p, f->sport);
-	put16(p + 2, f->dport);
-	put32(p + 4, f->tcp_seq0 + id);
+	mp_be16_put(p, f->sport);
+	mp_be16_put(p + 2, f->dport);
+	mp_be32_put(p + 4, f->tcp_seq0 + id);
 	p[12] = (TCP_HDR / 4) << 4;
 	p[13] = TCP_SYN;
-	put16(p + 14, 64240);
+	mp_be16_put(p + 14, 64240);
 	p[20] = 2;	/* MSS 1460: a SYN without it looks forged to some firewalls */
 	p[21] = 4;
-	put16(p + 22, 1460);
-	put16(p + 16, pp_csum_fold(pp_csum_add(pseudo_sum(f, IPPROTO_TCP, TCP_HDR), p, TCP_HDR)));
+	mp_be16_put(p + 22, 1460);
+	mp_be16_put(p + 16, pp_csum_fold(pp_csum_add(pseudo_sum(f, IPPROTO_TCP, TCP_HDR), p, TCP_HDR)));
 	return TCP_HDR;
 }
 
@@ -205,13 +184,13 @@ int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *b
 		 * length); a zero IP ID would be replaced, so ids start at 1 */
 		memset(buf, 0, IP4_HDR);
 		buf[0] = 0x45;
-		put16(buf + 2, (uint16_t)(IP4_HDR + n));
-		put16(buf + 4, id);
+		mp_be16_put(buf + 2, (uint16_t)(IP4_HDR + n));
+		mp_be16_put(buf + 4, id);
 		buf[8] = ttl;
 		buf[9] = ip_proto(f);
 		memcpy(buf + 12, &f->src, 4);
 		memcpy(buf + 16, &f->dst, 4);
-		put16(buf + 10, pp_csum_fold(pp_csum_add(0, buf, IP4_HDR)));
+		mp_be16_put(buf + 10, pp_csum_fold(pp_csum_add(0, buf, IP4_HDR)));
 	}
 	return (int)(ip + n);
 }
@@ -229,16 +208,16 @@ static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t le
 	switch (f->proto) {
 	case PP_ICMP:
 		if (t[0] != (f->family == AF_INET ? ICMP4_ECHO : ICMP6_ECHO) ||
-		    get16(t + 4) != f->ident)
+		    mp_be16_get(t + 4) != f->ident)
 			return -ENOENT;
-		*ret_id = get16(t + 6);
+		*ret_id = mp_be16_get(t + 6);
 		return 0;
 	case PP_UDP:
-		if (get16(t) != f->sport || get16(t + 2) != f->dport)
+		if (mp_be16_get(t) != f->sport || mp_be16_get(t + 2) != f->dport)
 			return -ENOENT;
 		if (len >= UDP_HDR + 4 &&
-		    (uint16_t)(get16(t + UDP_HDR) ^ get16(t + UDP_HDR + 2)) == 0xffff) {
-			*ret_id = get16(t + UDP_HDR);
+		    (uint16_t)(mp_be16_get(t + UDP_HDR) ^ mp_be16_get(t + UDP_HDR + 2)) == 0xffff) {
+			*ret_id = mp_be16_get(t + UDP_HDR);
 			return 0;
 		}
 		if (!have_ipid)
@@ -246,9 +225,9 @@ static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t le
 		*ret_id = ipid;
 		return 0;
 	case PP_TCP:
-		if (get16(t) != f->sport || get16(t + 2) != f->dport)
+		if (mp_be16_get(t) != f->sport || mp_be16_get(t + 2) != f->dport)
 			return -ENOENT;
-		d = get32(t + 4) - f->tcp_seq0;
+		d = mp_be32_get(t + 4) - f->tcp_seq0;
 		if (d > UINT16_MAX)
 			return -ENOENT;
 		*ret_id = (uint16_t)d;
@@ -295,9 +274,9 @@ static int icmp_error(const struct pp_flow *f, const uint8_t *icmp, size_t len,
 		if (q[9] != proto || memcmp(q + 16, &f->dst, 4))
 			return -ENOENT;
 		/* a first fragment only: later ones carry no transport header */
-		if (get16(q + 6) & 0x1fff)
+		if (mp_be16_get(q + 6) & 0x1fff)
 			return -ENOENT;
-		e = quoted_transport(f, q + hl, qlen - hl, f->raw, get16(q + 4), &id);
+		e = quoted_transport(f, q + hl, qlen - hl, f->raw, mp_be16_get(q + 4), &id);
 	} else {
 		if (qlen < IP6_HDR || (q[0] >> 4) != 6)
 			return -EINVAL;
@@ -323,10 +302,10 @@ static int icmp_parse(const struct pp_flow *f, const uint8_t *icmp, size_t len,
 	r->type = t;
 	r->code = icmp[1];
 	if (t == (v4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY)) {
-		if (f->proto != PP_ICMP || get16(icmp + 4) != f->ident)
+		if (f->proto != PP_ICMP || mp_be16_get(icmp + 4) != f->ident)
 			return -ENOENT;
 		r->kind = PP_REPLY_ECHO;
-		r->id = get16(icmp + 6);
+		r->id = mp_be16_get(icmp + 6);
 		return 0;
 	}
 	if (t == (v4 ? ICMP4_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED))
@@ -346,13 +325,13 @@ static int tcp_parse(const struct pp_flow *f, const uint8_t *t, size_t len, stru
 
 	if (len < 20)
 		return -EINVAL;
-	if (f->proto != PP_TCP || get16(t) != f->dport || get16(t + 2) != f->sport)
+	if (f->proto != PP_TCP || mp_be16_get(t) != f->dport || mp_be16_get(t + 2) != f->sport)
 		return -ENOENT;
 	if (!(t[13] & TCP_RST) && (t[13] & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
 		return -ENOENT;
 	if (!(t[13] & TCP_ACK))
 		return -ENOENT;	/* an RST without ACK acknowledges nothing */
-	d = get32(t + 8) - 1 - f->tcp_seq0;
+	d = mp_be32_get(t + 8) - 1 - f->tcp_seq0;
 	if (d > UINT16_MAX)
 		return -ENOENT;
 	r->kind = PP_REPLY_TCP;
@@ -377,15 +356,15 @@ int pp_reply_parse(const struct pp_flow *f, bool is_tcp, const uint8_t *buf, siz
 		hl = (size_t)(buf[0] & 0x0f) * 4;
 		if (hl < IP4_HDR || hl > len)
 			return -EINVAL;
-		if (get16(buf + 6) & 0x1fff)
+		if (mp_be16_get(buf + 6) & 0x1fff)
 			return -ENOENT;	/* a later fragment */
 		if (buf[9] != (is_tcp ? IPPROTO_TCP : IPPROTO_ICMP))
 			return -ENOENT;
 		memcpy(&r.from, buf + 12, 4);
 		r.from_src_known = true;
 		/* the IP length bounds the message: ignore link-layer padding */
-		if (get16(buf + 2) >= hl && get16(buf + 2) < len)
-			len = get16(buf + 2);
+		if (mp_be16_get(buf + 2) >= hl && mp_be16_get(buf + 2) < len)
+			len = mp_be16_get(buf + 2);
 	}
 	if (is_tcp) {
 		if (r.from_src_known && memcmp(&r.from, &f->dst, 4))
@@ -416,15 +395,15 @@ int pp_dgram_id(const struct pp_flow *f, bool echo_reply, const uint8_t *buf, si
 			return -ENOENT;
 		/* replies to a ping socket are matched on the identifier by
 		 * the kernel, which also rewrote it on the way out */
-		*ret_id = get16(buf + 6);
+		*ret_id = mp_be16_get(buf + 6);
 		return 0;
 	}
 	if (f->proto != PP_UDP || echo_reply)
 		return -ENOENT;
 	if (len < 4)
 		return -EINVAL;
-	if ((uint16_t)(get16(buf) ^ get16(buf + 2)) != 0xffff)
+	if ((uint16_t)(mp_be16_get(buf) ^ mp_be16_get(buf + 2)) != 0xffff)
 		return -ENOENT;
-	*ret_id = get16(buf);
+	*ret_id = mp_be16_get(buf);
 	return 0;
 }

@@ -79,8 +79,10 @@ static int bad(const char *what, const char *v)
 /* Modes chosen, to refuse two at once after the loop (STYLE.md O3). */
 static unsigned modes_seen;
 
-static int parse_opt(int c, const char *arg, struct pc_opts *o)
+static int parse_opt(int c, const char *arg, void *ctx)
 {
+	struct pc_opts *o = ctx;
+
 	if (c == 'w' || c == OPT_DIFF || c == OPT_NODES)
 		modes_seen |= 1U << (c == 'w' ? 0 : c == OPT_DIFF ? 1 : 2);
 	switch (c) {
@@ -115,25 +117,21 @@ static int parse_opt(int c, const char *arg, struct pc_opts *o)
 	case 'V':
 		printf("perfc meshperf %s\n", MP_VERSION);
 		return MP_ARGS_HELP + 1;
-	case ':': mp_warnx("option needs an argument"); return -EINVAL;
-	default: mp_warnx("unknown option"); return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 
 static int parse_args(int argc, char **argv, struct pc_opts *o)
 {
-	char shortopts[64], canon[PC_PREFIX_LEN];
-	int c, r;
+	char canon[PC_PREFIX_LEN];
+	char err[128];
+	int r;
 
-	r = mp_cli_shortopts(options, shortopts, sizeof(shortopts));
-	if (r < 0)
+	r = mp_cli_getopt(argc, argv, options, parse_opt, o, err, sizeof(err));
+	if (r < 0 && err[0])
+		mp_warnx("%s", err);
+	if (r != 0)
 		return r;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-		r = parse_opt(c, optarg, o);
-		if (r != 0)
-			return r;
-	}
 	if (modes_seen & (modes_seen - 1)) {
 		mp_warnx("--watch, --diff and --nodes are incompatible");
 		return -EINVAL;
