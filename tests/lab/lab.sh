@@ -878,39 +878,73 @@ _lab_nft_dirs()
 	done
 }
 
-# lab_loss LINK DIR random PERMILLE [FAMILY] | nth N [FAMILY] | off
-# DIR: ab, ba or both; FAMILY: 4, 6 or any (default). Counters (lab_counter
-# LINK NAME): seen_DIR (packets judged) and drop_DIR (dropped).
+# lab_loss LINK DIR random PERMILLE [FAMILY [PROTO]] | nth N [FAMILY [PROTO]] | off
+# DIR: ab, ba or both; FAMILY: 4, 6 or any (default); PROTO: udp, tcp, icmp,
+# icmpv6 or any (default): only packets of that layer-4 protocol are judged,
+# so a TCP control connection beside a UDP test keeps its packets and the
+# UDP counts stay exact. Counters (lab_counter LINK NAME): seen_DIR (packets
+# judged) and drop_DIR (dropped).
 lab_loss()
 {
-	local link=$1 dirs=$2 mode=$3 arg=${4:-} fam='' match
+	local link=$1 dirs=$2 mode=$3 arg=${4:-} fam='' proto match desc
 	case ${5:-any} in
 	any) ;;
 	4) fam="meta protocol ip" ;;
 	6) fam="meta protocol ip6" ;;
 	*) lab_err "family must be 4, 6 or any: '$5'" || return ;;
 	esac
+	_lab_proto "${6:-any}" proto || return
 	case $mode in
 	random) _lab_chance "${arg:?permille}" match ;;
-	nth) match="numgen inc mod $arg == 0" ;;
+	nth) _lab_nth "$arg" match || return ;;
 	off) ;;
 	*) lab_err "loss must be random, nth or off: '$mode'" || return ;;
 	esac
-	_lab_nft_dirs "$link" "$dirs" loss 0 "$mode" \
-		"loss @d $mode $arg${5:+ IPv$5}" \
-		"$fam counter name seen_@d" "$fam $match counter name drop_@d drop"
+	desc="loss @d $mode $arg"
+	[[ ${5:-any} == any ]] || desc+=" IPv$5"
+	[[ ${6:-any} == any ]] || desc+=" $6"
+	_lab_nft_dirs "$link" "$dirs" loss 0 "$mode" "$desc" \
+		"$fam $proto counter name seen_@d" "$fam $proto $match counter name drop_@d drop"
 }
 
-# lab_dup LINK DIR PERMILLE | off: duplicate packets (1000: every one).
-# Counter dup_DIR.
+# lab_dup LINK DIR PERMILLE [PROTO] | nth N [PROTO] | off: duplicate packets
+# (PERMILLE 1000: every one; nth: every Nth, exact), only those of PROTO
+# (as in lab_loss) when given. Counter dup_DIR.
 # The copy goes out through the same egress hook: the mark stops it being
-# copied again.
+# copied again (and, tested first, keeps copies out of the nth count).
 lab_dup()
 {
-	local match=
-	[[ $3 == off ]] || _lab_chance "$3" match
-	_lab_nft_dirs "$1" "$2" dup 10 "$3" "dup @d $3/1000" \
-		"meta mark != 0x6d70 $match meta mark set 0x6d70 counter name dup_@d dup to \"@p\""
+	local match= proto desc="dup @d $3/1000" p=${4:-any}
+	case $3 in
+	off) ;;
+	nth)
+		_lab_nth "${4:-}" match || return
+		p=${5:-any} desc="dup @d nth $4"
+		;;
+	*) _lab_chance "$3" match ;;
+	esac
+	_lab_proto "$p" proto || return
+	[[ $p == any ]] || desc+=" $p"
+	_lab_nft_dirs "$1" "$2" dup 10 "$3" "$desc" \
+		"$proto meta mark != 0x6d70 $match meta mark set 0x6d70 counter name dup_@d dup to \"@p\""
+}
+
+# _lab_proto PROTO VAR: VAR = an nft match for layer-4 protocol PROTO
+# (empty for any).
+_lab_proto()
+{
+	case $1 in
+	any) printf -v "$2" '' ;;
+	udp | tcp | icmp | icmpv6) printf -v "$2" 'meta l4proto %s' "$1" ;;
+	*) lab_err "protocol must be udp, tcp, icmp, icmpv6 or any: '$1'" ;;
+	esac
+}
+
+# _lab_nth N VAR: VAR = an nft match true for every Nth packet judged.
+_lab_nth()
+{
+	[[ $1 =~ ^[1-9][0-9]*$ ]] || lab_err "nth needs a count >= 1: '$1'" || return
+	printf -v "$2" 'numgen inc mod %d == 0' "$1"
 }
 
 # _lab_chance PERMILLE VAR: VAR = an nft match true for PERMILLE/1000 of packets.

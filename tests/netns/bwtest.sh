@@ -87,23 +87,9 @@ server_summary()
 # client OUT [ARGS...]: bwtest client on c, JSON into OUT.
 client() { local out=$1; shift; n c "$BW" -k "$KEY" -j "$@" "$SRV" >"$out"; }
 
-# udp_loss LINK DIR N / udp_dup LINK DIR N: every Nth UDP packet dropped /
-# duplicated; counters seen_DIR, drop_DIR / dup_DIR (lab_counter). The lab's
-# own lab_loss/lab_dup match every protocol; these are the same chains
-# (undone by lab_reset) restricted to UDP.
-udp_loss()
-{
-	_lab_nft_dirs "$1" "$2" loss 0 nth "udp loss @d every $3th" \
-		"meta l4proto udp counter name seen_@d" \
-		"meta l4proto udp numgen inc mod $3 == 0 counter name drop_@d drop"
-}
-
-udp_dup()
-{
-	_lab_nft_dirs "$1" "$2" dup 10 on "udp dup @d every $3th" \
-		"meta l4proto udp meta mark != 0x6d70 numgen inc mod $3 == 0 meta mark set 0x6d70 counter name dup_@d dup to \"@p\""
-}
-
+# Loss and duplication below judge UDP only (lab_loss ... any udp, lab_dup
+# ... udp): the TCP control connection keeps its packets, and the nft
+# counters equal bwtest's counts exactly.
 reorder() { lab_delay r2-s 1ms 1ms --jitter-ab 3ms --jitter-ba 3ms --reorder; }
 
 warm() { lab_ping c -c 1 -W 2 "$SRV" >/dev/null; }
@@ -133,7 +119,7 @@ test_loss()
 {
 	server
 	warm
-	udp_loss c-r1 ab 10
+	lab_loss c-r1 ab nth 10 any udp
 	client "$T_OUT/loss.json" --pps 2000 -l 200 -t 2
 	check_dir "$T_OUT/loss.json" forward c-r1 - ab
 	(($(jq .forward.lost "$T_OUT/loss.json") == 400))
@@ -143,8 +129,8 @@ test_dup()
 {
 	server
 	warm
-	udp_loss c-r1 ab 10
-	udp_dup r1-r2 ab 7
+	lab_loss c-r1 ab nth 10 any udp
+	lab_dup r1-r2 ab nth 7 udp
 	client "$T_OUT/dup.json" --pps 2000 -l 200 -t 2
 	check_dir "$T_OUT/dup.json" forward c-r1 r1-r2 ab
 	(($(jq .forward.duplicates "$T_OUT/dup.json") > 0))
@@ -168,8 +154,8 @@ test_reverse()
 	server
 	reorder
 	warm
-	udp_loss r1-r2 ba 10
-	udp_dup c-r1 ba 7
+	lab_loss r1-r2 ba nth 10 any udp
+	lab_dup c-r1 ba nth 7 udp
 	client "$T_OUT/reverse.json" -R --pps 2000 -l 200 -t 2
 	check_dir "$T_OUT/reverse.json" reverse r1-r2 c-r1 ba
 	t_json "$T_OUT/reverse.json" '.reverse.reordered > 0' >/dev/null
@@ -181,10 +167,10 @@ test_bidir()
 	server
 	reorder
 	warm
-	udp_loss c-r1 ab 10
-	udp_dup r1-r2 ab 7
-	udp_loss r1-r2 ba 10
-	udp_dup c-r1 ba 7
+	lab_loss c-r1 ab nth 10 any udp
+	lab_dup r1-r2 ab nth 7 udp
+	lab_loss r1-r2 ba nth 10 any udp
+	lab_dup c-r1 ba nth 7 udp
 	client "$T_OUT/bidir.json" --bidir --pps 2000 -l 200 -t 2 -P 2
 	check_dir "$T_OUT/bidir.json" forward c-r1 r1-r2 ab
 	check_dir "$T_OUT/bidir.json" reverse r1-r2 c-r1 ba
@@ -277,7 +263,7 @@ test_clients()
 	local i pids=() sum_lost sum_rcvd sum_sent drop seen
 	server
 	warm
-	udp_loss c-r1 ab 10
+	lab_loss c-r1 ab nth 10 any udp
 	for i in $(seq 1 50); do
 		client "$T_OUT/cl$i.json" --pps 200 -l 100 -t 2 --interval-report 0 &
 		pids+=($!)

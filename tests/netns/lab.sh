@@ -39,6 +39,7 @@ T_TESTS=(
 	"loss_nth    line  every-Nth loss: nft counters exact, the receiver agrees"
 	"loss_random line  random loss within 4 sigma, the receiver agrees"
 	"dup         line  duplication: the receiver sees every probe twice"
+	"loss_proto  line  a protocol filter: UDP judged, ICMP passes untouched and uncounted"
 	"rate        line  rate limit: iperf3 goodput under the set rate"
 	"mtu         line  lowered link MTU: tracepath and the kernel's PMTU agree"
 	"blackhole   line  PMTU black hole: tracepath's wrong 1500, DF pings find 1400"
@@ -204,6 +205,24 @@ test_dup()
 	dup=$(lab_counter r1-r2 dup_ab)
 	t_note "dup every packet: 20 sent, $dup copied, $in arrived, $rep replies"
 	((dup == 20 && in == 40 && rep == 40))
+}
+
+test_loss_proto()
+{
+	local in0 in i seen drop dup
+	lab_loss c-r1 ab nth 1 any udp	# every UDP packet, nothing else
+	lab_dup c-r1 ab nth 1 tcp	# every TCP segment: none cross here
+	in0=$(lab_snmp s Icmp.InEchos)
+	lab_ping c -c 20 -i 0.01 "${S[4]}" >/dev/null
+	in=$(($(lab_snmp s Icmp.InEchos) - in0))
+	for ((i = 0; i < 10; i++)); do
+		n c bash -c "echo x >/dev/udp/${S[4]}/9"
+	done
+	seen=$(lab_counter c-r1 seen_ab) drop=$(lab_counter c-r1 drop_ab)
+	dup=$(lab_counter c-r1 dup_ab)
+	t_note "UDP only: 20 echoes, $in arrived; 10 UDP datagrams, $seen judged, $drop dropped;" \
+		"TCP dup copied $dup"
+	((in == 20 && seen == 10 && drop == 10 && dup == 0))
 }
 
 test_rate()

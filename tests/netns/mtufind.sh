@@ -286,6 +286,8 @@ test_wg()
 	t_json "$f" '.peers[0].addr == "172.16.1.0" and (.peers[0].public_key | length) == 44'
 	t_json "$f" '.wg_mtu_bytes == 1340 and .old_mtu_bytes == 1420 and .mtu_bytes == 1340'
 	t_json "$f" '.applied == true and .carries_ipv6 == true and .wg_mtu_raised == false'
+	# the handshake above is seconds old
+	t_json "$f" '.peers[0].last_handshake_age_s >= 0 and .peers[0].last_handshake_age_s < 120'
 	[[ $(n site0 cat /sys/class/net/wg0.1_v4/mtu) == 1340 ]]
 	# 1340-byte DF packets pass whole, 1341-byte ones are refused
 	f0=$(frags site0)
@@ -300,6 +302,14 @@ test_wg()
 	# the IPv6 outer path: 80 bytes of overhead; no --apply, nothing changed
 	n site0 "$MF" -j --wg wg0.1_v6 >"$T_OUT/wg6.json"
 	t_json "$T_OUT/wg6.json" '.wg_mtu_bytes == 1320 and .applied == false and .mtu_bytes == 1420'
+	# text: one row per peer of bare values under the keys (labels only in
+	# the summary below it)
+	n site0 "$MF" --wg wg0.1_v4 >"$T_OUT/wg4.txt"
+	awk 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) c[$i] = i }
+	     NR == 2 { ok = $c["pmtu_bytes"] == 1400 && $c["family"] == 4 &&
+		       $c["last_handshake_age_s"] ~ /^[0-9]+$/ && NF == n }
+	     END { exit !ok }' "$T_OUT/wg4.txt"
+	grep -q 'recommended MTU 1340 bytes' "$T_OUT/wg4.txt"
 	t_note "wg0.1_v4: outer PMTU 1400 -> MTU 1340 applied (was 1420): 1340 DF passes" \
 		"unfragmented, 1341 refused (at MTU 1341 it needs outer fragments);" \
 		"wg0.1_v6: 1320 recommended"

@@ -47,22 +47,22 @@ int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_int
 	if (p->quiet)
 		return 0;
 	mp_record_begin(w, "interval");
-	mp_put_str(w, "direction", "%-7s", dir == BW_FWD ? "forward" : "reverse");
-	mp_put_f64(w, "start_s", "%6.2f", (double)iv->start_ns / 1e9);
-	mp_put_f64(w, "end_s", "%6.2f s", (double)iv->end_ns / 1e9);
+	mp_put_str(w, "direction", "%s", dir == BW_FWD ? "forward" : "reverse");
+	mp_put_f64(w, "start_s", "%.2f", (double)iv->start_ns / 1e9);
+	mp_put_f64(w, "end_s", "%.2f", (double)iv->end_ns / 1e9);
 	if (sent != UINT64_MAX)
-		mp_put_u64(w, "sent", "sent %" PRIu64, sent);
+		mp_put_u64(w, "sent", "%" PRIu64, sent);
 	else
-		mp_put_f64(w, "sent", "sent %.0f", NAN);	/* known to the server only */
-	mp_put_u64(w, "received", "rcvd %" PRIu64, iv->received);
-	mp_put_u64(w, "lost", "lost %" PRIu64, iv->lost);
-	mp_put_f64(w, "loss_pct", "(%.3f %%)", loss);
-	mp_put_u64(w, "duplicates", "dup %" PRIu64, iv->duplicates);
-	mp_put_u64(w, "reordered", "reord %" PRIu64, iv->reordered);
-	mp_put_u64(w, "late", "late %" PRIu64, iv->late);
-	mp_put_f64(w, "rate_bps", "%.0f bit/s", rate);
-	mp_put_f64(w, "pps", "%.0f pps", per_s((double)iv->received, span));
-	mp_put_f64(w, "jitter_ms", "jitter %.3f ms", MP_NS_TO_MS(iv->jitter_ns));
+		mp_put_f64(w, "sent", "%.0f", NAN);	/* known to the server only */
+	mp_put_u64(w, "received", "%" PRIu64, iv->received);
+	mp_put_u64(w, "lost", "%" PRIu64, iv->lost);
+	mp_put_f64(w, "loss_pct", "%.3f", loss);
+	mp_put_u64(w, "duplicates", "%" PRIu64, iv->duplicates);
+	mp_put_u64(w, "reordered", "%" PRIu64, iv->reordered);
+	mp_put_u64(w, "late", "%" PRIu64, iv->late);
+	mp_put_f64(w, "rate_bps", "%.0f", rate);
+	mp_put_f64(w, "pps", "%.0f", per_s((double)iv->received, span));
+	mp_put_f64(w, "jitter_ms", "%.3f", MP_NS_TO_MS(iv->jitter_ns));
 	r = mp_record_end(w);
 	return r;
 }

@@ -387,20 +387,20 @@ static void sess_record(struct server *sv, struct sess *s, const struct bw_rx_co
 	if (mp_addr_to_str_port((struct sockaddr *)&s->peer, addr, sizeof(addr)) < 0)
 		addr[0] = '\0';
 	mp_record_begin(w, "session");
-	mp_put_u64(w, "id", "session %" PRIu64, s->id);
+	mp_put_u64(w, "id", "%" PRIu64, s->id);
 	mp_put_str(w, "client", "%s", addr);
-	mp_put_bool(w, "complete", "complete %s", complete);
+	mp_put_bool(w, "complete", "%s", complete);
 	mp_put_str(w, "mode", "%s", s->granted.dirs == (BW_FWD | BW_REV) ? "bidir" :
 		   s->granted.dirs == BW_REV ? "reverse" : "forward");
-	mp_put_u64(w, "streams", "%" PRIu64 " streams", s->granted.streams);
-	mp_put_u64(w, "granted_rate_bps", "rate %" PRIu64 " bit/s", s->granted.rate_bps);
-	mp_put_f64(w, "duration_ms", "%.0f ms", MP_NS_TO_MS(span));
-	mp_put_u64(w, "rx_expected", "expected %" PRIu64, c ? c->expected : 0);
-	mp_put_u64(w, "rx_received", "received %" PRIu64, c ? c->received : 0);
-	mp_put_u64(w, "rx_lost", "lost %" PRIu64, c ? c->lost : 0);
-	mp_put_u64(w, "rx_duplicates", "dup %" PRIu64, c ? c->duplicates : 0);
-	mp_put_u64(w, "rx_reordered", "reord %" PRIu64, c ? c->reordered : 0);
-	mp_put_u64(w, "tx_sent", "sent %" PRIu64, bw_tx_sent(s->tx));
+	mp_put_u64(w, "streams", "%" PRIu64, s->granted.streams);
+	mp_put_u64(w, "granted_rate_bps", "%" PRIu64, s->granted.rate_bps);
+	mp_put_f64(w, "duration_ms", "%.0f", MP_NS_TO_MS(span));
+	mp_put_u64(w, "rx_expected", "%" PRIu64, c ? c->expected : 0);
+	mp_put_u64(w, "rx_received", "%" PRIu64, c ? c->received : 0);
+	mp_put_u64(w, "rx_lost", "%" PRIu64, c ? c->lost : 0);
+	mp_put_u64(w, "rx_duplicates", "%" PRIu64, c ? c->duplicates : 0);
+	mp_put_u64(w, "rx_reordered", "%" PRIu64, c ? c->reordered : 0);
+	mp_put_u64(w, "tx_sent", "%" PRIu64, bw_tx_sent(s->tx));
 	mp_record_end(w);
 }
 

@@ -123,6 +123,7 @@ struct mf_wg_result {
 	struct mf_path *paths;			/* n_probed results */
 	char (*peer_keys)[48];			/* base64 public keys, n_probed */
 	uint64_t *last_handshake_ns;		/* per probed peer, 0 = never */
+	uint64_t read_real_ns;			/* CLOCK_REALTIME when the peers were read */
 };
 
 extern volatile sig_atomic_t mf_stop;	/* set by SIGINT / SIGTERM */

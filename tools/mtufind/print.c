@@ -4,6 +4,7 @@
  * Measures nothing.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "mtufind.h"
@@ -47,43 +48,62 @@ static const char *err_str(int err)
 	}
 }
 
-/* The fields of one path, inside the current unit (document or record). */
-static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_hops)
+/*
+ * A text format: the bare value in a record (a cell under its key in the
+ * text table), the labelled one in the summary document (a line of its own).
+ * Both are literals, so the compiler still checks them against the value.
+ */
+#define TXT(rec, bare, label) ((rec) ? (bare) : (label))
+
+/* The fields of one path, inside the current unit (document or record rec). */
+static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_hops, bool rec)
 {
 	char a[MP_ADDR_STRLEN];
 	unsigned i;
 
-	mp_put_str(w, "target", "target %s", p->target);
+	mp_put_str(w, "target", TXT(rec, "%s", "target %s"), p->target);
 	addr_str(&p->addr, a, sizeof(a));
-	mp_put_str(w, "addr", "(%s)", a);
-	mp_put_u64(w, "family", "IPv%" PRIu64, p->family == AF_INET6 ? 6 : 4);
-	mp_put_str(w, "method", "by %s", mf_method_name(p->method));
-	mp_put_bool(w, "reachable", "reachable %s", p->reachable);
-	if (p->error)
-		mp_put_str(w, "error", "error: %s", err_str(p->error));
+	mp_put_str(w, "addr", TXT(rec, "%s", "(%s)"), a);
+	mp_put_u64(w, "family", TXT(rec, "%" PRIu64, "IPv%" PRIu64), p->family == AF_INET6 ? 6 : 4);
+	mp_put_str(w, "method", TXT(rec, "%s", "by %s"), mf_method_name(p->method));
+	mp_put_bool(w, "reachable", TXT(rec, "%s", "reachable %s"), p->reachable);
+	/* a record keeps every column, or rows with and without one misalign */
+	if (p->error || rec)
+		mp_put_str(w, "error", TXT(rec, "%s", "error: %s"), err_str(p->error));
 	else
 		mp_put_str_notext(w, "error", "");
-	mp_put_u64(w, "pmtu_bytes", "path MTU %" PRIu64 " bytes", p->pmtu_bytes);
-	mp_put_u64(w, "first_fail_bytes", "smallest failing %" PRIu64 " bytes",
-		   p->first_fail_bytes);
-	mp_put_u64(w, "local_mtu_bytes", "link MTU %" PRIu64 " bytes", p->local_mtu_bytes);
-	mp_put_u64(w, "kernel_pmtu_bytes", "kernel cached PMTU %" PRIu64 " bytes",
+	mp_put_u64(w, "pmtu_bytes", TXT(rec, "%" PRIu64, "path MTU %" PRIu64 " bytes"),
+		   p->pmtu_bytes);
+	mp_put_u64(w, "first_fail_bytes",
+		   TXT(rec, "%" PRIu64, "smallest failing %" PRIu64 " bytes"), p->first_fail_bytes);
+	mp_put_u64(w, "local_mtu_bytes", TXT(rec, "%" PRIu64, "link MTU %" PRIu64 " bytes"),
+		   p->local_mtu_bytes);
+	mp_put_u64(w, "kernel_pmtu_bytes",
+		   TXT(rec, "%" PRIu64, "kernel cached PMTU %" PRIu64 " bytes"),
 		   p->kernel_pmtu_bytes);
-	mp_put_bool(w, "blackhole", "black hole %s", p->blackhole);
-	mp_put_u64(w, "blackhole_hop", "black hole hop %" PRIu64, p->blackhole_hop);
-	mp_put_u64(w, "bottleneck_hop", "bottleneck hop %" PRIu64, p->bottleneck_hop);
+	mp_put_bool(w, "blackhole", TXT(rec, "%s", "black hole %s"), p->blackhole);
+	mp_put_u64(w, "blackhole_hop", TXT(rec, "%" PRIu64, "black hole hop %" PRIu64),
+		   p->blackhole_hop);
+	mp_put_u64(w, "bottleneck_hop", TXT(rec, "%" PRIu64, "bottleneck hop %" PRIu64),
+		   p->bottleneck_hop);
 	addr_str(&p->bottleneck_addr, a, sizeof(a));
-	mp_put_str(w, "bottleneck_addr", "(%s)", a);
-	mp_put_u64(w, "probes", "%" PRIu64 " probes", p->probes);
-	mp_put_u64(w, "search_probes", "(%" PRIu64 " for the size search)", p->search_probes);
-	mp_put_u64(w, "toobig_msgs", "%" PRIu64 " too-big messages", p->toobig_msgs);
-	mp_put_u64(w, "lost_tries", "%" PRIu64 " unanswered tries", p->lost_tries);
-	mp_put_f64(w, "rtt_ms", "rtt %.3f ms", ms(p->rtt_ns));
-	mp_put_f64(w, "duration_ms", "took %.1f ms", ms(p->duration_ns));
-	mp_put_u64(w, "wg_overhead_bytes", "WireGuard overhead %" PRIu64 " bytes",
+	mp_put_str(w, "bottleneck_addr", TXT(rec, "%s", "(%s)"), a);
+	mp_put_u64(w, "probes", TXT(rec, "%" PRIu64, "%" PRIu64 " probes"), p->probes);
+	mp_put_u64(w, "search_probes", TXT(rec, "%" PRIu64, "(%" PRIu64 " for the size search)"),
+		   p->search_probes);
+	mp_put_u64(w, "toobig_msgs", TXT(rec, "%" PRIu64, "%" PRIu64 " too-big messages"),
+		   p->toobig_msgs);
+	mp_put_u64(w, "lost_tries", TXT(rec, "%" PRIu64, "%" PRIu64 " unanswered tries"),
+		   p->lost_tries);
+	mp_put_f64(w, "rtt_ms", TXT(rec, "%.3f", "rtt %.3f ms"), ms(p->rtt_ns));
+	mp_put_f64(w, "duration_ms", TXT(rec, "%.1f", "took %.1f ms"), ms(p->duration_ns));
+	mp_put_u64(w, "wg_overhead_bytes",
+		   TXT(rec, "%" PRIu64, "WireGuard overhead %" PRIu64 " bytes"),
 		   p->wg_overhead_bytes);
-	mp_put_u64(w, "wg_mtu_bytes", "WireGuard MTU %" PRIu64 " bytes", p->wg_mtu_bytes);
-	mp_put_bool(w, "wg_mtu_raised", "raised to the IPv6 minimum %s", p->wg_mtu_raised);
+	mp_put_u64(w, "wg_mtu_bytes", TXT(rec, "%" PRIu64, "WireGuard MTU %" PRIu64 " bytes"),
+		   p->wg_mtu_bytes);
+	mp_put_bool(w, "wg_mtu_raised", TXT(rec, "%s", "raised to the IPv6 minimum %s"),
+		    p->wg_mtu_raised);
 	if (!with_hops)
 		return;
 	mp_arr_begin(w, "hops", "hops");
@@ -105,7 +125,7 @@ int mf_print_path(struct mp_writer *w, const struct mf_path *p)
 	/* csv: one row of scalars (a csv stream holds one table: hops are in
 	 * json and text only) */
 	mp_doc_begin(w, "mtufind");
-	path_fields(w, p, mp_writer_format(w) != MP_FMT_CSV);
+	path_fields(w, p, mp_writer_format(w) != MP_FMT_CSV, false);
 	return mp_doc_end(w);
 }
 
@@ -114,11 +134,16 @@ int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
 	unsigned i;
 
 	for (i = 0; i < res->n_probed; i++) {
+		uint64_t hs = res->last_handshake_ns[i];
+		enum mp_format f = mp_writer_format(w);
+
 		mp_record_begin(w, "peer");
-		mp_put_str(w, "public_key", "peer %s", res->peer_keys[i]);
-		mp_put_f64(w, "last_handshake_s", "handshake %.0f s",
-			   res->last_handshake_ns[i] ? (double)res->last_handshake_ns[i] / 1e9 : 0.0);
-		path_fields(w, &res->paths[i], mp_writer_format(w) != MP_FMT_CSV);
+		mp_put_str(w, "public_key", "%s", res->peer_keys[i]);
+		/* clamped at 0: the peer's clock may be ahead of ours */
+		mp_put_f64(w, "last_handshake_age_s", "%.0f", !hs ? NAN :
+			   res->read_real_ns > hs ? (double)(res->read_real_ns - hs) / 1e9 : 0.0);
+		/* a text or csv row has one cell per key: no hop table in it */
+		path_fields(w, &res->paths[i], f != MP_FMT_CSV && f != MP_FMT_TEXT, true);
 		mp_record_end(w);
 	}
 	mp_doc_begin(w, "mtufind --wg");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "mtufind.h"
 #include "nl.h"
 #include "wg.h"
@@ -106,6 +107,8 @@ int mf_wg_run(const struct mf_opts *o, struct mf_wg_result *res)
 	r = mp_wg_uapi_get(o->wg_ifname, o->uapi_dir, 0, &d);
 	if (r < 0)
 		goto out;
+	/* handshake ages are as of this read, not of the end of the probes */
+	res->read_real_ns = mp_clock_real_ns();
 	r = mp_nl_new(&nl);
 	if (r < 0)
 		goto out;
