@@ -125,8 +125,8 @@ test_link_loss()
 	for fam in 4 6; do
 		out=$LAB_DIR/link-$fam.json
 		pp "$out" -c "$count" -i 10ms "${S[$fam]}"
-		t_note "IPv$fam 10 %/direction on r1-r2: $(jq -c '[.hops[] |
-			{loss_pct, node_loss_pct, link_loss_pct}]' "$out")"
+		t_note "IPv$fam 10 %/direction on r1-r2: $(jq -c '[.hops[] | {sent, received,
+			loss_pct, node_loss_pct, link_loss_pct, ratelimited}]' "$out")"
 		# q = 1 - 0.9^2 = 0.19; sigma over n probes; 4 sigma (and 4 sqrt(2) sigma)
 		jq -e --argjson n "$count" '
 			(0.19 * 0.81 / $n | sqrt * 100) as $s |

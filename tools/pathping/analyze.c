@@ -33,7 +33,7 @@
 
 void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o)
 {
-	const uint32_t mask = (1U << (2 * PP_RL_WINDOW)) - 1;
+	const uint64_t mask = (1ULL << (2 * PP_RL_WINDOW)) - 1;
 	unsigned i, node = 0;
 
 	if (o == PP_OUT_ANSWERED && !h->node_lost_seen)
@@ -42,7 +42,7 @@ void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o)
 		h->node_lost_seen = true;
 		h->node_lost_rounds++;
 	}
-	h->history = ((h->history << 2) | (uint32_t)o) & mask;
+	h->history = ((h->history << 2) | (uint64_t)o) & mask;
 	if (h->history_n < PP_RL_WINDOW)
 		h->history_n++;
 	if (h->ratelimited || h->answered_first < PP_RL_BURST || h->history_n < PP_RL_WINDOW)
