@@ -48,6 +48,9 @@ enum {
  */
 void mp_warn(int err, const char *fmt, ...) MP_PRINTF(2, 3);
 void mp_warnx(const char *fmt, ...) MP_PRINTF(1, 2);
+/* "prog: invalid WHAT 'VALUE'", with ": out of range" when err is -ERANGE
+ * (the parsers' code for a value outside its bounds). Returns -EINVAL. */
+int mp_warn_invalid(const char *what, const char *value, int err);
 /* Register with atexit(): fails the process (exit 2) if stdout could not be
  * written or closed, e.g. on a full disk or a closed pipe. */
 void mp_close_stdout(void);

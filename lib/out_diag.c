@@ -38,6 +38,12 @@ void mp_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+int mp_warn_invalid(const char *what, const char *value, int err)
+{
+	mp_warnx("invalid %s '%s'%s", what, value, err == -ERANGE ? ": out of range" : "");
+	return -EINVAL;
+}
+
 void mp_close_stdout(void)
 {
 	bool failed = ferror(stdout);

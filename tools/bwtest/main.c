@@ -84,13 +84,6 @@ static void usage(FILE *f)
 	      "  -q, -v, -h, -V         quiet, verbose, help, version\n", f);
 }
 
-/* Report a bad value: "bwtest: invalid rate 'x'". */
-static int bad(const char *what, const char *v, int r)
-{
-	mp_warnx("invalid %s '%s'%s", what, v, r == -ERANGE ? ": out of range" : "");
-	return -EINVAL;
-}
-
 /* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */
 struct parse_state {
 	struct bw_opts *o;
@@ -108,20 +101,20 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case 's': o->server = true; break;
 	case 'p':
 		if ((r = mp_parse_port(arg, &o->port)) < 0)
-			return bad("port", arg, r);
+			return mp_warn_invalid("port", arg, r);
 		break;
 	case 'b':
 		if ((r = mp_parse_rate(arg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
-			return bad("rate", arg, r);
+			return mp_warn_invalid("rate", arg, r);
 		o->rate_set = true;
 		break;
 	case OPT_PPS:
 		if ((r = mp_parse_u64(arg, 1, 100000000, &o->req.pps)) < 0)
-			return bad("packet rate", arg, r);
+			return mp_warn_invalid("packet rate", arg, r);
 		break;
 	case 'l':
 		if ((r = mp_parse_size(arg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
-			return bad("length", arg, r);
+			return mp_warn_invalid("length", arg, r);
 		o->req.payload_bytes = (uint16_t)v;
 		break;
 	case 't':
@@ -131,43 +124,43 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		else if ((r = mp_parse_duration(arg, MP_NSEC_PER_MSEC,
 						86400 * MP_NSEC_PER_SEC,
 						&o->req.duration_ns)) < 0)
-			return bad("duration", arg, r);
+			return mp_warn_invalid("duration", arg, r);
 		a->dur_set = true;
 		break;
 	case 'R': a->reverse = true; break;
 	case OPT_BIDIR: a->bidir = true; break;
 	case 'P':
 		if ((r = mp_parse_u64(arg, 1, BW_STREAMS_MAX, &v)) < 0)
-			return bad("stream count", arg, r);
+			return mp_warn_invalid("stream count", arg, r);
 		o->req.streams = (uint16_t)v;
 		break;
 	case OPT_INTERVAL_REPORT:
 		if ((r = mp_parse_duration(arg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
 					   &o->req.interval_ns)) < 0 &&
 		    strcmp(arg, "0") != 0)
-			return bad("interval", arg, r);
+			return mp_warn_invalid("interval", arg, r);
 		if (!strcmp(arg, "0"))
 			o->req.interval_ns = 0;
 		break;
 	case OPT_FIND_MAX:
 		if ((r = mp_parse_double(arg, 0, 100, &o->find_max_pct)) < 0)
-			return bad("loss threshold", arg, r);
+			return mp_warn_invalid("loss threshold", arg, r);
 		break;
 	case 'k': o->key_file = arg; break;
 	case OPT_NO_AUTH: o->no_auth = true; break;
 	case OPT_MAX_SESSIONS:
 		if ((r = mp_parse_u64(arg, 1, 100000, &v)) < 0)
-			return bad("session count", arg, r);
+			return mp_warn_invalid("session count", arg, r);
 		o->max_sessions = (unsigned)v;
 		break;
 	case OPT_MAX_RATE:
 		if ((r = mp_parse_rate(arg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
-			return bad("rate", arg, r);
+			return mp_warn_invalid("rate", arg, r);
 		break;
 	case OPT_MAX_DURATION:
 		if ((r = mp_parse_duration(arg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
 					   &o->max_duration_ns)) < 0)
-			return bad("duration", arg, r);
+			return mp_warn_invalid("duration", arg, r);
 		break;
 	case OPT_NO_GSO: o->no_gso = true; break;
 	case '4': o->family = AF_INET; break;
@@ -175,7 +168,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case 'I': o->ifname = arg; break;
 	case 'f':
 		if (mp_format_parse(arg, &o->format) < 0)
-			return bad("format", arg, -EINVAL);
+			return mp_warn_invalid("format", arg, -EINVAL);
 		break;
 	case 'j': o->format = MP_FMT_JSON; break;
 	case OPT_PLOT: o->plot = arg; break;

@@ -71,12 +71,6 @@ static void usage(FILE *f)
 	      "  -h, --help            this help;  -V, --version  version\n", f);
 }
 
-static int bad(const char *what, const char *v)
-{
-	mp_warnx("invalid %s '%s'", what, v);
-	return -EINVAL;
-}
-
 static int parse_opt(int c, const char *arg, void *ctx)
 {
 	struct mf_opts *o = ctx;
@@ -85,7 +79,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	switch (c) {
 	case '4': o->family = AF_INET; return 0;
 	case '6': o->family = AF_INET6; return 0;
-	case 'p': return mp_parse_port(arg, &o->port) < 0 ? bad("port", arg) : 0;
+	case 'p': return mp_parse_port(arg, &o->port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case 'm':
 		if (!strcmp(arg, "auto"))
 			o->method = MF_METHOD_AUTO;
@@ -94,29 +88,29 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		else if (!strcmp(arg, "icmp"))
 			o->method = MF_METHOD_ICMP;
 		else
-			return bad("method", arg);
+			return mp_warn_invalid("method", arg, 0);
 		return 0;
 	case 'c':
 		if (mp_parse_u64(arg, 1, 16, &u) < 0)
-			return bad("count", arg);
+			return mp_warn_invalid("count", arg, 0);
 		o->retries = (unsigned)u;
 		return 0;
 	case OPT_TIMEOUT:
 		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? bad("timeout", arg) : 0;
+					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
 	case OPT_MAX_HOPS:
 		if (mp_parse_u64(arg, 1, MF_HOPS_MAX, &u) < 0)
-			return bad("max-hops", arg);
+			return mp_warn_invalid("max-hops", arg, 0);
 		o->max_hops = (unsigned)u;
 		return 0;
 	case OPT_NO_HOPS: o->no_hops = true; return 0;
 	case OPT_MAX_SIZE:
 		if (mp_parse_size(arg, MF_IPV4_MIN_MTU, 65535, &u) < 0)
-			return bad("size", arg);
+			return mp_warn_invalid("size", arg, 0);
 		o->max_bytes = (unsigned)u;
 		return 0;
 	case 'I': o->ifname = arg; return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
+	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case OPT_WG: o->wg_ifname = arg; return 0;
 	case OPT_APPLY: o->apply = true; return 0;

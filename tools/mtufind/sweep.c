@@ -115,18 +115,12 @@ static void usage(FILE *f)
 	      "  -f, --format FMT       text, csv, json, ndjson (-j: json)\n", f);
 }
 
-static int bad(const char *what, const char *v)
-{
-	mp_warnx("invalid %s '%s'", what, v);
-	return -EINVAL;
-}
-
 static int parse_mtu(const char *arg, unsigned *ret)
 {
 	uint64_t u;
 
 	if (mp_parse_u64(arg, MF_IPV4_MIN_MTU, 65535, &u) < 0)
-		return bad("MTU", arg);
+		return mp_warn_invalid("MTU", arg, 0);
 	*ret = (unsigned)u;
 	return 0;
 }
@@ -143,24 +137,24 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_MAX: return parse_mtu(arg, &o->max_mtu);
 	case OPT_STEP:
 		if (mp_parse_u64(arg, 1, 65535, &u) < 0)
-			return bad("step", arg);
+			return mp_warn_invalid("step", arg, 0);
 		o->step = (unsigned)u;
 		return 0;
 	case OPT_BYTES:
-		return mp_parse_size(arg, 1024, 1ULL << 34, &o->bytes) < 0 ? bad("size", arg) : 0;
+		return mp_parse_size(arg, 1024, 1ULL << 34, &o->bytes) < 0 ? mp_warn_invalid("size", arg, 0) : 0;
 	case OPT_REPEAT:
 		if (mp_parse_u64(arg, 1, 100, &u) < 0)
-			return bad("repeat", arg);
+			return mp_warn_invalid("repeat", arg, 0);
 		o->repeat = (unsigned)u;
 		return 0;
-	case OPT_IPERF_PORT: return mp_parse_port(arg, &o->iperf_port) < 0 ? bad("port", arg) : 0;
+	case OPT_IPERF_PORT: return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_STEP_TIMEOUT:
 		return mp_parse_duration(arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->step_timeout_ns) < 0 ? bad("timeout", arg) : 0;
+					 &o->step_timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
 	case OPT_PLOT: o->plot = arg; return 0;
 	case OPT_STATE: o->state = arg; return 0;
 	case OPT_RESTORE: o->restore = true; return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
+	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
 	default: return -EINVAL;

@@ -77,12 +77,6 @@ static void usage(FILE *f)
 	      "  -h, --help              this help;  -V, --version  version\n", f);
 }
 
-static int bad(const char *what, const char *v)
-{
-	mp_warnx("invalid %s '%s'", what, v);
-	return -EINVAL;
-}
-
 static int parse_opt(int c, const char *arg, void *ctx)
 {
 	struct owd_opts *o = ctx;
@@ -92,39 +86,39 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case '4': o->family = AF_INET; return 0;
 	case '6': o->family = AF_INET6; return 0;
 	case 's': o->server = true; return 0;
-	case 'p': return mp_parse_port(arg, &o->port) < 0 ? bad("port", arg) : 0;
+	case 'p': return mp_parse_port(arg, &o->port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case 'c':
 		o->count_set = true;
-		return mp_parse_u64(arg, 1, UINT32_MAX, &o->count) < 0 ? bad("count", arg) : 0;
+		return mp_parse_u64(arg, 1, UINT32_MAX, &o->count) < 0 ? mp_warn_invalid("count", arg, 0) : 0;
 	case 'i':
 		return mp_parse_duration(arg, 100 * MP_NSEC_PER_USEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->interval_ns) < 0 ? bad("interval", arg) : 0;
+					 &o->interval_ns) < 0 ? mp_warn_invalid("interval", arg, 0) : 0;
 	case 't':
 		o->duration_set = true;
 		return mp_parse_duration(arg, 0, UINT64_MAX / 2, &o->duration_ns) < 0 ?
-		       bad("duration", arg) : 0;
+		       mp_warn_invalid("duration", arg, 0) : 0;
 	case 'l':
 		if (mp_parse_size(arg, MP_STAMP_BASE_LEN, 1472 * 6, &u) < 0)
-			return bad("length", arg);
+			return mp_warn_invalid("length", arg, 0);
 		o->length = (uint32_t)u;
 		return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? bad("format", arg) : 0;
+	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case OPT_INTERVAL_REPORT:
 		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 86400 * MP_NSEC_PER_SEC,
-					 &o->report_ns) < 0 ? bad("interval-report", arg) : 0;
+					 &o->report_ns) < 0 ? mp_warn_invalid("interval-report", arg, 0) : 0;
 	case 'k': o->key_file = arg; return 0;
 	case 'I': o->ifname = arg; return 0;
 	case OPT_PLOT: o->plot = arg; return 0;
 	case OPT_POISSON: o->poisson = true; return 0;
-	case OPT_SEED: return mp_parse_u64(arg, 1, UINT64_MAX, &o->seed) < 0 ? bad("seed", arg) : 0;
+	case OPT_SEED: return mp_parse_u64(arg, 1, UINT64_MAX, &o->seed) < 0 ? mp_warn_invalid("seed", arg, 0) : 0;
 	case OPT_TIMEOUT:
 		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? bad("timeout", arg) : 0;
+					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
 	case OPT_CLOCK_OFFSET:
 		if (mp_parse_duration(arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
 				      &u) < 0)
-			return bad("clock offset", arg);
+			return mp_warn_invalid("clock offset", arg, 0);
 		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
 	case 'q': o->quiet = true; return 0;

@@ -70,12 +70,6 @@ static void usage(FILE *f)
 	      "  -h, --help              this help;  -V, --version  version\n", f);
 }
 
-static int bad(const char *what, const char *v)
-{
-	mp_warnx("invalid %s '%s'", what, v);
-	return -EINVAL;
-}
-
 /* Modes chosen, to refuse two at once after the loop (STYLE.md O3). */
 static unsigned modes_seen;
 
@@ -90,26 +84,26 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case '6': o->family = AF_INET6; return 0;
 	case OPT_TABLE: o->table_arg = arg; return 0;
 	case OPT_PROTO: o->proto_arg = arg; return 0;
-	case OPT_DEV: return strlen(arg) >= PC_NAME_LEN ? bad("device", arg) : (o->dev = arg, 0);
+	case OPT_DEV: return strlen(arg) >= PC_NAME_LEN ? mp_warn_invalid("device", arg, 0) : (o->dev = arg, 0);
 	case 'w': o->mode = PC_WATCH; return 0;
 	case 't':
 		return mp_parse_duration(arg, 0, UINT64_MAX / 2, &o->duration_ns) < 0 ?
-		       bad("duration", arg) : 0;
+		       mp_warn_invalid("duration", arg, 0) : 0;
 	case OPT_DIFF: o->mode = PC_DIFF; o->diff_file = arg; return 0;
 	case OPT_NODES: o->mode = PC_NODES; return 0;
 	case OPT_NODE:
-		return strlen(arg) >= PC_NODE_LEN ? bad("node name", arg) : (o->node_name = arg, 0);
+		return strlen(arg) >= PC_NODE_LEN ? mp_warn_invalid("node name", arg, 0) : (o->node_name = arg, 0);
 	case OPT_SITE:
-		return strlen(arg) >= PC_NODE_LEN ? bad("site", arg) : (o->site = arg, 0);
+		return strlen(arg) >= PC_NODE_LEN ? mp_warn_invalid("site", arg, 0) : (o->site = arg, 0);
 	case OPT_TIMEOUT:
 		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? bad("timeout", arg) : 0;
+					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
 	case OPT_MAX_BYTES:
 		return mp_parse_size(arg, 1024, 1ULL << 34, &o->max_bytes) < 0 ?
-		       bad("size", arg) : 0;
+		       mp_warn_invalid("size", arg, 0) : 0;
 	case 'f':
 		if (mp_format_parse(arg, &o->format) < 0 || o->format == MP_FMT_PROM)
-			return bad("format", arg);
+			return mp_warn_invalid("format", arg, 0);
 		return 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'q': o->quiet = true; return 0;
@@ -153,7 +147,7 @@ static int parse_args(int argc, char **argv, struct pc_opts *o)
 		o->prefix = argv[optind];
 		if (pc_prefix_canon(o->prefix, canon, sizeof(canon), &o->prefix_addr,
 				    &o->prefix_len) < 0)
-			return bad("prefix", o->prefix);
+			return mp_warn_invalid("prefix", o->prefix, 0);
 		if (o->family && o->family != o->prefix_addr.family) {
 			mp_warnx("prefix '%s' is not of the -4/-6 family", o->prefix);
 			return -EINVAL;
