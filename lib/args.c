@@ -437,6 +437,29 @@ static int gai_to_errno(int e, int saved_errno)
 	}
 }
 
+int mp_addr_port_set(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		return sizeof(struct sockaddr_in);
+	}
+	if (ss->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		return sizeof(struct sockaddr_in6);
+	}
+	return -EAFNOSUPPORT;
+}
+
+int mp_addr_any(int family, uint16_t port, struct sockaddr_storage *ret)
+{
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+	int len = mp_addr_port_set(&ss, port);	/* the rest is zero: any */
+
+	if (len >= 0)
+		*ret = ss;
+	return len;
+}
+
 int mp_parse_addr(const char *host, int family, uint16_t port,
 		  struct sockaddr_storage *ret, socklen_t *ret_len)
 {
@@ -509,10 +532,8 @@ int mp_parse_addr(const char *host, int family, uint16_t port,
 found:
 	if (family != AF_UNSPEC && ss.ss_family != family)
 		return -EAFNOSUPPORT;
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	if (mp_addr_port_set(&ss, port) < 0)
+		return -EAFNOSUPPORT;
 	*ret = ss;
 	*ret_len = ss_len;
 	return 0;

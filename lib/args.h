@@ -124,6 +124,18 @@ int mp_parse_addr(const char *host, int family, uint16_t port,
 int mp_addr_to_str(const struct sockaddr *sa, char *buf, size_t len);
 
 /*
+ * Sets the port of an AF_INET or AF_INET6 address. Returns the address's
+ * length (sizeof struct sockaddr_in or _in6), or -EAFNOSUPPORT.
+ */
+int mp_addr_port_set(struct sockaddr_storage *ss, uint16_t port);
+
+/*
+ * The wildcard address of family (0.0.0.0 or ::) with port, for binding to
+ * every address. Returns its length, or -EAFNOSUPPORT; *ret set on success.
+ */
+int mp_addr_any(int family, uint16_t port, struct sockaddr_storage *ret);
+
+/*
  * As mp_addr_to_str(), with the port: "192.0.2.1:862", "[2001:db8::1]:862".
  * MP_ADDR_PORT_STRLEN always suffices.
  */

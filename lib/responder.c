@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "mp.h"
+#include "args.h"
 #include "auth.h"
 #include "clock.h"
 #include "responder.h"
@@ -528,15 +529,10 @@ static int sock_add(struct mp_responder *r, const struct sockaddr_storage *addr,
 	uint8_t ignored[16];
 	int rc;
 
-	if (a.ss_family == AF_INET) {
-		((struct sockaddr_in *)&a)->sin_port = htons(o->port);
-		len = sizeof(struct sockaddr_in);
-	} else if (a.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&a)->sin6_port = htons(o->port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
+	rc = mp_addr_port_set(&a, o->port);
+	if (rc < 0)
 		return -EINVAL;
-	}
+	len = (socklen_t)rc;
 	rc = mp_sock_open(&s->sock, a.ss_family, SOCK_DGRAM, IPPROTO_UDP,
 			  /* TX stamps would be queued for every reply, taking the
 			   * receive buffer that requests need: RX only */

@@ -708,6 +708,30 @@ static void test_addr_to_str(void **state)
 	assert_int_equal(mp_addr_to_str(NULL, buf, sizeof(buf)), -EINVAL);
 }
 
+static void test_addr_port(void **state)
+{
+	struct sockaddr_storage ss = { 0 };
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+	static const uint8_t any6[16] = { 0 };
+
+	(void)state;
+	assert_int_equal(mp_addr_any(AF_INET6, 862, &ss), sizeof(struct sockaddr_in6));
+	assert_int_equal(a6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(a6->sin6_port), 862);
+	assert_memory_equal(&a6->sin6_addr, any6, 16);
+	assert_int_equal(mp_addr_any(AF_INET, 5121, &ss), sizeof(struct sockaddr_in));
+	assert_int_equal(a4->sin_family, AF_INET);
+	assert_int_equal(ntohs(a4->sin_port), 5121);
+	assert_int_equal(a4->sin_addr.s_addr, htonl(INADDR_ANY));
+	assert_int_equal(mp_addr_port_set(&ss, 80), sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(a4->sin_port), 80);
+	assert_int_equal(mp_addr_any(AF_UNIX, 1, &ss), -EAFNOSUPPORT);
+	assert_int_equal(a4->sin_family, AF_INET);	/* untouched on failure */
+	ss.ss_family = AF_UNIX;
+	assert_int_equal(mp_addr_port_set(&ss, 1), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_i64),
 		cmocka_unit_test(test_double),
 		cmocka_unit_test(test_double_locale),
+		cmocka_unit_test(test_addr_port),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_rate),

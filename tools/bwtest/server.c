@@ -119,19 +119,7 @@ static int listen_open(struct server *sv, int idx, int family)
 		r = -errno;
 		goto fail;
 	}
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(sv->o->port);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(sv->o->port);
-		len = sizeof(*a);
-	}
+	len = (socklen_t)mp_addr_any(family, sv->o->port, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
 		r = -errno;
 		goto fail;
@@ -153,19 +141,7 @@ static int udp_open(struct server *sv, int idx, int family)
 			 MP_SOCK_NONBLOCK | MP_SOCK_TS_RX);
 	if (r < 0)
 		return r;
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(sv->o->port);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(sv->o->port);
-		len = sizeof(*a);
-	}
+	len = (socklen_t)mp_addr_any(family, sv->o->port, &ss);
 	r = mp_sock_bind(sv->udp[idx], (struct sockaddr *)&ss, len, sv->o->ifname);
 	if (r < 0)
 		return r;
@@ -310,10 +286,7 @@ static void on_auth(struct server *sv, struct sess *s, const struct bw_msg *m)
 			return sess_reject(sv, s, BW_REJ_PROTO, "server error: no randomness");
 	} while (!s->token);
 	s->udp_dst = s->peer;
-	if (s->peer.ss_family == AF_INET)
-		((struct sockaddr_in *)&s->udp_dst)->sin_port = htons(s->granted.udp_port);
-	else
-		((struct sockaddr_in6 *)&s->udp_dst)->sin6_port = htons(s->granted.udp_port);
+	mp_addr_port_set(&s->udp_dst, s->granted.udp_port);
 	r = 0;
 	if (s->granted.dirs & BW_FWD)
 		r = bw_rx_new(&s->rx, BW_FWD, s->token, s->granted.streams);

@@ -131,10 +131,7 @@ static int open_sock(struct prober *pr)
 	pr->ttl = 0;
 	if (pr->stamp) {
 		r = mp_sock_open(&pr->s, fam, SOCK_DGRAM, IPPROTO_UDP, fl);
-		if (fam == AF_INET)
-			((struct sockaddr_in *)&dst)->sin_port = htons(pr->o->port);
-		else
-			((struct sockaddr_in6 *)&dst)->sin6_port = htons(pr->o->port);
+		mp_addr_port_set(&dst, pr->o->port);
 	} else {
 		/* a ping socket when net.ipv4.ping_group_range allows, else raw (root) */
 		pr->ping_sock = true;

@@ -124,14 +124,6 @@ static socklen_t sa_len(int family)
 	return family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-static void sa_port_set(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
 static uint16_t sa_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -155,7 +147,7 @@ static int src_lookup(struct run *rn)
 		if (r < 0)
 			goto out;
 	}
-	sa_port_set(&ss, 1);
+	mp_addr_port_set(&ss, 1);
 	r = mp_sock_connect(s, (struct sockaddr *)&ss, sa_len(ss.ss_family));
 	if (r < 0)
 		goto out;
@@ -342,7 +334,7 @@ static int setup(struct run *rn)
 	if (r < 0)
 		return r;
 	/* a raw socket takes the protocol (or 0) as "port"; UDP the real one */
-	sa_port_set(&rn->dst, !rn->flow.raw && o->proto == PP_UDP ? rn->flow.dport : 0);
+	mp_addr_port_set(&rn->dst, !rn->flow.raw && o->proto == PP_UDP ? rn->flow.dport : 0);
 	return 0;
 }
 
