@@ -172,73 +172,50 @@ static void cell_text(const struct mesh *m, const struct path *p, char *buf, siz
 static int print_path(struct mp_writer *w, const struct mesh *m, int s, int d,
 		      const struct path *p)
 {
-	int r = mp_record_begin(w, "path");
-
-	if (r == 0)
-		r = mp_put_str(w, "src", "%s", m->label[s]);
-	if (r == 0)
-		r = mp_put_str_notext(w, "src_node", m->docs[s].node);
-	if (r == 0)
-		r = mp_put_str(w, "dst", "%s", m->label[d]);
-	if (r == 0)
-		r = mp_put_str_notext(w, "dst_node", m->docs[d].node);
-	if (r == 0)
-		r = mp_put_str(w, "target", "%s",
-			       m->docs[d].n_addresses ? m->docs[d].addresses[0] : "");
-	if (r == 0)
-		r = mp_put_str(w, "next_hop", "%s", p->n > 1 ? m->label[p->hop[1]] : "");
-	if (r == 0)
-		r = mp_put_str(w, "status", "%s", p->status);
-	if (r == 0)
-		r = mp_put_bool(w, "asymmetric", "%s", p->asymmetric);
-	if (r == 0)
-		r = mp_put_u64(w, "hops", "%" PRIu64 "", p->n - 1);
-	if (r == 0)
-		r = mp_arr_begin(w, "path", NULL);
-	for (int i = 0; i < p->n && r == 0; i++)
-		r = mp_put_str(w, NULL, "%s", m->label[p->hop[i]]);
-	if (r == 0)
-		r = mp_arr_end(w);
-	if (r == 0)
-		r = mp_put_str(w, "reason", "%s", p->reason);
-	return r ? r : mp_record_end(w);
+	mp_record_begin(w, "path");
+	mp_put_str(w, "src", "%s", m->label[s]);
+	mp_put_str_notext(w, "src_node", m->docs[s].node);
+	mp_put_str(w, "dst", "%s", m->label[d]);
+	mp_put_str_notext(w, "dst_node", m->docs[d].node);
+	mp_put_str(w, "target", "%s",
+		   m->docs[d].n_addresses ? m->docs[d].addresses[0] : "");
+	mp_put_str(w, "next_hop", "%s", p->n > 1 ? m->label[p->hop[1]] : "");
+	mp_put_str(w, "status", "%s", p->status);
+	mp_put_bool(w, "asymmetric", "%s", p->asymmetric);
+	mp_put_u64(w, "hops", "%" PRIu64 "", p->n - 1);
+	mp_arr_begin(w, "path", NULL);
+	for (int i = 0; i < p->n; i++)
+		mp_put_str(w, NULL, "%s", m->label[p->hop[i]]);
+	mp_arr_end(w);
+	mp_put_str(w, "reason", "%s", p->reason);
+	return mp_record_end(w);
 }
 
 static int print_doc(struct mp_writer *w, const struct mesh *m,
 		     const struct pc_mesh_result *res)
 {
 	char cell[PC_NODE_LEN + 32];
-	int r = mp_doc_begin(w, NULL);
-
-	if (r == 0)
-		r = mp_put_u64(w, "nodes", "%" PRIu64 " nodes", m->n);
-	if (r == 0)
-		r = mp_put_u64(w, "path_count", "%" PRIu64 " paths", res->paths);
-	if (r == 0)
-		r = mp_put_u64(w, "loops", "%" PRIu64 " loops", res->loops);
-	if (r == 0)
-		r = mp_put_u64(w, "blackholes", "%" PRIu64 " black holes", res->blackholes);
-	if (r == 0)
-		r = mp_put_u64(w, "asymmetric", "%" PRIu64 " asymmetric", res->asymmetric);
-	if (r == 0)
-		r = mp_arr_begin(w, "matrix", "next hop from (row) to (column)");
-	for (size_t s = 0; s < m->n && r == 0; s++) {
-		r = mp_obj_begin(w, NULL, NULL);
-		if (r == 0)
-			r = mp_put_str(w, "from", "%s", m->label[s]);
-		for (size_t d = 0; d < m->n && r == 0; d++) {
+	mp_doc_begin(w, NULL);
+	mp_put_u64(w, "nodes", "%" PRIu64 " nodes", m->n);
+	mp_put_u64(w, "path_count", "%" PRIu64 " paths", res->paths);
+	mp_put_u64(w, "loops", "%" PRIu64 " loops", res->loops);
+	mp_put_u64(w, "blackholes", "%" PRIu64 " black holes", res->blackholes);
+	mp_put_u64(w, "asymmetric", "%" PRIu64 " asymmetric", res->asymmetric);
+	mp_arr_begin(w, "matrix", "next hop from (row) to (column)");
+	for (size_t s = 0; s < m->n; s++) {
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_str(w, "from", "%s", m->label[s]);
+		for (size_t d = 0; d < m->n; d++) {
 			if (s == d)
 				snprintf(cell, sizeof(cell), "-");
 			else
 				cell_text(m, &m->paths[s * m->n + d], cell, sizeof(cell));
-			r = mp_put_str(w, m->label[d], "%s", cell);
+			mp_put_str(w, m->label[d], "%s", cell);
 		}
-		if (r == 0)
-			r = mp_obj_end(w);
+		mp_obj_end(w);
 	}
-	if (r == 0)
-		r = mp_arr_end(w);
-	return r ? r : mp_doc_end(w);
+	mp_arr_end(w);
+	return mp_doc_end(w);
 }
 
 /* Row and column names: sites when every node has a distinct one, else nodes. */

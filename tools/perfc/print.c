@@ -87,39 +87,26 @@ static int put_nexthops(struct mp_writer *w, const struct pc_route *rt)
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		   const char *change, const char *was)
 {
-	int r = mp_record_begin(w, type);
-
-	if (r == 0 && change)
-		r = mp_put_str(w, "change", "%-7s", change);
-	if (r == 0)
-		r = mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
-	if (r == 0)
-		r = mp_put_str(w, "route_type", "%-11s", rt->type);
-	if (r == 0)
-		r = mp_put_str(w, "dst", "%-20s", rt->dst);
-	if (r == 0 && rt->match)
-		r = mp_put_str(w, "match", "%-6s", rt->match);
-	if (r == 0)
-		r = mp_put_str(w, "table", "%-7s", rt->table);
-	if (r == 0)
-		r = mp_put_str(w, "protocol", "%-8s", rt->protocol);
-	if (r == 0)
-		r = mp_put_str(w, "scope", "%-6s", rt->scope);
-	if (r == 0)
-		r = mp_put_u64(w, "metric", "%6" PRIu64, rt->metric);
-	if (r == 0)
-		r = mp_put_str(w, "gateway", "%-15s", rt->gateway);
-	if (r == 0)
-		r = mp_put_str(w, "dev", "%-8s", rt->dev);
-	if (r == 0)
-		r = mp_put_str(w, "prefsrc", "%-15s", rt->prefsrc);
-	if (r == 0)
-		r = put_flags(w, "flags", rt->n_flags, rt->flags);
-	if (r == 0)
-		r = put_nexthops(w, rt);
-	if (r == 0 && was)
-		r = mp_put_str(w, "was", "%s", was);
-	return r ? r : mp_record_end(w);
+	mp_record_begin(w, type);
+	if (change)
+		mp_put_str(w, "change", "%-7s", change);
+	mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
+	mp_put_str(w, "route_type", "%-11s", rt->type);
+	mp_put_str(w, "dst", "%-20s", rt->dst);
+	if (rt->match)
+		mp_put_str(w, "match", "%-6s", rt->match);
+	mp_put_str(w, "table", "%-7s", rt->table);
+	mp_put_str(w, "protocol", "%-8s", rt->protocol);
+	mp_put_str(w, "scope", "%-6s", rt->scope);
+	mp_put_u64(w, "metric", "%6" PRIu64, rt->metric);
+	mp_put_str(w, "gateway", "%-15s", rt->gateway);
+	mp_put_str(w, "dev", "%-8s", rt->dev);
+	mp_put_str(w, "prefsrc", "%-15s", rt->prefsrc);
+	put_flags(w, "flags", rt->n_flags, rt->flags);
+	put_nexthops(w, rt);
+	if (was)
+		mp_put_str(w, "was", "%s", was);
+	return mp_record_end(w);
 }
 
 /* One line for a route's forwarding part: "unicast via 10.0.0.1 dev eth0 proto static". */
