@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -300,6 +301,12 @@ static int parse_ifaddr(struct nlmsghdr *nlh, struct mp_nl_ifaddr *a)
 	/* IFA_LOCAL is this end of a point-to-point link; IFA_ADDRESS its peer */
 	at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (!at)
+		return -EBADMSG;
+	if (tb[IFA_LOCAL] && tb[IFA_ADDRESS] &&
+	    (nla_len(tb[IFA_LOCAL]) != nla_len(tb[IFA_ADDRESS]) ||
+	     memcmp(nla_data(tb[IFA_LOCAL]), nla_data(tb[IFA_ADDRESS]),
+		    (size_t)nla_len(tb[IFA_LOCAL]))) &&
+	    addr_from_attr(&a->peer, ifa->ifa_family, tb[IFA_ADDRESS]) < 0)
 		return -EBADMSG;
 	return addr_from_attr(&a->addr, ifa->ifa_family, at);
 }
@@ -925,4 +932,29 @@ bool mp_nl_prefix_contains(const struct mp_nl_addr *a, unsigned a_len,
 			return false;
 	}
 	return true;
+}
+
+int mp_nl_addr_to_sockaddr(const struct mp_nl_addr *a, uint16_t port,
+			   struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ret;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, a->bytes, 4);
+		*ret_len = sizeof(*s4);
+		return 0;
+	}
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ret;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->bytes, 16);
+		*ret_len = sizeof(*s6);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* meshctl's route protocol (DESIGN.md): the only routes meshctl changes. */
 #define MP_NL_PROTO_MESHCTL 201
@@ -78,6 +79,8 @@ struct mp_nl_link {
 struct mp_nl_ifaddr {
 	int ifindex;		/* interface index */
 	struct mp_nl_addr addr;	/* the address (IFA_LOCAL, else IFA_ADDRESS) */
+	struct mp_nl_addr peer;	/* point-to-point peer (IFA_ADDRESS when it differs
+				 * from IFA_LOCAL), family 0 = none */
 	unsigned prefix_len;	/* in bits */
 	unsigned scope;		/* RT_SCOPE_* */
 	unsigned flags;		/* IFA_F_* */
@@ -225,5 +228,13 @@ int mp_nl_events_read(struct mp_nl_events *ev, mp_nl_event_fn fn, void *arg);
  */
 bool mp_nl_prefix_contains(const struct mp_nl_addr *a, unsigned a_len,
 			   const struct mp_nl_addr *b, unsigned b_len);
+
+/*
+ * a as a socket address with port (host order) into *ret (sockaddr_in or
+ * sockaddr_in6) and its length into *ret_len.
+ * Returns 0, or -EAFNOSUPPORT (family not AF_INET / AF_INET6).
+ */
+int mp_nl_addr_to_sockaddr(const struct mp_nl_addr *a, uint16_t port,
+			   struct sockaddr_storage *ret, socklen_t *ret_len);
 
 #endif

@@ -5,7 +5,7 @@
  * Every number and boolean of the summary document becomes a gauge named
  * meshperf_<tool>_<path>, the path being the keys from the document root
  * joined with '_'. Unit suffixes in keys are turned into Prometheus base
- * units at the end of the name: _ms/_us/_ns -> _seconds (value scaled),
+ * units at the end of the name: _s/_ms/_us/_ns -> _seconds (value scaled),
  * _pct -> _ratio (/100), _bps -> _bits_per_second, _pps ->
  * _packets_per_second, _bytes stays. Label fields (mp_put_label) label
  * every gauge of their object and below; the elements of an array of
@@ -38,6 +38,7 @@ static const struct unit {
 	const char *base;	/* Prometheus base unit */
 	double scale;
 } units[] = {
+	{ "_s", "_seconds", 1 },
 	{ "_ms", "_seconds", 1e-3 },
 	{ "_us", "_seconds", 1e-6 },
 	{ "_ns", "_seconds", 1e-9 },

@@ -420,7 +420,7 @@ static void test_links(void **state)
 }
 
 struct addr_seen {
-	bool v4, v4_24, v6;
+	bool v4, v4_24, v6, ptp;
 };
 
 static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
@@ -439,6 +439,12 @@ static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
 	if (a->addr.family == AF_INET6 && !memcmp(a->addr.bytes, lo6.bytes, 16) &&
 	    a->prefix_len == 128)
 		s->v6 = true;
+	/* a point-to-point address carries its peer; the others none */
+	if (a->addr.family == AF_INET && !memcmp(a->addr.bytes, a4("10.9.8.1").bytes, 4))
+		s->ptp = a->peer.family == AF_INET &&
+			 !memcmp(a->peer.bytes, a4("10.9.8.2").bytes, 4);
+	else if (a->peer.family)
+		s->ptp = false, s->v4 = false;
 	return 0;
 }
 
@@ -448,8 +454,10 @@ static void test_addresses(void **state)
 
 	(void)state;
 	need_ns();
-	assert_int_equal(mp_nl_ifaddr_list(nl, AF_UNSPEC, addr_fn, &s), 3);
-	assert_true(s.v4 && s.v4_24 && s.v6);
+	assert_int_equal(sh("ip addr add 10.9.8.1/32 peer 10.9.8.2/32 dev lo"), 0);
+	assert_int_equal(mp_nl_ifaddr_list(nl, AF_UNSPEC, addr_fn, &s), 4);
+	assert_true(s.v4 && s.v4_24 && s.v6 && s.ptp);
+	assert_int_equal(sh("ip addr del 10.9.8.1/32 peer 10.9.8.2/32 dev lo"), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mp_nl_ifaddr_list(nl, AF_INET6, addr_fn, &s), 1);
 	assert_true(s.v6 && !s.v4);
