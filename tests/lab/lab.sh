@@ -969,14 +969,26 @@ lab_wg_silent()
 		"meta l4proto udp @th,64,8 { 1, 2, 3 } @th,72,24 0 counter name wghs_@d"
 }
 
-# lab_counter TARGET NAME: packets counted by the named nft counter, in a
-# link's wire (loss, dup, silent counters) or in a node (pmtu_bh).
+# lab_count LINK NAME on MATCH... | off: count, never drop, the packets
+# matching the nft expression MATCH (e.g. "udp length 120") in each
+# direction of LINK: counters NAME_ab and NAME_ba, made anew (zero).
+lab_count()
+{
+	local link=$1 name=$2 state=$3
+	shift 3
+	_lab_nft_dirs "$link" both "count_$name" -20 "$state" "counting $name ($*)" \
+		"$* counter name ${name}_@d"
+}
+
+# lab_counter TARGET NAME [bytes]: packets (or bytes) counted by the named
+# nft counter, in a link's wire (loss, dup, silent, count counters) or in a
+# node (pmtu_bh).
 lab_counter()
 {
 	local fam=inet table=lab_bh
 	_lab_is_wire "$1" && fam=netdev table=lab
 	lab_exec "$1" nft -j list counter "$fam" "$table" "$2" |
-		jq -e '.nftables[] | select(.counter) | .counter.packets'
+		jq -e ".nftables[] | select(.counter) | .counter.${3:-packets}"
 }
 
 # lab_rate LINK DIR RATE | off: token bucket (tbf) on the egress port, RATE
@@ -1080,6 +1092,7 @@ lab_reset()
 		loss.*) lab_loss "$t" "${kind#*.}" off ;;
 		dup.*) lab_dup "$t" "${kind#*.}" off ;;
 		silent.*) lab_wg_silent "$t" "${kind#*.}" off ;;
+		count_*.*) kind=${kind#count_} && lab_count "$t" "${kind%.*}" off ;;
 		rate.*) lab_rate "$t" "${kind#*.}" off ;;
 		mtu) lab_mtu "$t" default && pmtu=1 ;;
 		down) lab_link_up "$t" ;;
