@@ -129,11 +129,19 @@ demo_run()
 	((rc == 0)) || echo "($tool exited $rc)"
 }
 
+# demo_relayed S D: site S routes site D's net through another site.
+demo_relayed()
+{
+	local dev
+	dev=$(lab_ip "site$1" -j route show "10.201.$2.0/24" proto 201 | jq -r '.[0].dev // ""')
+	[[ -n $dev && $dev != "wg$1.$2_v"[46] ]]
+}
+
 # demo_tools: every tool on the mesh, each across the impairment it shows
 # best; plots go to DEMO_OUT (default build/demo).
 demo_tools()
 {
-	local out key
+	local out key x sent recv avg
 	mkdir -p "$DEMO_OUT"
 	out=$(cd "$DEMO_OUT" && pwd)
 	key=$LAB_DIR/demo.key
@@ -161,7 +169,21 @@ demo_tools()
 	demo_run site2 mtufind --wg wg2.3_v4
 
 	echo
-	echo "== perfc: site0's IPv4 routes"
+	echo "== meshctl: every site measures its tunnels and routes the others' nets"
+	echo "   ($SLOW is 25 ms each way: its sites move to a relay after the dwell time)"
+	for ((x = 0; x < SITES; x++)); do
+		lab_spawn "site$x" meshctl "$DEMO_BIN/meshctl" run -q -k "$key"
+	done
+	lab_wait 30 demo_relayed 0 1 && lab_wait 10 demo_relayed 1 0 ||
+		echo "(site0 and site1 did not relay within 40 s)"
+	demo_run site0 meshctl show paths
+	demo_run site0 meshctl show links
+	read -r sent recv avg < <(lab_ping site0 -c 5 -i 0.2 -W 1 10.201.1.1)
+	printf '$ ping 10.201.1.1 (site1, through the relay): %d/%d answered, %d.%03d ms\n' \
+		"$recv" "$sent" $((avg / 1000)) $((avg % 1000))
+
+	echo
+	echo "== perfc: site0's IPv4 routes (protocol 201: meshctl's)"
 	demo_run site0 perfc -4
 
 	echo

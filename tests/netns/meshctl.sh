@@ -1,0 +1,469 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# meshctl in the lab: a 4-site wireguard-go full mesh (tests/lab/lab.sh,
+# lab_mesh) with meshctl run on every site. Routes against the kernel,
+# relays and failover against injected delay and silent failure, clock
+# offsets, a jitter soak, restarts after kill -9, foreign routes, probe
+# overhead from nft counters, Prometheus and forged exchange messages.
+#
+#   tests/netns/meshctl.sh [-v] [-p] [-t] [test...]      (-h lists the tests)
+#
+#            site0 ----[site0-site1]---- site1
+#              | \                      / |
+#              |  [site0-site3]  [site1-site2]
+#   [site0-site2]      \          /   [site1-site3]
+#              |         \      /         |
+#            site2 ----[site2-site3]---- site3
+#
+#   underlay: one wire per pair, MTU 1500; site X: 10.201.X.1/32 and
+#   fdac:c9:X::1/128 on lo (site nets 10.201.X.0/24, fdac:c9:X::/64);
+#   tunnels wgX.Y_v4 and wgX.Y_v6 (outer IPv4 / IPv6), MTU 1420, inner
+#   10.201.X.(100|200+Y) peer 10.201.Y.(100|200+X). meshctl routes the site
+#   nets as protocol 201; "ab" on site0-site1 is site0 -> site1.
+#
+# Tolerances, stated once and never widened:
+#  - routes: `meshctl show routes -j` lists exactly the (dst, dev) pairs of
+#    `ip -j route show proto 201` on every node; unimpaired, all direct;
+#  - relay: both ends leave the slow pair within dwell + 3 probe intervals
+#    (the median of 5 replies turns after 3) + 2 s, and come back within
+#    60 s (the hold-down, then the transition's lost probe and jitter
+#    fading from the cost); ping's TTL shows the extra hop (63) and back (64);
+#  - failover: silent failure of a pair (the pairs take turns), 10 trials:
+#    median time from the first dropped packet to the route change (ip
+#    monitor) <= 1.5 s, and to the first ping answered <= 1.5 s; no ping
+#    lost after the first answer;
+#  - asymmetry: 30/5 ms on a pair, relays at 10+10 ms: 0->1 relayed, 1->0
+#    direct, ping RTT 25 +- 3 ms; +-50 ms clock offset on site1: every path
+#    of every node unchanged;
+#  - soak: uniform 0..6 ms jitter on every link for MC_SOAK seconds
+#    (default 300): no route change; then a 20 ms better relay is taken;
+#  - restart: no proto-201 route deleted across kill -9 and restart; a
+#    static route on a site net is never touched; a proto-201 route deleted
+#    by hand is back within 1 s;
+#  - overhead: one tunnel's probe stream (the requests of one end and their
+#    replies) <= 2 kbit/s in each direction, from nft counters over 30 s.
+
+T_REQUIRE=(ip nft jq wg wireguard-go promtool curl python3 timeout)
+T_TESTS=(
+	"routes      mesh  unimpaired: direct routes everywhere, show routes = ip route"
+	"relay       mesh  40 ms on a pair: both ends relay, then come back; ping TTL"
+	"failover    mesh  silent failure of a pair, 10 trials: relay within 1.5 s median"
+	"asym        mesh  30/5 ms: per-direction paths; +-50 ms clock offset changes none"
+	"restart     mesh  kill -9 and restart keep routes; foreign routes; hand deletes"
+	"overhead    mesh  probe bytes from nft counters; promtool; forged exchange dropped"
+	"badinput    mesh  bad confs, names, keys and options: one-line errors, exit 2"
+	"soak        mesh  jitter on every link: no route change; a real gain still switches"
+)
+
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+case ${BUILD:-build} in
+/*) MC=$BUILD/bin/meshctl ;;
+*) MC=$LAB_TOP/${BUILD:-build}/bin/meshctl ;;
+esac
+SITES=$T_MESH_SITES
+MC_SOAK=${MC_SOAK:-300}
+
+[[ -x $MC ]] || { echo "SKIP: meshctl not built ($MC)" >&2; exit 4; }
+
+# mc_stop: stop every site's meshctl and remove its routes.
+mc_stop()
+{
+	local i
+	for ((i = 0; i < SITES; i++)); do
+		lab_stop "site$i" meshctl 2>/dev/null || true
+		ipn "site$i" route flush proto 201
+		ipn "site$i" -6 route flush proto 201
+	done
+}
+
+# mc_start [OPTIONS...]: meshctl run on every site, with the mesh's key.
+mc_start()
+{
+	local i
+	mc_stop
+	[[ -s $LAB_DIR/mesh.key ]] || (umask 077 && wg genpsk >"$LAB_DIR/mesh.key")
+	for ((i = 0; i < SITES; i++)); do
+		lab_spawn "site$i" meshctl "$MC" run -k "$LAB_DIR/mesh.key" "$@"
+	done
+	for ((i = 0; i < SITES; i++)); do
+		lab_wait 10 mc_deciding "$i"
+	done
+}
+
+mc_deciding() { n "site$1" "$MC" status -j 2>/dev/null | jq -e '.deciding' >/dev/null; }
+
+# mc SITE ARGS...: meshctl ARGS on site SITE.
+mc() { local s=$1; shift; n "site$s" "$MC" "$@"; }
+
+# dev_to S D: the device of site S's proto-201 route to site D's IPv4 net.
+dev_to() { ipn "site$1" -j route show "10.201.$2.0/24" proto 201 | jq -r '.[0].dev // ""'; }
+
+direct() { [[ $(dev_to "$1" "$2") == "wg$1.$2_v"[46] ]]; }
+relayed() { local d; d=$(dev_to "$1" "$2"); [[ -n $d && $d != "wg$1.$2_v"[46] ]]; }
+
+# all_direct: every site routes both nets of every other site directly.
+all_direct()
+{
+	local s d dev6
+	for ((s = 0; s < SITES; s++)); do
+		for ((d = 0; d < SITES; d++)); do
+			((s != d)) || continue
+			direct "$s" "$d" || return 1
+			dev6=$(ipn "site$s" -6 -j route show "fdac:c9:$(printf %x "$d")::/64" proto 201 |
+				jq -r '.[0].dev // ""')
+			[[ $dev6 == "wg$s.${d}_v"[46] ]] || return 1
+		done
+	done
+}
+
+# switches: route switches of every site so far, summed.
+switches()
+{
+	local s sum=0 v
+	for ((s = 0; s < SITES; s++)); do
+		v=$(mc "$s" status -j | jq -e '.routes.switches')
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+
+# ttl_to S D: the TTL of site S's ping replies from site D's address.
+ttl_to() { n "site$1" ping -c 2 -i 0.2 -W 2 "10.201.$2.1" | sed -n 's/.*ttl=\([0-9]*\).*/\1/p' | tail -1; }
+
+now() { echo "${EPOCHREALTIME}"; }
+since() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
+
+test_routes()
+{
+	local s a b
+	mc_start
+	lab_wait 30 all_direct
+	for ((s = 0; s < SITES; s++)); do
+		a=$(mc "$s" show routes -j | jq -c '[.routes[] | [.dst, .dev]] | sort')
+		b=$( (ipn "site$s" -j route show proto 201; ipn "site$s" -6 -j route show proto 201) |
+			jq -s -c '[.[][] | [.dst, .dev]] | sort')
+		[[ $a == "$b" ]]
+		(($(jq length <<<"$a") == 2 * (SITES - 1)))
+		[[ $(mc "$s" status -j | jq -e '.sites_reachable') == $((SITES - 1)) ]]
+	done
+	t_note "all $((SITES * (SITES - 1) * 2)) routes direct; show routes = ip route on $SITES nodes"
+}
+
+test_relay()
+{
+	local t0 t1 t2 ttl
+	mc_start --dwell 3s --hold-down 6s
+	lab_wait 30 all_direct
+	[[ $(ttl_to 0 1) == 64 ]]
+	t0=$(now)
+	lab_delay site0-site1 40ms 40ms
+	# dwell 3 s + the median's 3 probes + 2 s
+	lab_wait 8 eval 'relayed 0 1 && relayed 1 0'
+	t1=$(now)
+	ttl=$(ttl_to 0 1)
+	((ttl == 63))
+	# the wire's switch loses a probe or two, which the loss window keeps
+	# for 100 probes, and the 40 ms step decays out of the RFC 3550
+	# jitter at 1/16 a probe: the way back takes longer than the way out
+	lab_delay site0-site1 off
+	lab_wait 60 eval 'direct 0 1 && direct 1 0'
+	t2=$(now)
+	[[ $(ttl_to 0 1) == 64 ]]
+	t_note "40 ms on site0-site1: both ends relayed after $(since "$t0" "$t1") s (TTL $ttl)," \
+		"back direct $(since "$t1" "$t2") s after the delay went"
+}
+
+# failover_trial A B: one silent failure of the pair A-B, seen from site A
+# (its route to B, ip monitor) and by ping from A to B's address; appends
+# "route_s answer_s lost" to $T_OUT/fo.
+failover_trial()
+{
+	local a=$1 b=$2 t0 link
+	link=$(lab_mesh_pair "$a" "$b")
+	lab_spawn "site$a" mon ip -ts monitor route
+	lab_spawn "site$a" ping ping -D -n -i 0.01 -c 500 -W 1 "10.201.$b.1"
+	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log"
+	# a failure comes at any moment of the probe interval: without this
+	# the test's own steady rhythm would pick the same moment every time
+	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
+	t0=$(now)
+	lab_wg_silent "$link" both on
+	lab_wait 5 eval "relayed $a $b && relayed $b $a"
+	# two seconds of pings after the switch: nothing may be lost
+	sleep 2.5
+	lab_stop "site$a" ping
+	lab_stop "site$a" mon
+	lab_wg_silent "$link" both off
+	python3 - "$t0" "$LAB_DIR/site$a/mon.log" "$LAB_DIR/site$a/ping.log" "$a" "$b" \
+		>>"$T_OUT/fo" <<'EOF'
+import re, sys, datetime
+t0, a, b = float(sys.argv[1]), sys.argv[4], sys.argv[5]
+route = None
+for line in open(sys.argv[2]):
+    m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 dev (\S+)' % b, line)
+    if m and not m.group(2).startswith('wg%s.%s_' % (a, b)):
+        t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
+        if t > t0:
+            route = t - t0
+            break
+answers = []
+for line in open(sys.argv[3]):
+    m = re.match(r'\[([0-9.]+)\] \d+ bytes from .* icmp_seq=(\d+)', line)
+    if m:
+        answers.append((float(m.group(1)), int(m.group(2))))
+# replies in flight when the failure began arrive within 50 ms
+after = [(t, s) for t, s in answers if t > t0 + 0.05]
+seqs = sorted(s for t, s in after)
+lost = (seqs[-1] - seqs[0] + 1) - len(seqs)
+print('%.3f %.3f %d' % (route if route is not None else 99, after[0][0] - t0, lost))
+EOF
+}
+
+test_failover()
+{
+	local k r a l rs=() as=() ls=() lost=0 med_r med_a pairs=(0:1 2:3 0:2 1:3 0:3 1:2) p x y
+	mc_start --dwell 2s --hold-down 3s
+	lab_wait 30 all_direct
+	: >"$T_OUT/fo"
+	# the pairs take turns: a pair that failed pays for its lost probes
+	# and its downtime (loss and availability over 100 probes) and may
+	# stay relayed for up to 100 s
+	for ((k = 0; k < 10; k++)); do
+		p=${pairs[k % ${#pairs[@]}]} x=${p%:*} y=${p#*:}
+		lab_wait 150 eval "direct $x $y && direct $y $x"
+		failover_trial "$x" "$y"
+	done
+	while read -r r a l; do
+		rs+=("$r") as+=("$a") ls+=("$l")
+		lost=$((lost + l))
+	done <"$T_OUT/fo"
+	((${#rs[@]} == 10))
+	med_r=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{v[NR] = $1} END {print (v[5] + v[6]) / 2}')
+	med_a=$(printf '%s\n' "${as[@]}" | sort -n | awk '{v[NR] = $1} END {print (v[5] + v[6]) / 2}')
+	t_note "route change after ${rs[*]} s: median $med_r s"
+	t_note "first ping answered after ${as[*]} s: median $med_a s"
+	t_note "pings lost after the first answer: ${ls[*]}"
+	awk -v r="$med_r" -v a="$med_a" 'BEGIN { exit !(r <= 1.5 && a <= 1.5) }'
+	((lost == 0))
+}
+
+# paths_all: every node's chosen paths, one line.
+paths_all()
+{
+	local s
+	for ((s = 0; s < SITES; s++)); do
+		mc "$s" show paths -j | jq -c '[.paths[] | [.site, .path]]'
+	done | tr '\n' ' '
+}
+
+test_asym()
+{
+	local l avg p0 p1 p2
+	mc_start --dwell 2s --hold-down 3s
+	lab_wait 30 all_direct
+	lab_delay site0-site1 30ms 5ms
+	for l in site0-site2 site0-site3 site1-site2 site1-site3; do
+		lab_delay "$l" 10ms 10ms
+	done
+	lab_wait 20 eval 'relayed 0 1 && direct 1 0'
+	sleep 3
+	relayed 0 1 && direct 1 0
+	read -r _ _ avg < <(lab_ping site0 -c 10 -i 0.1 10.201.1.1)
+	((avg >= 22000 && avg <= 28000))
+	p0=$(paths_all)
+	t_note "30/5 ms: site0 -> site1 relayed ($(dev_to 0 1)), site1 -> site0 direct;" \
+		"ping RTT $((avg / 1000)) ms"
+	lab_stop site1 meshctl
+	lab_spawn site1 meshctl "$MC" run -k "$LAB_DIR/mesh.key" --dwell 2s --hold-down 3s \
+		--clock-offset 50ms
+	lab_wait 10 mc_deciding 1
+	sleep 8
+	p1=$(paths_all)
+	lab_stop site1 meshctl
+	lab_spawn site1 meshctl "$MC" run -k "$LAB_DIR/mesh.key" --dwell 2s --hold-down 3s \
+		--clock-offset -50ms
+	lab_wait 10 mc_deciding 1
+	sleep 8
+	p2=$(paths_all)
+	# the offset is there: site0's raw delay to site1 moved by about 50 ms
+	t_note "raw one-way site0 -> site1 with site1 at -50 ms:" \
+		"$(mc 0 show links -j | jq '.links[] | select(.tunnel == "wg0.1_v4") | .fwd_ms') ms"
+	[[ $p0 == "$p1" && $p0 == "$p2" ]]
+	t_note "paths of all $SITES nodes identical with site1's clock at 0, +50 ms, -50 ms"
+}
+
+test_restart()
+{
+	local pid t0 t1 before after
+	mc_start
+	lab_wait 30 all_direct
+	lab_spawn site0 mon ip -ts monitor route
+	before=$( (ipn site0 -j route show proto 201; ipn site0 -6 -j route show proto 201) |
+		jq -s -c '[.[][] | [.dst, .dev]] | sort')
+	pid=$(<"$LAB_DIR/site0/meshctl.pid")
+	kill -9 "$pid"
+	lab_wait 2 eval '! lab_running site0 meshctl'
+	lab_spawn site0 meshctl "$MC" run -k "$LAB_DIR/mesh.key"
+	lab_wait 10 mc_deciding 0
+	sleep 3
+	after=$( (ipn site0 -j route show proto 201; ipn site0 -6 -j route show proto 201) |
+		jq -s -c '[.[][] | [.dst, .dev]] | sort')
+	lab_stop site0 mon
+	[[ $before == "$after" ]]
+	! grep -q '^\[[^]]*\] Deleted .* proto 201' "$LAB_DIR/site0/mon.log" || false
+	grep -q 'adopted' "$LAB_DIR/site0/meshctl.log"
+	t_note "kill -9 and restart: $(jq length <<<"$after") routes kept, none deleted, adopted"
+	# foreign routes: the same key (metric 20) is left alone, another
+	# metric lives beside ours
+	lab_stop site0 meshctl
+	ipn site0 route del 10.201.2.0/24 proto 201
+	ipn site0 route add 10.201.2.0/24 dev wg0.2_v6 proto static metric 20
+	ipn site0 route add 10.201.3.0/24 dev wg0.3_v6 proto static metric 5
+	lab_spawn site0 meshctl "$MC" run -k "$LAB_DIR/mesh.key"
+	lab_wait 10 mc_deciding 0
+	sleep 3
+	[[ $(ipn site0 -j route show 10.201.2.0/24 | jq -c '[.[] | [.dev, .protocol, .metric]]') == \
+		'[["wg0.2_v6","static",20]]' ]]
+	[[ $(ipn site0 -j route show 10.201.3.0/24 proto static | jq -r '.[0].dev') == wg0.3_v6 ]]
+	direct 0 3
+	(($(mc 0 status -j | jq '.routes.conflicts') > 0))
+	ipn site0 route del 10.201.2.0/24 proto static
+	ipn site0 route del 10.201.3.0/24 proto static
+	lab_wait 3 direct 0 2
+	# deleted by hand: back within a second
+	t0=$(now)
+	ipn site0 route del 10.201.1.0/24 proto 201
+	lab_wait 1 direct 0 1
+	t1=$(now)
+	t_note "foreign static route at the same metric untouched (conflict counted);" \
+		"hand-deleted route back in $(since "$t0" "$t1") s"
+}
+
+test_overhead()
+{
+	local secs=30 ab ba pab pba all_ab all_ba kbit forged
+	mc_start
+	lab_wait 30 all_direct
+	sleep 5
+	# probes: inner IPv4 STAMP (20 + 8 + 44 = 72 octets, padded to 80 by
+	# WireGuard) in a data message: UDP length 8 + 16 + 80 + 16 = 120.
+	# wg0.1_v4 listens on 50014, wg1.0_v4 on 50004: every packet of that
+	# tunnel has port 50014 at site0's end. Requests and replies have the
+	# same size: each direction carries site0's stream one way (requests
+	# or replies) and site1's the other.
+	lab_count site0-site1 from0 on "meta protocol ip udp length 120 udp sport 50014"
+	lab_count site0-site1 to0 on "meta protocol ip udp length 120 udp dport 50014"
+	lab_count site0-site1 udp on "meta l4proto udp"
+	sleep "$secs"
+	ab=$(lab_counter site0-site1 from0_ab bytes)
+	pab=$(lab_counter site0-site1 from0_ab)
+	ba=$(lab_counter site0-site1 to0_ba bytes)
+	pba=$(lab_counter site0-site1 to0_ba)
+	all_ab=$(lab_counter site0-site1 udp_ab bytes)
+	all_ba=$(lab_counter site0-site1 udp_ba bytes)
+	# one end's stream per direction is half of what crosses
+	kbit=$(python3 -c "print('%.3f %.3f' % ($ab * 4 / $secs / 1e3, $ba * 4 / $secs / 1e3))")
+	t_note "wg0.1_v4 over $secs s: $pab probe packets ($ab B) ab, $pba ($ba B) ba:" \
+		"one end's probe stream $kbit kbit/s per direction (Ethernet frames);" \
+		"both ends' streams twice that"
+	t_note "all UDP on the site0-site1 underlay (4 streams, exchange, WireGuard):" \
+		"$(python3 -c "print('%.2f / %.2f' % ($all_ab * 8 / $secs / 1e3, $all_ba * 8 / $secs / 1e3))") kbit/s ab / ba"
+	# both ends probe at 1/s: 2 packets a second each way (+-2 for the edges)
+	((pab >= 2 * secs - 2 && pab <= 2 * secs + 2 && pba >= 2 * secs - 2 && pba <= 2 * secs + 2))
+	awk -v a="${kbit% *}" -v b="${kbit#* }" 'BEGIN { exit !(a <= 2 && b <= 2) }'
+	# Prometheus
+	n site0 curl -sf http://127.0.0.1:5120/metrics >"$T_OUT/metrics"
+	promtool check metrics <"$T_OUT/metrics"
+	grep -q '^meshperf_meshctl_link_rtt_seconds{tunnel="wg0.1_v4"' "$T_OUT/metrics"
+	n site0 curl -sf http://127.0.0.1:5120/v1/links | jq -e '.links | length == 6' >/dev/null
+	n site0 curl -sf http://127.0.0.1:5120/v1/routes | jq -e '.routes | length == 6' >/dev/null
+	# a forged table (right layout, wrong key) from site1: counted, ignored
+	n site1 python3 -c '
+import os, socket, struct
+msg = b"MX" + bytes([1, 1, 1, 1]) + struct.pack(">HQ", 1, 1 << 62)
+msg += bytes([0, 4, 1, 0]) + struct.pack(">iiIiiHHI", -900000, 0, 1, 1, 1, 0, 10000, 0)
+msg += os.urandom(32)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(msg, ("10.201.0.101", 5120))'
+	lab_wait 2 eval '(($(mc 0 status -j | jq .exchange.drop_auth) >= 1))'
+	direct 0 1
+	forged=$(mc 0 status -j | jq .exchange.drop_auth)
+	t_note "promtool clean; forged exchange message dropped (drop_auth $forged), routes unchanged"
+}
+
+test_badinput()
+{
+	local d=$T_OUT/conf out rc
+	# the other sites' daemons reflect; site0 runs `once` alone
+	mc_start
+	lab_stop site0 meshctl
+	mkdir -p "$d"
+	cp "$LAB_DIR/site0/wireguard/wg0.1_v4.conf" "$d/"
+	printf '[Interface]\nListenPort = 99999\n' >"$d/wg0.2_v4.conf"
+	out=$(n site0 "$MC" once --no-exchange --conf-dir "$d" --warmup 0 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"wg0.2_v4.conf"*"99999"* ]]
+	t_note "bad conf: $out"
+	rm "$d/wg0.2_v4.conf"
+	cp "$LAB_DIR/site1/wireguard/wg1.0_v4.conf" "$d/"
+	out=$(n site0 "$MC" once --no-exchange --conf-dir "$d" 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"two local sites"* ]]
+	out=$(n site0 "$MC" once --pattern 'wg%L%R_v%F' --no-exchange 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"wg%L%R_v%F"* ]]
+	(umask 022 && wg genpsk >"$T_OUT/open.key")
+	out=$(n site0 "$MC" once -k "$T_OUT/open.key" 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"chmod 600"* ]]
+	(umask 077 && echo nonsense >"$T_OUT/bad.key")
+	out=$(n site0 "$MC" once -k "$T_OUT/bad.key" 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"bad.key"* ]]
+	out=$(n site0 "$MC" run --plan4 10.201.%d.1/24 --no-exchange 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	[[ $out == *"10.201.%d.1/24"* ]]
+	out=$(n site0 "$MC" show nonsense 2>&1) && rc=0 || rc=$?
+	((rc == 2))
+	# a tunnel whose interface is missing: reported, the others are routed
+	cp "$LAB_DIR/site0/wireguard/wg0.1_v4.conf" "$d/wg0.7_v4.conf"
+	rm "$d/wg1.0_v4.conf"
+	out=$(n site0 "$MC" once --no-exchange --conf-dir "$d" --warmup 2s -j 2>"$T_OUT/err") &&
+		rc=0 || rc=$?
+	grep -q 'wg0.7_v4: no such interface' "$T_OUT/err"
+	jq -e '.links[] | select(.tunnel == "wg0.1_v4") | .state == "up"' <<<"$out" >/dev/null
+	((rc == 1))	# site 7 is unreachable
+	mc_stop
+	t_note "bad conf, two local sites, ambiguous pattern, key mode 0644, bad key, bad plan:" \
+		"exit 2 with the value named; a missing interface is reported, not fatal"
+}
+
+test_soak()
+{
+	local l s0 s1 t0
+	t_require_wire
+	mc_start
+	lab_wait 30 all_direct
+	for l in $(lab_links); do
+		lab_delay "$l" 0ms 0ms --jitter-ab 6ms --jitter-ba 6ms
+	done
+	sleep 10
+	lab_wait 30 all_direct
+	s0=$(switches)
+	sleep "$MC_SOAK"
+	s1=$(switches)
+	all_direct
+	t_note "uniform 0..6 ms jitter on all $(lab_links | wc -l) links for $MC_SOAK s:" \
+		"$((s1 - s0)) route changes"
+	((s1 == s0))
+	# a real gain: the direct pair 25 ms slower than the relay
+	t0=$(now)
+	lab_delay site0-site1 25ms 25ms --jitter-ab 6ms --jitter-ba 6ms
+	lab_wait 20 eval 'relayed 0 1 && relayed 1 0'
+	t_note "25 ms more on site0-site1 (jitter kept): relayed after $(since "$t0" "$(now)") s"
+}
+
+t_main "$@"

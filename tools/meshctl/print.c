@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * print: links, routes, paths and status through lib/out. Listings are
+ * records (one per tunnel, route, site: text rows padded so that they line
+ * up as they stream); Prometheus gets one document of gauges labelled by
+ * tunnel and site, since it has no records. Routes are read from the kernel
+ * as they are, so what `show routes` prints is what `ip route` holds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "meshctl.h"
+
+static const char *state_name(enum mc_tunnel_state st)
+{
+	return st == MC_ST_UP ? "up" : st == MC_ST_DOWN ? "down" : "init";
+}
+
+static double ms(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static void addr_str(const struct mp_nl_addr *a, char *buf, size_t len)
+{
+	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
+		snprintf(buf, len, "%s", "");
+}
+
+static double age_s(uint64_t since_ns, uint64_t now_ns)
+{
+	return since_ns && now_ns > since_ns ? (double)(now_ns - since_ns) / 1e9 : 0;
+}
+
+/* One tunnel's fields. */
+static int put_link(struct mp_writer *w, const struct mc_tunnel *t, uint64_t now)
+{
+	const struct mc_metrics *m = &t->m;
+	double nan_ = m->valid ? 0 : __builtin_nan("");
+	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
+	int r = 0;
+
+	addr_str(&t->local_addr, la, sizeof(la));
+	addr_str(&t->peer_addr, pa, sizeof(pa));
+	r |= mp_put_label(w, "tunnel", "%-12s", t->ifname);
+	if (mp_writer_format(w) == MP_FMT_PROM) {
+		char site[8];
+
+		snprintf(site, sizeof(site), "%u", t->remote_site);
+		r |= mp_put_label(w, "site", "%s", site);
+		r |= mp_put_label(w, "outer", "%s", t->outer_family == AF_INET ? "v4" : "v6");
+	} else {
+		r |= mp_put_u64(w, "site", "%4" PRIu64, t->remote_site);
+		r |= mp_put_str_notext(w, "outer", t->outer_family == AF_INET ? "v4" : "v6");
+	}
+	r |= mp_put_str(w, "state", "%-5s", state_name(t->state));
+	r |= mp_put_f64(w, "rtt_ms", "%8.3f", ms((int64_t)m->rtt_median_ns) + nan_);
+	r |= mp_put_f64(w, "fwd_ms", "%9.3f", ms(m->fwd_ns) + nan_);
+	r |= mp_put_f64(w, "rev_ms", "%9.3f", ms(m->rev_ns) + nan_);
+	r |= mp_put_f64(w, "loss_fwd_pct", "%6.1f", 100 * m->loss_fwd);
+	r |= mp_put_f64(w, "loss_rev_pct", "%6.1f", 100 * m->loss_rev);
+	r |= mp_put_f64(w, "jitter_ms", "%7.3f", ms((int64_t)m->jitter_fwd_ns) + nan_);
+	r |= mp_put_f64(w, "cost_ms", "%8.3f", (double)t->cost_us / 1e3 + nan_);
+	r |= mp_put_f64_notext(w, "avail_pct", 100 * m->avail);
+	r |= mp_put_f64_notext(w, "jitter_rev_ms", ms((int64_t)m->jitter_rev_ns) + nan_);
+	r |= mp_put_f64_notext(w, "srtt_ms", ms((int64_t)m->rtt_ns) + nan_);
+	r |= mp_put_f64_notext(w, "rttvar_ms", ms((int64_t)m->rttvar_ns) + nan_);
+	r |= mp_put_f64_notext(w, "loss_pct", 100 * m->loss);
+	r |= mp_put_u64_notext(w, "sent", m->sent);
+	r |= mp_put_u64_notext(w, "received", m->received);
+	r |= mp_put_f64_notext(w, "state_age_s", age_s(t->state_since_mono_ns, now));
+	r |= mp_put_u64_notext(w, "state_changes", t->changes);
+	r |= mp_put_f64_notext(w, "handshake_age_s", m->handshake_age_ns == UINT64_MAX ?
+			       __builtin_nan("") : (double)m->handshake_age_ns / 1e9);
+	r |= mp_put_u64_notext(w, "mtu_bytes", t->mtu_bytes);
+	if (mp_writer_format(w) != MP_FMT_PROM) {
+		r |= mp_put_str_notext(w, "why", t->why);
+		r |= mp_put_str_notext(w, "local", la);
+		r |= mp_put_str_notext(w, "peer", pa);
+	}
+	return r;
+}
+
+int mc_print_links(struct mp_writer *w, const struct mc_state *s)
+{
+	uint64_t now = mp_clock_mono_ns();
+	size_t i;
+	int r = 0;
+
+	if (mp_writer_format(w) == MP_FMT_PROM)
+		return mc_print_metrics(w, s);
+	for (i = 0; i < s->nt && r == 0; i++) {
+		r = mp_record_begin(w, "link");
+		if (r == 0)
+			r = put_link(w, &s->t[i], now);
+		if (r == 0)
+			r = mp_record_end(w);
+	}
+	return r;
+}
+
+static const char *tunnel_name(const struct mc_state *s, int ifindex)
+{
+	int i = mc_state_tunnel_by_ifindex(s, ifindex);
+
+	return i >= 0 ? s->t[i].ifname : "";
+}
+
+static void best_str(const struct mc_state *s, unsigned site, char *buf, size_t len)
+{
+	uint8_t sites[MC_PATH_MAX];
+	int32_t idx[MC_PATH_MAX];
+	size_t off = 0;
+	int n = -ENOENT;
+
+	buf[0] = '\0';
+	if (s->paths_error == 0 && s->decided)
+		n = mc_paths_walk(&s->paths, s->edges, site, sites, idx, MC_PATH_MAX);
+	for (int i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? ">" : "", sites[i]);
+}
+
+/* A site's choice: the path, its cost, why and since when. */
+static int put_choice(struct mp_writer *w, const struct mc_state *s, unsigned site,
+		      uint64_t now)
+{
+	const struct mc_choice *c = &s->choice[site];
+	char path[MC_PATH_MAX * 4], best[MC_PATH_MAX * 4], ss[8];
+	const char *kind = !c->set ? "none" : c->nsites == 2 ? "direct" : "relay";
+	double nan_ = c->set ? 0 : __builtin_nan("");
+	int r = 0;
+
+	mc_choice_format(c, path, sizeof(path));
+	best_str(s, site, best, sizeof(best));
+	if (mp_writer_format(w) == MP_FMT_PROM) {
+		snprintf(ss, sizeof(ss), "%u", site);
+		r |= mp_put_label(w, "site", "%s", ss);
+	} else {
+		r |= mp_put_u64(w, "site", "%4" PRIu64, site);
+	}
+	r |= mp_put_str(w, "kind", "%-6s", kind);
+	r |= mp_put_str(w, "path", "%-12s", path);
+	r |= mp_put_str(w, "tunnel", "%-12s", tunnel_name(s, s->want[site]));
+	r |= mp_put_f64(w, "cost_ms", "%9.3f", (double)c->cost_us / 1e3 + nan_);
+	r |= mp_put_f64_notext(w, "est_ms", (double)c->base_us / 1e3 + nan_);
+	r |= mp_put_str(w, "best", "%-12s", best);
+	r |= mp_put_str(w, "reason", "%-9s", c->set ? c->reason : "");
+	r |= mp_put_u64(w, "switches", "%4" PRIu64, c->switches);
+	r |= mp_put_f64(w, "age_s", "%7.1f", age_s(c->since_mono_ns, now) + nan_);
+	r |= mp_put_u64_notext(w, "hops", c->set ? c->nsites - 1U : 0);
+	r |= mp_put_bool_notext(w, "waiting", c->cand_set);
+	return r;
+}
+
+int mc_print_paths(struct mp_writer *w, const struct mc_state *s)
+{
+	uint64_t now = mp_clock_mono_ns();
+	unsigned site;
+	int r = 0;
+
+	if (mp_writer_format(w) == MP_FMT_PROM)
+		return mc_print_metrics(w, s);
+	for (site = 0; site < MC_SITES && r == 0; site++) {
+		if (site == s->self || !s->site_known[site])
+			continue;
+		r = mp_record_begin(w, "path");
+		if (r == 0)
+			r = put_choice(w, s, site, now);
+		if (r == 0)
+			r = mp_record_end(w);
+	}
+	return r;
+}
+
+static unsigned sites_reachable(const struct mc_state *s, unsigned *known)
+{
+	unsigned site, n = 0;
+
+	*known = 0;
+	for (site = 0; site < MC_SITES; site++) {
+		if (site == s->self || !s->site_known[site])
+			continue;
+		(*known)++;
+		n += s->want[site] != 0;
+	}
+	return n;
+}
+
+static int put_counters(struct mp_writer *w, const struct mc_state *s)
+{
+	const struct mc_x_counters *x = &s->xc;
+	const struct mc_route_counters *c = &s->rc;
+	int r = 0;
+
+	r |= mp_obj_begin(w, "exchange", "exchange");
+	r |= mp_put_u64(w, "sent", "sent %" PRIu64, x->tx);
+	r |= mp_put_u64(w, "received", "received %" PRIu64, x->rx);
+	r |= mp_put_u64(w, "accepted", "accepted %" PRIu64, x->accepted);
+	r |= mp_put_u64(w, "forwarded", "forwarded %" PRIu64, x->forwarded);
+	r |= mp_put_u64(w, "drop_auth", "forged %" PRIu64, x->drop_auth);
+	r |= mp_put_u64(w, "drop_replay", "replayed %" PRIu64, x->drop_replay);
+	r |= mp_put_u64(w, "drop_stale", "stale %" PRIu64, x->drop_stale);
+	r |= mp_put_u64(w, "drop_malformed", "malformed %" PRIu64, x->drop_malformed);
+	r |= mp_put_u64(w, "drop_ratelimit", "rate-limited %" PRIu64, x->drop_ratelimit);
+	r |= mp_put_u64_notext(w, "drop_self", x->drop_self);
+	r |= mp_put_u64_notext(w, "send_errors", x->send_errors);
+	r |= mp_obj_end(w);
+	r |= mp_obj_begin(w, "routes", "routes");
+	r |= mp_put_u64(w, "switches", "switches %" PRIu64, s->route_changes);
+	r |= mp_put_u64(w, "replaced", "written %" PRIu64, c->replaced);
+	r |= mp_put_u64(w, "restored", "restored %" PRIu64, c->restored);
+	r |= mp_put_u64(w, "deleted", "deleted %" PRIu64, c->deleted);
+	r |= mp_put_u64(w, "conflicts", "conflicts %" PRIu64, c->conflicts);
+	r |= mp_put_u64(w, "errors", "errors %" PRIu64, c->errors);
+	r |= mp_put_u64_notext(w, "syncs", c->syncs);
+	r |= mp_obj_end(w);
+	return r;
+}
+
+int mc_print_status(struct mp_writer *w, const struct mc_state *s)
+{
+	uint64_t now = mp_clock_mono_ns();
+	unsigned up = 0, known, reach = sites_reachable(s, &known), site, peers = 0;
+	char title[64];
+	size_t i;
+	int r = 0;
+
+	if (mp_writer_format(w) == MP_FMT_PROM)
+		return mc_print_metrics(w, s);
+	for (i = 0; i < s->nt; i++)
+		up += s->t[i].state == MC_ST_UP;
+	for (site = 0; site < MC_SITES; site++)
+		peers += s->peers[site] && s->peers[site]->have &&
+			 now - s->peers[site]->rx_mono_ns <= 10 * MP_NSEC_PER_SEC;
+	snprintf(title, sizeof(title), "meshctl on site %u", s->self);
+	r |= mp_doc_begin(w, title);
+	r |= mp_put_u64(w, "self", "site %" PRIu64, s->self);
+	r |= mp_put_f64(w, "uptime_s", "up %.0f s", age_s(s->start_mono_ns, now));
+	r |= mp_put_u64(w, "tunnels_up", "tunnels %" PRIu64, up);
+	r |= mp_put_u64(w, "tunnels", "of %" PRIu64, s->nt);
+	r |= mp_put_u64(w, "sites_reachable", "sites reachable %" PRIu64, reach);
+	r |= mp_put_u64(w, "sites", "of %" PRIu64, known);
+	r |= mp_put_u64(w, "tables", "tables %" PRIu64, peers);
+	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
+	r |= put_counters(w, s);
+	r |= mp_doc_end(w);
+	return r;
+}
+
+int mc_print_metrics(struct mp_writer *w, const struct mc_state *s)
+{
+	uint64_t now = mp_clock_mono_ns();
+	unsigned known, reach = sites_reachable(s, &known), site;
+	size_t i;
+	int r = 0;
+
+	r |= mp_doc_begin(w, "meshctl");
+	r |= mp_put_u64(w, "sites_reachable", "%" PRIu64, reach);
+	r |= mp_put_u64(w, "sites", "%" PRIu64, known);
+	r |= mp_put_f64(w, "uptime_s", "%.0f", age_s(s->start_mono_ns, now));
+	r |= mp_arr_begin(w, "link", NULL);
+	for (i = 0; i < s->nt; i++) {
+		const struct mc_tunnel *t = &s->t[i];
+
+		r |= mp_obj_begin(w, NULL, NULL);
+		r |= put_link(w, t, now);
+		r |= mp_put_bool_notext(w, "up", t->state == MC_ST_UP);
+		r |= mp_obj_end(w);
+	}
+	r |= mp_arr_end(w);
+	r |= mp_arr_begin(w, "path", NULL);
+	for (site = 0; site < MC_SITES; site++) {
+		if (site == s->self || !s->site_known[site])
+			continue;
+		r |= mp_obj_begin(w, NULL, NULL);
+		r |= put_choice(w, s, site, now);
+		r |= mp_put_bool_notext(w, "relayed", s->choice[site].nsites > 2);
+		r |= mp_obj_end(w);
+	}
+	r |= mp_arr_end(w);
+	r |= put_counters(w, s);
+	r |= mp_doc_end(w);
+	return r;
+}
+
+int mc_print_once(struct mp_writer *w, struct mc_state *s)
+{
+	int r;
+
+	if (mp_writer_format(w) == MP_FMT_PROM)
+		return mc_print_metrics(w, s);
+	r = mc_print_links(w, s);
+	if (r == 0)
+		r = mc_print_paths(w, s);
+	return r;
+}
+
+int mc_print_routes(struct mp_writer *w, struct mc_state *s)
+{
+	struct mp_nl_route_filter f = MP_NL_ROUTE_FILTER_ALL;
+	struct mp_nl_route *rts = NULL;
+	size_t n = 0, i;
+	int r;
+
+	f.table = s->o->route.table;
+	f.protocol = MP_NL_PROTO_MESHCTL;
+	r = mp_nl_route_list_array(s->nl, &f, &rts, &n);
+	if (r < 0)
+		return r;
+	r = 0;
+	for (i = 0; i < n && r == 0; i++) {
+		const struct mp_nl_route *rt = &rts[i];
+		const struct mc_plan *p = s->o->route.plan[rt->family == AF_INET6];
+		int site = p ? mc_plan_site_of(p, &rt->dst, rt->dst_len) : -1;
+		const struct mc_choice *c = site >= 0 ? &s->choice[site] : NULL;
+		char dst[INET6_ADDRSTRLEN + 8], path[MC_PATH_MAX * 4] = "";
+		int ifx = rt->nh_count ? rt->nh[0].ifindex : 0;
+		char dev[IF_NAMESIZE] = "";
+
+		addr_str(&rt->dst, dst, sizeof(dst));
+		snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), "/%u", rt->dst_len);
+		snprintf(dev, sizeof(dev), "%s", tunnel_name(s, ifx));
+		if (!*dev && ifx)
+			if_indextoname((unsigned)ifx, dev);
+		if (c)
+			mc_choice_format(c, path, sizeof(path));
+		r = mp_record_begin(w, "route");
+		r |= mp_put_str(w, "dst", "%-22s", dst);
+		r |= mp_put_str(w, "dev", "%-12s", dev);
+		r |= mp_put_i64(w, "site", "%4" PRId64, site);
+		r |= mp_put_str(w, "path", "%-12s", path);
+		r |= mp_put_u64(w, "metric", "%6" PRIu64, rt->has_priority ? rt->priority : 0);
+		r |= mp_put_str(w, "reason", "%-8s", c && c->set ? c->reason : "");
+		r |= mp_put_u64_notext(w, "table", rt->table);
+		r |= mp_put_u64_notext(w, "protocol", rt->protocol);
+		r |= mp_put_u64_notext(w, "switches", c ? c->switches : 0);
+		if (r == 0)
+			r = mp_record_end(w);
+	}
+	free(rts);
+	return r;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route: the kernel table, through lib/nl. meshctl owns exactly the routes
+ * of protocol 201 (MP_NL_PROTO_MESHCTL) to the site nets of its plan, in
+ * one table with one metric. It writes them with netlink replace, which
+ * swaps a route atomically: there is never a moment without one. A route
+ * of another protocol on the same prefix, table and metric would be
+ * replaced too, so such a prefix is left alone and counted as a conflict.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/rtnetlink.h>
+
+#include "meshctl.h"
+
+/* What one dump found per site net: [site][family index]. */
+struct seen {
+	const struct mc_route_cfg *cfg;
+	unsigned self;
+	int ours[MC_SITES][2];		/* ifindex of our route, 0 none, -1 odd (multipath) */
+	bool foreign[MC_SITES][2];	/* another protocol at the same key */
+};
+
+static int fam_idx(int family)
+{
+	return family == AF_INET6;
+}
+
+static int site_of(const struct mc_route_cfg *cfg, const struct mp_nl_route *rt)
+{
+	const struct mc_plan *p = cfg->plan[fam_idx(rt->family)];
+	int site;
+
+	if (!p || rt->dst_len != p->plen)
+		return -1;
+	site = mc_plan_site_of(p, &rt->dst, rt->dst_len);
+	return site;
+}
+
+static int seen_fn(const struct mp_nl_route *rt, void *arg)
+{
+	struct seen *s = arg;
+	int site = site_of(s->cfg, rt), f = fam_idx(rt->family);
+
+	/* another metric or TOS is another route: never ours to touch */
+	if (site < 0 || (unsigned)site == s->self || rt->tos ||
+	    (rt->has_priority ? rt->priority : 0) != s->cfg->metric)
+		return 0;
+	if (rt->protocol != MP_NL_PROTO_MESHCTL)
+		s->foreign[site][f] = true;
+	else if (rt->type == RTN_UNICAST && rt->nh_count == 1 && !rt->nh[0].gw.family)
+		s->ours[site][f] = rt->nh[0].ifindex;
+	else
+		s->ours[site][f] = -1;	/* not a shape we write: rewrite it */
+	return 0;
+}
+
+static int dump(struct mp_nl *nl, const struct mc_route_cfg *cfg, struct seen *s)
+{
+	struct mp_nl_route_filter f = MP_NL_ROUTE_FILTER_ALL;
+	int r;
+
+	f.table = cfg->table;
+	r = mp_nl_route_list(nl, &f, seen_fn, s);
+	return r < 0 ? r : 0;
+}
+
+static void route_of(const struct mc_route_cfg *cfg, unsigned site, int fi, int ifindex,
+		     struct mp_nl_route *rt)
+{
+	mp_nl_route_init(rt, fi ? AF_INET6 : AF_INET);
+	mc_plan_site_net(cfg->plan[fi], site, &rt->dst);
+	rt->dst_len = cfg->plan[fi]->plen;
+	rt->table = cfg->table;
+	rt->protocol = MP_NL_PROTO_MESHCTL;
+	rt->has_priority = true;
+	rt->priority = cfg->metric;
+	if (ifindex) {
+		rt->scope = RT_SCOPE_LINK;	/* a device route, no gateway */
+		rt->nh_count = 1;
+		rt->nh[0].ifindex = ifindex;
+		rt->nh[0].weight = 1;
+	}
+}
+
+int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned self,
+		  const int want[MC_SITES], struct mc_route_state st[MC_SITES][2],
+		  struct mc_route_counters *c)
+{
+	struct seen s = { .cfg = cfg, .self = self };
+	unsigned site;
+	int r, fi, changes = 0;
+
+	r = dump(nl, cfg, &s);
+	if (r < 0)
+		return r;
+	c->syncs++;
+	for (site = 0; site < MC_SITES; site++) {
+		if (site == self)
+			continue;
+		for (fi = 0; fi < 2; fi++) {
+			struct mc_route_state *rs = &st[site][fi];
+			struct mp_nl_route rt;
+			enum mp_nl_route_op op;
+			int have = s.ours[site][fi];
+
+			if (!cfg->plan[fi])
+				continue;
+			rs->conflict = s.foreign[site][fi];
+			if (rs->conflict) {
+				c->conflicts++;
+				rs->ifindex = 0;
+				continue;
+			}
+			if (have == want[site]) {
+				rs->ifindex = have;
+				continue;
+			}
+			if (want[site]) {
+				op = MP_NL_ROUTE_REPLACE;
+				/* we had put it there: a hand or a program moved it */
+				if (rs->ifindex == want[site])
+					c->restored++;
+			} else {
+				op = MP_NL_ROUTE_DELETE;
+			}
+			route_of(cfg, site, fi, op == MP_NL_ROUTE_DELETE ? 0 : want[site], &rt);
+			r = mp_nl_route_change(nl, op, &rt);
+			if (r < 0 && !(op == MP_NL_ROUTE_DELETE && r == -ESRCH)) {
+				c->errors++;
+				c->last_error = r;
+				continue;
+			}
+			if (op == MP_NL_ROUTE_REPLACE)
+				c->replaced++;
+			else
+				c->deleted++;
+			rs->ifindex = want[site];
+			rs->changes++;
+			changes++;
+		}
+	}
+	return changes;
+}
+
+int mc_route_adopt(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned self,
+		   int ret_ifindex[MC_SITES])
+{
+	struct seen s = { .cfg = cfg, .self = self };
+	int r, n = 0;
+	unsigned site;
+
+	r = dump(nl, cfg, &s);
+	if (r < 0)
+		return r;
+	for (site = 0; site < MC_SITES; site++) {
+		int v = s.ours[site][0] > 0 ? s.ours[site][0] : s.ours[site][1];
+
+		ret_ifindex[site] = v > 0 ? v : 0;
+		n += v > 0;
+	}
+	return n;
+}
