@@ -135,7 +135,7 @@ import re, sys, datetime
 t0, a, b = float(sys.argv[1]), sys.argv[4], sys.argv[5]
 route = None
 for line in open(sys.argv[2]):
-    # meshctl: "10.201.B.0/24 dev wgA.C_vZ proto 201 ...";
+    # meshctl: "10.201.B.0/24 via GW dev wgA.C_vZ proto 201 ...";
     # bird: "10.201.B.0/24 via 10.201.C.x dev wgA.C_vZ proto bird ..."
     m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 (?:via \S+ )?dev (\S+)' % b,
                  line)

@@ -45,6 +45,7 @@
 #    replies) <= 2 kbit/s in each direction, from nft counters over 30 s.
 
 T_REQUIRE=(ip nft jq wg wireguard-go promtool curl python3 timeout)
+# perfc (built beside meshctl) reads the nodes' /v1/routes documents
 T_TESTS=(
 	"routes      mesh  unimpaired: direct routes everywhere, show routes = ip route"
 	"relay       mesh  40 ms on a pair: both ends relay, then come back; ping TTL"
@@ -60,8 +61,8 @@ T_TESTS=(
 . "$(dirname "$0")/lib.sh"
 
 case ${BUILD:-build} in
-/*) MC=$BUILD/bin/meshctl ;;
-*) MC=$LAB_TOP/${BUILD:-build}/bin/meshctl ;;
+/*) MC=$BUILD/bin/meshctl PC=$BUILD/bin/perfc ;;
+*) MC=$LAB_TOP/${BUILD:-build}/bin/meshctl PC=$LAB_TOP/${BUILD:-build}/bin/perfc ;;
 esac
 SITES=$T_MESH_SITES
 MC_SOAK=${MC_SOAK:-300}
@@ -119,6 +120,18 @@ all_direct()
 	done
 }
 
+# converged SECONDS: all_direct within SECONDS; if not, every site's paths
+# and log go to the test's log before it fails.
+converged()
+{
+	local s
+	lab_wait "$1" all_direct && return
+	for ((s = 0; s < SITES; s++)); do
+		echo "site$s:" && mc "$s" show paths && tail -n 15 "$LAB_DIR/site$s/meshctl.log"
+	done
+	return 1
+}
+
 # switches: route switches of every site so far, summed.
 switches()
 {
@@ -133,6 +146,19 @@ switches()
 # ttl_to S D: the TTL of site S's ping replies from site D's address.
 ttl_to() { n "site$1" ping -c 2 -i 0.2 -W 2 "10.201.$2.1" | sed -n 's/.*ttl=\([0-9]*\).*/\1/p' | tail -1; }
 
+# mesh_walk: perfc --nodes over every site's /v1/routes (perfc/1): the
+# paths as "src>dst:status:n0 n1 ..." lines, sorted.
+mesh_walk()
+{
+	local s docs=()
+	for ((s = 0; s < SITES; s++)); do
+		n "site$s" curl -sf http://127.0.0.1:5120/v1/routes >"$T_OUT/doc$s.json"
+		docs+=("$T_OUT/doc$s.json")
+	done
+	"$PC" --nodes -j "${docs[@]}" |
+		jq -r '.paths[] | "\(.src)>\(.dst):\(.status):\(.path | join(" "))"' | sort
+}
+
 now() { echo "${EPOCHREALTIME}"; }
 since() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
 
@@ -140,7 +166,7 @@ test_routes()
 {
 	local s a b
 	mc_start
-	lab_wait 30 all_direct
+	converged 30
 	for ((s = 0; s < SITES; s++)); do
 		a=$(mc "$s" show routes -j | jq -c '[.routes[] | [.dst, .dev]] | sort')
 		b=$( (ipn "site$s" -j route show proto 201; ipn "site$s" -6 -j route show proto 201) |
@@ -149,14 +175,19 @@ test_routes()
 		(($(jq length <<<"$a") == 2 * (SITES - 1)))
 		[[ $(mc "$s" status -j | jq -e '.sites_reachable') == $((SITES - 1)) ]]
 	done
-	t_note "all $((SITES * (SITES - 1) * 2)) routes direct; show routes = ip route on $SITES nodes"
+	# perfc walks the mesh over the routes every node serves: all direct
+	mesh_walk >"$T_OUT/walk"
+	(($(wc -l <"$T_OUT/walk") == SITES * (SITES - 1)))
+	! grep -v ':ok:[0-9]* [0-9]*$' "$T_OUT/walk" || false
+	t_note "all $((SITES * (SITES - 1) * 2)) routes direct; show routes = ip route on $SITES nodes;" \
+		"perfc --nodes over /v1/routes: $(wc -l <"$T_OUT/walk") paths ok, all direct"
 }
 
 test_relay()
 {
 	local t0 t1 t2 ttl
 	mc_start --dwell 3s --hold-down 6s
-	lab_wait 30 all_direct
+	converged 30
 	[[ $(ttl_to 0 1) == 64 ]]
 	t0=$(now)
 	lab_delay site0-site1 40ms 40ms
@@ -165,6 +196,10 @@ test_relay()
 	t1=$(now)
 	ttl=$(ttl_to 0 1)
 	((ttl == 63))
+	# perfc, reading every node's /v1/routes, walks 0 -> 1 through a relay
+	mesh_walk >"$T_OUT/walk"
+	grep -q '^0>1:ok:0 [23] 1$' "$T_OUT/walk"
+	grep -q '^1>0:ok:1 [23] 0$' "$T_OUT/walk"
 	# the wire's switch loses a probe or two, which the loss window keeps
 	# for 100 probes, and the 40 ms step decays out of the RFC 3550
 	# jitter at 1/16 a probe: the way back takes longer than the way out
@@ -203,7 +238,7 @@ import re, sys, datetime
 t0, a, b = float(sys.argv[1]), sys.argv[4], sys.argv[5]
 route = None
 for line in open(sys.argv[2]):
-    m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 dev (\S+)' % b, line)
+    m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 (?:via \S+ )?dev (\S+)' % b, line)
     if m and not m.group(2).startswith('wg%s.%s_' % (a, b)):
         t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
         if t > t0:
@@ -226,7 +261,7 @@ test_failover()
 {
 	local k r a l rs=() as=() ls=() lost=0 med_r med_a pairs=(0:1 2:3 0:2 1:3 0:3 1:2) p x y
 	mc_start --dwell 2s --hold-down 3s
-	lab_wait 30 all_direct
+	converged 30
 	: >"$T_OUT/fo"
 	# the pairs take turns: a pair that failed pays for its lost probes
 	# and its downtime (loss and availability over 100 probes) and may
@@ -263,7 +298,7 @@ test_asym()
 {
 	local l avg p0 p1 p2
 	mc_start --dwell 2s --hold-down 3s
-	lab_wait 30 all_direct
+	converged 30
 	lab_delay site0-site1 30ms 5ms
 	for l in site0-site2 site0-site3 site1-site2 site1-site3; do
 		lab_delay "$l" 10ms 10ms
@@ -299,7 +334,7 @@ test_restart()
 {
 	local pid t0 t1 before after
 	mc_start
-	lab_wait 30 all_direct
+	converged 30
 	lab_spawn site0 mon ip -ts monitor route
 	before=$( (ipn site0 -j route show proto 201; ipn site0 -6 -j route show proto 201) |
 		jq -s -c '[.[][] | [.dst, .dev]] | sort')
@@ -346,7 +381,7 @@ test_overhead()
 {
 	local secs=30 ab ba pab pba all_ab all_ba kbit forged
 	mc_start
-	lab_wait 30 all_direct
+	converged 30
 	sleep 5
 	# probes: inner IPv4 STAMP (20 + 8 + 44 = 72 octets, padded to 80 by
 	# WireGuard) in a data message: UDP length 8 + 16 + 80 + 16 = 120.
@@ -446,12 +481,12 @@ test_soak()
 	local l s0 s1 t0
 	t_require_wire
 	mc_start
-	lab_wait 30 all_direct
+	converged 30
 	for l in $(lab_links); do
 		lab_delay "$l" 0ms 0ms --jitter-ab 6ms --jitter-ba 6ms
 	done
 	sleep 10
-	lab_wait 30 all_direct
+	converged 30
 	s0=$(switches)
 	sleep "$MC_SOAK"
 	s1=$(switches)

@@ -838,7 +838,8 @@ static int round_(struct loop *l, uint64_t now, uint64_t *next)
 	else if (l->dirty && l->last_compute_ns + COMPUTE_MIN_NS < *next)
 		*next = l->last_compute_ns + COMPUTE_MIN_NS;
 	if (s->decided && !s->o->no_routes && (l->sync_now || now >= l->next_sync_ns)) {
-		r = mc_route_sync(s->nl, &s->o->route, s->self, s->want, s->rs, &s->rc);
+		r = mc_route_sync(s->nl, &s->o->route, s->self, s->want, s->t, s->nt, s->rs,
+				  &s->rc);
 		if (r < 0)
 			s->rc.last_error = r;
 		l->sync_now = false;
@@ -949,8 +950,8 @@ int mc_daemon_run(const struct mc_opts *o, const struct mp_auth_key *key)
 	r = 0;
 	if (o->once) {
 		if (!o->no_routes) {
-			r = mc_route_sync(l->s.nl, &o->route, l->s.self, l->s.want, l->s.rs,
-					  &l->s.rc);
+			r = mc_route_sync(l->s.nl, &o->route, l->s.self, l->s.want, l->s.t,
+					  l->s.nt, l->s.rs, &l->s.rc);
 			if (r < 0)
 				mp_warn(r, "installing routes");
 		}

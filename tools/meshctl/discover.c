@@ -147,6 +147,8 @@ static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
 
 		if (t->ifindex != a->ifindex)
 			continue;
+		if (!t->peer_inner[a->peer.family == AF_INET6].family)
+			t->peer_inner[a->peer.family == AF_INET6] = a->peer;
 		if (t->peer_addr.family == AF_INET)
 			continue;	/* already the preferred kind */
 		t->local_addr = a->addr;
@@ -166,6 +168,7 @@ int mc_discover_refresh(struct mp_nl *nl, struct mc_tunnel *t, size_t n)
 
 		memset(&t[i].local_addr, 0, sizeof(t[i].local_addr));
 		memset(&t[i].peer_addr, 0, sizeof(t[i].peer_addr));
+		memset(t[i].peer_inner, 0, sizeof(t[i].peer_inner));
 		if (mp_nl_link_get(nl, 0, t[i].ifname, &l) < 0) {
 			t[i].ifindex = 0;
 			continue;

@@ -45,7 +45,7 @@ static const struct page {
 static int render(const struct page *pg, struct mc_state *s, struct mp_writer *w)
 {
 	if (!strcmp(pg->path, "/v1/routes"))
-		return mc_print_routes(w, s);
+		return mc_print_route_doc(w, s);
 	if (!strcmp(pg->path, "/metrics"))
 		return mc_print_metrics(w, s);
 	if (!strcmp(pg->path, "/v1/links"))
@@ -103,7 +103,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!f)
 		return MHD_NO;
 	pthread_mutex_lock(h->lock);
-	r = mp_writer_new(&w, pg->fmt, f, "meshctl", MC_SCHEMA);
+	/* /v1/routes is a perfc/1 route document: perfc --nodes reads it */
+	r = mp_writer_new(&w, pg->fmt, f, "meshctl",
+			  !strcmp(pg->path, "/v1/routes") ? "perfc/1" : MC_SCHEMA);
 	if (r == 0)
 		r = render(pg, h->s, w);
 	if (mp_writer_close(w) < 0 && r == 0)

@@ -136,6 +136,9 @@ struct mc_tunnel {
 	int ifindex;			/* 0 = the interface does not exist */
 	struct mp_nl_addr local_addr;	/* inner address probes leave from */
 	struct mp_nl_addr peer_addr;	/* the peer's inner address (probe target) */
+	struct mp_nl_addr peer_inner[2];	/* the peer's inner IPv4 [0] and IPv6 [1]
+					 * address, family 0 = none: the gateways
+					 * of the routes through this tunnel */
 	uint32_t mtu_bytes;		/* link MTU */
 	enum mc_tunnel_state state;
 	uint64_t state_since_mono_ns;	/* when state last changed */
@@ -390,12 +393,15 @@ struct mc_route_counters {
  * tunnel towards each site, 0 = no route) for every site but self: one
  * dump of the table, then a replace for every net whose proto-201 route is
  * missing or points elsewhere, a delete for a proto-201 route of a site
- * without a path. Routes of other protocols are never changed. st[site][fam]
- * is updated. Returns the number of changes, or -errno (the dump failed).
+ * without a path. A route goes via the peer's inner address of its family
+ * on that tunnel (t[]: the tunnels, nt of them), so that a reader of the
+ * table (perfc --nodes) sees the next site; a device route where there is
+ * none. Routes of other protocols are never changed. st[site][fam] is
+ * updated. Returns the number of changes, or -errno (the dump failed).
  */
 int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned self,
-		  const int want[MC_SITES], struct mc_route_state st[MC_SITES][2],
-		  struct mc_route_counters *c);
+		  const int want[MC_SITES], const struct mc_tunnel *t, size_t nt,
+		  struct mc_route_state st[MC_SITES][2], struct mc_route_counters *c);
 /*
  * The proto-201 routes of the plan's site nets already in the table (left
  * by an earlier meshctl): ret_ifindex[site] gets the device of the IPv4
@@ -486,6 +492,10 @@ int mc_state_tunnel_by_ifindex(const struct mc_state *s, int ifindex);
 
 int mc_print_links(struct mp_writer *w, const struct mc_state *s);
 int mc_print_routes(struct mp_writer *w, struct mc_state *s);
+/* The routes as a perfc/1 document (open w with that schema): the node's
+ * name, site and addresses (its own site net's first) around the routes,
+ * so that perfc --nodes walks the mesh over meshctl's routes. */
+int mc_print_route_doc(struct mp_writer *w, struct mc_state *s);
 int mc_print_paths(struct mp_writer *w, const struct mc_state *s);
 int mc_print_status(struct mp_writer *w, const struct mc_state *s);
 /* Prometheus: links, paths and counters as gauges. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "meshctl.h"
@@ -299,48 +300,152 @@ int mc_print_once(struct mp_writer *w, struct mc_state *s)
 	return r;
 }
 
-int mc_print_routes(struct mp_writer *w, struct mc_state *s)
+/* One route of the table, with the keys of a perfc/1 route (dst, dev,
+ * gateway, family, table, protocol, scope, metric: docs/FORMATS.md) and
+ * meshctl's own (site, path, reason, switches). */
+static int put_route(struct mp_writer *w, const struct mc_state *s,
+		     const struct mp_nl_route *rt)
+{
+	const struct mc_plan *p = s->o->route.plan[rt->family == AF_INET6];
+	int site = p ? mc_plan_site_of(p, &rt->dst, rt->dst_len) : -1;
+	const struct mc_choice *c = site >= 0 ? &s->choice[site] : NULL;
+	char dst[INET6_ADDRSTRLEN + 8], gw[INET6_ADDRSTRLEN] = "", path[MC_PATH_MAX * 4] = "";
+	int ifx = rt->nh_count ? rt->nh[0].ifindex : 0;
+	char dev[IF_NAMESIZE] = "", table[16];
+	int r = 0;
+
+	addr_str(&rt->dst, dst, sizeof(dst));
+	snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), "/%u", rt->dst_len);
+	if (rt->nh_count)
+		addr_str(&rt->nh[0].gw, gw, sizeof(gw));
+	snprintf(dev, sizeof(dev), "%s", tunnel_name(s, ifx));
+	if (!*dev && ifx)
+		if_indextoname((unsigned)ifx, dev);
+	if (c)
+		mc_choice_format(c, path, sizeof(path));
+	if (rt->table == 254)
+		snprintf(table, sizeof(table), "main");
+	else
+		snprintf(table, sizeof(table), "%" PRIu32, rt->table);
+	r |= mp_put_str(w, "dst", "%-20s", dst);
+	r |= mp_put_str(w, "gateway", "%-16s", gw);
+	r |= mp_put_str(w, "dev", "%-12s", dev);
+	r |= mp_put_i64(w, "site", "%4" PRId64, site);
+	r |= mp_put_str(w, "path", "%-10s", path);
+	r |= mp_put_u64(w, "metric", "%6" PRIu64, rt->has_priority ? rt->priority : 0);
+	r |= mp_put_str(w, "reason", "%-8s", c && c->set ? c->reason : "");
+	r |= mp_put_str_notext(w, "family", rt->family == AF_INET6 ? "inet6" : "inet");
+	r |= mp_put_str_notext(w, "table", table);
+	r |= mp_put_str_notext(w, "protocol", "meshctl");
+	r |= mp_put_str_notext(w, "scope", rt->scope == 253 ? "link" : "global");
+	r |= mp_put_u64_notext(w, "switches", c ? c->switches : 0);
+	return r;
+}
+
+/* The proto-201 routes of meshctl's table, as the kernel holds them. */
+static int routes_list(struct mc_state *s, struct mp_nl_route **ret, size_t *ret_n)
 {
 	struct mp_nl_route_filter f = MP_NL_ROUTE_FILTER_ALL;
+
+	f.table = s->o->route.table;
+	f.protocol = MP_NL_PROTO_MESHCTL;
+	return mp_nl_route_list_array(s->nl, &f, ret, ret_n);
+}
+
+int mc_print_routes(struct mp_writer *w, struct mc_state *s)
+{
 	struct mp_nl_route *rts = NULL;
 	size_t n = 0, i;
 	int r;
 
-	f.table = s->o->route.table;
-	f.protocol = MP_NL_PROTO_MESHCTL;
-	r = mp_nl_route_list_array(s->nl, &f, &rts, &n);
+	r = routes_list(s, &rts, &n);
 	if (r < 0)
 		return r;
 	r = 0;
 	for (i = 0; i < n && r == 0; i++) {
-		const struct mp_nl_route *rt = &rts[i];
-		const struct mc_plan *p = s->o->route.plan[rt->family == AF_INET6];
-		int site = p ? mc_plan_site_of(p, &rt->dst, rt->dst_len) : -1;
-		const struct mc_choice *c = site >= 0 ? &s->choice[site] : NULL;
-		char dst[INET6_ADDRSTRLEN + 8], path[MC_PATH_MAX * 4] = "";
-		int ifx = rt->nh_count ? rt->nh[0].ifindex : 0;
-		char dev[IF_NAMESIZE] = "";
-
-		addr_str(&rt->dst, dst, sizeof(dst));
-		snprintf(dst + strlen(dst), sizeof(dst) - strlen(dst), "/%u", rt->dst_len);
-		snprintf(dev, sizeof(dev), "%s", tunnel_name(s, ifx));
-		if (!*dev && ifx)
-			if_indextoname((unsigned)ifx, dev);
-		if (c)
-			mc_choice_format(c, path, sizeof(path));
 		r = mp_record_begin(w, "route");
-		r |= mp_put_str(w, "dst", "%-22s", dst);
-		r |= mp_put_str(w, "dev", "%-12s", dev);
-		r |= mp_put_i64(w, "site", "%4" PRId64, site);
-		r |= mp_put_str(w, "path", "%-12s", path);
-		r |= mp_put_u64(w, "metric", "%6" PRIu64, rt->has_priority ? rt->priority : 0);
-		r |= mp_put_str(w, "reason", "%-8s", c && c->set ? c->reason : "");
-		r |= mp_put_u64_notext(w, "table", rt->table);
-		r |= mp_put_u64_notext(w, "protocol", rt->protocol);
-		r |= mp_put_u64_notext(w, "switches", c ? c->switches : 0);
+		r |= put_route(w, s, &rts[i]);
 		if (r == 0)
 			r = mp_record_end(w);
 	}
 	free(rts);
+	return r;
+}
+
+struct addr_item {
+	int rank;	/* 0: this site's net on lo, 1: this site's net, 2: other */
+	size_t order;	/* as dumped */
+	char text[INET6_ADDRSTRLEN];
+};
+
+struct addrs {
+	struct addr_item *v;
+	size_t n, cap;
+	const struct mc_plan *own;	/* this site's net goes first */
+	unsigned self;
+};
+
+static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
+{
+	struct addrs *x = arg;
+	struct addr_item *v;
+	bool own;
+
+	if (a->scope >= 253 || !a->addr.family)
+		return 0;	/* host (loopback) and link scope: no mesh address */
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		v = realloc(x->v, x->cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+	}
+	own = x->own && a->addr.family == x->own->family &&
+	      mc_plan_site_of(x->own, &a->addr, a->addr.family == AF_INET ? 32 : 128) ==
+	      (int)x->self;
+	v = &x->v[x->n];
+	v->rank = own ? (a->ifindex == 1 ? 0 : 1) : 2;
+	v->order = x->n++;
+	addr_str(&a->addr, v->text, sizeof(v->text));
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct addr_item *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int mc_print_route_doc(struct mp_writer *w, struct mc_state *s)
+{
+	struct addrs x = { .own = s->o->route.plan[0] ? s->o->route.plan[0] :
+				  s->o->route.plan[1], .self = s->self };
+	char host[256] = "", site[8];
+	size_t i;
+	int r;
+
+	/* the primary address, the one perfc --nodes walks to, is the
+	 * site's own address (on lo in the lab), then the site's others */
+	r = mp_nl_ifaddr_list(s->nl, AF_UNSPEC, addr_fn, &x);
+	if (r >= 0 && x.n)
+		qsort(x.v, x.n, sizeof(*x.v), cmp_addr);
+	if (r >= 0)
+		r = mc_print_routes(w, s);
+	if (r >= 0) {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(site, sizeof(site), "%u", s->self);
+		r = mp_doc_begin(w, NULL);
+		r |= mp_put_str(w, "node", "%s", host);
+		r |= mp_put_str(w, "site", "%s", site);
+		r |= mp_arr_begin(w, "addresses", NULL);
+		for (i = 0; i < x.n; i++)
+			r |= mp_put_str(w, NULL, "%s", x.v[i].text);
+		r |= mp_arr_end(w);
+		r |= mp_doc_end(w);
+	}
+	free(x.v);
 	return r;
 }

@@ -18,6 +18,7 @@ struct seen {
 	const struct mc_route_cfg *cfg;
 	unsigned self;
 	int ours[MC_SITES][2];		/* ifindex of our route, 0 none, -1 odd (multipath) */
+	struct mp_nl_addr gw[MC_SITES][2];	/* its gateway, family 0 = none */
 	bool foreign[MC_SITES][2];	/* another protocol at the same key */
 };
 
@@ -48,9 +49,10 @@ static int seen_fn(const struct mp_nl_route *rt, void *arg)
 		return 0;
 	if (rt->protocol != MP_NL_PROTO_MESHCTL)
 		s->foreign[site][f] = true;
-	else if (rt->type == RTN_UNICAST && rt->nh_count == 1 && !rt->nh[0].gw.family)
+	else if (rt->type == RTN_UNICAST && rt->nh_count == 1) {
 		s->ours[site][f] = rt->nh[0].ifindex;
-	else
+		s->gw[site][f] = rt->nh[0].gw;
+	} else
 		s->ours[site][f] = -1;	/* not a shape we write: rewrite it */
 	return 0;
 }
@@ -65,8 +67,27 @@ static int dump(struct mp_nl *nl, const struct mc_route_cfg *cfg, struct seen *s
 	return r < 0 ? r : 0;
 }
 
+/* The gateway of a route of family index fi through the tunnel ifindex:
+ * the peer's inner address of that family, or none. */
+static struct mp_nl_addr gateway(const struct mc_tunnel *t, size_t nt, int ifindex, int fi)
+{
+	struct mp_nl_addr none = { 0 };
+	size_t i;
+
+	for (i = 0; ifindex > 0 && i < nt; i++)
+		if (t[i].ifindex == ifindex)
+			return t[i].peer_inner[fi];
+	return none;
+}
+
+static bool addr_eq(const struct mp_nl_addr *a, const struct mp_nl_addr *b)
+{
+	return a->family == b->family &&
+	       (!a->family || !memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16));
+}
+
 static void route_of(const struct mc_route_cfg *cfg, unsigned site, int fi, int ifindex,
-		     struct mp_nl_route *rt)
+		     const struct mp_nl_addr *gw, struct mp_nl_route *rt)
 {
 	mp_nl_route_init(rt, fi ? AF_INET6 : AF_INET);
 	mc_plan_site_net(cfg->plan[fi], site, &rt->dst);
@@ -76,16 +97,19 @@ static void route_of(const struct mc_route_cfg *cfg, unsigned site, int fi, int 
 	rt->has_priority = true;
 	rt->priority = cfg->metric;
 	if (ifindex) {
-		rt->scope = RT_SCOPE_LINK;	/* a device route, no gateway */
+		/* a device route when the tunnel has no inner peer address of
+		 * the family */
+		rt->scope = gw->family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 		rt->nh_count = 1;
 		rt->nh[0].ifindex = ifindex;
+		rt->nh[0].gw = *gw;
 		rt->nh[0].weight = 1;
 	}
 }
 
 int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned self,
-		  const int want[MC_SITES], struct mc_route_state st[MC_SITES][2],
-		  struct mc_route_counters *c)
+		  const int want[MC_SITES], const struct mc_tunnel *t, size_t nt,
+		  struct mc_route_state st[MC_SITES][2], struct mc_route_counters *c)
 {
 	struct seen s = { .cfg = cfg, .self = self };
 	unsigned site;
@@ -100,6 +124,7 @@ int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned sel
 			continue;
 		for (fi = 0; fi < 2; fi++) {
 			struct mc_route_state *rs = &st[site][fi];
+			struct mp_nl_addr gw = gateway(t, nt, want[site], fi);
 			struct mp_nl_route rt;
 			enum mp_nl_route_op op;
 			int have = s.ours[site][fi];
@@ -112,7 +137,7 @@ int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned sel
 				rs->ifindex = 0;
 				continue;
 			}
-			if (have == want[site]) {
+			if (have == want[site] && (!have || addr_eq(&s.gw[site][fi], &gw))) {
 				rs->ifindex = have;
 				continue;
 			}
@@ -124,7 +149,7 @@ int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned sel
 			} else {
 				op = MP_NL_ROUTE_DELETE;
 			}
-			route_of(cfg, site, fi, op == MP_NL_ROUTE_DELETE ? 0 : want[site], &rt);
+			route_of(cfg, site, fi, op == MP_NL_ROUTE_DELETE ? 0 : want[site], &gw, &rt);
 			r = mp_nl_route_change(nl, op, &rt);
 			if (r < 0 && !(op == MP_NL_ROUTE_DELETE && r == -ESRCH)) {
 				c->errors++;
