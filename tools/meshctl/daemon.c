@@ -38,6 +38,7 @@ enum {
 	RL_BUCKETS = 256,		/* exchange sources rate-limited at once */
 	RL_RATE = 50,			/* messages/s per source */
 	RL_BURST = 100,
+	RL_FRESH = 5,			/* tokens of a source new to its bucket */
 	POLL_MAX = MC_TUNNELS_MAX + 8,
 	XBUF = MC_X_MAX_LEN + 64,
 };
@@ -50,30 +51,32 @@ enum {
 #define HANDSHAKE_CHECK_NS (5 * MP_NSEC_PER_SEC)
 #define HANDSHAKE_STALE_NS (180 * MP_NSEC_PER_SEC)
 
+/* A source address's token bucket (exchange messages, before the HMAC). */
 struct bucket {
-	struct sockaddr_storage src;
-	double tokens;
-	uint64_t last_ns;
+	int family;			/* AF_INET, AF_INET6; 0 = unused */
+	uint8_t addr[16];		/* the source address */
+	double tokens;			/* messages it may send now */
+	uint64_t last_ns;		/* CLOCK_MONOTONIC of the last refill */
 };
 
 struct loop {
-	struct mc_state s;
-	const struct mp_auth_key *key;
-	pthread_mutex_t lock;
-	struct mp_responder *resp;
+	struct mc_state s;			/* what the threads read under lock */
+	const struct mp_auth_key *key;		/* the mesh's key (exchange) */
+	pthread_mutex_t lock;			/* held by the loop but around poll() */
+	struct mp_responder *resp;		/* the STAMP reflector; NULL: another */
 	struct mp_sock *xs[2];			/* exchange sockets, v4 and v6 */
-	struct mp_nl_events *ev;
-	int ctl_fd;
-	struct mc_http *http;
-	struct bucket rl[RL_BUCKETS];
+	struct mp_nl_events *ev;		/* route, link, address events */
+	struct mc_ctl *ctl;			/* the control socket's thread */
+	struct mc_http *http;			/* the HTTP server's thread */
+	struct bucket rl[RL_BUCKETS];		/* exchange sources' token buckets */
 	uint64_t x_seq;				/* last seq sent */
-	uint64_t next_x_ns, last_x_ns;
-	bool x_urgent;
+	uint64_t next_x_ns, last_x_ns;		/* next and last table sent */
+	bool x_urgent;				/* a state changed: send soon */
 	bool dirty, urgent;			/* recompute; without pacing */
-	uint64_t last_compute_ns;
-	uint64_t next_sync_ns, next_hs_ns;
-	bool sync_now;
-	uint8_t xbuf[XBUF];
+	uint64_t last_compute_ns;		/* CLOCK_MONOTONIC of the last */
+	uint64_t next_sync_ns, next_hs_ns;	/* kernel table, tunnels re-read */
+	bool sync_now;				/* re-read the table this round */
+	uint8_t xbuf[XBUF];			/* an exchange message */
 };
 
 static volatile sig_atomic_t stop;
@@ -125,14 +128,28 @@ static struct mc_tunnel *tunnel_to(struct mc_state *s, unsigned site, unsigned f
 
 
 /* The offset-free part of an edge: half the RTT plus the penalties. */
-static int64_t tunnel_base(const struct mc_tunnel *t)
+static int64_t tunnel_base(const struct mc_state *s, const struct mc_tunnel *t)
 {
-	int64_t pen = t->cost_us - t->m.fwd_ns / 1000;
+	struct mc_metrics m = t->m;
+	int64_t base;
 
-	return (int64_t)(t->m.rtt_median_ns / 2000) + (pen > 0 ? pen : 0);
+	m.valid = false;	/* mc_cost_us() then leaves the delay out */
+	base = (int64_t)(t->m.rtt_median_ns / 2000) + mc_cost_us(&m, &s->o->weights);
+	return MP_MIN(base, INT32_MAX);
 }
 
-static int edges_build(struct loop *l, uint64_t now)
+/* Raw one-way delays beyond a minute mean clocks that disagree too much
+ * for the costs (int32 µs on the wire) to cancel: such a tunnel is no
+ * edge until they agree. */
+static bool tunnel_usable(const struct mc_tunnel *t)
+{
+	return t->state == MC_ST_UP && llabs(t->m.fwd_ns) < 60 * (int64_t)MP_NSEC_PER_SEC &&
+	       llabs(t->m.rev_ns) < 60 * (int64_t)MP_NSEC_PER_SEC;
+}
+
+/* The mesh's edges: this node's tunnels and, unless own_only, the tunnels
+ * of every table not expired. */
+static void edges_build(struct loop *l, uint64_t now, bool own_only)
 {
 	struct mc_state *s = &l->s;
 	size_t n = 0, i;
@@ -149,13 +166,13 @@ static int edges_build(struct loop *l, uint64_t now)
 			.from = (uint8_t)s->self,
 			.to = (uint8_t)t->remote_site,
 			.family = t->outer_family == AF_INET ? 4 : 6,
-			.up = t->state == MC_ST_UP,
+			.up = tunnel_usable(t),
 			.cost_us = t->cost_us,
-			.base_us = tunnel_base(t),
+			.base_us = tunnel_base(s, t),
 			.jitter_us = (int64_t)(t->m.jitter_fwd_ns / 1000),
 		};
 	}
-	for (o = 0; o < MC_SITES; o++) {
+	for (o = 0; !own_only && o < MC_SITES; o++) {
 		struct mc_peer *p = s->peers[o];
 
 		if (!p || !p->have || o == s->self)
@@ -181,7 +198,6 @@ static int edges_build(struct loop *l, uint64_t now)
 	}
 	mc_edges_sort(s->edges, n);
 	s->ne = n;
-	return 0;
 }
 
 /* ---------------------------------------------------------------- decisions */
@@ -212,7 +228,9 @@ static void decide_site(struct loop *l, unsigned site, uint64_t now)
 		logf_(s->o, "site %u: a better path by %.3f ms, first hop site %u: waiting %.1f s",
 		      site, (double)(c->cost_us - s->paths.cost_us[site]) / 1e3, c->cand_hop,
 		      (double)s->o->hyst.dwell_ns / 1e9);
-	s->want[site] = first_ifindex(s, c);
+	/* a site known but with no path gets an unreachable route: its
+	 * traffic must not leave by another route, outside the tunnels */
+	s->want[site] = c->set ? first_ifindex(s, c) : MC_WANT_UNREACHABLE;
 	if (s->want[site] == old)
 		return;
 	/* the first route of a site is no change */
@@ -228,16 +246,35 @@ static void decide_site(struct loop *l, unsigned site, uint64_t now)
 static void decide(struct loop *l, uint64_t now)
 {
 	struct mc_state *s = &l->s;
+	bool broken[MC_SITES];
 	unsigned site;
+	int r;
 
-	edges_build(l, now);
-	s->paths_error = mc_paths_compute(s->edges, s->ne, s->self, &s->paths);
 	l->last_compute_ns = now;
 	l->dirty = l->urgent = false;
-	if (s->paths_error < 0)
-		return;		/* inconsistent data: keep the routes as they are */
+	edges_build(l, now, false);
+	r = mc_paths_compute(s->edges, s->ne, s->self, &s->paths);
+	if (r < 0 && r != s->paths_error)
+		logf_(s->o, "the mesh's tables do not add up (%s): paths kept, failures "
+		      "over direct tunnels only", strerror(-r));
+	s->paths_error = r;
+	if (r == 0) {
+		for (site = 0; site < MC_SITES; site++)
+			if (site != s->self && s->site_known[site])
+				decide_site(l, site, now);
+		return;
+	}
+	/* inconsistent tables: a negative cycle, for the few probes after a
+	 * clock stepped, or from a key holder that lies. Paths that work
+	 * stay; a broken one fails over to this node's own tunnels. */
 	for (site = 0; site < MC_SITES; site++)
-		if (site != s->self && s->site_known[site])
+		broken[site] = site != s->self && s->site_known[site] &&
+			       !mc_choice_ok(&s->choice[site], s->edges, s->ne);
+	edges_build(l, now, true);
+	if (mc_paths_compute(s->edges, s->ne, s->self, &s->paths) < 0)
+		return;
+	for (site = 0; site < MC_SITES; site++)
+		if (broken[site])
 			decide_site(l, site, now);
 }
 
@@ -321,12 +358,13 @@ static void x_send_own(struct loop *l, uint64_t now)
 		*e = (struct mc_x_entry){
 			.remote_site = (uint8_t)t->remote_site,
 			.family = t->outer_family == AF_INET ? 4 : 6,
-			.state = (uint8_t)t->state,
+			.state = (uint8_t)(t->state == MC_ST_UP && !tunnel_usable(t) ? MC_ST_DOWN
+										: t->state),
 			.cost_us = (int32_t)t->cost_us,
-			.base_us = (int32_t)MP_MAX(tunnel_base(t), 0),
+			.base_us = (int32_t)MP_MAX(tunnel_base(s, t), 0),
 			.rtt_us = (uint32_t)MP_MIN(t->m.rtt_median_ns / 1000, UINT32_MAX),
-			.fwd_us = (int32_t)(t->m.fwd_ns / 1000),
-			.rev_us = (int32_t)(t->m.rev_ns / 1000),
+			.fwd_us = (int32_t)MP_MAX(MP_MIN(t->m.fwd_ns / 1000, INT32_MAX), INT32_MIN),
+			.rev_us = (int32_t)MP_MAX(MP_MIN(t->m.rev_ns / 1000, INT32_MAX), INT32_MIN),
 			.loss_fwd_pm = (uint16_t)(t->m.loss_fwd * 10000 + 0.5),
 			.avail_pm = (uint16_t)(t->m.avail * 10000 + 0.5),
 			.jitter_us = (uint32_t)MP_MIN(t->m.jitter_fwd_ns / 1000, UINT32_MAX),
@@ -354,21 +392,23 @@ static void x_send_own(struct loop *l, uint64_t now)
 
 static bool rate_ok(struct loop *l, const struct sockaddr_storage *src, uint64_t now)
 {
-	const uint8_t *a = (const uint8_t *)src;
+	const uint8_t *a = src->ss_family == AF_INET6 ?
+		(const uint8_t *)&((const struct sockaddr_in6 *)src)->sin6_addr :
+		(const uint8_t *)&((const struct sockaddr_in *)src)->sin_addr;
+	size_t i, n = src->ss_family == AF_INET6 ? 16 : 4;
 	uint32_t h = 2166136261u;
 	struct bucket *b;
-	size_t i, n = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-						    sizeof(struct sockaddr_in);
 
-	/* FNV-1a over the address (the port is not part of a source) */
-	for (i = 0; i < n; i++) {
-		if (src->ss_family == AF_INET6 ? (i >= 8 && i < 24) : (i >= 4 && i < 8))
-			h = (h ^ a[i]) * 16777619u;
-	}
+	/* FNV-1a over the address only: another port is the same source */
+	for (i = 0; i < n; i++)
+		h = (h ^ a[i]) * 16777619u;
 	b = &l->rl[h % RL_BUCKETS];
-	if (b->src.ss_family != src->ss_family || memcmp(&b->src, src, n)) {
-		b->src = *src;
-		b->tokens = RL_BURST;
+	if (b->family != src->ss_family || memcmp(b->addr, a, n)) {
+		/* a source new to the bucket starts with a few tokens, not a
+		 * full burst: taking a bucket over must not pay */
+		b->family = src->ss_family;
+		memcpy(b->addr, a, n);
+		b->tokens = RL_FRESH;
 		b->last_ns = now;
 	}
 	b->tokens = MP_MIN((double)RL_BURST,
@@ -492,84 +532,6 @@ static void x_receive(struct loop *l, struct mp_sock *sk, uint64_t now)
 	free(m);
 }
 
-/* ---------------------------------------------------------------- control socket */
-
-static int ctl_open(const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char dir[sizeof(a.sun_path)];
-	char *slash;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 8) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* One request per connection: "links|routes|paths|status FORMAT\n". */
-static void ctl_serve(struct loop *l)
-{
-	struct timeval tv = { .tv_sec = 1 };
-	char req[64] = "", what[16], fmt[16];
-	struct mp_writer *w = NULL;
-	enum mp_format f;
-	ssize_t n;
-	FILE *out;
-	int fd, r;
-
-	fd = accept4(l->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = read(fd, req, sizeof(req) - 1);
-	out = fdopen(fd, "w");
-	if (!out) {
-		close(fd);
-		return;
-	}
-	req[n > 0 ? n : 0] = '\0';
-	if (sscanf(req, "%15s %15s", what, fmt) != 2 || mp_format_parse(fmt, &f) < 0) {
-		fprintf(out, "error: bad request '%.*s'\n", (int)strcspn(req, "\n"), req);
-		goto out;
-	}
-	r = mp_writer_new(&w, f, out, "meshctl", MC_SCHEMA);
-	if (r < 0)
-		goto out;
-	if (!strcmp(what, "links"))
-		r = mc_print_links(w, &l->s);
-	else if (!strcmp(what, "routes"))
-		r = mc_print_routes(w, &l->s);
-	else if (!strcmp(what, "paths"))
-		r = mc_print_paths(w, &l->s);
-	else if (!strcmp(what, "status"))
-		r = mc_print_status(w, &l->s);
-	else if (!strcmp(what, "metrics"))
-		r = mc_print_metrics(w, &l->s);
-	else
-		fprintf(out, "error: unknown request '%s'\n", what);
-	mp_writer_close(w);
-out:
-	fclose(out);
-}
-
 /* ---------------------------------------------------------------- netlink events */
 
 static int ev_fn(const struct mp_nl_event *e, void *arg)
@@ -630,6 +592,34 @@ static void adopt(struct loop *l, uint64_t now)
 	}
 }
 
+/* The control socket's and the HTTP server's threads. SIGINT and SIGTERM
+ * stay with the loop: the threads start with them blocked. */
+static int threads_start(struct loop *l)
+{
+	const struct mc_opts *o = l->s.o;
+	sigset_t set, old;
+	int r = 0;
+
+	if (o->once)
+		return 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (o->ctl_path && *o->ctl_path) {
+		r = mc_ctl_start(&l->ctl, o->ctl_path, &l->s, &l->lock);
+		if (r < 0)
+			mp_warn(r, "control socket %s", o->ctl_path);
+	}
+	if (r >= 0 && o->http && strcmp(o->http, "none")) {
+		r = mc_http_start(&l->http, o->http, &l->s, &l->lock);
+		if (r < 0)
+			mp_warn(r, "HTTP server on %s", o->http);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 static int setup(struct loop *l, const struct mc_opts *o)
 {
 	struct mc_state *s = &l->s;
@@ -643,7 +633,6 @@ static int setup(struct loop *l, const struct mc_opts *o)
 	int r;
 
 	s->o = o;
-	l->ctl_fd = -1;
 	s->start_mono_ns = mp_clock_mono_ns();
 	s->start_real_ns = mp_clock_real_ns();
 	r = mp_nl_new(&s->nl);
@@ -707,20 +696,9 @@ static int setup(struct loop *l, const struct mc_opts *o)
 		mp_warn(r, "netlink events");
 		return r;
 	}
-	if (!o->once && o->ctl_path && *o->ctl_path) {
-		l->ctl_fd = ctl_open(o->ctl_path);
-		if (l->ctl_fd < 0) {
-			mp_warn(l->ctl_fd, "control socket %s", o->ctl_path);
-			return l->ctl_fd;
-		}
-	}
-	if (!o->once && o->http && strcmp(o->http, "none")) {
-		r = mc_http_start(&l->http, o->http, s, &l->lock);
-		if (r < 0) {
-			mp_warn(r, "HTTP server on %s", o->http);
-			return r;
-		}
-	}
+	r = threads_start(l);
+	if (r < 0)
+		return r;
 	if (!o->no_routes)
 		adopt(l, s->start_mono_ns);
 	return 0;
@@ -732,10 +710,7 @@ static void teardown(struct loop *l)
 	size_t i;
 
 	mc_http_stop(l->http);
-	if (l->ctl_fd >= 0) {
-		close(l->ctl_fd);
-		unlink(s->o->ctl_path);
-	}
+	mc_ctl_stop(l->ctl);
 	for (i = 0; i < s->nt; i++)
 		mc_probe_close(&s->t[i]);
 	for (i = 0; i < MC_SITES; i++)
@@ -767,8 +742,9 @@ static void tunnels_check(struct loop *l, uint64_t now)
 			mc_tunnel_set_state(t, MC_ST_DOWN, t->ifindex ? "no inner address" :
 					    "no interface", now);
 		} else {
-			if (!t->probe && mc_probe_open(t, &s->o->probe) == 0 &&
-			    t->state == MC_ST_DOWN)
+			/* a new interface or new addresses: a new socket */
+			if ((!t->probe || !mc_probe_current(t)) &&
+			    mc_probe_open(t, &s->o->probe) == 0 && t->state == MC_ST_DOWN)
 				mc_tunnel_set_state(t, MC_ST_UNKNOWN, "starting", now);
 			if (mc_discover_handshake(s->o->uapi_dir, t) == 0 && t->m.valid &&
 			    t->m.handshake_age_ns != UINT64_MAX &&
@@ -797,17 +773,20 @@ static int round_(struct loop *l, uint64_t now, uint64_t *next)
 			x_receive(l, l->xs[i], now);
 	if (mp_nl_events_read(l->ev, ev_fn, l) == -ENOBUFS)
 		l->sync_now = true;
-	if (l->ctl_fd >= 0)
-		ctl_serve(l);
 	if (now >= l->next_hs_ns)
 		tunnels_check(l, now);
 	for (i = 0; i < s->nt; i++) {
 		struct mc_tunnel *t = &s->t[i];
 		enum mc_tunnel_state st = t->state;
+		uint64_t steps = t->m.clock_steps;
 
-		r = mc_probe_read(t, now);
-		r |= mc_probe_tick(t, now, next);
-		if (r > 0)
+		if (mc_probe_read(t, now) > 0)
+			l->dirty = true;
+		/* a clock stepped: the other sites should see the new costs
+		 * as soon as this node's own */
+		if (t->m.clock_steps != steps)
+			l->x_urgent = true;
+		if (mc_probe_tick(t, now, next) > 0)
 			l->dirty = true;
 		if (st != t->state) {
 			logf_(s->o, "%s: %s%s%s", t->ifname, t->state == MC_ST_UP ? "up" : "down",
@@ -871,8 +850,6 @@ static int poll_fds(struct loop *l, struct pollfd *pfd)
 	for (i = 0; i < 2; i++)
 		if (l->xs[i])
 			pfd[n++] = (struct pollfd){ .fd = mp_sock_fd(l->xs[i]), .events = POLLIN };
-	if (l->ctl_fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = l->ctl_fd, .events = POLLIN };
 	for (i = 0; i < s->nt; i++)
 		if (s->t[i].probe)
 			pfd[n++] = (struct pollfd){ .fd = mc_probe_fd(&s->t[i]), .events = POLLIN };
@@ -885,7 +862,7 @@ static unsigned unreachable(const struct mc_state *s)
 	unsigned site, n = 0;
 
 	for (site = 0; site < MC_SITES; site++)
-		n += site != s->self && s->site_known[site] && !s->want[site];
+		n += site != s->self && s->site_known[site] && s->want[site] <= 0;
 	return n;
 }
 
@@ -939,9 +916,9 @@ int mc_daemon_run(const struct mc_opts *o, const struct mp_auth_key *key)
 		timeout_ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 		pthread_mutex_unlock(&l->lock);
 		r = poll(pfd, (nfds_t)n, timeout_ms);
+		r = r < 0 ? -errno : r;
 		pthread_mutex_lock(&l->lock);
-		if (r < 0 && errno != EINTR) {
-			r = -errno;
+		if (r < 0 && r != -EINTR) {
 			mp_warn(r, "poll");
 			goto out;
 		}
@@ -960,8 +937,9 @@ int mc_daemon_run(const struct mc_opts *o, const struct mp_auth_key *key)
 			r = unreachable(&l->s) ? 1 : 0;
 	}
 out:
-	teardown(l);
+	/* the threads may wait for the lock: let go before stopping them */
 	pthread_mutex_unlock(&l->lock);
+	teardown(l);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 	return r;

@@ -102,7 +102,6 @@ int mc_discover(const struct mc_discover_opts *o, struct mp_nl *nl,
 		mp_wg_device_free(dev);
 		if (r < 0) {
 			snprintf(errbuf, errlen, "%s: %s", path, r == -EINVAL ? why : strerror(-r));
-			r = r == -EINVAL ? -EINVAL : r;
 			break;
 		}
 		r = add_tunnel(&v, &n, name, &in);
@@ -159,24 +158,39 @@ static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
 
 int mc_discover_refresh(struct mp_nl *nl, struct mc_tunnel *t, size_t n)
 {
+	struct mc_tunnel *old;
 	struct addr_pick p = { t, n };
 	size_t i;
 	int r;
 
+	/* a failed dump keeps what was known: a netlink hiccup is no reason
+	 * to take every tunnel down */
+	old = malloc(n * sizeof(*old));
+	if (!old)
+		return -ENOMEM;
+	memcpy(old, t, n * sizeof(*old));
 	for (i = 0; i < n; i++) {
 		struct mp_nl_link l;
 
 		memset(&t[i].local_addr, 0, sizeof(t[i].local_addr));
 		memset(&t[i].peer_addr, 0, sizeof(t[i].peer_addr));
 		memset(t[i].peer_inner, 0, sizeof(t[i].peer_inner));
-		if (mp_nl_link_get(nl, 0, t[i].ifname, &l) < 0) {
+		r = mp_nl_link_get(nl, 0, t[i].ifname, &l);
+		if (r == -ENODEV) {
 			t[i].ifindex = 0;
-			continue;
+		} else if (r == 0) {
+			t[i].ifindex = l.ifindex;
+			t[i].mtu_bytes = l.mtu_bytes;
 		}
-		t[i].ifindex = l.ifindex;
-		t[i].mtu_bytes = l.mtu_bytes;
 	}
 	r = mp_nl_ifaddr_list(nl, AF_UNSPEC, addr_fn, &p);
+	if (r < 0)
+		for (i = 0; i < n; i++) {
+			t[i].local_addr = old[i].local_addr;
+			t[i].peer_addr = old[i].peer_addr;
+			memcpy(t[i].peer_inner, old[i].peer_inner, sizeof(t[i].peer_inner));
+		}
+	free(old);
 	return r < 0 ? r : 0;
 }
 
@@ -187,7 +201,7 @@ int mc_discover_handshake(const char *uapi_dir, struct mc_tunnel *t)
 	size_t i;
 	int r;
 
-	r = mp_wg_uapi_get(t->ifname, uapi_dir, 500 * MP_NSEC_PER_MSEC, &d);
+	r = mp_wg_uapi_get(t->ifname, uapi_dir, 100 * MP_NSEC_PER_MSEC, &d);
 	if (r < 0)
 		return r;
 	for (i = 0; i < d->n_peers; i++)

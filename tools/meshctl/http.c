@@ -121,7 +121,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return reply(c, MHD_HTTP_OK, pg->type, body, len);
 }
 
-int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s, void *lock)
+int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s,
+		  pthread_mutex_t *lock)
 {
 	struct sockaddr_storage sa;
 	socklen_t sa_len;
@@ -161,6 +162,7 @@ int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s, vo
 		return -ENOMEM;
 	h->s = s;
 	h->lock = lock;
+	errno = 0;
 	h->d = MHD_start_daemon(flags, port, NULL, NULL, handle, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
@@ -168,8 +170,9 @@ int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s, vo
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!h->d) {
+		r = errno ? -errno : -EIO;
 		free(h);
-		return -EADDRINUSE;
+		return r;
 	}
 	*ret = h;
 	return 0;

@@ -88,6 +88,8 @@ static void usage(FILE *f)
 	      "      --plan4, --plan6 T  site nets (10.201.%d.0/24, fdac:c9:%x::/64; none)\n"
 	      "      --site N            this node's site (default: from the names)\n"
 	      "  -i, --interval DUR      probe interval (1s); --fast-interval DUR (100ms)\n"
+	      "      --timeout DUR       a probe is missed after max(RTO, DUR) (100ms)\n"
+	      "      --stamp-port PORT   STAMP port of the reflectors (862)\n"
 	      "      --dwell DUR         a better path waits this long (5s)\n"
 	      "      --hold-down DUR     between two switches (20s)\n"
 	      "      --threshold PCT, --abs-threshold DUR   better by (10, 2ms)\n"

@@ -13,15 +13,17 @@
  *   path.c      the cost formula, best paths over one-way costs, hysteresis
  *   exchange.c  the exchange message codec (untrusted: fuzzed)
  *   route.c     the kernel table: install, adopt, re-align (netlink)
- *   daemon.c    the event loop of `run` and `once`, the exchange socket,
- *               the control socket
- *   http.c      /metrics, /v1/links, /v1/routes (libmicrohttpd)
+ *   daemon.c    the event loop of `run` and `once`, the exchange socket
+ *   ctl.c       the control socket, in a thread
+ *   http.c      /metrics, /v1/links, /v1/routes, /v1/paths, /v1/status
+ *               (libmicrohttpd, in its thread)
  *   print.c     links, routes, paths and status through lib/out
  */
 #ifndef MESHCTL_H
 #define MESHCTL_H
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,7 @@ enum {
 	MC_PLAN_MAX = 64,		/* plan template, with the NUL */
 	MC_DOWN_MISSES = 3,		/* consecutive misses: the tunnel is down */
 	MC_UP_REPLIES = 3,		/* consecutive replies: a down tunnel is up */
+	MC_WANT_UNREACHABLE = -1,	/* want[]: a site without a path */
 };
 
 /* ---- plan.c: interface-name pattern and address plan ---- */
@@ -126,6 +129,7 @@ struct mc_metrics {
 	uint64_t last_reply_mono_ns;	/* CLOCK_MONOTONIC of the last reply, 0 = never */
 	uint64_t handshake_age_ns;	/* now - last WireGuard handshake; UINT64_MAX =
 					 * never or unknown */
+	uint64_t clock_steps;		/* steps of either clock seen in the delays */
 };
 
 struct mc_tunnel {
@@ -140,7 +144,7 @@ struct mc_tunnel {
 					 * address, family 0 = none: the gateways
 					 * of the routes through this tunnel */
 	uint32_t mtu_bytes;		/* link MTU */
-	enum mc_tunnel_state state;
+	enum mc_tunnel_state state;	/* the probes' verdict */
 	uint64_t state_since_mono_ns;	/* when state last changed */
 	unsigned changes;		/* state changes since start */
 	char why[64];			/* why it is down ("silent", "no interface"...) */
@@ -188,6 +192,8 @@ struct mc_probe;
 int mc_probe_open(struct mc_tunnel *t, const struct mc_probe_opts *o);
 void mc_probe_close(struct mc_tunnel *t);
 int mc_probe_fd(const struct mc_tunnel *t);
+/* Whether t's socket was opened for t's present interface and addresses. */
+bool mc_probe_current(const struct mc_tunnel *t);
 /* Send when due, settle timeouts, update state. Returns 1 when the tunnel's
  * state or metrics changed, 0 if not, -errno. next_ns gets the next wake-up
  * (CLOCK_MONOTONIC) if earlier than its value. */
@@ -315,6 +321,9 @@ struct mc_choice {
 int mc_hyst_decide(struct mc_choice *c, const struct mc_paths *p, const struct mc_edge *edges,
 		   size_t n, unsigned dst, const struct mc_hyst_opts *o, uint64_t now_mono_ns);
 
+/* Whether every tunnel of c's path is in edges[0..n) and up. */
+bool mc_choice_ok(const struct mc_choice *c, const struct mc_edge *edges, size_t n);
+
 /* The sites of c's path as "0>3>1" into buf ("" when none). Returns the
  * length, or -ENOSPC. */
 int mc_choice_format(const struct mc_choice *c, char *buf, size_t len);
@@ -340,14 +349,16 @@ struct mc_x_entry {
 	uint32_t rtt_us;		/* smoothed RTT */
 	int32_t fwd_us;			/* raw one-way delays */
 	int32_t rev_us;
-	uint16_t loss_fwd_pm;		/* per 10,000 over the window */
-	uint16_t avail_pm;		/* per 10,000 */
+	uint16_t loss_fwd_pm;		/* per 10,000 (not per mille) over the window */
+	uint16_t avail_pm;		/* per 10,000 (not per mille) */
 	uint32_t jitter_us;		/* RFC 3550 jitter of origin -> Y */
 };
 
 struct mc_x_msg {
 	uint8_t origin;			/* the site whose tunnels these are */
-	uint8_t ttl;			/* relays left (flooding) */
+	uint8_t ttl;			/* 0: never relay; covered by the HMAC, so
+					 * relays cannot lower it: one level of
+					 * relaying is the receivers' rule */
 	uint64_t seq;			/* origin's counter: CLOCK_REALTIME ns at creation */
 	uint16_t n;			/* entries */
 	struct mc_x_entry e[MC_X_ENTRIES_MAX];
@@ -384,16 +395,19 @@ struct mc_route_counters {
 	uint64_t deleted;		/* routes removed (no path left) */
 	uint64_t restored;		/* of the replaced: found missing or changed by hand */
 	uint64_t conflicts;		/* prefixes held by another protocol, per sync */
+	uint64_t shadowed;		/* prefixes where another protocol's route has
+					 * a lower metric than ours, per sync */
 	uint64_t errors;		/* netlink requests refused (table full...) */
 	int last_error;			/* the last one's -errno */
 };
 
 /*
  * Make the kernel table agree with want[site] (the ifindex of the first
- * tunnel towards each site, 0 = no route) for every site but self: one
- * dump of the table, then a replace for every net whose proto-201 route is
- * missing or points elsewhere, a delete for a proto-201 route of a site
- * without a path. A route goes via the peer's inner address of its family
+ * tunnel towards each site; MC_WANT_UNREACHABLE: an unreachable route, so
+ * that the site's traffic never leaves outside the tunnels; 0: none) for
+ * every site but self: one dump of the table, then a replace for every
+ * net whose proto-201 route is missing or different, a delete for a
+ * proto-201 route of a site meshctl knows nothing of. A route goes via the peer's inner address of its family
  * on that tunnel (t[]: the tunnels, nt of them), so that a reader of the
  * table (perfc --nodes) sees the next site; a device route where there is
  * none. Routes of other protocols are never changed. st[site][fam] is
@@ -452,11 +466,12 @@ struct mc_x_counters {
 	uint64_t accepted;		/* tables taken */
 	uint64_t drop_malformed;	/* length, magic, version, fields */
 	uint64_t drop_auth;		/* HMAC wrong: forged or another key */
-	uint64_t drop_replay;		/* seq not newer than the last accepted */
+	uint64_t drop_replay;		/* seq not newer than the last accepted (also
+					 * a relayed copy of a table already had) */
 	uint64_t drop_stale;		/* first seq of an origin too far from our clock */
 	uint64_t drop_ratelimit;	/* over the source's budget */
 	uint64_t drop_self;		/* claims to be from this site */
-	uint64_t send_errors;
+	uint64_t send_errors;		/* sends that failed (no route, buffer full) */
 };
 
 struct mc_state {
@@ -471,7 +486,9 @@ struct mc_state {
 	int paths_error;		/* last mc_paths_compute() result */
 	struct mc_paths paths;		/* from self */
 	struct mc_choice choice[MC_SITES];
-	int want[MC_SITES];		/* first tunnel's ifindex per site */
+	int want[MC_SITES];		/* first tunnel's ifindex per site; 0 no
+					 * route, MC_WANT_UNREACHABLE known but
+					 * no path */
 	struct mc_route_state rs[MC_SITES][2];
 	struct mc_route_counters rc;
 	struct mc_x_counters xc;
@@ -503,13 +520,24 @@ int mc_print_metrics(struct mp_writer *w, const struct mc_state *s);
 /* What `once` prints: links, then paths. */
 int mc_print_once(struct mp_writer *w, struct mc_state *s);
 
-/* ---- http.c ---- */
+/* ---- http.c, ctl.c: threads that read the state under the loop's lock ---- */
 
 struct mc_http;
+struct mc_ctl;
 
-/* Serve /metrics, /v1/links, /v1/routes on addr ("ADDR" or "ADDR:PORT",
- * "[v6]:PORT"), locking *lock around every read of s. */
-int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s, void *lock);
+/* Serve /metrics, /v1/links, /v1/routes, /v1/paths, /v1/status on addr
+ * ("ADDR" or "ADDR:PORT", "[v6]:PORT"), locking *lock around every read of
+ * s. Returns 0, or -errno. */
+int mc_http_start(struct mc_http **ret, const char *addr, struct mc_state *s,
+		  pthread_mutex_t *lock);
 void mc_http_stop(struct mc_http *h);
+
+/* Serve the control socket at path (its folder is made), locking *lock
+ * while rendering. Returns 0, -EADDRINUSE (a daemon answers there), or
+ * -errno. */
+int mc_ctl_start(struct mc_ctl **ret, const char *path, struct mc_state *s,
+		 pthread_mutex_t *lock);
+/* Stop the thread, close and unlink the socket. Accepts NULL. */
+void mc_ctl_stop(struct mc_ctl *c);
 
 #endif

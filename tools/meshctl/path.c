@@ -568,8 +568,11 @@ int mc_hyst_decide(struct mc_choice *c, const struct mc_paths *p, const struct m
 	c->cand_family = bfam[0];
 	/* the hold-down follows a switch; an initial or adopted choice has
 	 * none behind it */
+	/* nor before fewer tunnels: a relay kept through a hold-down while
+	 * the relay itself turned back to us would be a loop */
 	if (elapsed_ns(now_mono_ns, c->cand_since_mono_ns) < o->dwell_ns ||
-	    (c->switches && elapsed_ns(now_mono_ns, c->since_mono_ns) < o->holddown_ns))
+	    (c->switches && k >= c->nsites &&
+	     elapsed_ns(now_mono_ns, c->since_mono_ns) < o->holddown_ns))
 		return 0;
 	choice_take(c, p, dst, bsites, bfam, k);
 	c->switches++;
@@ -593,4 +596,19 @@ int mc_choice_format(const struct mc_choice *c, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return (int)off;
+}
+
+bool mc_choice_ok(const struct mc_choice *c, const struct mc_edge *edges, size_t n)
+{
+	unsigned i;
+
+	if (!c->set)
+		return false;
+	for (i = 0; i + 1 < c->nsites; i++) {
+		ssize_t e = edge_find(edges, n, c->sites[i], c->sites[i + 1], c->families[i]);
+
+		if (e < 0 || !edges[e].up)
+			return false;
+	}
+	return true;
 }

@@ -7,6 +7,7 @@
  * as they are, so what `show routes` prints is what `ip route` holds.
  */
 #include <arpa/inet.h>
+#include <linux/rtnetlink.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,19 @@
 
 #include "clock.h"
 #include "meshctl.h"
+
+struct addr_item {
+	int rank;	/* 0: this site's net on lo, 1: this site's net, 2: other */
+	size_t order;	/* as dumped */
+	char text[INET6_ADDRSTRLEN];
+};
+
+struct addrs {
+	struct addr_item *v;
+	size_t n, cap;
+	const struct mc_plan *own;	/* this site's net goes first */
+	unsigned self;
+};
 
 static const char *state_name(enum mc_tunnel_state st)
 {
@@ -75,6 +89,7 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, uint64_t now
 	r |= mp_put_u64_notext(w, "received", m->received);
 	r |= mp_put_f64_notext(w, "state_age_s", age_s(t->state_since_mono_ns, now));
 	r |= mp_put_u64_notext(w, "state_changes", t->changes);
+	r |= mp_put_u64_notext(w, "clock_steps", m->clock_steps);
 	r |= mp_put_f64_notext(w, "handshake_age_s", m->handshake_age_ns == UINT64_MAX ?
 			       __builtin_nan("") : (double)m->handshake_age_ns / 1e9);
 	r |= mp_put_u64_notext(w, "mtu_bytes", t->mtu_bytes);
@@ -119,7 +134,7 @@ static void best_str(const struct mc_state *s, unsigned site, char *buf, size_t 
 	int n = -ENOENT;
 
 	buf[0] = '\0';
-	if (s->paths_error == 0 && s->decided)
+	if (s->decided)
 		n = mc_paths_walk(&s->paths, s->edges, site, sites, idx, MC_PATH_MAX);
 	for (int i = 0; i < n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? ">" : "", sites[i]);
@@ -186,7 +201,7 @@ static unsigned sites_reachable(const struct mc_state *s, unsigned *known)
 		if (site == s->self || !s->site_known[site])
 			continue;
 		(*known)++;
-		n += s->want[site] != 0;
+		n += s->want[site] > 0;
 	}
 	return n;
 }
@@ -216,6 +231,7 @@ static int put_counters(struct mp_writer *w, const struct mc_state *s)
 	r |= mp_put_u64(w, "restored", "restored %" PRIu64, c->restored);
 	r |= mp_put_u64(w, "deleted", "deleted %" PRIu64, c->deleted);
 	r |= mp_put_u64(w, "conflicts", "conflicts %" PRIu64, c->conflicts);
+	r |= mp_put_u64(w, "shadowed", "shadowed %" PRIu64, c->shadowed);
 	r |= mp_put_u64(w, "errors", "errors %" PRIu64, c->errors);
 	r |= mp_put_u64_notext(w, "syncs", c->syncs);
 	r |= mp_obj_end(w);
@@ -247,6 +263,7 @@ int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 	r |= mp_put_u64(w, "sites", "of %" PRIu64, known);
 	r |= mp_put_u64(w, "tables", "tables %" PRIu64, peers);
 	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
+	r |= mp_put_bool(w, "tables_consistent", "tables consistent %s", !s->paths_error);
 	r |= put_counters(w, s);
 	r |= mp_doc_end(w);
 	return r;
@@ -335,6 +352,8 @@ static int put_route(struct mp_writer *w, const struct mc_state *s,
 	r |= mp_put_u64(w, "metric", "%6" PRIu64, rt->has_priority ? rt->priority : 0);
 	r |= mp_put_str(w, "reason", "%-8s", c && c->set ? c->reason : "");
 	r |= mp_put_str_notext(w, "family", rt->family == AF_INET6 ? "inet6" : "inet");
+	r |= mp_put_str_notext(w, "route_type", rt->type == RTN_UNREACHABLE ? "unreachable" :
+			       "unicast");
 	r |= mp_put_str_notext(w, "table", table);
 	r |= mp_put_str_notext(w, "protocol", "meshctl");
 	r |= mp_put_str_notext(w, "scope", rt->scope == 253 ? "link" : "global");
@@ -371,19 +390,6 @@ int mc_print_routes(struct mp_writer *w, struct mc_state *s)
 	free(rts);
 	return r;
 }
-
-struct addr_item {
-	int rank;	/* 0: this site's net on lo, 1: this site's net, 2: other */
-	size_t order;	/* as dumped */
-	char text[INET6_ADDRSTRLEN];
-};
-
-struct addrs {
-	struct addr_item *v;
-	size_t n, cap;
-	const struct mc_plan *own;	/* this site's net goes first */
-	unsigned self;
-};
 
 static int addr_fn(const struct mp_nl_ifaddr *a, void *arg)
 {

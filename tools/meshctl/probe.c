@@ -49,6 +49,8 @@ struct outcome {
 
 struct mc_probe {
 	struct mp_sock *sock;
+	int ifindex;			/* what the socket was opened for */
+	struct mp_nl_addr local, peer;
 	struct mc_probe_opts o;
 	uint32_t next_seq;
 	uint64_t next_send_ns;
@@ -96,6 +98,9 @@ int mc_probe_open(struct mc_tunnel *t, const struct mc_probe_opts *o)
 		p->msgs[i].buf = p->bufs[i];
 		p->msgs[i].buf_len = BUF_LEN;
 	}
+	p->ifindex = t->ifindex;
+	p->local = t->local_addr;
+	p->peer = t->peer_addr;
 	t->probe = p;
 	return 0;
 fail:
@@ -111,6 +116,15 @@ void mc_probe_close(struct mc_tunnel *t)
 	mp_sock_free(t->probe->sock);
 	free(t->probe);
 	t->probe = NULL;
+}
+
+bool mc_probe_current(const struct mc_tunnel *t)
+{
+	const struct mc_probe *p = t->probe;
+
+	return p && p->ifindex == t->ifindex && !memcmp(&p->local, &t->local_addr,
+							 sizeof(p->local)) &&
+	       !memcmp(&p->peer, &t->peer_addr, sizeof(p->peer));
 }
 
 int mc_probe_fd(const struct mc_tunnel *t)
@@ -135,7 +149,9 @@ static uint64_t timeout_ns(const struct mc_tunnel *t, const struct mc_probe *p)
 
 	if (!t->m.valid)
 		return MP_MAX(p->o.min_timeout_ns, p->o.interval_ns);
-	rto = t->m.rtt_ns + 4 * t->m.rttvar_ns;
+	/* never longer than an interval: a wild RTT sample must not make a
+	 * dead tunnel wait for its verdict */
+	rto = MP_MIN(t->m.rtt_ns + 4 * t->m.rttvar_ns, p->o.interval_ns);
 	return MP_MAX(rto, p->o.min_timeout_ns);
 }
 
@@ -309,6 +325,20 @@ static int64_t median(const int64_t *v, unsigned n)
 	return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
 }
 
+/*
+ * A step of one of the two clocks: the raw one-way delays move by +d and
+ * -d against their medians while their sum, the RTT, stays. A change of
+ * the path moves the RTT too.
+ */
+static bool clock_step(const struct mc_metrics *x, const struct mc_probe *p, int64_t fwd,
+		       int64_t rev)
+{
+	int64_t df = fwd - x->fwd_ns, dr = rev - x->rev_ns;
+	int64_t noise = MP_MAX((int64_t)(2 * MP_NSEC_PER_MSEC), 4 * (int64_t)x->rttvar_ns);
+
+	return x->valid && p->hist_n && llabs(df + dr) < noise && llabs(df - dr) > 4 * noise;
+}
+
 static void on_reply(struct mc_tunnel *t, struct mc_probe *p, const struct mp_msg *m,
 		     uint64_t now)
 {
@@ -333,6 +363,13 @@ static void on_reply(struct mc_tunnel *t, struct mc_probe *p, const struct mp_ms
 						    mp_real_ns_from_ntp(r.rx_ts));
 	if (rtt < 0)
 		rtt = 0;
+	/* the RTT by the monotonic clock, with the reflector's hold: a
+	 * CLOCK_REALTIME step between T1 and T4 makes the two disagree, and
+	 * such a sample is no measurement */
+	if (llabs(rtt - ((int64_t)(mp_clock_mono_ns() - s->sent_mono_ns) -
+			 (int64_t)(mp_real_ns_from_ntp(r.ts) - mp_real_ns_from_ntp(r.rx_ts)))) >
+	    (int64_t)(100 * MP_NSEC_PER_MSEC))
+		return;
 	/* RFC 6298 section 2 */
 	if (first) {
 		x->rtt_ns = (uint64_t)rtt;
@@ -342,6 +379,13 @@ static void on_reply(struct mc_tunnel *t, struct mc_probe *p, const struct mp_ms
 
 		x->rttvar_ns = x->rttvar_ns - x->rttvar_ns / 4 + d / 4;
 		x->rtt_ns = x->rtt_ns - x->rtt_ns / 8 + (uint64_t)rtt / 8;
+	}
+	if (clock_step(x, p, fwd, rev)) {
+		/* the raw delays of every tunnel into or out of that site
+		 * jump at once; medians that followed at their own pace
+		 * would make one path look better for a few probes */
+		p->hist_n = 0;
+		x->clock_steps++;
 	}
 	/* the median of the last replies: a real change shows after half of
 	 * them, a spike (a scheduling stall in wireguard-go, a handshake
@@ -396,7 +440,7 @@ int mc_probe_read(struct mc_tunnel *t, uint64_t now)
 		if (n == -EINTR)
 			continue;
 		if (n < 0)
-			continue;	/* an ICMP error: the probe times out */
+			break;	/* an ICMP error (the probe times out), or worse */
 		for (i = 0; i < n; i++)
 			if (!p->msgs[i].truncated) {
 				on_reply(t, p, &p->msgs[i], now);

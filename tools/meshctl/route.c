@@ -3,7 +3,9 @@
  * route: the kernel table, through lib/nl. meshctl owns exactly the routes
  * of protocol 201 (MP_NL_PROTO_MESHCTL) to the site nets of its plan, in
  * one table with one metric. It writes them with netlink replace, which
- * swaps a route atomically: there is never a moment without one. A route
+ * swaps a route atomically: there is never a moment without one; a site
+ * without a path gets an unreachable route, so that its traffic is never
+ * sent by another route outside the tunnels. A route
  * of another protocol on the same prefix, table and metric would be
  * replaced too, so such a prefix is left alone and counted as a conflict.
  */
@@ -13,13 +15,19 @@
 
 #include "meshctl.h"
 
+enum {
+	ODD = -2,		/* seen.ours: a proto-201 route of another shape */
+};
+
 /* What one dump found per site net: [site][family index]. */
 struct seen {
 	const struct mc_route_cfg *cfg;
 	unsigned self;
-	int ours[MC_SITES][2];		/* ifindex of our route, 0 none, -1 odd (multipath) */
+	int ours[MC_SITES][2];		/* ifindex of our route, 0 none,
+					 * MC_WANT_UNREACHABLE, ODD */
 	struct mp_nl_addr gw[MC_SITES][2];	/* its gateway, family 0 = none */
 	bool foreign[MC_SITES][2];	/* another protocol at the same key */
+	bool shadowed[MC_SITES][2];	/* another protocol at a lower metric */
 };
 
 static int fam_idx(int family)
@@ -43,17 +51,25 @@ static int seen_fn(const struct mp_nl_route *rt, void *arg)
 	struct seen *s = arg;
 	int site = site_of(s->cfg, rt), f = fam_idx(rt->family);
 
-	/* another metric or TOS is another route: never ours to touch */
-	if (site < 0 || (unsigned)site == s->self || rt->tos ||
-	    (rt->has_priority ? rt->priority : 0) != s->cfg->metric)
+	if (site < 0 || (unsigned)site == s->self || rt->tos)
 		return 0;
+	/* another metric is another route: never ours to touch; a lower one
+	 * carries the traffic instead of ours, which status tells */
+	if ((rt->has_priority ? rt->priority : 0) != s->cfg->metric) {
+		if (rt->protocol != MP_NL_PROTO_MESHCTL &&
+		    (rt->has_priority ? rt->priority : 0) < s->cfg->metric)
+			s->shadowed[site][f] = true;
+		return 0;
+	}
 	if (rt->protocol != MP_NL_PROTO_MESHCTL)
 		s->foreign[site][f] = true;
+	else if (rt->type == RTN_UNREACHABLE)
+		s->ours[site][f] = MC_WANT_UNREACHABLE;
 	else if (rt->type == RTN_UNICAST && rt->nh_count == 1) {
 		s->ours[site][f] = rt->nh[0].ifindex;
 		s->gw[site][f] = rt->nh[0].gw;
 	} else
-		s->ours[site][f] = -1;	/* not a shape we write: rewrite it */
+		s->ours[site][f] = ODD;	/* not a shape we write: rewrite it */
 	return 0;
 }
 
@@ -96,7 +112,9 @@ static void route_of(const struct mc_route_cfg *cfg, unsigned site, int fi, int 
 	rt->protocol = MP_NL_PROTO_MESHCTL;
 	rt->has_priority = true;
 	rt->priority = cfg->metric;
-	if (ifindex) {
+	if (ifindex == MC_WANT_UNREACHABLE) {
+		rt->type = RTN_UNREACHABLE;
+	} else if (ifindex) {
 		/* a device route when the tunnel has no inner peer address of
 		 * the family */
 		rt->scope = gw->family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
@@ -132,12 +150,13 @@ int mc_route_sync(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned sel
 			if (!cfg->plan[fi])
 				continue;
 			rs->conflict = s.foreign[site][fi];
+			c->shadowed += s.shadowed[site][fi];
 			if (rs->conflict) {
 				c->conflicts++;
 				rs->ifindex = 0;
 				continue;
 			}
-			if (have == want[site] && (!have || addr_eq(&s.gw[site][fi], &gw))) {
+			if (have == want[site] && (have <= 0 || addr_eq(&s.gw[site][fi], &gw))) {
 				rs->ifindex = have;
 				continue;
 			}
@@ -181,7 +200,7 @@ int mc_route_adopt(struct mp_nl *nl, const struct mc_route_cfg *cfg, unsigned se
 	for (site = 0; site < MC_SITES; site++) {
 		int v = s.ours[site][0] > 0 ? s.ours[site][0] : s.ours[site][1];
 
-		ret_ifindex[site] = v > 0 ? v : 0;
+		ret_ifindex[site] = v > 0 ? v : 0;	/* unreachable: nothing to adopt */
 		n += v > 0;
 	}
 	return n;
