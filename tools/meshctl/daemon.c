@@ -760,21 +760,13 @@ static void tunnels_check(struct loop *l, uint64_t now)
 	l->next_hs_ns = now + HANDSHAKE_CHECK_NS;
 }
 
-static int round_(struct loop *l, uint64_t now, uint64_t *next)
+/* Every tunnel's replies, timeouts and due probes. */
+static void probes_round(struct loop *l, uint64_t now, uint64_t *next)
 {
 	struct mc_state *s = &l->s;
 	size_t i;
 	int r;
 
-	if (l->resp)
-		mp_responder_process(l->resp, now);
-	for (i = 0; i < 2; i++)
-		if (l->xs[i])
-			x_receive(l, l->xs[i], now);
-	if (mp_nl_events_read(l->ev, ev_fn, l) == -ENOBUFS)
-		l->sync_now = true;
-	if (now >= l->next_hs_ns)
-		tunnels_check(l, now);
 	for (i = 0; i < s->nt; i++) {
 		struct mc_tunnel *t = &s->t[i];
 		enum mc_tunnel_state st = t->state;
@@ -808,6 +800,24 @@ static int round_(struct loop *l, uint64_t now, uint64_t *next)
 				l->dirty |= r > 0;
 			}
 	}
+}
+
+static int round_(struct loop *l, uint64_t now, uint64_t *next)
+{
+	struct mc_state *s = &l->s;
+	size_t i;
+	int r;
+
+	if (l->resp)
+		mp_responder_process(l->resp, now);
+	for (i = 0; i < 2; i++)
+		if (l->xs[i])
+			x_receive(l, l->xs[i], now);
+	if (mp_nl_events_read(l->ev, ev_fn, l) == -ENOBUFS)
+		l->sync_now = true;
+	if (now >= l->next_hs_ns)
+		tunnels_check(l, now);
+	probes_round(l, now, next);
 	if (!s->decided && now - s->start_mono_ns >= s->o->warmup_ns) {
 		s->decided = true;
 		l->urgent = l->dirty = true;
