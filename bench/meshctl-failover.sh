@@ -88,26 +88,10 @@ say "Babel metric: $BABEL_METRIC"
 
 # ---------------------------------------------------------------- helpers
 
-# dev_to PROTO S D: the device of site S's PROTO route to site D's IPv4 net
-# (empty when none, or when it is unreachable).
-dev_to() { lab_ip "site$2" -j route show "10.201.$3.0/24" proto "$1" | jq -r '.[0].dev // ""'; }
-direct() { [[ $(dev_to "$1" "$2" "$3") == "wg$2.$3_v"[46] ]]; }
-relayed() { local d; d=$(dev_to "$1" "$2" "$3"); [[ -n $d && $d != "wg$2.$3_v"[46] ]]; }
-
-# all_direct PROTO: every site routes both nets of every other site directly.
-all_direct()
-{
-	local s d dev6
-	for ((s = 0; s < SITES; s++)); do
-		for ((d = 0; d < SITES; d++)); do
-			((s != d)) || continue
-			direct "$1" "$s" "$d" || return 1
-			dev6=$(lab_ip "site$s" -6 -j route show "fdac:c9:$(printf %x "$d")::/64" \
-				proto "$1" | jq -r '.[0].dev // ""')
-			[[ $dev6 == "wg$s.${d}_v"[46] ]] || return 1
-		done
-	done
-}
+# direct / relayed PROTO S D, all_direct PROTO: tests/lab/lab.sh's.
+direct() { lab_mesh_direct "$2" "$3" "$1"; }
+relayed() { lab_mesh_relayed "$2" "$3" "$1"; }
+all_direct() { lab_mesh_all_direct "$1"; }
 
 # trial PROTO A B: one silent failure of the pair A-B seen from site A;
 # appends "route_s answer_s lost" to $OUT/PROTO (99: did not happen).
@@ -129,32 +113,8 @@ trial()
 	lab_stop "site$a" ping
 	lab_stop "site$a" mon
 	lab_wg_silent "$link" both off
-	python3 - "$t0" "$LAB_DIR/site$a/mon.log" "$LAB_DIR/site$a/ping.log" "$a" "$b" \
-		>>"$OUT/$proto" <<'EOF'
-import re, sys, datetime
-t0, a, b = float(sys.argv[1]), sys.argv[4], sys.argv[5]
-route = None
-for line in open(sys.argv[2]):
-    # meshctl: "10.201.B.0/24 via GW dev wgA.C_vZ proto 201 ...";
-    # bird: "10.201.B.0/24 via 10.201.C.x dev wgA.C_vZ proto bird ..."
-    m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 (?:via \S+ )?dev (\S+)' % b,
-                 line)
-    if m and not m.group(2).startswith('wg%s.%s_' % (a, b)):
-        t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
-        if t > t0:
-            route = t - t0
-            break
-answers = []
-for line in open(sys.argv[3]):
-    m = re.match(r'\[([0-9.]+)\] \d+ bytes from .* icmp_seq=(\d+)', line)
-    if m:
-        answers.append((float(m.group(1)), int(m.group(2))))
-after = [(t, s) for t, s in answers if t > t0 + 0.05]
-seqs = sorted(s for t, s in after)
-lost = (seqs[-1] - seqs[0] + 1) - len(seqs) if seqs else -1
-print('%.3f %.3f %d' % (route if route is not None else 99,
-                        after[0][0] - t0 if after else 99, lost))
-EOF
+	"$LAB_TOP/tests/lab/failover_times.py" "$t0" "$LAB_DIR/site$a/mon.log" \
+		"$LAB_DIR/site$a/ping.log" "$a" "$b" 0.05 >>"$OUT/$proto"
 	say "$proto trial $a-$b: $(tail -n 1 "$OUT/$proto") (route s, answer s, lost after)"
 }
 

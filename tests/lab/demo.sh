@@ -129,14 +129,6 @@ demo_run()
 	((rc == 0)) || echo "($tool exited $rc)"
 }
 
-# demo_relayed S D: site S routes site D's net through another site.
-demo_relayed()
-{
-	local dev
-	dev=$(lab_ip "site$1" -j route show "10.201.$2.0/24" proto 201 | jq -r '.[0].dev // ""')
-	[[ -n $dev && $dev != "wg$1.$2_v"[46] ]]
-}
-
 # demo_tools: every tool on the mesh, each across the impairment it shows
 # best; plots go to DEMO_OUT (default build/demo).
 demo_tools()
@@ -174,7 +166,7 @@ demo_tools()
 	for ((x = 0; x < SITES; x++)); do
 		lab_spawn "site$x" meshctl "$DEMO_BIN/meshctl" run -q -k "$key"
 	done
-	lab_wait 30 demo_relayed 0 1 && lab_wait 10 demo_relayed 1 0 ||
+	lab_wait 30 lab_mesh_relayed 0 1 && lab_wait 10 lab_mesh_relayed 1 0 ||
 		echo "(site0 and site1 did not relay within 40 s)"
 	demo_run site0 meshctl show paths
 	demo_run site0 meshctl show links

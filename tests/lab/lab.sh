@@ -536,6 +536,44 @@ lab_mesh_sites()
 # lab_mesh_pair I J: the underlay link of sites I and J (lower site first).
 lab_mesh_pair() { (($1 < $2)) && echo "site$1-site$2" || echo "site$2-site$1"; }
 
+# lab_mesh_route S D [FAMILY [PROTO]]: the device of site S's route of PROTO
+# (default 201, meshctl's) to site D's net of FAMILY (4, the default, or 6):
+# 10.201.D.0/24 or fdac:c9:D::/64. Empty when there is none or it has no
+# device (unreachable).
+lab_mesh_route()
+{
+	local net=10.201.$2.0/24 f=-4
+	[[ ${3:-4} == 4 ]] || { printf -v net 'fdac:c9:%x::/64' "$2"; f=-6; }
+	lab_ip "site$1" "$f" -j route show "$net" proto "${4:-201}" | jq -r '.[0].dev // ""'
+}
+
+# lab_mesh_direct S D [PROTO]: S routes D's IPv4 net over a tunnel wgS.D_v*.
+lab_mesh_direct() { [[ $(lab_mesh_route "$1" "$2" 4 "${3:-201}") == "wg$1.$2_v"[46] ]]; }
+
+# lab_mesh_relayed S D [PROTO]: S routes D's IPv4 net through another site.
+lab_mesh_relayed()
+{
+	local d
+	d=$(lab_mesh_route "$1" "$2" 4 "${3:-201}")
+	[[ -n $d && $d != "wg$1.$2_v"[46] ]]
+}
+
+# lab_mesh_all_direct [PROTO]: every site routes both nets of every other
+# site over a direct tunnel.
+lab_mesh_all_direct()
+{
+	local n s d
+	n=$(lab_mesh_sites)
+	for ((s = 0; s < n; s++)); do
+		for ((d = 0; d < n; d++)); do
+			((s != d)) || continue
+			lab_mesh_direct "$s" "$d" "${1:-201}" &&
+				[[ $(lab_mesh_route "$s" "$d" 6 "${1:-201}") == "wg$s.${d}_v"[46] ]] ||
+				return 1
+		done
+	done
+}
+
 # lab_mesh [N]: N sites (default 4), a full mesh of wgX.Y_v4/_v6 tunnels.
 lab_mesh()
 {

@@ -99,26 +99,10 @@ mc_deciding() { n "site$1" "$MC" status -j 2>/dev/null | jq -e '.deciding' >/dev
 # mc SITE ARGS...: meshctl ARGS on site SITE.
 mc() { local s=$1; shift; n "site$s" "$MC" "$@"; }
 
-# dev_to S D: the device of site S's proto-201 route to site D's IPv4 net.
-dev_to() { ipn "site$1" -j route show "10.201.$2.0/24" proto 201 | jq -r '.[0].dev // ""'; }
-
-direct() { [[ $(dev_to "$1" "$2") == "wg$1.$2_v"[46] ]]; }
-relayed() { local d; d=$(dev_to "$1" "$2"); [[ -n $d && $d != "wg$1.$2_v"[46] ]]; }
-
-# all_direct: every site routes both nets of every other site directly.
-all_direct()
-{
-	local s d dev6
-	for ((s = 0; s < SITES; s++)); do
-		for ((d = 0; d < SITES; d++)); do
-			((s != d)) || continue
-			direct "$s" "$d" || return 1
-			dev6=$(ipn "site$s" -6 -j route show "fdac:c9:$(printf %x "$d")::/64" proto 201 |
-				jq -r '.[0].dev // ""')
-			[[ $dev6 == "wg$s.${d}_v"[46] ]] || return 1
-		done
-	done
-}
+dev_to() { lab_mesh_route "$1" "$2"; }
+direct() { lab_mesh_direct "$1" "$2"; }
+relayed() { lab_mesh_relayed "$1" "$2"; }
+all_direct() { lab_mesh_all_direct; }
 
 # converged SECONDS: all_direct within SECONDS; if not, every site's paths
 # and log go to the test's log before it fails.
@@ -243,29 +227,9 @@ failover_trial()
 	lab_stop "site$a" ping
 	lab_stop "site$a" mon
 	lab_wg_silent "$link" both off
-	python3 - "$t0" "$LAB_DIR/site$a/mon.log" "$LAB_DIR/site$a/ping.log" "$a" "$b" \
-		>>"$T_OUT/fo" <<'EOF'
-import re, sys, datetime
-t0, a, b = float(sys.argv[1]), sys.argv[4], sys.argv[5]
-route = None
-for line in open(sys.argv[2]):
-    m = re.match(r'\[([0-9T:.-]+)\] (?!Deleted)10\.201\.%s\.0/24 (?:via \S+ )?dev (\S+)' % b, line)
-    if m and not m.group(2).startswith('wg%s.%s_' % (a, b)):
-        t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
-        if t > t0:
-            route = t - t0
-            break
-answers = []
-for line in open(sys.argv[3]):
-    m = re.match(r'\[([0-9.]+)\] \d+ bytes from .* icmp_seq=(\d+)', line)
-    if m:
-        answers.append((float(m.group(1)), int(m.group(2))))
-# replies in flight when the failure began arrive within 20 ms
-after = [(t, s) for t, s in answers if t > t0 + 0.02]
-seqs = sorted(s for t, s in after)
-lost = (seqs[-1] - seqs[0] + 1) - len(seqs)
-print('%.3f %.3f %d' % (route if route is not None else 99, after[0][0] - t0, lost))
-EOF
+	# replies in flight when the failure began arrive within 20 ms
+	"$LAB_TOP/tests/lab/failover_times.py" "$t0" "$LAB_DIR/site$a/mon.log" \
+		"$LAB_DIR/site$a/ping.log" "$a" "$b" 0.02 >>"$T_OUT/fo"
 }
 
 test_failover()

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,7 @@ struct loop {
 	uint64_t next_sync_ns, next_hs_ns;	/* kernel table, tunnels re-read */
 	bool sync_now;				/* re-read the table this round */
 	uint8_t xbuf[XBUF];			/* an exchange message */
+	struct mc_x_msg xmsg;			/* ... decoded, or to encode */
 };
 
 static volatile sig_atomic_t stop;
@@ -334,14 +336,12 @@ static int x_send_to(struct loop *l, unsigned site, const uint8_t *buf, size_t l
 static void x_send_own(struct loop *l, uint64_t now)
 {
 	struct mc_state *s = &l->s;
-	struct mc_x_msg *m;
+	struct mc_x_msg *m = &l->xmsg;
 	bool sent_to[MC_SITES] = { false };
 	size_t i;
 	int len;
 
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return;
+	memset(m, 0, offsetof(struct mc_x_msg, e));
 	l->x_seq = MP_MAX(mp_clock_real_ns() + (uint64_t)s->o->probe.clock_offset_ns,
 			  l->x_seq + 1);
 	m->origin = (uint8_t)s->self;
@@ -374,7 +374,6 @@ static void x_send_own(struct loop *l, uint64_t now)
 		m->n++;
 	}
 	len = mc_x_encode(m, l->key, l->xbuf, sizeof(l->xbuf));
-	free(m);
 	if (len < 0)
 		return;
 	for (i = 0; i < s->nt; i++) {
@@ -463,12 +462,10 @@ static void x_forward(struct loop *l, const struct mc_x_msg *m, const uint8_t *b
 static void x_receive(struct loop *l, struct mp_sock *sk, uint64_t now)
 {
 	struct mc_state *s = &l->s;
-	struct mc_x_msg *m = malloc(sizeof(*m));
+	struct mc_x_msg *m = &l->xmsg;
 	struct mp_msg msg = { .buf = l->xbuf, .buf_len = sizeof(l->xbuf) };
 	int n, r, budget = 64;
 
-	if (!m)
-		return;
 	while (budget-- > 0) {
 		struct mc_peer *p;
 
@@ -529,7 +526,6 @@ static void x_receive(struct loop *l, struct mp_sock *sk, uint64_t now)
 		if (m->ttl && from_origin(s, m->origin, &msg.src))
 			x_forward(l, m, l->xbuf, msg.len);
 	}
-	free(m);
 }
 
 /* ---------------------------------------------------------------- netlink events */

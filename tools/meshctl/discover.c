@@ -45,7 +45,6 @@ static int add_tunnel(struct mc_tunnel **v, size_t *n, const char *name,
 	t->local_site = in->local_site;
 	t->remote_site = in->remote_site;
 	t->outer_family = in->family;
-	t->cost_us = 0;
 	t->m.handshake_age_ns = UINT64_MAX;
 	return 0;
 }

@@ -413,9 +413,11 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	if (argc < 2)
-		mp_warnx("a command is needed: run, once, show, status");
+		mp_warnx("a command is needed:");
 	else
-		mp_warnx("unknown command '%s': run, once, show, status", argv[1]);
+		mp_warnx("unknown command '%s':", argv[1]);
+	for (i = 0; i < MP_ARRAY_SIZE(commands); i++)
+		fprintf(stderr, "  %-8s %s\n", commands[i].name, commands[i].description);
 	fputs("Try 'meshctl --help'.\n", stderr);
 	return MP_EXIT_USAGE;
 }
