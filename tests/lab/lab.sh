@@ -844,21 +844,29 @@ _lab_wire_rt()
 
 _lab_wire_ready() { [[ -e $LAB_DIR/$1/wire.ready ]] || ! lab_running "$1" wire; }
 
-# lab_wire_stat LINK KEY: a counter of the link's running mp-wire (ab_frames,
-# ba_late_max_ns, ...: mp-wire --stats-file), or of its last run.
-lab_wire_stat()
+# lab_wire_stats LINK: every counter of the link's running mp-wire, "KEY VALUE"
+# per line (ab_frames, ba_late_sum_ns, ...: mp-wire --stats-file), read at
+# once; or those of its last run.
+lab_wire_stats()
 {
-	local link=$1 f=$LAB_DIR/$1/wire.stats pid k v
+	local link=$1 f=$LAB_DIR/$1/wire.stats pid
 	if lab_running "$link" wire; then
 		read -r pid <"$LAB_DIR/$link/wire.pid"
 		rm -f "$f"
 		kill -USR1 "$pid"
 		lab_wait "$LAB_UP_TIMEOUT" test -e "$f" || lab_err "$link: no mp-wire stats" || return
 	fi
+	cat "$f"
+}
+
+# lab_wire_stat LINK KEY: one counter of lab_wire_stats.
+lab_wire_stat()
+{
+	local k v
 	while read -r k v; do
 		[[ $k == "$2" ]] && echo "$v" && return
-	done <"$f"
-	lab_err "$link: no mp-wire counter '$2'"
+	done < <(lab_wire_stats "$1")
+	lab_err "$1: no mp-wire counter '$2'"
 }
 
 # _lab_nft_chain LINK DIR KIND PRIO [RULE...]: (re)build the egress chain

@@ -579,7 +579,7 @@ static int write_stats(struct wire *w)
 {
 	static const char *const keys[] = {
 		"frames", "bytes", "dropped_queue_full", "dropped_rx", "dropped_tx",
-		"dropped_bad", "stamp_fallback", "queued", "late_mean_ns", "late_max_ns",
+		"dropped_bad", "stamp_fallback", "queued", "late_mean_ns", "late_max_ns", "late_sum_ns",
 	};
 	struct tpacket_stats ps;
 	socklen_t sl;
@@ -601,6 +601,7 @@ static int write_stats(struct wire *w)
 				d->frames, d->bytes, d->dropped_queue_full, d->dropped_rx,
 				d->dropped_tx, d->dropped_bad, d->stamp_fallback, d->len,
 				d->frames ? d->late_sum_ns / d->frames : 0, d->late_max_ns,
+				d->late_sum_ns,
 			};
 
 			len += (size_t)snprintf(text + len, sizeof(text) - len,

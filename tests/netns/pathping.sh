@@ -18,9 +18,11 @@
 #     MTU 1500 on every link; delay test: 5, 10, 20 ms one way per link
 #
 # Tolerances, stated once and never widened:
-#  - delay: hop RTTs 10/30/70 ms: min never below, median at most 0.5 ms
-#    above per wire crossed (hop k crosses 2k: the wire's lateness and rare
-#    outliers, LAB-NOTES); each hop's mean no further from the set RTT
+#  - delay: hop RTTs 10/30/70 ms: min never below; median at most 0.5 ms
+#    above the truth, the set RTT plus the lateness the wires crossed
+#    measured over the run (mp-wire's own count: the mean of (sent - due)
+#    over its frames, per direction; mean 0.1 ms idle, ms on a loaded
+#    machine, where mtr sees the same); each hop's mean no further from the set RTT
 #    than mtr's mean for the same hop + 0.5 ms, both run at once over the
 #    same path: |pp - t| <= |mtr - t| + 0.5. The issue asks |pp - mtr| <=
 #    0.5, which implies this, but also fails pathping when mtr is the one
@@ -74,9 +76,40 @@ pp() { local out=$1; shift; n c "$PP" -j "$@" >"$out"; }
 
 mtr_args() { case $1 in icmp) ;; udp) echo -u ;; tcp) echo -T -P 80 ;; esac; }
 
+WIRES=(c-r1 r1-r2 r2-s)
+
+# wire_snap FILE: every counter of the line's wires, "LINK KEY VALUE" per line.
+wire_snap()
+{
+	local w
+	for w in "${WIRES[@]}"; do
+		lab_wire_stats "$w" | sed "s/^/$w /" || return
+	done >"$1"
+}
+
+# wire_late BEFORE AFTER: per wire, the mean lateness in ms of the frames it
+# sent between two snapshots, both directions added (a round trip crosses
+# each once): "LATE_c-r1 LATE_r1-r2 LATE_r2-s".
+wire_late()
+{
+	awk -v wires="${WIRES[*]}" 'NR == FNR { b[$1 " " $2] = $3; next }
+		{ d[$1 " " $2] = $3 - b[$1 " " $2] }
+		END { n = split(wires, w, " ")
+			for (i = 1; i <= n; i++) {
+				l = 0
+				for (r = 0; r < 2; r++) {
+					k = w[i] " " (r ? "ba" : "ab")
+					if (d[k "_frames"] > 0)
+						l += d[k "_late_sum_ns"] / d[k "_frames"]
+				}
+				printf "%s%.3f", (i > 1 ? " " : ""), l / 1e6
+			}
+			print "" }' "$1" "$2"
+}
+
 test_delay()
 {
-	local fam p out mo i set=(0 10 30 70) pm mm med mn
+	local fam p out mo i set=(0 10 30 70) pm mm med mn late lt
 	t_require_wire
 	lab_delay c-r1 5ms 5ms && lab_delay r1-r2 10ms 10ms && lab_delay r2-s 20ms 20ms
 	# real-time priorities, so that other load on the machine delays neither
@@ -90,10 +123,14 @@ test_delay()
 		for p in icmp udp tcp; do
 			out=$LAB_DIR/delay-$fam-$p.json mo=$LAB_DIR/mtr-$fam-$p.json
 			# shellcheck disable=SC2046
+			wire_snap "$LAB_DIR/wires0"
 			n c chrt -f 30 mtr --report --json -n $(mtr_args $p) -c 200 -i 0.01 -G 1 \
 				"${S[$fam]}" >"$mo" &
 			n c chrt -f 10 "$PP" -j -P "$p" -c 200 -i 10ms "${S[$fam]}" >"$out"
 			wait $!
+			wire_snap "$LAB_DIR/wires1"
+			read -ra late < <(wire_late "$LAB_DIR/wires0" "$LAB_DIR/wires1")
+			lt=0
 			# every probe and reply timed by the kernel
 			t_json "$out" '.reached and .dest_ttl == 3 and (.hops | length) == 3 and
 				.tx_kernel_stamps >= ([.hops[].sent] | add) and
@@ -103,13 +140,14 @@ test_delay()
 				read -r pm med mn < <(jq -r ".hops[$((i - 1))] |
 					[.rtt_ms.mean, .rtt_ms.median, .rtt_ms.min] | @tsv" "$out")
 				mm=$(jq ".report.hubs[$((i - 1))].Avg" "$mo")
+				lt=$(awk -v a="$lt" -v b="${late[i - 1]}" 'BEGIN { print a + b }')
 				t_note "IPv$fam $p hop $i: pathping mean $pm median $med min $mn ms," \
-					"mtr mean $mm ms (set ${set[i]})"
+					"mtr mean $mm ms (set ${set[i]}, wires late $lt)"
 				jq -e ".hops[$((i - 1))] | .sent == 200 and .received == 200" "$out"
 				awk -v pm="$pm" -v mm="$mm" -v med="$med" -v mn="$mn" -v t="${set[i]}" \
-					-v k="$i" 'function abs(x) { return x < 0 ? -x : x }
+					-v lt="$lt" 'function abs(x) { return x < 0 ? -x : x }
 					BEGIN { d = abs(pm - t) - abs(mm - t)
-						exit !(d <= 0.5 && mn >= t && med <= t + k) }'
+						exit !(d <= 0.5 && mn >= t && med <= t + lt + 0.5) }'
 			done
 		done
 	done
