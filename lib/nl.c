@@ -502,6 +502,54 @@ int mp_nl_route_list_array(struct mp_nl *nl, const struct mp_nl_route_filter *fi
 	return r;
 }
 
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+static int route_one(struct nlmsghdr *nlh, void *arg)
+{
+	struct mp_nl_route *rt = arg;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	r = parse_route(nlh, rt);
+	return r < 0 ? r : 0;
+}
+
+int mp_nl_route_get(struct mp_nl *nl, const struct mp_nl_addr *dst, struct mp_nl_route *ret)
+{
+	struct rtmsg rtm = { 0 };
+	struct mp_nl_route *rt;
+	struct nl_msg *msg;
+	size_t len;
+	int r;
+
+	if (!nl || !dst || !ret || !(len = addr_len(dst->family)))
+		return -EINVAL;
+	rt = calloc(1, sizeof(*rt));
+	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK);
+	r = -ENOMEM;
+	if (!rt || !msg)
+		goto out;
+	rt->family = AF_UNSPEC;	/* stays so unless the answer is decoded */
+	rtm.rtm_family = (unsigned char)dst->family;
+	rtm.rtm_dst_len = (unsigned char)(8 * len);
+	r = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO);
+	if (r == 0)
+		r = nla_put(msg, RTA_DST, (int)len, dst->bytes);
+	r = r < 0 ? nle_to_errno(r) : transact(nl, msg, route_one, rt);
+	if (r == 0 && rt->family == AF_UNSPEC)
+		r = -EBADMSG;
+	if (r == 0)
+		*ret = *rt;
+out:
+	nlmsg_free(msg);
+	free(rt);
+	return r;
+}
+
 void mp_nl_route_init(struct mp_nl_route *rt, int family)
 {
 	memset(rt, 0, sizeof(*rt));	/* nh[] too: a caller fills only what it uses */
@@ -512,11 +560,6 @@ void mp_nl_route_init(struct mp_nl_route *rt, int family)
 	rt->protocol = RTPROT_BOOT;
 	rt->scope = RT_SCOPE_UNIVERSE;
 	rt->pref = -1;
-}
-
-static size_t addr_len(int family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
 static int put_gw(struct nl_msg *msg, int family, const struct mp_nl_addr *gw)

@@ -128,6 +128,15 @@ int mp_nl_route_list(struct mp_nl *nl, const struct mp_nl_route_filter *filter,
 int mp_nl_route_list_array(struct mp_nl *nl, const struct mp_nl_route_filter *filter,
 			   struct mp_nl_route **ret_routes, size_t *ret_count);
 
+/*
+ * The route the kernel would take to dst, as `ip route get` shows it (a FIB
+ * lookup, policy rules included): nh[0].ifindex is the output interface,
+ * mtu_bytes the route's MTU or a path MTU learned for dst (0: the device's
+ * MTU applies). Returns 0, or the kernel's -errno (-ENETUNREACH, -EHOSTUNREACH
+ * when there is no route); *ret set on success.
+ */
+int mp_nl_route_get(struct mp_nl *nl, const struct mp_nl_addr *dst, struct mp_nl_route *ret);
+
 enum mp_nl_route_op {
 	MP_NL_ROUTE_ADD,	/* create; -EEXIST if the route is there */
 	MP_NL_ROUTE_REPLACE,	/* create or replace atomically */

@@ -991,3 +991,22 @@ out:
 		close(fd);
 	return r;
 }
+
+int mp_wg_mtu_recommend(unsigned pmtu_bytes, int outer_family, bool carries_ipv6,
+			unsigned *ret_mtu, bool *ret_raised)
+{
+	unsigned oh, m;
+	bool raised = false;
+
+	if (outer_family != AF_INET && outer_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	oh = outer_family == AF_INET6 ? MP_WG_OVERHEAD6 : MP_WG_OVERHEAD4;
+	m = pmtu_bytes > oh ? pmtu_bytes - oh : 0;
+	if (carries_ipv6 && m < MP_WG_IPV6_MIN_MTU) {
+		m = MP_WG_IPV6_MIN_MTU;
+		raised = true;
+	}
+	*ret_mtu = m;
+	*ret_raised = raised;
+	return 0;
+}

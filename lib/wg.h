@@ -35,6 +35,9 @@ enum {
 	MP_WG_CONF_MAX = 1 << 20,	/* largest config file read, bytes */
 	MP_WG_UAPI_MAX = 16 << 20,	/* largest UAPI answer read, bytes */
 	MP_WG_SITE_MAX = 255,		/* largest site number in a "wgX.Y_vZ" name */
+	MP_WG_OVERHEAD4 = 60,		/* WireGuard over IPv4: IP 20 + UDP 8 + WG 32 */
+	MP_WG_OVERHEAD6 = 80,		/* WireGuard over IPv6: IP 40 + UDP 8 + WG 32 */
+	MP_WG_IPV6_MIN_MTU = 1280,	/* RFC 8200: a tunnel carrying IPv6 needs this */
 };
 
 /* The default directory of the UAPI sockets. */
@@ -148,6 +151,17 @@ int mp_wg_uapi_parse(const char *text, size_t len, struct mp_wg_device **ret);
  */
 int mp_wg_uapi_get(const char *ifname, const char *dir, uint64_t timeout_ns,
 		   struct mp_wg_device **ret);
+
+/*
+ * The MTU of a WireGuard interface whose outer packets cross a path of
+ * pmtu_bytes over outer_family (AF_INET or AF_INET6): the path MTU less
+ * MP_WG_OVERHEAD4 / MP_WG_OVERHEAD6. When the tunnel carries IPv6 and that
+ * is below MP_WG_IPV6_MIN_MTU, the MTU is raised to it (the outer packets
+ * then fragment) and *ret_raised says so. *ret_mtu, *ret_raised set on
+ * success. Returns 0, or -EAFNOSUPPORT.
+ */
+int mp_wg_mtu_recommend(unsigned pmtu_bytes, int outer_family, bool carries_ipv6,
+			unsigned *ret_mtu, bool *ret_raised);
 
 /*
  * Base64 text of a key (MP_WG_KEY_B64_LEN characters and a NUL) into buf.

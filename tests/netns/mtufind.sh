@@ -22,7 +22,9 @@
 # Topology (b), "mesh" with 2 sites: site0 172.16.0.1 / fdac:ca::0:1 ====
 # [site0-site1] ==== site1 172.16.1.0 / fdac:ca::1:0, tunnels wg0.1_v4 (outer
 # IPv4) and wg0.1_v6 (outer IPv6), MTU 1420, inner 10.201.0.101 <->
-# 10.201.1.100 over _v4. The test lowers the underlay to MTU 1400.
+# 10.201.1.100 over _v4. The test lowers the underlay to MTU 1400. The 2-D
+# sweep tests run `mtufind -s` on site1 (wg1.0_v4, UDP 5122 inside the
+# tunnel) and sweep both ends from site0.
 #
 # Tolerances, stated once: MTUs are exact (0 bytes); a clean path with a
 # bottleneck costs at most 15 probes, one without at most 3; a sweep takes at
@@ -41,6 +43,9 @@ T_TESTS=(
 	"formats    line  csv and text outputs, exit status 1 when nothing answers"
 	"wg         mesh  wireguard-go over an outer MTU 1400: --wg recommends 1340, --apply sets it"
 	"sweep      mesh  sweep 1280-1440/8: CSV, heatmap, <= 1/20 of the seed's time, kill -9, --restore"
+	"sweep2d    mesh  3x3 grid with mtufind -s on the peer: both MTUs as ip monitor saw them, restored"
+	"peer_kill  mesh  kill -9 the sweep (peer restores on silence), then the server (state file)"
+	"peer_auth  mesh  replayed, unsigned and wrong-key requests change nothing; counted"
 )
 T_MESH_SITES=${T_MESH_SITES:-2}
 LAB_TIMEOUT=${LAB_TIMEOUT:-60}
@@ -389,6 +394,271 @@ for r in rows:
 	t_note "sweep of 21 MTUs: $((t_sweep / 1000)) ms; seed per point $((t_seed / 1000)) ms," \
 		"21 points $((21 * t_seed / 1000)) ms: ratio 1/$((21 * t_seed / t_sweep))"
 	((20 * t_sweep <= 21 * t_seed))
+}
+
+# ---------------------------------------------------------------- 2-D sweeps
+
+KEY=$T_OUT/key
+KEY2=$T_OUT/key2
+CTL=$(cd "$(dirname "$0")" && pwd)/mtufind_ctl.py
+PEER=10.201.1.100
+PEER_STATE=/run/meshperf/mtufind-peer-wg1.0_v4
+
+# keys: the pre-shared key of both ends, and a wrong one.
+keys()
+{
+	[[ -s $KEY ]] && return
+	(umask 077 && wg genpsk >"$KEY" && wg genpsk >"$KEY2")
+}
+
+# peer_server [ARGS...]: mtufind -s on site1 for wg1.0_v4 (ndjson in its log).
+peer_server()
+{
+	keys
+	lab_spawn site1 mfsrv "$MF" -s -k "$KEY" --wg wg1.0_v4 -f ndjson "$@"
+	busywait 3000 lab_listening site1 udp 5122
+}
+
+# peer_summary: the summary of the last mtufind -s on site1 (after it ended).
+peer_summary() { grep '^{' "$LAB_DIR/site1/mfsrv.log" | jq -s -e 'map(select(.type == "summary"))[-1]'; }
+
+# tunnel_up: iperf3 -s on site1's inner address, the handshake made.
+tunnel_up()
+{
+	if ! lab_running site1 iperf; then
+		lab_spawn site1 iperf iperf3 -s -B "$PEER"
+		busywait 3000 lab_listening site1 tcp 5201
+	fi
+	lab_ping site0 -c 1 -W 6 "$PEER" >/dev/null
+	inner_df site0 1200 "$PEER"
+}
+
+# monitor NODE: `ip -ts monitor link` on NODE (UTC stamps), ready when it
+# has seen a change of lo's MTU (made until it is seen: it may not listen yet).
+monitor()
+{
+	lab_spawn "$1" mon env TZ=UTC ip -ts monitor link
+	busywait 3000 _mon_ready "$1"
+}
+
+_mon_ready()
+{
+	ipn "$1" link set dev lo mtu 65535
+	ipn "$1" link set dev lo mtu 65536
+	grep -q 'lo: .* mtu 65535' "$LAB_DIR/$1/mon.log"
+}
+
+test_sweep2d()
+{
+	local out=$T_OUT/grid.ndjson t0 t
+	tunnel_up
+	peer_server
+	monitor site0
+	monitor site1
+	t0=${EPOCHREALTIME/./}
+	n site0 "$MF" sweep --wg wg0.1_v4 --peer "$PEER" --peer-key "$KEY" --min 1280 --max 1440 \
+		--step 80 --bytes 1M -f ndjson --plot "$T_OUT/grid.png" >"$out"
+	t=$((${EPOCHREALTIME/./} - t0))
+	lab_stop site0 mon
+	lab_stop site1 mon
+	lab_stop site1 mfsrv
+	# both ends back where they were, the peer's state file gone
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	! n site1 test -e "$PEER_STATE" || false
+	# the grid in order (a row per peer MTU); every MTU pair as the kernels
+	# had it when the point was written: ip monitor's last change before it
+	python3 - "$out" "$LAB_DIR/site0/mon.log" "$LAB_DIR/site1/mon.log" <<'EOF'
+import datetime, json, re, sys
+def stamp(s):
+    return datetime.datetime.fromisoformat(s.rstrip("Z")).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+def changes(path, ifname):
+    out = []
+    for line in open(path):
+        m = re.match(r"\[(\S+)\] \d+: " + re.escape(ifname) + r"[:@].* mtu (\d+) ", line)
+        if m:
+            out.append((stamp(m.group(1)), int(m.group(2))))
+    return out
+def at(ch, t):
+    v = 1420
+    for ts, mtu in ch:
+        if ts <= t:
+            v = mtu
+    return v
+recs = [json.loads(l) for l in open(sys.argv[1])]
+pts = [r for r in recs if r["type"] == "point"]
+summ = [r for r in recs if r["type"] == "summary"][0]
+grid = [(l, p) for p in (1280, 1360, 1440) for l in (1280, 1360, 1440)]
+assert [(r["server_mtu"], r["peer_mtu"]) for r in pts] == grid, pts
+local, peer = changes(sys.argv[2], "wg0.1_v4"), changes(sys.argv[3], "wg1.0_v4")
+assert sorted({m for _, m in local}) == [1280, 1360, 1420, 1440], local
+assert [m for _, m in peer] == [1280, 1360, 1440, 1420], peer
+for r in pts:
+    t = stamp(r["time"])
+    assert (at(local, t), at(peer, t)) == (r["server_mtu"], r["peer_mtu"]), (r, local, peer)
+    assert r["loss_pct"] == 0 and r["repeats"] == 1, r
+    assert r["upload_rcv_mbps"] > 0 and r["download_rcv_mbps"] > 0, r
+assert local[-1][1] == 1420 and peer[-1][1] == 1420
+assert summ["points"] == 9 and summ["peer_original_mtu_bytes"] == 1420
+assert summ["peer_restored_mtu_bytes"] == 1420 and summ["restored_mtu_bytes"] == 1420
+assert summ["local_mtus"] == [1280, 1360, 1440] and len(summ["grid"]) == 3
+assert [g["peer_mtu"] for g in summ["grid"]] == [1280, 1360, 1440]
+EOF
+	for f in upload download; do
+		[[ $(head -c 4 "$T_OUT/grid-$f.png" | od -An -c | tr -d ' ') == '211PNG' ]]
+	done
+	peer_summary >"$T_OUT/srv.json"
+	t_json "$T_OUT/srv.json" '.sessions == 1 and .restored == true and .original_mtu_bytes == 1420'
+	t_json "$T_OUT/srv.json" '.changes == 4 and .dropped_auth == 0 and .no_session == 0'
+	t_note "3x3 grid (local x peer 1280/1360/1440) in $((t / 1000)) ms; Mbit/s up/down:" \
+		"$(jq -r 'select(.type == "point") | "\(.server_mtu)x\(.peer_mtu) \(.upload_rcv_mbps | round)/\(.download_rcv_mbps | round)"' "$out" | tr '\n' ' ')"
+}
+
+# sweep_2d TAG ARGS...: a long 2-D sweep spawned on site0.
+sweep_2d()
+{
+	local tag=$1
+	shift
+	lab_spawn site0 "$tag" "$MF" sweep --wg wg0.1_v4 --peer "$PEER" --peer-key "$KEY" \
+		--bytes 1M -f csv "$@"
+}
+
+both_changed()
+{
+	(($(mtu_of site0 wg0.1_v4) != 1420 && $(mtu_of site1 wg1.0_v4) != 1420))
+}
+
+peer_at() { (($(mtu_of site1 wg1.0_v4) == $1)); }
+
+# kill9 NODE TAG: SIGKILL the spawned process, wait until it is gone.
+kill9()
+{
+	local pid
+	read -r pid <"$LAB_DIR/$1/$2.pid"
+	kill -KILL "$pid"
+	lab_wait 3 _lab_gone "$pid"
+}
+
+test_peer_kill()
+{
+	local t0 t_idle rc
+	tunnel_up
+	peer_server --idle-timeout 3s
+	# 1. the sweeping side dies: the peer restores on its own after 3 s
+	sweep_2d k1
+	busywait 10000 both_changed
+	kill9 site0 k1
+	t0=${EPOCHREALTIME/./}
+	lab_wait 8 peer_at 1420
+	t_idle=$((${EPOCHREALTIME/./} - t0))
+	((t_idle >= 2000000 && t_idle <= 5000000))
+	grep -q '"event":"timeout"' "$LAB_DIR/site1/mfsrv.log"
+	# the local end stays changed, its state file kept (issue 16): the next
+	# sweep puts the original back first, then records it; interrupted, it
+	# leaves both ends at their originals
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	sweep_2d k2
+	busywait 10000 both_changed
+	grep -q 'MTU 1420 put back from' "$LAB_DIR/site0/k2.log"
+	lab_stop site0 k2
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	! n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 || false
+	# 2. the server dies (SIGKILL): the sweep stops, restores its side,
+	# exits 1; `mtufind -s --restore` puts the peer's original back
+	sweep_2d k3
+	busywait 10000 both_changed
+	kill9 site1 mfsrv
+	n site1 test -e "$PEER_STATE"
+	lab_wait 8 eval '! lab_running site0 k3'
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) != 1420))
+	n site1 "$MF" -s --restore --wg wg1.0_v4 -j >"$T_OUT/restore.json"
+	t_json "$T_OUT/restore.json" '.recovered_mtu_bytes == 1420 and .mtu_bytes == 1420'
+	(($(mtu_of site1 wg1.0_v4) == 1420))
+	! n site1 test -e "$PEER_STATE" || false
+	# 3. killed again; a restarted server puts the original back before it
+	# reads the interface, so the changed MTU never becomes "the original"
+	peer_server --idle-timeout 3s
+	sweep_2d k4
+	busywait 10000 both_changed
+	kill9 site1 mfsrv
+	peer_server --idle-timeout 3s
+	(($(mtu_of site1 wg1.0_v4) == 1420))
+	lab_wait 8 eval '! lab_running site0 k4'
+	lab_stop site1 mfsrv
+	peer_summary >"$T_OUT/srv.json"
+	t_json "$T_OUT/srv.json" '.recovered_mtu_bytes == 1420 and .original_mtu_bytes == 1420'
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	# -s without a key, and a bad idle timeout: usage errors
+	rc=0
+	n site1 "$MF" -s --wg wg1.0_v4 2>"$T_OUT/e.err" || rc=$?
+	((rc == 2)) && grep -q 'needs --wg IFACE and -k KEYFILE' "$T_OUT/e.err"
+	rc=0
+	n site1 "$MF" -s -k "$KEY" --wg wg1.0_v4 --idle-timeout 0 2>"$T_OUT/e.err" || rc=$?
+	((rc == 2)) && grep -q "invalid idle timeout '0'" "$T_OUT/e.err"
+	t_note "sweep killed: peer restored 1420 after $((t_idle / 1000)) ms (--idle-timeout 3s);" \
+		"server killed: --restore and a restart both put 1420 back"
+	lab_wait 15 eval '! iperf_client site0'
+}
+
+# send HEX...: datagrams to site1's mtufind -s from site0, through the tunnel.
+send() { n site0 python3 "$CTL" send "$PEER" 5122 "$@"; }
+
+# unchanged MTU: site1's MTU stays MTU for 300 ms.
+unchanged() { ! lab_wait 0.3 eval "! peer_at $1" || false; }
+
+test_peer_auth()
+{
+	local cap=$T_OUT/ctl.hex set1 hello req reqs forged
+	keys
+	# a listener that never accepts: each iperf3 run waits out --step-timeout
+	lab_spawn site1 hang python3 -c 'import socket, time
+s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); time.sleep(600)'
+	busywait 3000 lab_listening site1 tcp 5299
+	lab_ping site0 -c 1 -W 6 "$PEER" >/dev/null
+	lab_spawn site1 sniff python3 "$CTL" sniff wg1.0_v4 "$cap"
+	busywait 3000 grep -q ready "$cap"
+	peer_server
+	# nothing at all before a session: garbage, and a HELLO with a zero MAC
+	hello=$(n site0 python3 "$CTL" forge "4d4601010000000000000000000000000000000000000000$(printf '%032d' 7)$(printf '%032d' 0)" 1 zero)
+	[[ -z $(send 00112233 "$hello") ]]
+	sweep_2d auth --min 1360 --max 1440 --step 80 --iperf-port 5299 --step-timeout 2s
+	busywait 10000 peer_at 1440
+	# the first row's SET (peer MTU 1360), captured: replayed as it is, with a
+	# higher number but its old MAC, re-signed with a wrong key, unsigned
+	set1=$(python3 -c 'import sys
+for l in open(sys.argv[1]):
+    b = bytes.fromhex(l.strip()) if l.strip() != "ready" else b""
+    if len(b) == 88 and b[3] == 2 and int.from_bytes(b[8:12], "big") == 1360:
+        print(l.strip()); break' "$cap")
+	[[ -n $set1 ]]
+	[[ -z $(send "$set1") ]]
+	unchanged 1440
+	forged=("${set1:0:32}00000000ffffffff${set1:48}"
+		"$(python3 "$CTL" forge "$set1" 4294967295 "$KEY2")"
+		"$(python3 "$CTL" forge "$set1" 4294967295 zero)")
+	for req in "${forged[@]}"; do
+		[[ -z $(send "$req") ]]
+	done
+	unchanged 1440
+	lab_wait 20 eval '! lab_running site0 auth'
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	# after the session: every captured request again (HELLO, SETs, PINGs,
+	# END): signed answers at most, no change
+	printf '%s\n' ready 00112233 "$hello" "$set1" "${forged[@]}" >"$T_OUT/ours.hex"
+	mapfile -t reqs < <(grep -vxFf "$T_OUT/ours.hex" "$cap")
+	((${#reqs[@]} >= 4))
+	send "${reqs[@]}" >"$T_OUT/replies.hex"
+	unchanged 1420
+	lab_stop site1 mfsrv
+	lab_stop site1 sniff
+	peer_summary >"$T_OUT/srv.json"
+	# exactly the session's own changes: 1360, 1440, back to 1420
+	t_json "$T_OUT/srv.json" '.sessions == 1 and .changes == 3 and .restored == true'
+	t_json "$T_OUT/srv.json" '.dropped_replay == 1 and .dropped_auth == 4 and .dropped_malformed == 1'
+	t_json "$T_OUT/srv.json" '.no_session >= 3'
+	t_note "$(jq -r '"server: \(.received) received, \(.dropped_auth) bad HMAC, \(.dropped_replay) replayed,
+		\(.dropped_malformed) malformed, \(.no_session) for no session, \(.changes) changes"' \
+		"$T_OUT/srv.json" | tr -s '\n\t' '  ')"
 }
 
 t_main "$@"

@@ -515,6 +515,32 @@ static void test_events(void **state)
 	mp_nl_events_free(NULL);
 }
 
+static void test_route_get(void **state)
+{
+	struct mp_nl_route rt;
+	struct mp_nl_addr d = a4("10.77.1.2");
+
+	(void)state;
+	need_ns();
+	assert_int_equal(mp_nl_route_get(nl, &d, &rt), -ENETUNREACH);
+	assert_int_equal(sh("ip route add 10.77.0.0/16 dev lo mtu 1300"), 0);
+	assert_int_equal(mp_nl_route_get(nl, &d, &rt), 0);
+	assert_int_equal(rt.family, AF_INET);
+	assert_int_equal(rt.nh_count, 1);
+	assert_int_equal(rt.nh[0].ifindex, 1);
+	assert_int_equal(rt.mtu_bytes, 1300);
+	d = a4("10.9.9.7");	/* the device's MTU applies: none on the route */
+	assert_int_equal(mp_nl_route_get(nl, &d, &rt), 0);
+	assert_int_equal(rt.nh[0].ifindex, 1);
+	assert_int_equal(rt.mtu_bytes, 0);
+	d = a6("::1");
+	assert_int_equal(mp_nl_route_get(nl, &d, &rt), 0);
+	assert_int_equal(rt.family, AF_INET6);
+	assert_int_equal(rt.nh[0].ifindex, 1);
+	d.family = AF_UNIX;
+	assert_int_equal(mp_nl_route_get(nl, &d, &rt), -EINVAL);
+}
+
 static void test_null_args(void **state)
 {
 	(void)state;
@@ -533,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filters_and_array, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_change_routes, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_links, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_route_get, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_events, ns_setup, ns_teardown),
 	};

@@ -393,6 +393,30 @@ static void test_key_base64(void **state)
 	mp_wg_device_free(NULL);
 }
 
+static void test_mtu_recommend(void **state)
+{
+	unsigned m = 0;
+	bool raised = true;
+
+	(void)state;
+	assert_int_equal(mp_wg_mtu_recommend(1500, AF_INET, true, &m, &raised), 0);
+	assert_int_equal(m, 1440);
+	assert_false(raised);
+	assert_int_equal(mp_wg_mtu_recommend(1500, AF_INET6, true, &m, &raised), 0);
+	assert_int_equal(m, 1420);
+	assert_false(raised);
+	/* IPv6 inside needs 1280: raised; without IPv6, the plain difference */
+	assert_int_equal(mp_wg_mtu_recommend(1300, AF_INET, true, &m, &raised), 0);
+	assert_int_equal(m, 1280);
+	assert_true(raised);
+	assert_int_equal(mp_wg_mtu_recommend(1300, AF_INET, false, &m, &raised), 0);
+	assert_int_equal(m, 1240);
+	assert_false(raised);
+	assert_int_equal(mp_wg_mtu_recommend(40, AF_INET, false, &m, &raised), 0);
+	assert_int_equal(m, 0);
+	assert_int_equal(mp_wg_mtu_recommend(1500, AF_UNIX, true, &m, &raised), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_uapi_parse),
 		cmocka_unit_test(test_uapi_get),
 		cmocka_unit_test(test_key_base64),
+		cmocka_unit_test(test_mtu_recommend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
 /*
  * mtufind: exact path MTU, also through ICMP black holes, and WireGuard MTU
  * tuning. Options and exit codes; probe.c measures, wgmode.c handles --wg,
- * print.c renders.
+ * server.c -s, sweep.c the sweep subcommand, print.c renders.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mtufind.h"
 #include "cli.h"
@@ -22,6 +23,9 @@ enum {
 	OPT_WG,
 	OPT_APPLY,
 	OPT_UAPI_DIR,
+	OPT_IDLE_TIMEOUT,
+	OPT_STATE,
+	OPT_RESTORE,
 };
 
 volatile sig_atomic_t mf_stop;
@@ -42,6 +46,11 @@ static const struct option options[] = {
 	{ "wg", required_argument, NULL, OPT_WG },		/* WireGuard interface mode */
 	{ "apply", no_argument, NULL, OPT_APPLY },		/* --wg: set the MTU */
 	{ "uapi-dir", required_argument, NULL, OPT_UAPI_DIR },	/* --wg: UAPI socket folder */
+	{ "server", no_argument, NULL, 's' },			/* peer side of a 2-D sweep */
+	{ "key-file", required_argument, NULL, 'k' },		/* -s: pre-shared key */
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, /* -s: controller lost */
+	{ "state", required_argument, NULL, OPT_STATE },	/* -s: state file */
+	{ "restore", no_argument, NULL, OPT_RESTORE },		/* -s: restore and exit */
 	{ "quiet", no_argument, NULL, 'q' },			/* no output, exit code only */
 	{ "verbose", no_argument, NULL, 'v' },			/* (reserved) */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -54,6 +63,7 @@ static void usage(FILE *f)
 	fputs("usage: mtufind [options] HOST         path MTU to HOST (DF probes)\n"
 	      "       mtufind [options] --wg IFACE [--apply]  MTU for a WireGuard interface\n"
 	      "       mtufind sweep --wg IFACE --peer ADDR [...]  throughput by MTU (-h)\n"
+	      "       mtufind -s -k KEYFILE --wg IFACE [--restore]  peer side of sweep --peer-key\n"
 	      "  -4, -6                IPv4 / IPv6 only\n"
 	      "  -m, --method M        auto (default), stamp (reflector), icmp (echo)\n"
 	      "  -p, --port PORT       STAMP reflector UDP port (default 862)\n"
@@ -66,6 +76,11 @@ static void usage(FILE *f)
 	      "      --wg IFACE        probe every peer endpoint of IFACE (UAPI socket)\n"
 	      "      --apply           --wg: set the recommended MTU (netlink)\n"
 	      "      --uapi-dir DIR    --wg: UAPI sockets in DIR (default /run/wireguard)\n"
+	      "  -s, --server          set IFACE's MTU for a signed sweep (UDP 5122, -p)\n"
+	      "  -k, --key-file FILE   -s: pre-shared key (as bwtest -k)\n"
+	      "      --idle-timeout DUR  -s: restore after DUR of silence (default 10s)\n"
+	      "      --state FILE      -s: state file (/run/meshperf/mtufind-peer-IFACE)\n"
+	      "      --restore         -s: put the saved MTU back and exit\n"
 	      "  -f, --format FMT      text, csv, json, ndjson, prom (-j: json)\n"
 	      "  -q, -v                quiet (exit status only), verbose\n"
 	      "  -h, --help            this help;  -V, --version  version\n", f);
@@ -79,7 +94,9 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	switch (c) {
 	case '4': o->family = AF_INET; return 0;
 	case '6': o->family = AF_INET6; return 0;
-	case 'p': return mp_parse_port(arg, &o->port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
+	case 'p':
+		o->port_set = true;
+		return mp_parse_port(arg, &o->port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case 'm':
 		if (!strcmp(arg, "auto"))
 			o->method = MF_METHOD_AUTO;
@@ -115,6 +132,13 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_WG: o->wg_ifname = arg; return 0;
 	case OPT_APPLY: o->apply = true; return 0;
 	case OPT_UAPI_DIR: o->uapi_dir = arg; return 0;
+	case 's': o->server = true; return 0;
+	case 'k': o->key_file = arg; return 0;
+	case OPT_IDLE_TIMEOUT:
+		return mp_parse_duration(arg, MP_NSEC_PER_SEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->idle_ns) < 0 ? mp_warn_invalid("idle timeout", arg, 0) : 0;
+	case OPT_STATE: o->state = arg; return 0;
+	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
 	case 'h': return MP_ARGS_HELP;
@@ -123,6 +147,24 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return MP_ARGS_HELP + 1;
 	default: return -EINVAL;
 	}
+}
+
+/* -s: --wg names the one interface it may change; a key is a must. */
+static int check_server(int argc, const struct mf_opts *o)
+{
+	if (optind != argc) {
+		mp_warnx("-s takes no HOST");
+		return -EINVAL;
+	}
+	if (!o->wg_ifname || (!o->key_file && !o->restore)) {
+		mp_warnx("-s needs --wg IFACE and -k KEYFILE");
+		return -EINVAL;
+	}
+	if (o->apply || o->uapi_dir || o->ifname || o->method != MF_METHOD_AUTO) {
+		mp_warnx("-s is incompatible with --apply, --uapi-dir, -I and -m");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
@@ -135,6 +177,12 @@ static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
+	if (o->server)
+		return check_server(argc, o);
+	if (o->key_file || o->restore || o->state || o->idle_ns != MF_IDLE_DEFAULT_NS) {
+		mp_warnx("-k, --idle-timeout, --state and --restore need -s");
+		return -EINVAL;
+	}
 	if (o->wg_ifname && optind != argc) {
 		mp_warnx("--wg takes no HOST");
 		return -EINVAL;
@@ -177,6 +225,34 @@ static int host(const struct mf_opts *o, struct mp_writer *w)
 	if (!o->quiet && mf_print_path(w, &p) < 0)
 		return MP_EXIT_FAIL;
 	return p.error || !p.reachable || r < 0 ? MP_EXIT_FAIL : MP_EXIT_OK;
+}
+
+static void srv_event(const struct mf_srv_event *ev, void *arg)
+{
+	mf_print_srv_event(arg, ev);
+}
+
+/* -s: key file errors as owd and bwtest say them; setup errors exit 2. */
+static int server(const struct mf_opts *o, struct mp_writer *w)
+{
+	struct mf_srv_result res = { 0 };
+	struct stat st;
+	int r, ret;
+
+	r = mf_server_run(o, o->quiet ? NULL : srv_event, w, &res);
+	if (r == -EPERM && o->key_file && stat(o->key_file, &st) == 0 && (st.st_mode & 077))
+		mp_warnx("key file %s must not be readable by group or others (mode %04o); "
+			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
+	else if (r == -ENOENT && o->restore)
+		mp_warnx("--restore: no state file for %s (nothing to restore)", o->wg_ifname);
+	else if (r == -EEXIST)
+		mp_warnx("the state file names another interface than %s", o->wg_ifname);
+	else if (r < 0)
+		mp_warn(-r, "-s --wg %s", o->wg_ifname);
+	ret = r < 0 ? MP_EXIT_USAGE : res.restored ? MP_EXIT_OK : MP_EXIT_FAIL;
+	if (!o->quiet && (r == 0 || res.recovered_mtu_bytes) && mf_print_srv(w, &res) < 0)
+		ret = MP_EXIT_FAIL;
+	return ret;
 }
 
 static int wg(const struct mf_opts *o, struct mp_writer *w)
@@ -230,7 +306,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
-	ret = opts.wg_ifname ? wg(&opts, w) : host(&opts, w);
+	ret = opts.server ? server(&opts, w) : opts.wg_ifname ? wg(&opts, w) : host(&opts, w);
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;

@@ -2,7 +2,9 @@
 /*
  * mtufind: options and results shared by the tool's files. main.c parses
  * options, probe.c measures one path, reply.c recognises replies and quoted
- * errors, wgmode.c reads a WireGuard interface and applies an MTU, print.c
+ * errors, wgmode.c reads a WireGuard interface and applies an MTU, sweep.c
+ * sweeps MTUs (remote.c drives the peer's `mtufind -s`, server.c, over the
+ * messages of ctl.c), state.c keeps original MTUs on disk, print.c
  * renders. The STAMP reflector is `owd -s` (lib/responder).
  */
 #ifndef MTUFIND_H
@@ -29,8 +31,6 @@ enum {
 	MF_PEERS_MAX = 256,		/* peers of one interface probed at most */
 	MF_RETRIES_DEFAULT = 3,		/* tries per size before it counts as lost */
 	MF_MAX_HOPS_DEFAULT = 30,	/* TTL limit of the hop walk */
-	MF_WG_OVERHEAD4 = 60,		/* WireGuard over IPv4: IP 20 + UDP 8 + WG 32 */
-	MF_WG_OVERHEAD6 = 80,		/* WireGuard over IPv6: IP 40 + UDP 8 + WG 32 */
 	MF_IPV6_MIN_MTU = 1280,		/* RFC 8200 */
 	MF_IPV4_MIN_MTU = 68,		/* RFC 791 */
 };
@@ -39,6 +39,12 @@ enum {
 #define MF_TIMEOUT_MIN_NS (50 * MP_NSEC_PER_MSEC)
 #define MF_TIMEOUT_MAX_NS (1000 * MP_NSEC_PER_MSEC)
 #define MF_TIMEOUT_FIRST_NS (1000 * MP_NSEC_PER_MSEC)
+
+/* mtufind -s: a session ends after this much silence from its controller. */
+#define MF_IDLE_DEFAULT_NS (10 * MP_NSEC_PER_SEC)
+
+/* State files (state.c): the original MTU while it is changed. */
+#define MF_STATE_DIR "/run/meshperf"
 
 struct mf_opts {
 	const char *target;		/* HOST, NULL in --wg and -s modes */
@@ -57,6 +63,12 @@ struct mf_opts {
 	const char *uapi_dir;		/* --uapi-dir (tests), NULL: /run/wireguard */
 	bool quiet;			/* -q */
 	bool verbose;			/* -v: progress on stderr */
+	bool server;			/* -s: the peer side of a 2-D sweep */
+	bool port_set;			/* -p given (-s: else MF_CTL_PORT) */
+	const char *key_file;		/* -k: pre-shared key (-s) */
+	uint64_t idle_ns;		/* -s: controller silence that ends a session */
+	const char *state;		/* -s: state file, NULL: the default */
+	bool restore;			/* -s --restore: recover and exit */
 };
 
 #define MF_OPTS_INIT {					\
@@ -66,6 +78,7 @@ struct mf_opts {
 	.retries = MF_RETRIES_DEFAULT,			\
 	.max_hops = MF_MAX_HOPS_DEFAULT,		\
 	.format = MP_FMT_TEXT,				\
+	.idle_ns = MF_IDLE_DEFAULT_NS,			\
 }
 
 struct mf_hop {
@@ -133,10 +146,6 @@ extern volatile sig_atomic_t mf_stop;	/* set by SIGINT / SIGTERM */
  * setup error (socket, resolution). */
 int mf_path_run(const struct mf_opts *o, struct mf_path *p);
 
-/* The WireGuard recommendation for a path MTU over an outer family. */
-void mf_wg_recommend(unsigned pmtu_bytes, int outer_family, bool carries_ipv6,
-		     unsigned *ret_mtu, bool *ret_raised);
-
 /* A burst of DF echo probes of one size (mtufind sweep). */
 struct mf_burst_result {
 	unsigned sent;			/* probes sent */
@@ -153,6 +162,79 @@ struct mf_burst_result {
 int mf_burst(const struct mf_opts *o, const struct sockaddr_storage *dst, socklen_t dst_len,
 	     unsigned size, unsigned count, struct mf_burst_result *ret);
 
+/* mtufind -s: what happened to the tunnel (one output record each). */
+struct mf_srv_event {
+	const char *event;			/* set, end, timeout, signal, recovered,
+						 * busy, failed */
+	char peer[MP_ADDR_PORT_STRLEN];		/* the controller's address:port, "" if none */
+	char session[17];			/* its session id's first 8 octets, hex */
+	unsigned mtu_bytes;			/* the MTU read back after the change */
+	int error;				/* 0, or -errno of a refused change */
+};
+
+/* mtufind -s: counters and the interface at the end. */
+struct mf_srv_result {
+	char ifname[16];			/* --wg */
+	uint16_t port;				/* UDP port served */
+	unsigned original_mtu_bytes;		/* before any session changed it */
+	unsigned mtu_bytes;			/* at exit */
+	bool restored;				/* mtu_bytes == original at exit */
+	unsigned recovered_mtu_bytes;		/* put back from a state file at start, 0 */
+	uint64_t received;			/* datagrams read */
+	uint64_t sessions;			/* sessions that held the tunnel */
+	uint64_t changes;			/* MTU changes made (sets, restores) */
+	uint64_t dropped_ratelimit;		/* before anything else, per source */
+	uint64_t dropped_malformed;		/* not a control message */
+	uint64_t dropped_auth;			/* wrong HMAC */
+	uint64_t dropped_replay;		/* sequence number not above the last */
+	uint64_t no_session;			/* signed, for no live session: refused */
+	uint64_t busy;				/* another controller held the tunnel */
+	uint64_t send_errors;
+	uint64_t duration_ns;
+};
+
+typedef void (*mf_srv_event_fn)(const struct mf_srv_event *ev, void *arg);
+
+/* server.c: serve until SIGINT/SIGTERM; every change is reported to fn.
+ * Returns 0, or -errno (setup); res filled either way. */
+int mf_server_run(const struct mf_opts *o, mf_srv_event_fn fn, void *arg,
+		  struct mf_srv_result *res);
+
+/* state.c: write "IFNAME MTU" to path atomically. Returns 0, or -errno. */
+int mf_state_write(const char *path, const char *ifname, unsigned mtu);
+/* Put back the MTU path names, remove path; *ret_mtu and ifname (len
+ * octets) set on success. Returns 0, or -errno (-ENOENT: no file). */
+int mf_state_restore(const char *path, unsigned *ret_mtu, char *ifname, size_t len);
+/* Before an original MTU is recorded: a state file left for ifname by a
+ * killed run is applied first (its MTU is the true original). Returns 1
+ * (*ret_mtu set: applied and removed), 0 (none), -EEXIST (the file names
+ * another interface), or -errno. */
+int mf_state_recover(const char *path, const char *ifname, unsigned *ret_mtu);
+
+/* remote.c: the controller of a peer's MTU (mtufind -s at addr). */
+struct mf_remote;
+/* Load the key, open a socket to addr. Returns 0, or -errno; *ret set. */
+int mf_remote_open(struct mf_remote **ret, const char *key_file,
+		   const struct sockaddr_storage *addr, socklen_t addr_len);
+void mf_remote_free(struct mf_remote *rc);
+/* A session; *ret_mtu: the peer's MTU now. -ETIMEDOUT: no (signed) answer,
+ * -ECONNREFUSED: nothing listens, -EBUSY: another controller holds it. */
+int mf_remote_hello(struct mf_remote *rc, unsigned *ret_mtu);
+/* Set the peer's MTU; *ret_mtu: as its kernel reports it, once in place.
+ * Returns 0, or -errno (-ENOLINK: the session is gone, -ERANGE: refused,
+ * the kernel's errno). */
+int mf_remote_set(struct mf_remote *rc, unsigned mtu, unsigned *ret_mtu);
+/* End the session: the peer restores its original; *ret_mtu: its MTU after. */
+int mf_remote_end(struct mf_remote *rc, unsigned *ret_mtu);
+/* Keep the session alive (call often; sends when due). NULL: no-op.
+ * Returns 0, or -errno (-ENOLINK: the session is gone). */
+int mf_remote_tick(struct mf_remote *rc);
+
+/* wgmode.c: the interface has a global IPv6 address (an MTU below 1280
+ * would make the kernel delete its IPv6 addresses). */
+struct mp_nl;
+int mf_if_has_ipv6(struct mp_nl *nl, int ifindex, bool *ret);
+
 /* sweep.c: `mtufind sweep ...` (argv[0] is "sweep"). Returns the exit status. */
 int mf_sweep_main(int argc, char **argv);
 
@@ -163,6 +245,8 @@ void mf_wg_result_done(struct mf_wg_result *res);
 /* print.c */
 int mf_print_path(struct mp_writer *w, const struct mf_path *p);
 int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res);
+int mf_print_srv_event(struct mp_writer *w, const struct mf_srv_event *ev);
+int mf_print_srv(struct mp_writer *w, const struct mf_srv_result *res);
 const char *mf_method_name(enum mf_method m);
 
 #endif

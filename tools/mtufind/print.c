@@ -158,3 +158,39 @@ int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
 	mp_put_bool(w, "applied", "applied %s", res->applied);
 	return mp_doc_end(w);
 }
+
+int mf_print_srv_event(struct mp_writer *w, const struct mf_srv_event *ev)
+{
+	mp_record_begin(w, "event");
+	mp_put_str(w, "event", "%s", ev->event);
+	mp_put_str(w, "peer", "%s", ev->peer[0] ? ev->peer : "-");
+	mp_put_str(w, "session", "%s", ev->session[0] ? ev->session : "-");
+	mp_put_u64(w, "mtu_bytes", "%" PRIu64, ev->mtu_bytes);
+	mp_put_str(w, "error", "%s", ev->error ? strerror(-ev->error) : "-");
+	return mp_record_end(w);
+}
+
+int mf_print_srv(struct mp_writer *w, const struct mf_srv_result *res)
+{
+	mp_doc_begin(w, "mtufind -s");
+	mp_put_str(w, "ifname", "interface %s", res->ifname);
+	mp_put_u64(w, "port", "UDP port %" PRIu64, res->port);
+	mp_put_u64(w, "original_mtu_bytes", "original MTU %" PRIu64 " bytes",
+		   res->original_mtu_bytes);
+	mp_put_u64(w, "mtu_bytes", "MTU now %" PRIu64 " bytes", res->mtu_bytes);
+	mp_put_bool(w, "restored", "restored %s", res->restored);
+	mp_put_u64(w, "recovered_mtu_bytes", "put back from a state file: %" PRIu64 " bytes",
+		   res->recovered_mtu_bytes);
+	mp_put_u64(w, "sessions", "%" PRIu64 " sessions", res->sessions);
+	mp_put_u64(w, "changes", "%" PRIu64 " MTU changes", res->changes);
+	mp_put_u64(w, "received", "received %" PRIu64, res->received);
+	mp_put_u64(w, "dropped_ratelimit", "rate-limited %" PRIu64, res->dropped_ratelimit);
+	mp_put_u64(w, "dropped_malformed", "malformed %" PRIu64, res->dropped_malformed);
+	mp_put_u64(w, "dropped_auth", "bad HMAC %" PRIu64, res->dropped_auth);
+	mp_put_u64(w, "dropped_replay", "replayed %" PRIu64, res->dropped_replay);
+	mp_put_u64(w, "no_session", "no session %" PRIu64, res->no_session);
+	mp_put_u64(w, "busy", "busy %" PRIu64, res->busy);
+	mp_put_u64(w, "send_errors", "send errors %" PRIu64, res->send_errors);
+	mp_put_f64(w, "duration_ms", "ran %.0f ms", (double)res->duration_ns / 1e6);
+	return mp_doc_end(w);
+}

@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "sock.h"
 #include "stamp.h"
+#include "wg.h"
 
 enum {
 	TRIES_MAX = 16,			/* most tries per size (--retries bound) */
@@ -656,21 +657,6 @@ static int walk(struct prober *pr, unsigned start_size)
 
 /* ---------------------------------------------------------------- run */
 
-void mf_wg_recommend(unsigned pmtu_bytes, int outer_family, bool carries_ipv6,
-		     unsigned *ret_mtu, bool *ret_raised)
-{
-	unsigned oh = outer_family == AF_INET6 ? MF_WG_OVERHEAD6 : MF_WG_OVERHEAD4;
-	unsigned m = pmtu_bytes > oh ? pmtu_bytes - oh : 0;
-	bool raised = false;
-
-	if (carries_ipv6 && m < MF_IPV6_MIN_MTU) {
-		m = MF_IPV6_MIN_MTU;
-		raised = true;
-	}
-	*ret_mtu = m;
-	*ret_raised = raised;
-}
-
 int mf_path_run(const struct mf_opts *o, struct mf_path *p)
 {
 	struct prober *pr;
@@ -705,9 +691,12 @@ int mf_path_run(const struct mf_opts *o, struct mf_path *p)
 		goto out;
 	if (!o->no_hops && p->first_fail_bytes && max > p->pmtu_bytes)
 		r = walk(pr, max);
-	p->wg_overhead_bytes = p->family == AF_INET6 ? MF_WG_OVERHEAD6 : MF_WG_OVERHEAD4;
+	if (r < 0)
+		goto out;
+	p->wg_overhead_bytes = p->family == AF_INET6 ? MP_WG_OVERHEAD6 : MP_WG_OVERHEAD4;
 	/* a mesh tunnel carries IPv6 too (DESIGN.md): keep it at 1280 or more */
-	mf_wg_recommend(p->pmtu_bytes, p->family, true, &p->wg_mtu_bytes, &p->wg_mtu_raised);
+	r = mp_wg_mtu_recommend(p->pmtu_bytes, p->family, true, &p->wg_mtu_bytes,
+				&p->wg_mtu_raised);
 out:
 	p->duration_ns = mp_clock_mono_ns() - t0;
 	mp_sock_free(pr->s);

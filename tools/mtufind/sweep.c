@@ -9,17 +9,22 @@
  *    (iperf3 is the measuring engine; an `iperf3 -s` must run on the peer),
  * --repeat times. The original MTU is written to a state file before the
  * first change and restored at the end, on SIGINT / SIGTERM, and by
- * `mtufind sweep --restore` after a kill -9. Every step is bounded: iperf3
- * is killed after --step-timeout, probes wait at most 100 ms each.
+ * `mtufind sweep --restore` after a kill -9; a sweep that finds a state
+ * file for its interface puts that MTU back first (it is the original).
+ * Every step is bounded: iperf3 is killed after --step-timeout, probes wait
+ * at most 100 ms each.
  *
- * The peer's MTU is not changed (that needs the responder's authenticated
- * control, not written yet): peer_mtu is reported as 0.
+ * With --peer-key the peer's MTU is swept too (nr-wg-mtu-finder's grid):
+ * `mtufind -s` on the peer sets it on signed requests (remote.c), and
+ * every local MTU is measured at every peer MTU. Both MTUs are reported as
+ * the kernels read them back. Without it peer_mtu is 0.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -31,6 +36,7 @@
 
 #include "mtufind.h"
 #include "cli.h"
+#include "ctl.h"
 #include "clock.h"
 #include "nl.h"
 #include "plot.h"
@@ -50,13 +56,15 @@ enum {
 	OPT_RESTORE,
 	OPT_STEP_TIMEOUT,
 	OPT_WG,
-	SWEEP_POINTS_MAX = 1024,
+	OPT_PEER_KEY,
+	OPT_PEER_PORT,
+	SWEEP_POINTS_MAX = 1024,	/* per axis; the grid holds at most 4096 */
+	GRID_POINTS_MAX = 4096,
 	BURST_COUNT = 10,
 	IPERF_ATTEMPTS = 3,		/* runs tried per repeat when iperf3 fails */
 	OUT_MAX = 1 << 20,		/* iperf3 JSON read at most */
 };
 
-#define STATE_DIR "/run/meshperf"
 #define STEP_TIMEOUT_NS (10 * MP_NSEC_PER_SEC)
 
 struct sweep_opts {
@@ -70,11 +78,15 @@ struct sweep_opts {
 	const char *state;		/* state file */
 	bool restore;			/* --restore */
 	uint64_t step_timeout_ns;	/* bound of one iperf3 run */
+	const char *peer_key;		/* --peer-key: sweep the peer's MTU too */
+	uint16_t peer_port;		/* --peer-port: its mtufind -s */
+	bool quiet;			/* -q */
 	enum mp_format format;
 };
 
 struct point {
-	unsigned mtu;			/* local MTU, bytes */
+	unsigned mtu;			/* local MTU, bytes, as read back */
+	unsigned peer_mtu;		/* the peer's, as its kernel read it back; 0: not set */
 	double up_rcv_bps, up_send_bps, down_rcv_bps, down_send_bps;	/* sums over repeats */
 	unsigned sent, received;	/* full-size echo probes */
 	uint64_t rtt_sum_ns;
@@ -95,6 +107,9 @@ static const struct option options[] = {
 	{ "plot", required_argument, NULL, OPT_PLOT },		/* heatmap PNG */
 	{ "state", required_argument, NULL, OPT_STATE },	/* state file */
 	{ "restore", no_argument, NULL, OPT_RESTORE },		/* restore and exit */
+	{ "peer-key", required_argument, NULL, OPT_PEER_KEY },	/* 2-D: peer's mtufind -s */
+	{ "peer-port", required_argument, NULL, OPT_PEER_PORT }, /* its port */
+	{ "quiet", no_argument, NULL, 'q' },			/* exit status only */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -105,14 +120,17 @@ static void usage(FILE *f)
 {
 	fputs("usage: mtufind sweep --wg IFACE --peer ADDR [options]\n"
 	      "       mtufind sweep --restore [--wg IFACE | --state FILE]\n"
-	      "      --min BYTES, --max BYTES, --step BYTES  local MTUs (1280, 1440, 8)\n"
+	      "      --min BYTES, --max BYTES, --step BYTES  MTUs (1280, 1440, 8)\n"
+	      "      --peer-key FILE    sweep the peer's MTU too (its mtufind -s -k FILE)\n"
+	      "      --peer-port PORT   the peer's mtufind -s port (default 5122)\n"
 	      "      --bytes SIZE       iperf3 transfer per run (default 4M, both ways)\n"
 	      "      --repeat N         runs per MTU (default 1)\n"
 	      "      --iperf-port PORT  the peer's iperf3 -s port (default 5201)\n"
 	      "      --step-timeout DUR  bound of one run (default 10s)\n"
 	      "      --plot FILE.png    heatmap of throughput by MTU and direction\n"
+	      "                         (--peer-key: FILE-upload.png, FILE-download.png)\n"
 	      "      --state FILE       state file (default /run/meshperf/mtufind-sweep-IFACE)\n"
-	      "  -f, --format FMT       text, csv, json, ndjson (-j: json)\n", f);
+	      "  -f, --format FMT       text, csv, json, ndjson (-j: json);  -q  quiet\n", f);
 }
 
 static int parse_mtu(const char *arg, unsigned *ret)
@@ -154,6 +172,10 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_PLOT: o->plot = arg; return 0;
 	case OPT_STATE: o->state = arg; return 0;
 	case OPT_RESTORE: o->restore = true; return 0;
+	case OPT_PEER_KEY: o->peer_key = arg; return 0;
+	case OPT_PEER_PORT:
+		return mp_parse_port(arg, &o->peer_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
+	case 'q': o->quiet = true; return 0;
 	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
@@ -184,70 +206,21 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char *state, 
 		mp_warnx("sweep needs --wg IFACE and --peer ADDR");
 		return -EINVAL;
 	}
-	if (o->min_mtu > o->max_mtu || (o->max_mtu - o->min_mtu) / o->step >= SWEEP_POINTS_MAX) {
+	if (o->min_mtu > o->max_mtu || (o->max_mtu - o->min_mtu) / o->step >= SWEEP_POINTS_MAX ||
+	    (o->peer_key && ((o->max_mtu - o->min_mtu) / o->step + 1) *
+			    ((o->max_mtu - o->min_mtu) / o->step + 1) > GRID_POINTS_MAX)) {
 		mp_warnx("--min %u is above --max %u, or too many points", o->min_mtu, o->max_mtu);
 		return -EINVAL;
 	}
+	if (o->restore && o->peer_key) {
+		mp_warnx("--restore and --peer-key are incompatible (the peer restores itself)");
+		return -EINVAL;
+	}
 	if (!o->state) {
-		snprintf(state, len, "%s/mtufind-sweep-%s", STATE_DIR, o->ifname);
+		snprintf(state, len, "%s/mtufind-sweep-%s", MF_STATE_DIR, o->ifname);
 		o->state = state;
 	}
 	return 0;
-}
-
-/* ---------------------------------------------------------------- state */
-
-/* The original MTU, on disk before the first change (rename: never half). */
-static int state_write(const char *path, const char *ifname, unsigned mtu)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-	int r = 0;
-
-	if (!strncmp(path, STATE_DIR "/", sizeof(STATE_DIR)))
-		mkdir(STATE_DIR, 0755);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s %u\n", ifname, mtu);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-static int state_restore(const char *path, unsigned *ret_mtu, char *ifname, size_t len)
-{
-	struct mp_nl *nl = NULL;
-	char name[IF_NAMESIZE + 1], line[64];
-	unsigned mtu;
-	FILE *f;
-	int r;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	r = fgets(line, sizeof(line), f) && sscanf(line, "%16s %u", name, &mtu) == 2 &&
-	    strlen(name) < IF_NAMESIZE && mtu >= MF_IPV4_MIN_MTU && mtu <= 65535 ? 0 : -EBADMSG;
-	fclose(f);
-	if (r < 0)
-		return r;
-	r = mp_nl_new(&nl);
-	if (r == 0)
-		r = mp_nl_link_set_mtu(nl, 0, name, mtu);
-	mp_nl_free(nl);
-	if (r == 0) {
-		unlink(path);
-		*ret_mtu = mtu;
-		snprintf(ifname, len, "%s", name);
-	}
-	return r;
 }
 
 /* ---------------------------------------------------------------- iperf3 */
@@ -259,9 +232,11 @@ static double jnum(json_t *root, const char *a, const char *b)
 	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-/* One iperf3 --bidir run; adds its figures to pt. Returns 0, or -errno
- * (-ETIMEDOUT when killed, -EIO when it failed or said nothing usable). */
-static int iperf_run(const struct sweep_opts *o, struct point *pt)
+/* One iperf3 --bidir run; adds its figures to pt; keeps the peer's
+ * session alive meanwhile (rc, may be NULL). Returns 0, or -errno
+ * (-ETIMEDOUT when killed, -EIO when it failed or said nothing usable, the
+ * peer's error when its session was lost). */
+static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct point *pt)
 {
 	char bytes[32], port[8], peer[256], out[] = "/tmp/mtufind-iperf.XXXXXX";
 	char *argv[] = { "iperf3", "-c", peer, "-p", port, "-n", bytes, "--bidir",
@@ -294,10 +269,12 @@ static int iperf_run(const struct sweep_opts *o, struct point *pt)
 		goto out;
 	}
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0) {
-		if (mp_clock_mono_ns() >= deadline || mf_stop) {
+		int t = mf_remote_tick(rc);
+
+		if (mp_clock_mono_ns() >= deadline || mf_stop || t < 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			r = mf_stop ? -EINTR : -ETIMEDOUT;
+			r = t < 0 ? t : mf_stop ? -EINTR : -ETIMEDOUT;
 			goto out;
 		}
 		mp_clock_sleep_until(mp_clock_mono_ns() + 5 * MP_NSEC_PER_MSEC);
@@ -333,17 +310,37 @@ out:
 	return r;
 }
 
+
 /* ---------------------------------------------------------------- run */
 
-static int measure(const struct sweep_opts *o, const struct mf_opts *mo,
-		   const struct sockaddr_storage *peer, socklen_t peer_len, struct point *pt)
+struct run {
+	const struct sweep_opts *o;
+	struct mf_opts mo;			/* for the echo bursts */
+	struct sockaddr_storage peer;		/* the peer's inner address */
+	socklen_t peer_len;
+	struct mp_nl *nl;
+	struct mp_nl_link link;			/* the local interface, as it was */
+	unsigned recovered_mtu;			/* put back from a state file, 0 */
+	struct mf_remote *rc;			/* the peer's mtufind -s; NULL: 1-D */
+	unsigned peer_orig_mtu;			/* the peer's MTU before the sweep */
+	unsigned peer_end_mtu;			/* and after it (its END reply) */
+	unsigned n_axis;			/* MTUs per axis */
+	unsigned n_peer;			/* peer MTUs: n_axis, or 1 without a peer */
+	struct point *pts;			/* n_peer rows of n_axis, by peer MTU */
+	size_t n;				/* points measured, in that order */
+};
+
+static int measure(const struct run *u, struct point *pt)
 {
+	const struct sweep_opts *o = u->o;
 	struct mf_burst_result b;
 	unsigned i, k;
 	int r;
 
 	for (i = 0; i < o->repeat && !mf_stop; i++) {
-		r = mf_burst(mo, peer, peer_len, pt->mtu, BURST_COUNT, &b);
+		r = mf_burst(&u->mo, &u->peer, u->peer_len, pt->mtu, BURST_COUNT, &b);
+		if (r == 0)
+			r = mf_remote_tick(u->rc);
 		if (r < 0)
 			return r;
 		pt->sent += b.sent;
@@ -354,7 +351,7 @@ static int measure(const struct sweep_opts *o, const struct mf_opts *mo,
 		for (k = 0, r = -EIO; k < IPERF_ATTEMPTS && r == -EIO && !mf_stop; k++) {
 			if (k)
 				mp_clock_sleep_until(mp_clock_mono_ns() + 50 * MP_NSEC_PER_MSEC);
-			r = iperf_run(o, pt);
+			r = iperf_run(o, u->rc, pt);
 		}
 		if (r < 0 && r != -EIO && r != -ETIMEDOUT && r != -EINTR)
 			return r;
@@ -362,17 +359,20 @@ static int measure(const struct sweep_opts *o, const struct mf_opts *mo,
 	return 0;
 }
 
+static double mean_mbps(double sum_bps, unsigned repeats)
+{
+	return sum_bps / (repeats ? repeats : 1) / 1e6;
+}
+
 static void put_point(struct mp_writer *w, const struct point *pt)
 {
-	double n = pt->repeats ? pt->repeats : 1;
-
 	mp_record_begin(w, "point");
 	mp_put_u64(w, "server_mtu", "%" PRIu64, pt->mtu);
-	mp_put_u64(w, "peer_mtu", "%" PRIu64, 0);
-	mp_put_f64(w, "upload_rcv_mbps", "%.1f", pt->up_rcv_bps / n / 1e6);
-	mp_put_f64(w, "upload_send_mbps", "%.1f", pt->up_send_bps / n / 1e6);
-	mp_put_f64(w, "download_rcv_mbps", "%.1f", pt->down_rcv_bps / n / 1e6);
-	mp_put_f64(w, "download_send_mbps", "%.1f", pt->down_send_bps / n / 1e6);
+	mp_put_u64(w, "peer_mtu", "%" PRIu64, pt->peer_mtu);
+	mp_put_f64(w, "upload_rcv_mbps", "%.1f", mean_mbps(pt->up_rcv_bps, pt->repeats));
+	mp_put_f64(w, "upload_send_mbps", "%.1f", mean_mbps(pt->up_send_bps, pt->repeats));
+	mp_put_f64(w, "download_rcv_mbps", "%.1f", mean_mbps(pt->down_rcv_bps, pt->repeats));
+	mp_put_f64(w, "download_send_mbps", "%.1f", mean_mbps(pt->down_send_bps, pt->repeats));
 	mp_put_f64(w, "loss_pct", "%.1f",
 		   pt->sent ? 100.0 * (pt->sent - pt->received) / pt->sent : 100.0);
 	mp_put_f64(w, "rtt_ms", "%.3f",
@@ -382,12 +382,13 @@ static void put_point(struct mp_writer *w, const struct point *pt)
 	mp_record_end(w);
 }
 
-static int plot(const struct sweep_opts *o, const struct point *pts, size_t n)
+/* One heatmap: x, y, z from the CSV written here. */
+static int plot_one(const char *png, const char *title, const char *xlabel, const char *ylabel,
+		    const struct point *pts, size_t n, int what)
 {
 	struct mp_plot_series s = { .x_col = 1, .y_col = 2, .z_col = 3 };
 	struct mp_plot pl = {
-		.png_path = o->plot, .title = "mtufind sweep: received throughput",
-		.xlabel = "local MTU (bytes)", .ylabel = "0 = upload, 1 = download",
+		.png_path = png, .title = title, .xlabel = xlabel, .ylabel = ylabel,
 		.zlabel = "Mbit/s", .series = &s, .n_series = 1, .heatmap = true,
 	};
 	char path[] = "/tmp/mtufind-sweep.XXXXXX", err[160];
@@ -398,101 +399,250 @@ static int plot(const struct sweep_opts *o, const struct point *pts, size_t n)
 	fd = mkstemp(path);
 	if (fd < 0 || !(f = fdopen(fd, "w")))
 		return -errno;
-	fprintf(f, "mtu,direction,rcv_mbps\n");
+	fprintf(f, "mtu,y,rcv_mbps\n");
 	for (i = 0; i < n; i++) {
-		double k = pts[i].repeats ? pts[i].repeats : 1;
+		const struct point *p = &pts[i];
 
-		fprintf(f, "%u,0,%.1f\n%u,1,%.1f\n", pts[i].mtu, pts[i].up_rcv_bps / k / 1e6,
-			pts[i].mtu, pts[i].down_rcv_bps / k / 1e6);
+		/* what: 0 upload, 1 download (the y axis is the direction);
+		 * 2 upload, 3 download (the y axis is the peer's MTU) */
+		if (what < 2)
+			fprintf(f, "%u,0,%.1f\n%u,1,%.1f\n", p->mtu, mean_mbps(p->up_rcv_bps, p->repeats),
+				p->mtu, mean_mbps(p->down_rcv_bps, p->repeats));
+		else
+			fprintf(f, "%u,%u,%.1f\n", p->mtu, p->peer_mtu,
+				mean_mbps(what == 2 ? p->up_rcv_bps : p->down_rcv_bps, p->repeats));
 	}
 	r = fclose(f) ? -errno : 0;
 	pl.csv_path = path;
 	if (r == 0)
 		r = mp_plot_render(&pl, err, sizeof(err));
 	if (r < 0)
-		mp_warnx("plot %s: %s", o->plot, err);
+		mp_warnx("plot %s: %s", png, err);
 	unlink(path);
 	return r;
 }
 
-static int sweep(const struct sweep_opts *o, struct mp_writer *w)
+/* 1-D: one PNG, MTU by direction. 2-D: one PNG per direction, local MTU by
+ * peer MTU, of the complete rows (gnuplot's image needs a full grid). */
+static int plot(const struct run *u)
 {
-	struct mf_opts mo = MF_OPTS_INIT;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	struct mp_nl *nl = NULL;
-	struct mp_nl_link link = { 0 };
-	struct point *pts;
-	size_t n = 0;
-	unsigned mtu;
+	const char *p = u->o->plot;
+	size_t len = strlen(p), rows = u->n / u->n_axis;
+	char png[PATH_MAX];
+	int r;
+
+	if (!u->rc)
+		return plot_one(p, "mtufind sweep: received throughput", "local MTU (bytes)",
+				"0 = upload, 1 = download", u->pts, u->n, 0);
+	if (!rows)
+		return 0;
+	if (len >= 4 && !strcmp(p + len - 4, ".png"))
+		len -= 4;
+	snprintf(png, sizeof(png), "%.*s-upload.png", (int)len, p);
+	r = plot_one(png, "mtufind sweep: upload (local to peer), received", "local MTU (bytes)",
+		     "peer MTU (bytes)", u->pts, rows * u->n_axis, 2);
+	if (r < 0)
+		return r;
+	snprintf(png, sizeof(png), "%.*s-download.png", (int)len, p);
+	return plot_one(png, "mtufind sweep: download (peer to local), received",
+			"local MTU (bytes)", "peer MTU (bytes)", u->pts, rows * u->n_axis, 3);
+}
+
+/* The summary's grid: a row per peer MTU, a cell per local MTU. */
+static void put_grid(struct mp_writer *w, const struct run *u)
+{
+	unsigned i, k;
+
+	mp_arr_begin(w, "local_mtus", "local MTUs");
+	for (k = 0; k < u->n_axis; k++)
+		mp_put_u64(w, NULL, "%" PRIu64, u->o->min_mtu + k * u->o->step);
+	mp_arr_end(w);
+	mp_arr_begin(w, "grid", "received Mbit/s by peer MTU, one column per local MTU");
+	for (i = 0; i * u->n_axis < u->n; i++) {
+		const struct point *row = &u->pts[i * u->n_axis];
+
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_u64(w, "peer_mtu", "%" PRIu64, row[0].peer_mtu);
+		mp_arr_begin(w, "upload_rcv_mbps", NULL);
+		for (k = 0; k < u->n_axis; k++)
+			mp_put_f64(w, NULL, "%.1f", i * u->n_axis + k < u->n ?
+				   mean_mbps(row[k].up_rcv_bps, row[k].repeats) : NAN);
+		mp_arr_end(w);
+		mp_arr_begin(w, "download_rcv_mbps", NULL);
+		for (k = 0; k < u->n_axis; k++)
+			mp_put_f64(w, NULL, "%.1f", i * u->n_axis + k < u->n ?
+				   mean_mbps(row[k].down_rcv_bps, row[k].repeats) : NAN);
+		mp_arr_end(w);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+}
+
+/* Everything before the first change; a failure here is a setup error. */
+static int sweep_setup(struct run *u)
+{
+	const struct sweep_opts *o = u->o;
+	struct sockaddr_storage ctl;
+	char a[MP_ADDR_PORT_STRLEN];
+	int r;
+
+	r = mp_parse_addr(o->peer, AF_UNSPEC, 0, &u->peer, &u->peer_len);
+	if (r < 0) {
+		mp_warn(-r, "peer '%s'", o->peer);
+		return r;
+	}
+	r = mp_nl_new(&u->nl);
+	if (r == 0)
+		r = mp_nl_link_get(u->nl, 0, o->ifname, &u->link);
+	if (r < 0) {
+		mp_warn(-r, "interface %s", o->ifname);
+		return r;
+	}
+	/* a state file left by a killed sweep holds the true original */
+	r = mf_state_recover(o->state, u->link.name, &u->recovered_mtu);
+	if (r > 0) {
+		mp_warnx("%s: MTU %u put back from %s (left by a sweep that did not end)",
+			 u->link.name, u->recovered_mtu, o->state);
+		r = mp_nl_link_get(u->nl, u->link.ifindex, NULL, &u->link);
+	}
+	if (r < 0) {
+		mp_warn(-r, "state file %s", o->state);
+		return r;
+	}
+	if (o->peer_key) {
+		ctl = u->peer;
+		mp_addr_port_set(&ctl, o->peer_port);
+		mp_addr_to_str_port((struct sockaddr *)&ctl, a, sizeof(a));
+		r = mf_remote_open(&u->rc, o->peer_key, &ctl, u->peer_len);
+		if (r < 0) {
+			mp_warn(-r, "--peer-key %s", o->peer_key);
+			return r;
+		}
+		r = mf_remote_hello(u->rc, &u->peer_orig_mtu);
+		if (r == -ETIMEDOUT)
+			mp_warnx("peer %s: no signed answer (no mtufind -s there, or another key)", a);
+		else if (r < 0)
+			mp_warn(-r, "peer %s", a);
+		if (r < 0)
+			return r;
+	}
+	r = mf_state_write(o->state, u->link.name, u->link.mtu_bytes);
+	if (r < 0)
+		mp_warn(-r, "state file %s", o->state);
+	return r;
+}
+
+/* The grid, row by row (one peer MTU per row). Returns 0, or -errno. */
+static int sweep_grid(struct run *u, struct mp_writer *w)
+{
+	const struct sweep_opts *o = u->o;
+	struct mp_nl_link now;
+	unsigned i, k, pm = 0;
+	int r = 0;
+
+	for (i = 0; i < u->n_peer && !mf_stop; i++) {
+		if (u->rc) {
+			r = mf_remote_set(u->rc, o->min_mtu + i * o->step, &pm);
+			if (r < 0) {
+				mp_warn(-r, "setting the peer's MTU to %u", o->min_mtu + i * o->step);
+				return r;
+			}
+		}
+		for (k = 0; k < u->n_axis && !mf_stop; k++) {
+			struct point *pt = &u->pts[u->n];
+			unsigned mtu = o->min_mtu + k * o->step;
+
+			r = mp_nl_link_set_mtu(u->nl, u->link.ifindex, NULL, mtu);
+			if (r == 0)
+				r = mp_nl_link_get(u->nl, u->link.ifindex, NULL, &now);
+			if (r < 0) {
+				mp_warn(-r, "setting MTU %u on %s", mtu, u->link.name);
+				return r;
+			}
+			pt->mtu = now.mtu_bytes;
+			pt->peer_mtu = pm;
+			r = measure(u, pt);
+			if (r < 0 && r != -EINTR) {
+				mp_warn(-r, "measuring at MTU %u, peer MTU %u", mtu, pm);
+				return r;
+			}
+			if (mf_stop)
+				break;
+			if (!o->quiet)
+				put_point(w, pt);
+			u->n++;
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "\rmtufind sweep: MTU %u, peer %u done", mtu, pm);
+		}
+	}
+	if (u->n && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	return 0;
+}
+
+/* Both ends back as they were. Returns 0, or the first -errno. */
+static int sweep_end(struct run *u)
+{
+	int r = 0, rr;
+
+	if (u->rc) {
+		r = mf_remote_end(u->rc, &u->peer_end_mtu);
+		if (r < 0)
+			mp_warn(-r, "ending the peer's session (it restores its MTU %u itself "
+				"when it hears nothing)", u->peer_orig_mtu);
+	}
+	rr = mp_nl_link_set_mtu(u->nl, u->link.ifindex, NULL, u->link.mtu_bytes);
+	if (rr < 0)
+		mp_warn(-rr, "restoring MTU %u on %s (state kept in %s)", u->link.mtu_bytes,
+			u->link.name, u->o->state);
+	else
+		unlink(u->o->state);
+	return r < 0 ? r : rr;
+}
+
+/* Returns 0, or -errno; *ret_setup: the failure came before any change. */
+static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setup)
+{
+	struct run u = { .o = o, .mo = MF_OPTS_INIT };
 	uint64_t t0 = mp_clock_mono_ns();
 	int r, rr;
 
-	pts = calloc((o->max_mtu - o->min_mtu) / o->step + 1, sizeof(*pts));
-	if (!pts)
+	u.n_axis = (o->max_mtu - o->min_mtu) / o->step + 1;
+	u.n_peer = o->peer_key ? u.n_axis : 1;
+	u.pts = calloc((size_t)u.n_axis * u.n_peer, sizeof(*u.pts));
+	if (!u.pts)
 		return -ENOMEM;
-	r = mp_parse_addr(o->peer, AF_UNSPEC, 0, &peer, &peer_len);
-	if (r < 0) {
-		mp_warn(-r, "peer '%s'", o->peer);
+	r = sweep_setup(&u);
+	*ret_setup = r < 0;
+	if (r < 0)
 		goto out;
-	}
-	r = mp_nl_new(&nl);
+	r = sweep_grid(&u, w);
+	rr = sweep_end(&u);
 	if (r == 0)
-		r = mp_nl_link_get(nl, 0, o->ifname, &link);
-	if (r < 0) {
-		mp_warn(-r, "interface %s", o->ifname);
-		goto out;
-	}
-	r = state_write(o->state, link.name, link.mtu_bytes);
-	if (r < 0) {
-		mp_warn(-r, "state file %s", o->state);
-		goto out;
-	}
-	for (mtu = o->min_mtu; mtu <= o->max_mtu && !mf_stop; mtu += o->step) {
-		struct point *pt = &pts[n];
-
-		pt->mtu = mtu;
-		r = mp_nl_link_set_mtu(nl, link.ifindex, NULL, mtu);
-		if (r < 0) {
-			mp_warn(-r, "setting MTU %u on %s", mtu, link.name);
-			break;
-		}
-		r = measure(o, &mo, &peer, peer_len, pt);
-		if (r < 0 && r != -EINTR) {
-			mp_warn(-r, "measuring at MTU %u", mtu);
-			break;
-		}
-		if (mf_stop)
-			break;
-		put_point(w, pt);
-		n++;
-		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "\rmtufind sweep: MTU %u done", mtu);
-		r = 0;
-	}
-	if (n && isatty(STDERR_FILENO))
-		fputc('\n', stderr);
-	/* always put the interface back as it was */
-	rr = mp_nl_link_set_mtu(nl, link.ifindex, NULL, link.mtu_bytes);
-	if (rr < 0)
-		mp_warn(-rr, "restoring MTU %u on %s (state kept in %s)", link.mtu_bytes,
-			link.name, o->state);
-	else
-		unlink(o->state);
-	mp_doc_begin(w, "mtufind sweep");
-	mp_put_str(w, "ifname", "interface %s", link.name);
-	mp_put_u64(w, "points", "%" PRIu64 " points", n);
-	mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes", link.mtu_bytes);
-	mp_put_bool(w, "interrupted", "interrupted %s", mf_stop);
-	mp_put_f64(w, "duration_ms", "took %.0f ms", (double)(mp_clock_mono_ns() - t0) / 1e6);
-	mp_doc_end(w);
-	if (r == 0 && rr < 0)
 		r = rr;
-	if (r == 0 && o->plot && n)
-		r = plot(o, pts, n);
+	if (!o->quiet) {
+		mp_doc_begin(w, "mtufind sweep");
+		mp_put_str(w, "ifname", "interface %s", u.link.name);
+		mp_put_u64(w, "points", "%" PRIu64 " points", u.n);
+		mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes",
+			   u.link.mtu_bytes);
+		mp_put_u64(w, "recovered_mtu_bytes", "(%" PRIu64 " put back from a state file)",
+			   u.recovered_mtu);
+		mp_put_u64(w, "peer_original_mtu_bytes", "peer MTU was %" PRIu64 " bytes",
+			   u.peer_orig_mtu);
+		mp_put_u64(w, "peer_restored_mtu_bytes", "peer MTU restored to %" PRIu64 " bytes",
+			   u.peer_end_mtu);
+		mp_put_bool(w, "interrupted", "interrupted %s", mf_stop);
+		mp_put_f64(w, "duration_ms", "took %.0f ms", (double)(mp_clock_mono_ns() - t0) / 1e6);
+		put_grid(w, &u);
+		mp_doc_end(w);
+	}
+	if (r == 0 && o->plot && u.n)
+		r = plot(&u);
 out:
-	mp_nl_free(nl);
-	free(pts);
+	mf_remote_free(u.rc);
+	mp_nl_free(u.nl);
+	free(u.pts);
 	return r;
 }
 
@@ -501,10 +651,12 @@ int mf_sweep_main(int argc, char **argv)
 	struct sweep_opts o = {
 		.min_mtu = 1280, .max_mtu = 1440, .step = 8, .bytes = 4 << 20, .repeat = 1,
 		.iperf_port = 5201, .step_timeout_ns = STEP_TIMEOUT_NS, .format = MP_FMT_TEXT,
+		.peer_port = MF_CTL_PORT,
 	};
 	struct mp_writer *w = NULL;
 	char state[PATH_MAX], name[IF_NAMESIZE] = "";
 	unsigned mtu = 0;
+	bool setup = false;
 	int r, ret;
 
 	r = parse_args(argc, argv, &o, state, sizeof(state));
@@ -517,7 +669,7 @@ int mf_sweep_main(int argc, char **argv)
 		return MP_EXIT_USAGE;
 	}
 	if (o.restore) {
-		r = state_restore(o.state, &mtu, name, sizeof(name));
+		r = mf_state_restore(o.state, &mtu, name, sizeof(name));
 		if (r < 0) {
 			mp_warn(-r, "restoring from %s", o.state);
 			return MP_EXIT_USAGE;
@@ -529,15 +681,17 @@ int mf_sweep_main(int argc, char **argv)
 		return MP_EXIT_USAGE;
 	}
 	if (o.restore) {
-		mp_doc_begin(w, "mtufind sweep --restore");
-		mp_put_str(w, "ifname", "interface %s", name);
-		mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes", mtu);
-		r = mp_doc_end(w);
+		if (!o.quiet) {
+			mp_doc_begin(w, "mtufind sweep --restore");
+			mp_put_str(w, "ifname", "interface %s", name);
+			mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes", mtu);
+			r = mp_doc_end(w);
+		}
 	} else {
-		r = sweep(&o, w);
+		r = sweep(&o, w, &setup);
 	}
-	ret = r < 0 ? MP_EXIT_FAIL : MP_EXIT_OK;
-	if (mp_writer_close(w) < 0)
+	ret = r < 0 ? (setup ? MP_EXIT_USAGE : MP_EXIT_FAIL) : MP_EXIT_OK;
+	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;
 }

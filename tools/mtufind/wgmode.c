@@ -29,6 +29,18 @@ static int v6_addr_cb(const struct mp_nl_ifaddr *a, void *arg)
 	return 0;
 }
 
+int mf_if_has_ipv6(struct mp_nl *nl, int ifindex, bool *ret)
+{
+	struct v6_ctx v6 = { .ifindex = ifindex };
+	int r;
+
+	r = mp_nl_ifaddr_list(nl, AF_INET6, v6_addr_cb, &v6);
+	if (r < 0)
+		return r;
+	*ret = v6.found;
+	return 0;
+}
+
 static bool peers_route_v6(const struct mp_wg_device *d)
 {
 	size_t i, k;
@@ -52,8 +64,8 @@ static int probe_peers(const struct mf_opts *o, const struct mp_wg_device *d,
 		       struct mf_wg_result *res)
 {
 	size_t i, n = MP_MIN(d->n_peers, (size_t)MF_PEERS_MAX);
-	unsigned best = 0, m;
-	bool raised, any_raised = false;
+	unsigned best = 0;
+	bool any_raised = false;
 	int r;
 
 	res->paths = calloc(n ? n : 1, sizeof(*res->paths));
@@ -82,12 +94,13 @@ static int probe_peers(const struct mf_opts *o, const struct mp_wg_device *d,
 			return r;
 		if (p->error || !p->reachable)
 			continue;
-		mf_wg_recommend(p->pmtu_bytes, p->family, res->carries_ipv6, &p->wg_mtu_bytes,
-				&p->wg_mtu_raised);
-		mf_wg_recommend(p->pmtu_bytes, p->family, res->carries_ipv6, &m, &raised);
-		if (!best || m < best) {
-			best = m;
-			any_raised = raised;
+		r = mp_wg_mtu_recommend(p->pmtu_bytes, p->family, res->carries_ipv6,
+					&p->wg_mtu_bytes, &p->wg_mtu_raised);
+		if (r < 0)
+			return r;
+		if (!best || p->wg_mtu_bytes < best) {
+			best = p->wg_mtu_bytes;
+			any_raised = p->wg_mtu_raised;
 		}
 	}
 	res->wg_mtu_bytes = best;
@@ -100,7 +113,7 @@ int mf_wg_run(const struct mf_opts *o, struct mf_wg_result *res)
 	struct mp_wg_device *d = NULL;
 	struct mp_nl *nl = NULL;
 	struct mp_nl_link link;
-	struct v6_ctx v6 = { 0 };
+	bool v6 = false;
 	int r;
 
 	snprintf(res->ifname, sizeof(res->ifname), "%s", o->wg_ifname);
@@ -116,11 +129,10 @@ int mf_wg_run(const struct mf_opts *o, struct mf_wg_result *res)
 	if (r < 0)
 		goto out;
 	res->old_mtu_bytes = res->new_mtu_bytes = link.mtu_bytes;
-	v6.ifindex = link.ifindex;
-	r = mp_nl_ifaddr_list(nl, AF_INET6, v6_addr_cb, &v6);
+	r = mf_if_has_ipv6(nl, link.ifindex, &v6);
 	if (r < 0)
 		goto out;
-	res->carries_ipv6 = v6.found || peers_route_v6(d);
+	res->carries_ipv6 = v6 || peers_route_v6(d);
 	res->n_peers = (unsigned)d->n_peers;
 	r = probe_peers(o, d, res);
 	if (r < 0)
