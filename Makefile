@@ -10,6 +10,9 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/lib/meshperf
+DATADIR ?= $(PREFIX)/share/meshperf
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CFLAGS ?= -O2 -g
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
@@ -64,19 +67,27 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 MAN_PAGES := $(sort $(wildcard man/man1/*.1 man/man8/*.8))
 
+# contrib/: systemd units made from contrib/systemd/*.in with the install
+# paths filled in, the textfile wrapper, the Prometheus rules (and their test).
+SYSTEMD_IN := $(sort $(wildcard contrib/systemd/*.in))
+SYSTEMD_UNITS := $(SYSTEMD_IN:contrib/%.in=$(BUILD)/contrib/%)
+PROM_FILES := $(sort $(wildcard contrib/prometheus/*.yml))
+CONTRIB_PATHS := $(BINDIR):$(SBINDIR):$(LIBEXECDIR)
+
 DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d) $(FUZZ_BIN:=.d)
 
-.PHONY: all lib tools lab unit fuzz fuzz-build check check-unit check-netns check-man \
-	demo bench install uninstall clean help analyze deps
+.PHONY: all lib tools lab unit contrib fuzz fuzz-build check check-unit check-netns check-man \
+	demo bench install uninstall clean help analyze deps FORCE
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
 
-all: $(TOOL_BIN) $(LAB_BIN) $(UNIT_BIN)
+all: $(TOOL_BIN) $(LAB_BIN) $(UNIT_BIN) $(SYSTEMD_UNITS)
 
 lib: $(LIB)
 tools: $(TOOL_BIN)
 lab: $(LAB_BIN)
 unit: $(UNIT_BIN)
+contrib: $(SYSTEMD_UNITS)
 
 $(BUILD)/%.o: %.c
 	$(quiet) CC $@
@@ -116,6 +127,20 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -MMD -MP -Ilib $(PKG_CFLAGS) \
 		-DMP_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LDLIBS)
+
+# The units hold the install paths: they are made again when a path changes
+# (make install PREFIX=/usr after a plain make), through this stamp.
+$(BUILD)/contrib/paths: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(CONTRIB_PATHS)' | cmp -s - $@ || echo '$(CONTRIB_PATHS)' >$@
+
+FORCE:
+
+$(BUILD)/contrib/systemd/%: contrib/systemd/%.in $(BUILD)/contrib/paths
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $< >$@.tmp && mv $@.tmp $@
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -158,16 +183,26 @@ analyze:
 		clang --analyze -Xclang -analyzer-output=text -std=c11 -D_GNU_SOURCE -Ilib \
 			$(PKG_CFLAGS) -DMP_VERSION='"$(VERSION)"' $$f -o /dev/null || exit 1; done
 
-install: $(TOOL_BIN)
+install: $(TOOL_BIN) $(SYSTEMD_UNITS)
 	$(Q)for t in $(TOOLS); do \
 		case $$t in meshctl) d=$(SBINDIR);; *) d=$(BINDIR);; esac; \
 		install -D -m 755 $(BUILD)/bin/$$t $(DESTDIR)$$d/$$t; done
 	$(Q)for m in $(MAN_PAGES); do \
 		install -D -m 644 $$m $(DESTDIR)$(MANDIR)/$${m#man/}; done
+	$(Q)for u in $(SYSTEMD_UNITS); do \
+		install -D -m 644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; done
+	$(Q)install -D -m 755 contrib/meshperf-textfile $(DESTDIR)$(LIBEXECDIR)/meshperf-textfile
+	$(Q)for r in $(PROM_FILES); do \
+		install -D -m 644 $$r $(DESTDIR)$(DATADIR)/prometheus/$${r##*/}; done
 
 uninstall:
 	$(Q)for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(SBINDIR)/$$t; done
 	$(Q)for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/$${m#man/}; done
+	$(Q)for u in $(SYSTEMD_UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; done
+	$(Q)rm -f $(DESTDIR)$(LIBEXECDIR)/meshperf-textfile
+	$(Q)for r in $(PROM_FILES); do rm -f $(DESTDIR)$(DATADIR)/prometheus/$${r##*/}; done
+	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR) \
+		2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)
@@ -180,7 +215,10 @@ help:
 	@echo '  demo       bring up the lab mesh and run every tool on it (root; KEEP=1 keeps it)'
 	@echo '  bench      side-by-side benchmarks against the peer tools (bench/)'
 	@echo '  fuzz       run every libFuzzer harness for FUZZ_SECONDS (default 30)'
-	@echo '  install    install tools and man pages (PREFIX, DESTDIR, BINDIR, MANDIR)'
+	@echo '  contrib    the systemd units of contrib/systemd with the install paths'
+	@echo '  install    install tools, man pages, systemd units and timers, the textfile'
+	@echo '             wrapper and the Prometheus rules (PREFIX, DESTDIR, BINDIR, SBINDIR,'
+	@echo '             MANDIR, LIBEXECDIR, DATADIR, SYSTEMDUNITDIR); uninstall removes them'
 	@echo '  analyze    clang static analyzer over lib/ and tools/'
 	@echo '  clean      remove $(BUILD)/'
 	@echo 'variables: V=1 (show commands), asan=1 (ASan+UBSan), WERROR=1, BUILD=DIR'

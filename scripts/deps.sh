@@ -11,9 +11,11 @@ libjansson-dev libsodium-dev libmicrohttpd-dev libcmocka-dev"
 # run time: plots, namespaces, nft, WireGuard in user space
 RUN="gnuplot-nox iproute2 nftables ethtool util-linux procps psmisc
 wireguard-go wireguard-tools"
-# peers measured side by side, and the test/lint tools
+# peers measured side by side, and the test/lint tools (systemd: systemd-analyze
+# verify/security of contrib/systemd; prometheus: promtool; man-db: man(1), which
+# verify runs for the units' Documentation=; curl: meshctl's /metrics)
 PEERS="iputils-ping iputils-tracepath mtr-tiny irtt iperf3 scamper traceroute
-bird2 tshark jq mandoc prometheus python3 locales"
+bird2 tshark jq mandoc prometheus python3 locales systemd man-db curl"
 
 missing=""
 for p in $BUILD $RUN $PEERS; do
