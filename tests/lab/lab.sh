@@ -574,6 +574,43 @@ lab_mesh_all_direct()
 	done
 }
 
+# lab_mesh_failover A B PROTO OUT [WAIT]: one silent failure of the pair A-B
+# (lab_wg_silent, both directions), seen from site A by `ip -ts monitor
+# route` and a ping every 10 ms to 10.201.B.1. The failure starts at a random
+# moment of a second (a steady rhythm would pick the same moment of every
+# probe interval); t0 is when its nft rule is in place. Waits up to WAIT s
+# (default 5) for both ends to route over another site (routes of PROTO:
+# 201, bird, ...), keeps pinging 2.5 s, lifts the failure, and appends
+# "route_s answer_s lost" (tests/lab/failover_times.py; replies in flight
+# at t0 come within 20 ms) to OUT. Fails when the ends did not move.
+lab_mesh_failover()
+{
+	local a=$1 b=$2 proto=$3 out=$4 t0 link rc=0
+	link=$(lab_mesh_pair "$a" "$b")
+	lab_spawn "site$a" mon ip -ts monitor route || return
+	lab_spawn "site$a" ping ping -D -n -i 0.01 -W 1 "10.201.$b.1" || return
+	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log" || return
+	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
+	lab_wg_silent "$link" both on || return
+	t0=$EPOCHREALTIME
+	lab_wait "${5:-5}" eval "lab_mesh_relayed $a $b $proto && lab_mesh_relayed $b $a $proto" ||
+		rc=$?
+	sleep 2.5
+	lab_stop "site$a" ping
+	lab_stop "site$a" mon
+	lab_wg_silent "$link" both off || return
+	"$LAB_TOP/tests/lab/failover_times.py" "$t0" "$LAB_DIR/site$a/mon.log" \
+		"$LAB_DIR/site$a/ping.log" "$a" "$b" 0.02 >>"$out" || return
+	return "$rc"
+}
+
+# lab_median NUMBER...: their median (the mean of the middle two of an even count).
+lab_median()
+{
+	printf '%s\n' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2 }'
+}
+
 # lab_mesh [N]: N sites (default 4), a full mesh of wgX.Y_v4/_v6 tunnels.
 lab_mesh()
 {

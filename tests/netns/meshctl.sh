@@ -34,8 +34,9 @@
 #    monitor) <= 1.5 s, and to the first ping answered <= 1.5 s; no ping
 #    lost after the first answer;
 #  - asymmetry: 30/5 ms on a pair, relays at 10+10 ms: 0->1 relayed, 1->0
-#    direct, ping RTT 25 +- 3 ms; +-50 ms clock offset on site1: every path
-#    of every node unchanged;
+#    direct, the smallest of 10 ping RTTs 25..28 ms (other paths: 35 ms
+#    or more); +-50 ms clock offset on site1 (a restart): every path of
+#    every node back to the same within 40 s, and holding for 5 s;
 #  - soak: uniform 0..6 ms jitter on every link for MC_SOAK seconds
 #    (default 300): no route change; then a 20 ms better relay is taken;
 #  - restart: no proto-201 route deleted across kill -9 and restart; a
@@ -204,34 +205,6 @@ test_relay()
 		"back direct $(since "$t1" "$t2") s after the delay went"
 }
 
-# failover_trial A B: one silent failure of the pair A-B, seen from site A
-# (its route to B, ip monitor) and by ping from A to B's address; appends
-# "route_s answer_s lost" to $T_OUT/fo.
-failover_trial()
-{
-	local a=$1 b=$2 t0 link
-	link=$(lab_mesh_pair "$a" "$b")
-	lab_spawn "site$a" mon ip -ts monitor route
-	lab_spawn "site$a" ping ping -D -n -i 0.01 -c 500 -W 1 "10.201.$b.1"
-	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log"
-	# a failure comes at any moment of the probe interval: without this
-	# the test's own steady rhythm would pick the same moment every time
-	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
-	# t0 once the rule is in place: packets are dropped from then on
-	# (nft takes some 40 ms to load it, which would count otherwise)
-	lab_wg_silent "$link" both on
-	t0=$(now)
-	lab_wait 5 eval "relayed $a $b && relayed $b $a"
-	# two seconds of pings after the switch: nothing may be lost
-	sleep 2.5
-	lab_stop "site$a" ping
-	lab_stop "site$a" mon
-	lab_wg_silent "$link" both off
-	# replies in flight when the failure began arrive within 20 ms
-	"$LAB_TOP/tests/lab/failover_times.py" "$t0" "$LAB_DIR/site$a/mon.log" \
-		"$LAB_DIR/site$a/ping.log" "$a" "$b" 0.02 >>"$T_OUT/fo"
-}
-
 test_failover()
 {
 	local k r a l rs=() as=() ls=() lost=0 med_r med_a pairs=(0:1 2:3 0:2 1:3 0:3 1:2) p x y
@@ -244,15 +217,15 @@ test_failover()
 	for ((k = 0; k < 10; k++)); do
 		p=${pairs[k % ${#pairs[@]}]} x=${p%:*} y=${p#*:}
 		lab_wait 150 eval "direct $x $y && direct $y $x"
-		failover_trial "$x" "$y"
+		lab_mesh_failover "$x" "$y" 201 "$T_OUT/fo"
 	done
 	while read -r r a l; do
 		rs+=("$r") as+=("$a") ls+=("$l")
 		lost=$((lost + l))
 	done <"$T_OUT/fo"
 	((${#rs[@]} == 10))
-	med_r=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{v[NR] = $1} END {print (v[5] + v[6]) / 2}')
-	med_a=$(printf '%s\n' "${as[@]}" | sort -n | awk '{v[NR] = $1} END {print (v[5] + v[6]) / 2}')
+	med_r=$(lab_median "${rs[@]}")
+	med_a=$(lab_median "${as[@]}")
 	t_note "route change after ${rs[*]} s: median $med_r s"
 	t_note "first ping answered after ${as[*]} s: median $med_a s"
 	t_note "pings lost after the first answer: ${ls[*]}"
@@ -271,7 +244,7 @@ paths_all()
 
 test_asym()
 {
-	local l avg p0 p1 p2
+	local l min p0 p1 p2
 	mc_start --dwell 2s --hold-down 3s
 	converged 30
 	lab_delay site0-site1 30ms 5ms
@@ -281,22 +254,34 @@ test_asym()
 	lab_wait 20 eval 'relayed 0 1 && direct 1 0'
 	sleep 3
 	relayed 0 1 && direct 1 0
-	read -r _ _ avg < <(lab_ping site0 -c 10 -i 0.1 10.201.1.1)
-	((avg >= 22000 && avg <= 28000))
+	# the path by the smallest of 10 ping RTTs: never below the set 25 ms,
+	# and every other path is 35 ms or more; a mean moves by ms when one
+	# reply waits behind a wireguard-go stall
+	min=$(n site0 ping -n -q -c 10 -i 0.1 10.201.1.1 |
+		awk -F'[/ ]' '/^rtt/ { printf "%d", $7 * 1000 }')
+	echo "ping RTT min $min us; site2, site3 to site1: $(dev_to 2 1) $(dev_to 3 1)"
+	((min >= 25000 && min <= 28000))
 	p0=$(paths_all)
 	t_note "30/5 ms: site0 -> site1 relayed ($(dev_to 0 1)), site1 -> site0 direct;" \
-		"ping RTT $((avg / 1000)) ms"
+		"ping RTT min $(awk -v m="$min" 'BEGIN { printf "%.2f", m / 1000 }') ms"
 	lab_stop site1 meshctl
 	lab_spawn site1 meshctl "$MC" run -k "$LAB_DIR/mesh.key" --dwell 2s --hold-down 3s \
 		--clock-offset 50ms
+	# the restart itself is a disturbance: site1's reflector is away for a
+	# moment, its neighbours may see its tunnels fail, and the clock step
+	# enters the RFC 3550 jitter (16 probes to fade). Paths that follow
+	# the offset never come back to p0; those the restart moved do, and
+	# must then hold for 5 s
 	lab_wait 10 mc_deciding 1
-	sleep 8
+	lab_wait 40 eval '[[ $(paths_all) == "$p0" ]]' || true
+	sleep 5
 	p1=$(paths_all)
 	lab_stop site1 meshctl
 	lab_spawn site1 meshctl "$MC" run -k "$LAB_DIR/mesh.key" --dwell 2s --hold-down 3s \
 		--clock-offset -50ms
 	lab_wait 10 mc_deciding 1
-	sleep 8
+	lab_wait 40 eval '[[ $(paths_all) == "$p0" ]]' || true
+	sleep 5
 	p2=$(paths_all)
 	# the offset is there: site0's raw delay to site1 moved by about 50 ms
 	t_note "raw one-way site0 -> site1 with site1 at -50 ms:" \

@@ -207,12 +207,17 @@ static void settle(struct mc_tunnel *t, struct mc_probe *p, bool answered, uint3
 		   uint32_t refl_seq)
 {
 	/* a tunnel that never answered yet is starting (the WireGuard
-	 * handshake holds the first probes): nothing to count */
-	if (t->state == MC_ST_UNKNOWN && !answered)
+	 * handshake holds the first probes, wireguard-go's first one may be
+	 * lost and retried 5 s later): nothing to count, even once its
+	 * misses made it down */
+	if (!t->m.valid && !answered)
 		return;
 	p->win[p->win_next] = (struct outcome){
 		.answered = answered,
-		.up = t->state == MC_ST_UP,
+		/* the replies of a starting tunnel, before its verdict, are
+		 * uptime too: otherwise a new tunnel would pay for it in
+		 * availability for the whole window */
+		.up = t->state == MC_ST_UP || (answered && t->state == MC_ST_UNKNOWN),
 		.seq = seq,
 		.refl_seq = refl_seq,
 	};
@@ -419,7 +424,10 @@ static void on_reply(struct mc_tunnel *t, struct mc_probe *p, const struct mp_ms
 	x->last_reply_mono_ns = now;
 	p->misses = 0;
 	p->replies++;
-	if (t->state == MC_ST_UNKNOWN || (t->state == MC_ST_DOWN && p->replies >= MC_UP_REPLIES))
+	/* a tunnel's first reply ever makes it up at once, even if the
+	 * handshake's wait made it down: it never was up to fail */
+	if (t->state == MC_ST_UNKNOWN || first ||
+	    (t->state == MC_ST_DOWN && p->replies >= MC_UP_REPLIES))
 		mc_tunnel_set_state(t, MC_ST_UP, "", now);
 	settle(t, p, true, r.sender_seq, r.seq);
 	if (t->state != MC_ST_UP)
