@@ -10,11 +10,12 @@
 # up. Per trial, from site A to site B:
 #
 #   ping -D -i 0.01 10.201.B.1 and `ip -ts monitor route` on A; a random
-#   wait of 0..1 s; t0; lab_wg_silent A-B both on; then
+#   wait of 0..1 s; lab_wg_silent A-B both on; t0 once its rule is in
+#   place (tests/lab/lab.sh lab_mesh_failover, shared with the tests); then
 #   (a) route: t0 to the first route of B's IPv4 net 10.201.B.0/24 on A
 #       that leaves the direct tunnels wgA.B_v4 / wgA.B_v6 (ip monitor);
-#   (b) answer: t0 to the first ping answered after t0 + 50 ms (replies in
-#       flight at t0 arrive within 50 ms);
+#   (b) answer: t0 to the first ping answered after t0 + 20 ms (replies in
+#       flight at t0 arrive within 20 ms);
 #   then restore. The pairs take turns (0-1 2-3 0-2 1-3 0-3 1-2, as in
 #   test_failover); before its next turn a pair must be back on its direct
 #   tunnels, in both directions.
@@ -30,11 +31,14 @@
 # it (bird -p); BIRD 2.0.12 does not, and then Babel's default metric is
 # used and the output says so. Then bird is stopped, its routes flushed, and
 # meshctl runs on the same lab (`meshctl run -k KEY --dwell 2s --hold-down
-# 3s`, as test_failover) for the same trials. The two never run at once.
+# 3s`, as test_failover) for the same trials. Last, the two together:
+# `meshctl run --bird` feeding BIRD's Babel its tunnel costs, with the
+# bird.conf of `meshctl gen bird` (tests/netns/meshctl-bird.sh). No two of
+# the three run at once.
 #
 #   BUILD=build bench/meshctl-failover.sh [TRIALS]
 #       (root; default 10 trials per tool; Markdown table on stdout,
-#        progress on stderr; about 3 minutes on 2 CPUs)
+#        progress on stderr; about 5 minutes on 2 CPUs)
 
 set -e
 export LANG=C LC_ALL=C
@@ -93,41 +97,18 @@ direct() { lab_mesh_direct "$2" "$3" "$1"; }
 relayed() { lab_mesh_relayed "$2" "$3" "$1"; }
 all_direct() { lab_mesh_all_direct "$1"; }
 
-# trial PROTO A B: one silent failure of the pair A-B seen from site A;
-# appends "route_s answer_s lost" to $OUT/PROTO (99: did not happen).
-trial()
-{
-	local proto=$1 a=$2 b=$3 t0 link
-	link=$(lab_mesh_pair "$a" "$b")
-	lab_spawn "site$a" mon ip -ts monitor route
-	lab_spawn "site$a" ping ping -D -n -i 0.01 -c 9000 -W 1 "10.201.$b.1"
-	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log"
-	# a failure comes at any moment of the hello / probe interval
-	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
-	t0=$EPOCHREALTIME
-	lab_wg_silent "$link" both on
-	lab_wait 40 eval "relayed $proto $a $b && relayed $proto $b $a" ||
-		say "$proto: pair $a-$b not relayed within 40 s"
-	# pings after the switch: a first answer, and what follows it
-	sleep 2.5
-	lab_stop "site$a" ping
-	lab_stop "site$a" mon
-	lab_wg_silent "$link" both off
-	"$LAB_TOP/tests/lab/failover_times.py" "$t0" "$LAB_DIR/site$a/mon.log" \
-		"$LAB_DIR/site$a/ping.log" "$a" "$b" 0.05 >>"$OUT/$proto"
-	say "$proto trial $a-$b: $(tail -n 1 "$OUT/$proto") (route s, answer s, lost after)"
-}
-
 # trials PROTO: TRIALS trials, the pairs taking turns.
 trials()
 {
-	local k p x y
-	: >"$OUT/$1"
+	local k p x y f=$OUT/${2:-$1}
+	: >"$f"
 	for ((k = 0; k < TRIALS; k++)); do
 		p=${PAIRS[k % ${#PAIRS[@]}]} x=${p%:*} y=${p#*:}
 		lab_wait 150 eval "direct $1 $x $y && direct $1 $y $x" ||
-			say "$1: pair $x-$y not back on its direct tunnels within 150 s"
-		trial "$1" "$x" "$y"
+			say "${2:-$1}: pair $x-$y not back on its direct tunnels within 150 s"
+		lab_mesh_failover "$x" "$y" "$1" "$f" 40 ||
+			say "${2:-$1}: pair $x-$y not relayed within 40 s"
+		say "${2:-$1} trial $x-$y: $(tail -n 1 "$f") (route s, answer s, lost after)"
 	done
 }
 
@@ -257,6 +238,37 @@ mc_stop()
 	done
 }
 
+# ---------------------------------------------------------------- meshctl --bird
+
+# mcbird_start: BIRD's Babel fed by meshctl (meshctl run --bird, bird.conf
+# from meshctl gen bird, the same link-local addresses as plain Babel).
+mcbird_start()
+{
+	local x d
+	for ((x = 0; x < SITES; x++)); do
+		d=$LAB_DIR/site$x
+		ll_batch "$x" add nodad >"$d/ll.add"
+		lab_ip "site$x" -b "$d/ll.add"
+		{
+			echo "log stderr all;"
+			lab_exec "site$x" "$MC" gen bird --bird-include "$d/babel.conf"
+		} >"$d/mcbird.conf"
+		lab_spawn "site$x" meshctl "$MC" run --bird "$d/bird.ctl" \
+			--bird-include "$d/babel.conf" --dwell 2s --hold-down 3s
+	done
+	for ((x = 0; x < SITES; x++)); do
+		d=$LAB_DIR/site$x
+		lab_wait 10 test -e "$d/babel.conf"
+		lab_spawn "site$x" bird bird -f -c "$d/mcbird.conf" -s "$d/bird.ctl"
+	done
+}
+
+mcbird_stop()
+{
+	mc_stop
+	babel_stop
+}
+
 # ---------------------------------------------------------------- run
 
 lab_new
@@ -277,6 +289,12 @@ mc_start
 lab_wait 30 all_direct 201 || { say "meshctl: no direct routes everywhere"; exit 1; }
 trials 201
 mc_stop
+
+say "meshctl --bird: BIRD's Babel with meshctl's tunnel costs on $SITES sites"
+mcbird_start
+lab_wait 60 all_direct bird || { say "meshctl --bird: no direct routes everywhere"; exit 1; }
+trials bird mcbird
+mcbird_stop
 lab_down
 
 # ---------------------------------------------------------------- report
@@ -288,27 +306,30 @@ echo "Mesh: lab_mesh $SITES (wireguard-go, 2 tunnels per pair); failure: lab_wg_
 echo "Babel: BIRD, hello interval $HELLO s, update interval $UPDATE s, IHU interval" \
 	"$((3 * HELLO)) s, type wired; $nbrs neighbours per site; metric: $BABEL_METRIC"
 echo "meshctl: run -k KEY --dwell 2s --hold-down 3s (probes 1 s, 100 ms after a miss, down after 3 misses)"
+echo "meshctl --bird: run --bird SOCKET --dwell 2s --hold-down 3s, bird.conf from meshctl gen bird"
 echo
-python3 - "$OUT/bird" "$OUT/201" "$RTT" <<'EOF'
+python3 - "$OUT/bird" "$OUT/201" "$RTT" "$OUT/mcbird" <<'EOF'
 import statistics, sys
 def load(f):
     rows = [tuple(float(v) for v in l.split()) for l in open(f) if l.strip()]
     return [r[0] for r in rows], [r[1] for r in rows], [int(r[2]) for r in rows]
-b, m = load(sys.argv[1]), load(sys.argv[2])
+b, m, mb = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[4])
 name = 'Babel (BIRD, RTT metric)' if sys.argv[3] == 'yes' else 'Babel (BIRD, default metric, no RTT)'
 print('| tool | trials | (a) route change median (s) | (a) max (s) | (b) first answer median (s) | (b) max (s) | pings lost after the first answer |')
 print('|---|---|---|---|---|---|---|')
-for n, (r, a, l) in ((name, b), ('meshctl', m)):
+for n, (r, a, l) in ((name, b), ('meshctl', m), ('meshctl --bird (BIRD Babel, meshctl costs)', mb)):
     print('| %s | %d | %.3f | %.3f | %.3f | %.3f | %d |' % (n, len(r), statistics.median(r), max(r),
           statistics.median(a), max(a), sum(x for x in l if x > 0)))
 print()
 rr = statistics.median(b[0]) / statistics.median(m[0])
 ra = statistics.median(b[1]) / statistics.median(m[1])
 print('Ratio of medians, Babel / meshctl: (a) route change %.1f, (b) first answer %.1f' % (rr, ra))
+print('Ratio of medians, Babel / meshctl --bird: (a) route change %.1f, (b) first answer %.1f' %
+      (statistics.median(b[0]) / statistics.median(mb[0]), statistics.median(b[1]) / statistics.median(mb[1])))
 print()
-for n, (r, a, l) in (('Babel', b), ('meshctl', m)):
+for n, (r, a, l) in (('Babel', b), ('meshctl', m), ('meshctl --bird', mb)):
     print('%s per trial: (a) %s; (b) %s' % (n, ' '.join('%.2f' % x for x in r),
                                           ' '.join('%.2f' % x for x in a)))
-if 99 in b[0] + b[1] + m[0] + m[1]:
+if 99 in b[0] + b[1] + m[0] + m[1] + mb[0] + mb[1]:
     print('99 = did not happen within the trial (see stderr)')
 EOF

@@ -31,6 +31,7 @@
 
 #include "args.h"
 #include "clock.h"
+#include "file.h"
 #include "responder.h"
 #include "sock.h"
 #include "meshctl.h"
@@ -77,6 +78,7 @@ struct loop {
 	uint64_t last_compute_ns;		/* CLOCK_MONOTONIC of the last */
 	uint64_t next_sync_ns, next_hs_ns;	/* kernel table, tunnels re-read */
 	bool sync_now;				/* re-read the table this round */
+	int bird_err;				/* BIRD's last failure, 0: none */
 	uint8_t xbuf[XBUF];			/* an exchange message */
 	struct mc_x_msg xmsg;			/* ... decoded, or to encode */
 };
@@ -588,6 +590,64 @@ static void adopt(struct loop *l, uint64_t now)
 	}
 }
 
+/* ---------------------------------------------------------------- BIRD */
+
+static const char *bird_include(const struct mc_opts *o)
+{
+	return o->bird_include ? o->bird_include : MC_BIRD_INCLUDE;
+}
+
+static int bird_setup(struct loop *l)
+{
+	struct mc_state *s = &l->s;
+	const char *inc = bird_include(s->o);
+	const char *slash = strrchr(inc, '/');
+	char dir[256];
+	int r;
+
+	r = mc_bird_new(&s->bird, s->o->bird, inc, s->nt);
+	if (r < 0)
+		return r;
+	/* /run/meshperf/ may be new, as for the control socket */
+	if (slash && slash != inc && (size_t)(slash - inc) < sizeof(dir)) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - inc), inc);
+		mkdir(dir, 0755);
+	}
+	/* bird cannot start without the file: an empty one until the first
+	 * verdicts; one left by an earlier meshctl stays until then, so that
+	 * a restart moves no route */
+	if (access(inc, F_OK) < 0) {
+		static const char empty[] = "# meshctl: no tunnel measured yet\n";
+
+		r = mp_file_replace(inc, empty, sizeof(empty) - 1, 0644);
+		if (r < 0) {
+			mp_warn(r, "BIRD include %s", inc);
+			return r;
+		}
+	}
+	logf_(s->o, "BIRD at %s computes the paths; tunnel costs go to %s", s->o->bird, inc);
+	return 0;
+}
+
+/* After the warm-up: the tunnels' costs to BIRD, when they changed. A
+ * failure is logged once, and its end. */
+static void bird_round(struct loop *l, uint64_t now)
+{
+	struct mc_state *s = &l->s;
+	char msg[256];
+	int r;
+
+	for (size_t i = 0; i < s->nt; i++)	/* for show links: no path computation */
+		s->t[i].cost_us = s->t[i].m.valid ? mc_cost_us(&s->t[i].m, &s->o->weights) : 0;
+	r = mc_bird_step(s->bird, s, now, msg, sizeof(msg));
+	if (r < 0 && r != l->bird_err)
+		logf_(s->o, "BIRD: %s (retrying every second)", msg);
+	else if (r > 0 && (l->bird_err || s->o->verbose))
+		logf_(s->o, "BIRD: new tunnel costs taken (%s)", msg);
+	if (r != 0)
+		l->bird_err = r < 0 ? r : 0;
+}
+
 /* The control socket's and the HTTP server's threads. SIGINT and SIGTERM
  * stay with the loop: the threads start with them blocked. */
 static int threads_start(struct loop *l)
@@ -692,10 +752,16 @@ static int setup(struct loop *l, const struct mc_opts *o)
 		mp_warn(r, "netlink events");
 		return r;
 	}
+	if (o->bird) {
+		r = bird_setup(l);
+		if (r < 0)
+			return r;
+	}
 	r = threads_start(l);
 	if (r < 0)
 		return r;
-	if (!o->no_routes)
+	/* with BIRD, this node's proto-201 routes are left over: they go */
+	if (!o->no_routes && !o->bird)
 		adopt(l, s->start_mono_ns);
 	return 0;
 }
@@ -716,6 +782,7 @@ static void teardown(struct loop *l)
 	mp_responder_free(l->resp);
 	mp_nl_events_free(l->ev);
 	mp_nl_free(s->nl);
+	mc_bird_free(s->bird);
 	free(s->edges);
 	free(s->t);
 }
@@ -818,9 +885,12 @@ static int round_(struct loop *l, uint64_t now, uint64_t *next)
 		s->decided = true;
 		l->urgent = l->dirty = true;
 	}
-	if (s->decided && l->dirty && (l->urgent || now - l->last_compute_ns >= COMPUTE_MIN_NS))
+	if (s->bird && s->decided)
+		bird_round(l, now);
+	else if (s->decided && l->dirty &&
+		 (l->urgent || now - l->last_compute_ns >= COMPUTE_MIN_NS))
 		decide(l, now);
-	else if (l->dirty && l->last_compute_ns + COMPUTE_MIN_NS < *next)
+	else if (s->decided && l->dirty && l->last_compute_ns + COMPUTE_MIN_NS < *next)
 		*next = l->last_compute_ns + COMPUTE_MIN_NS;
 	if (s->decided && !s->o->no_routes && (l->sync_now || now >= l->next_sync_ns)) {
 		r = mc_route_sync(s->nl, &s->o->route, s->self, s->want, s->t, s->nt, s->rs,
@@ -833,9 +903,11 @@ static int round_(struct loop *l, uint64_t now, uint64_t *next)
 	if (!s->o->no_exchange &&
 	    (now >= l->next_x_ns || (l->x_urgent && now - l->last_x_ns >= EXCHANGE_MIN_NS)))
 		x_send_own(l, now);
-	if (l->x_urgent && l->last_x_ns + EXCHANGE_MIN_NS < *next)
-		*next = l->last_x_ns + EXCHANGE_MIN_NS;
-	*next = MP_MIN(*next, l->next_x_ns);
+	if (!s->o->no_exchange) {
+		if (l->x_urgent && l->last_x_ns + EXCHANGE_MIN_NS < *next)
+			*next = l->last_x_ns + EXCHANGE_MIN_NS;
+		*next = MP_MIN(*next, l->next_x_ns);
+	}
 	*next = MP_MIN(*next, l->next_hs_ns);
 	if (s->decided && !s->o->no_routes)
 		*next = MP_MIN(*next, l->next_sync_ns);

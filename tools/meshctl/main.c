@@ -40,6 +40,8 @@ enum {
 	OPT_CTL,
 	OPT_WARMUP,
 	OPT_CLOCK_OFFSET,
+	OPT_BIRD,
+	OPT_BIRD_INCLUDE,
 };
 
 static const struct option options[] = {
@@ -68,6 +70,8 @@ static const struct option options[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },	/* measure before deciding */
 	{ "duration", required_argument, NULL, 't' },		/* run length */
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* tests */
+	{ "bird", required_argument, NULL, OPT_BIRD },		/* BIRD's control socket */
+	{ "bird-include", required_argument, NULL, OPT_BIRD_INCLUDE }, /* Babel costs */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "quiet", no_argument, NULL, 'q' },			/* no event log */
@@ -81,7 +85,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: meshctl run|once [options]    orchestrate this node's WireGuard mesh\n"
 	      "       meshctl show links|routes|paths [-f FMT]   ask the running daemon\n"
-	      "       meshctl status [-f FMT]\n"
+	      "       meshctl status [-f FMT]; meshctl gen bird   a bird.conf for this node\n"
+	      "       meshctl tune [--check|--apply|--restore]   kernel settings (tune -h)\n"
 	      "  -k, --key-file FILE     the mesh's pre-shared key (exchange)\n"
 	      "      --conf-dir DIR      wg-quick files (default /etc/wireguard)\n"
 	      "      --pattern PAT       tunnel names (default wg%L.%R_v%F)\n"
@@ -97,6 +102,8 @@ static void usage(FILE *f)
 	      "  -p, --port PORT         exchange UDP port (5120); --no-exchange\n"
 	      "      --http ADDR[:PORT]  metrics and /v1 (127.0.0.1:5120; none)\n"
 	      "      --ctl PATH          control socket (/run/meshperf/meshctl.sock)\n"
+	      "      --bird SOCKET       BIRD's Babel routes; costs to --bird-include FILE\n"
+	      "                          (" MC_BIRD_INCLUDE ")\n"
 	      "  -t, --duration DUR      stop after DUR (run); --warmup DUR (3s)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
 	      "  -q, -v                  no event log, more; -h help; -V version\n", f);
@@ -193,6 +200,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("clock offset", arg, 0);
 		o->probe.clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
+	case OPT_BIRD: o->bird = arg; return 0;
+	case OPT_BIRD_INCLUDE: o->bird_include = arg; return 0;
 	case 'f': return mp_format_parse(arg, &o->format) < 0 ?
 		  (mp_warnx("invalid format '%s': one of " MP_FORMATS, arg), -EINVAL) : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
@@ -252,6 +261,8 @@ static int parse(int argc, char **argv, struct mc_opts *o)
 		mp_warnx("--plan4 none and --plan6 none: no site nets to route");
 		return -EINVAL;
 	}
+	if (o->bird)
+		o->no_exchange = true;	/* Babel carries the tables */
 	if (!o->key_file && !o->no_exchange) {
 		mp_warnx("a key file is needed for the exchange (-k FILE), or --no-exchange");
 		return -EINVAL;
@@ -384,6 +395,48 @@ static int show_main(int argc, char **argv)
 	return MP_EXIT_USAGE;
 }
 
+/* `meshctl gen bird`: the tunnels of this node, as bird.conf. */
+static int gen_main(int argc, char **argv)
+{
+	struct mc_discover_opts d = { 0 };
+	struct mc_state s = { 0 };
+	struct mc_opts o;
+	char why[256];
+	int r;
+
+	if (argc < 2 || strcmp(argv[1], "bird")) {
+		mp_warnx(argc >= 2 ? "gen what? 'bird', not '%s'" : "gen what? 'bird'%s",
+			 argc >= 2 ? argv[1] : "");
+		return MP_EXIT_USAGE;
+	}
+	opts_init(&o);
+	o.no_exchange = true;
+	r = parse_cmd(argc - 1, argv + 1, &o);
+	if (r >= 0)
+		return r;
+	d = (struct mc_discover_opts){ .conf_dir = o.conf_dir, .uapi_dir = o.uapi_dir,
+				       .pattern = &o.pattern, .site = o.site };
+	s.o = &o;
+	r = mp_nl_new(&s.nl);
+	if (r < 0) {
+		mp_warn(r, "netlink");
+		return MP_EXIT_FAIL;
+	}
+	r = mc_discover(&d, s.nl, &s.t, &s.nt, why, sizeof(why));
+	mp_nl_free(s.nl);
+	if (r < 0) {
+		if (r == -EINVAL || r == -ENOENT)
+			mp_warnx("%s", why);
+		else
+			mp_warn(r, "reading %s", why);
+		return MP_EXIT_USAGE;
+	}
+	s.self = s.t[0].local_site;
+	r = mc_bird_gen(stdout, &s, o.bird_include ? o.bird_include : MC_BIRD_INCLUDE);
+	free(s.t);
+	return r < 0 ? MP_EXIT_FAIL : MP_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -393,6 +446,8 @@ static const struct {
 	{ "once", once_main, "one round (warm-up, decide, routes), then print" },
 	{ "show", show_main, "links, routes or paths of the running daemon" },
 	{ "status", status_main, "the running daemon's summary" },
+	{ "gen", gen_main, "configuration for others: `gen bird`" },
+	{ "tune", mc_tune_main, "kernel settings of a mesh node: check, apply, restore" },
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,8 @@
  *   http.c      /metrics, /v1/links, /v1/routes, /v1/paths, /v1/status
  *               (libmicrohttpd, in its thread)
  *   print.c     links, routes, paths and status through lib/out
+ *   bird.c      the hand-off to BIRD 2's Babel: tunnel costs as rxcost
+ *   tune.c      `tune`: the kernel settings of a mesh node, saved and restored
  */
 #ifndef MESHCTL_H
 #define MESHCTL_H
@@ -27,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "mp.h"
@@ -41,6 +44,7 @@
 #define MC_PATTERN_DEFAULT "wg%L.%R_v%F"
 #define MC_PLAN4_DEFAULT "10.201.%d.0/24"
 #define MC_PLAN6_DEFAULT "fdac:c9:%x::/64"
+#define MC_BIRD_INCLUDE "/run/meshperf/bird-babel.conf"
 
 enum {
 	MC_SITES = 256,			/* site numbers 0..255 */
@@ -449,6 +453,8 @@ struct mc_opts {
 	enum mp_format format;		/* -f */
 	bool quiet, verbose;		/* -q, -v */
 	bool once;			/* `once`: one round, then print */
+	const char *bird;		/* --bird SOCKET: BIRD computes, NULL = meshctl */
+	const char *bird_include;	/* --bird-include FILE (MC_BIRD_INCLUDE) */
 };
 
 /* Another site's table, as last accepted. */
@@ -497,6 +503,7 @@ struct mc_state {
 	uint64_t start_real_ns;
 	bool decided;			/* past the warm-up: routes are ours to set */
 	struct mp_nl *nl;
+	struct mc_bird *bird;		/* --bird: the hand-off, else NULL */
 };
 
 /* The daemon (`run`) or one round (`once`). Returns 0, 1 (`once`: a known
@@ -504,6 +511,44 @@ struct mc_state {
 int mc_daemon_run(const struct mc_opts *o, const struct mp_auth_key *key);
 /* The index of t's tunnel with this ifindex, or -1. */
 int mc_state_tunnel_by_ifindex(const struct mc_state *s, int ifindex);
+
+/* ---- bird.c: the hand-off to BIRD 2 (Babel rxcost) ---- */
+
+struct mc_bird;
+
+struct mc_bird_counters {
+	uint64_t writes;		/* include files written */
+	uint64_t reloads;		/* `configure` BIRD took */
+	uint64_t errors;		/* writes or reloads that failed */
+	int last_error;			/* the last one's -errno (-EINVAL: BIRD refused) */
+	uint64_t last_reload_real_ns;	/* CLOCK_REALTIME of the last reload, 0 = none */
+};
+
+/* The cost of traffic arriving on t, µs: half the RTT plus the penalties of
+ * the direction towards this node (mc_cost_us()), never negative. */
+int64_t mc_bird_in_cost_us(const struct mc_tunnel *t, const struct mc_cost_weights *w);
+/* µs to Babel units (100 µs), within 1 .. 0xfffe. */
+uint16_t mc_bird_rxcost_units(int64_t cost_us);
+/* For nt tunnels (the state's, same order), BIRD's control socket at path,
+ * the Babel include at include. Returns 0, -ENOMEM. */
+int mc_bird_new(struct mc_bird **ret, const char *path, const char *include, size_t nt);
+void mc_bird_free(struct mc_bird *b);
+/*
+ * One round: hysteresis per tunnel, then, when an entry changed (or a
+ * write or reload is still due), write the include and `configure` BIRD.
+ * Returns 1 when BIRD took a new file, 0 when nothing was due, -errno
+ * (msg: a one-line reason; retried a second later).
+ */
+int mc_bird_step(struct mc_bird *b, const struct mc_state *s, uint64_t now, char *msg,
+		 size_t msglen);
+/* The rxcost written for tunnel i, 0 when excluded. */
+uint16_t mc_bird_tunnel_rxcost(const struct mc_bird *b, size_t i);
+const struct mc_bird_counters *mc_bird_counters(const struct mc_bird *b);
+/* One command on BIRD's control socket. Returns the reply's code (< 1000:
+ * done, 8xxx/9xxx: refused), or -errno; msg gets the reply's last line. */
+int mc_bird_command(const char *path, const char *cmd, char *msg, size_t msglen);
+/* `meshctl gen bird`: a bird.conf for this node (s: tunnels and plans). */
+int mc_bird_gen(FILE *f, const struct mc_state *s, const char *include);
 
 /* ---- print.c ---- */
 
@@ -539,5 +584,15 @@ int mc_ctl_start(struct mc_ctl **ret, const char *path, struct mc_state *s,
 		 pthread_mutex_t *lock);
 /* Stop the thread, close and unlink the socket. Accepts NULL. */
 void mc_ctl_stop(struct mc_ctl *c);
+
+/* ---- tune.c ---- */
+
+/* Where `tune --apply` keeps the values it replaced: in /run, since the
+ * changes do not outlive a reboot either. */
+#define MC_TUNE_STATE "/run/meshperf/tune.state"
+
+/* `meshctl tune ...` (argv[0] is "tune"), with options of its own.
+ * Returns the exit status. */
+int mc_tune_main(int argc, char **argv);
 
 #endif

@@ -52,7 +52,9 @@ static double age_s(uint64_t since_ns, uint64_t now_ns)
 }
 
 /* One tunnel's fields. */
-static int put_link(struct mp_writer *w, const struct mc_tunnel *t, uint64_t now)
+/* A tunnel; rxcost: the Babel rxcost given to BIRD (0: excluded), -1 when
+ * meshctl routes by itself. */
+static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, uint64_t now)
 {
 	const struct mc_metrics *m = &t->m;
 	double nan_ = m->valid ? 0 : __builtin_nan("");
@@ -93,12 +95,19 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, uint64_t now
 	r |= mp_put_f64_notext(w, "handshake_age_s", m->handshake_age_ns == UINT64_MAX ?
 			       __builtin_nan("") : (double)m->handshake_age_ns / 1e9);
 	r |= mp_put_u64_notext(w, "mtu_bytes", t->mtu_bytes);
+	if (rxcost >= 0)
+		r |= mp_put_u64_notext(w, "bird_rxcost", (uint64_t)rxcost);
 	if (mp_writer_format(w) != MP_FMT_PROM) {
 		r |= mp_put_str_notext(w, "why", t->why);
 		r |= mp_put_str_notext(w, "local", la);
 		r |= mp_put_str_notext(w, "peer", pa);
 	}
 	return r;
+}
+
+static int link_rxcost(const struct mc_state *s, size_t i)
+{
+	return s->bird ? mc_bird_tunnel_rxcost(s->bird, i) : -1;
 }
 
 int mc_print_links(struct mp_writer *w, const struct mc_state *s)
@@ -112,7 +121,7 @@ int mc_print_links(struct mp_writer *w, const struct mc_state *s)
 	for (i = 0; i < s->nt && r == 0; i++) {
 		r = mp_record_begin(w, "link");
 		if (r == 0)
-			r = put_link(w, &s->t[i], now);
+			r = put_link(w, &s->t[i], link_rxcost(s, i), now);
 		if (r == 0)
 			r = mp_record_end(w);
 	}
@@ -201,7 +210,9 @@ static unsigned sites_reachable(const struct mc_state *s, unsigned *known)
 		if (site == s->self || !s->site_known[site])
 			continue;
 		(*known)++;
-		n += s->want[site] > 0;
+		/* with BIRD, its route in the table (seen as another protocol's) */
+		n += s->bird ? s->rs[site][0].conflict || s->rs[site][1].conflict
+			     : s->want[site] > 0;
 	}
 	return n;
 }
@@ -235,6 +246,15 @@ static int put_counters(struct mp_writer *w, const struct mc_state *s)
 	r |= mp_put_u64(w, "errors", "errors %" PRIu64, c->errors);
 	r |= mp_put_u64_notext(w, "syncs", c->syncs);
 	r |= mp_obj_end(w);
+	if (s->bird) {
+		const struct mc_bird_counters *b = mc_bird_counters(s->bird);
+
+		r |= mp_obj_begin(w, "bird", "BIRD");
+		r |= mp_put_u64(w, "reloads", "reloads %" PRIu64, b->reloads);
+		r |= mp_put_u64(w, "errors", "errors %" PRIu64, b->errors);
+		r |= mp_put_u64_notext(w, "writes", b->writes);
+		r |= mp_obj_end(w);
+	}
 	return r;
 }
 
@@ -285,7 +305,7 @@ int mc_print_metrics(struct mp_writer *w, const struct mc_state *s)
 		const struct mc_tunnel *t = &s->t[i];
 
 		r |= mp_obj_begin(w, NULL, NULL);
-		r |= put_link(w, t, now);
+		r |= put_link(w, t, link_rxcost(s, i), now);
 		r |= mp_put_bool_notext(w, "up", t->state == MC_ST_UP);
 		r |= mp_obj_end(w);
 	}
