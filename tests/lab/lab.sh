@@ -493,20 +493,23 @@ lab_line()
 # fdac:ca::i:j peer fdac:ca::j:i (i, j in hex) on its interface to-site<j>.
 #
 # Tunnel wgX.Y_vZ (site X to site Y, outer family Z) listens on UDP
-# 50000 + 10*Y + Z and reaches site Y's wgY.X_vZ. Inner addresses: over _v4
+# 30000 + 10*Y + Z and reaches site Y's wgY.X_vZ. Inner addresses: over _v4
 # 10.201.X.(100+Y) peer 10.201.Y.(100+X) and fdac:c9:X::4:Y peer
 # fdac:c9:Y::4:X; over _v6 10.201.X.(200+Y) and fdac:c9:X::6:Y. Site X's own
 # address: 10.201.X.1/32 and fdac:c9:X::1/128 on lo. AllowedIPs 0.0.0.0/0,
 # ::/0 (one peer per interface, so routes decide and relaying works); the lab
 # installs no site routes (meshctl's job).
 
-LAB_WG_PORT=50000
+# Under the ephemeral range (32768..60999): wireguard-go 0.0.20220316 binds a
+# random port as it starts, before `wg setconf`, and one of a site's ports
+# taken that way fails setconf with EADDRINUSE.
+LAB_WG_PORT=30000
 LAB_WG_MTU=1420
 
 # lab_wg_name X Y Z [VAR]: "wgX.Y_vZ" (into VAR, or printed).
 lab_wg_name() { _lab_out "${4:-}" "wg$1.$2_v$3"; }
 # lab_wg_port Y Z [VAR]: the port a site's tunnel to site Y over family Z
-# listens on (wgX.Y_vZ: 50000 + 10 Y + Z, the same at every site X).
+# listens on (wgX.Y_vZ: 30000 + 10 Y + Z, the same at every site X).
 lab_wg_port() { _lab_out "${3:-}" $((LAB_WG_PORT + 10 * $1 + $2)); }
 # lab_wg_addr X Y Z INNER [VAR]: site X's inner address (INNER 4 or 6) on wgX.Y_vZ.
 lab_wg_addr()
