@@ -26,10 +26,10 @@
  * route through another site. Excluding the interface instead would not do:
  * BIRD 2.0.12 then drops the routes without that request, and the site
  * stays unreachable until the feasibility distance expires. A tunnel not
- * measured yet is left out (`interface -"NAME"`). Hysteresis as for
- * meshctl's own routes: a new cost is written once it differs by more than
- * max(abs, rel * written) + jitter for the dwell time and the last change
- * is older than the hold-down; a tunnel back up loses `limit 16` after the
+ * measured yet is left out (`interface -"NAME"`). Hysteresis with
+ * meshctl's thresholds: a new cost is written once it differs by more than
+ * max(abs / 2, rel * written) for the dwell time and the last change is
+ * older than the hold-down; a tunnel back up loses `limit 16` after the
  * dwell time. Prints nothing.
  */
 #include <errno.h>
@@ -170,9 +170,12 @@ static bool tun_step(struct bird_tun *bt, const struct mc_tunnel *t, const struc
 		bt->changed_ns = now;
 		return true;
 	}
+	/* A written cost lags the measured one by up to this threshold; kept
+	 * under the bias above (half of it), a lagging cost cannot hand a
+	 * relay the win, e.g. a tunnel back from a delay whose cost came
+	 * down less than the threshold. The jitter is in the cost already. */
 	gap = fabs((double)want - (double)bt->rxcost) * 100.0;	/* µs */
-	thr = MP_MAX((double)h->abs_us, h->rel * (double)bt->rxcost * 100.0) +
-	      (double)t->m.jitter_rev_ns / 1e3;
+	thr = MP_MAX((double)h->abs_us / 2, h->rel * (double)bt->rxcost * 100.0);
 	if (gap <= thr) {
 		bt->cand_set = false;
 		return false;
