@@ -276,7 +276,7 @@ test_textfile()
 	[[ $(stat -c %a "$f") == 644 ]]
 	[[ $(value "$f" 'meshperf_textfile_success{job="owd_127.0.0.1"}') == 1 ]]
 	[[ $(value "$f" 'meshperf_textfile_exit_code{job="owd_127.0.0.1"}') == 0 ]]
-	[[ $(value "$f" 'meshperf_owd_received{job="owd_127.0.0.1",peer="127.0.0.1:862"}') == 5 ]]
+	[[ $(value "$f" 'meshperf_owd_received{job="owd_127.0.0.1",dst="127.0.0.1"}') == 5 ]]
 	now=$(date +%s)
 	(($(value "$f" 'meshperf_textfile_last_run_timestamp_seconds{job="owd_127.0.0.1"}') \
 		>= now - 30))

@@ -399,10 +399,10 @@ msg += bytes([0, 4, 1, 0]) + struct.pack(">iiIiiHHI", -900000, 0, 1, 1, 1, 0, 10
 msg += os.urandom(32)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(msg, ("10.201.0.101", 5120))'
-	lab_wait 2 eval '(($(mc 0 status -j | jq .exchange.drop_auth) >= 1))'
+	lab_wait 2 eval '(($(mc 0 status -j | jq .exchange.dropped_auth) >= 1))'
 	direct 0 1
-	forged=$(mc 0 status -j | jq .exchange.drop_auth)
-	t_note "promtool clean; forged exchange message dropped (drop_auth $forged), routes unchanged"
+	forged=$(mc 0 status -j | jq .exchange.dropped_auth)
+	t_note "promtool clean; forged exchange message dropped (dropped_auth $forged), routes unchanged"
 	# control clients that send nothing and read nothing: the probes and
 	# the reflector go on (no tunnel of site0 or of a peer changes state),
 	# and the next client is answered

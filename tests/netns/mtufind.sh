@@ -100,7 +100,7 @@ scamper_pmtu()
 check_path()
 {
 	local f=$T_OUT/$1.json
-	t_json "$f" ".reachable == true and .pmtu_bytes == $2 and .first_fail_bytes == $(($2 + 1))"
+	t_json "$f" ".reached == true and .pmtu_bytes == $2 and .first_fail_bytes == $(($2 + 1))"
 	t_json "$f" ".blackhole == $3 and .bottleneck_hop == $4"
 	if [[ $3 == true ]]; then
 		t_json "$f" ".blackhole_hop == $4"
@@ -112,7 +112,7 @@ check_path()
 	t_json "$f" ".hops[-1].addr == .addr"
 }
 
-note_path() { jq -r '"IPv\(.family) \(.method): pmtu \(.pmtu_bytes), \(.probes) probes
+note_path() { jq -r '"IPv\(.ip_version) \(.method): pmtu \(.pmtu_bytes), \(.probes) probes
 	(\(.search_probes) search), blackhole \(.blackhole) hop \(.blackhole_hop),
 	bottleneck hop \(.bottleneck_hop) \(.bottleneck_addr), \(.duration_ms | floor) ms"' \
 	"$T_OUT/$1.json" | tr -s '\n\t' '  '; }
@@ -256,7 +256,7 @@ assert len(rows) == 1 and rows[0]["pmtu_bytes"] == "1400", rows' "$T_OUT/f.csv"
 	# nothing answers (an address routed into the void): exit 1, still JSON
 	n c "$MF" -j --timeout 50ms -c 2 10.200.3.99 >"$T_OUT/f99.json" || rc=$?
 	((rc == 1))
-	t_json "$T_OUT/f99.json" '.reachable == false and .error != ""'
+	t_json "$T_OUT/f99.json" '.reached == false and .error != ""'
 	rc=0
 	n c "$MF" -c 0 "${S[4]}" 2>"$T_OUT/f.err" || rc=$?
 	((rc == 2)) && grep -q "invalid count '0'" "$T_OUT/f.err"
@@ -295,7 +295,7 @@ test_wg()
 	t_json "$f" '.wg_mtu_bytes == 1340 and .old_mtu_bytes == 1420 and .mtu_bytes == 1340'
 	t_json "$f" '.applied == true and .carries_ipv6 == true and .wg_mtu_raised == false'
 	# the handshake above is seconds old
-	t_json "$f" '.peers[0].last_handshake_age_s >= 0 and .peers[0].last_handshake_age_s < 120'
+	t_json "$f" '.peers[0].handshake_age_s >= 0 and .peers[0].handshake_age_s < 120'
 	[[ $(n site0 cat /sys/class/net/wg0.1_v4/mtu) == 1340 ]]
 	# 1340-byte DF packets pass whole, 1341-byte ones are refused
 	f0=$(frags site0)
@@ -314,8 +314,8 @@ test_wg()
 	# the summary below it)
 	n site0 "$MF" --wg wg0.1_v4 >"$T_OUT/wg4.txt"
 	awk 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) c[$i] = i }
-	     NR == 2 { ok = $c["pmtu_bytes"] == 1400 && $c["family"] == 4 &&
-		       $c["last_handshake_age_s"] ~ /^[0-9]+$/ && NF == n }
+	     NR == 2 { ok = $c["pmtu_bytes"] == 1400 && $c["ip_version"] == 4 &&
+		       $c["handshake_age_s"] ~ /^[0-9]+$/ && NF == n }
 	     END { exit !ok }' "$T_OUT/wg4.txt"
 	grep -q 'recommended MTU 1340 bytes' "$T_OUT/wg4.txt"
 	t_note "wg0.1_v4: outer PMTU 1400 -> MTU 1340 applied (was 1420): 1340 DF passes" \

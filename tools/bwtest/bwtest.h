@@ -250,6 +250,8 @@ enum { BW_TRIALS_MAX = 40 };
 
 struct bw_result {
 	char server[MP_ADDR_PORT_STRLEN];	/* peer, text */
+	const char *dst;			/* the host as given (opts: not owned) */
+	char addr[MP_ADDR_STRLEN];		/* its address, without the port */
 	struct bw_params granted;		/* as the server granted */
 	uint64_t duration_ns;			/* data phase, measured */
 	struct bw_dir_result fwd, rev;

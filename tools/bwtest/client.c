@@ -443,6 +443,9 @@ int bw_client_run(const struct bw_opts *o, struct bw_result *res, BW_INTERVAL_FN
 		return r;
 	if (mp_addr_to_str_port((struct sockaddr *)&c.srv, res->server, sizeof(res->server)) < 0)
 		res->server[0] = '\0';
+	if (mp_addr_to_str((struct sockaddr *)&c.srv, res->addr, sizeof(res->addr)) < 0)
+		res->addr[0] = '\0';
+	res->dst = o->host;
 	if (o->key_file) {
 		r = mp_auth_key_load(o->key_file, &key);
 		if (r < 0)

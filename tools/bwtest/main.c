@@ -241,7 +241,7 @@ static int run(struct bw_opts *o, struct bw_result *res, struct mp_writer **w,
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	r = mp_writer_new(w, o->format, stdout, "bwtest", "bwtest/1");
+	r = mp_writer_new(w, o->format, stdout, "bwtest", "bwtest/2");
 	if (r < 0)
 		return r;
 	if (o->format == MP_FMT_CSV)

@@ -99,19 +99,19 @@ static void put_dir(struct mp_writer *w, const char *key, const struct bw_dir_re
 	if (c->owd_count) {
 		mp_put_f64(w, "min", "min %.3f", MP_NS_TO_MS(c->owd_min_ns));
 		mp_put_f64(w, "mean", "mean %.3f", MP_NS_TO_MS(c->owd_mean_ns));
-		mp_put_f64(w, "p50", "p50 %.3f", MP_NS_TO_MS(c->owd_p50_ns));
+		mp_put_f64(w, "median", "median %.3f", MP_NS_TO_MS(c->owd_p50_ns));
 		mp_put_f64(w, "p99", "p99 %.3f", MP_NS_TO_MS(c->owd_p99_ns));
 		mp_put_f64(w, "max", "max %.3f ms", MP_NS_TO_MS(c->owd_max_ns));
 	} else {
 		mp_put_f64(w, "min", "min %.3f", NAN);
 		mp_put_f64(w, "mean", "mean %.3f", NAN);
-		mp_put_f64(w, "p50", "p50 %.3f", NAN);
+		mp_put_f64(w, "median", "median %.3f", NAN);
 		mp_put_f64(w, "p99", "p99 %.3f", NAN);
 		mp_put_f64(w, "max", "max %.3f ms", NAN);
 	}
 	mp_obj_end(w);
 	mp_put_u64(w, "dropped", "dropped (bad token/size) %" PRIu64, c->dropped);
-	mp_put_u64(w, "tx_errors", "send errors %" PRIu64, d->tx_errors);
+	mp_put_u64(w, "send_errors", "send errors %" PRIu64, d->tx_errors);
 	mp_obj_end(w);
 }
 
@@ -120,7 +120,8 @@ int bw_print_result(struct mp_writer *w, const struct bw_result *res)
 	const struct bw_params *g = &res->granted;
 
 	mp_doc_begin(w, "bwtest");
-	mp_put_label(w, "server", "server %s", res->server);
+	mp_put_label(w, "dst", "server %s", res->dst ? res->dst : res->addr);
+	mp_put_str(w, "addr", "(%s)", res->addr);
 	mp_put_str(w, "mode", "%s", g->dirs == (BW_FWD | BW_REV) ? "bidir" :
 		   g->dirs == BW_REV ? "reverse" : "forward");
 	mp_put_u64(w, "streams", "streams %" PRIu64, g->streams);
@@ -186,7 +187,7 @@ int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t e
 		close(fd);
 		goto out;
 	}
-	r = mp_writer_new(&w, MP_FMT_CSV, f, "bwtest", "bwtest/1");
+	r = mp_writer_new(&w, MP_FMT_CSV, f, "bwtest", "bwtest/2");
 	for (size_t i = 0; r >= 0 && i < p->n_points; i++) {
 		const struct bw_point *pt = &p->points[i];
 		bool fwd = pt->dir == BW_FWD;

@@ -361,7 +361,7 @@ static void sess_record(struct server *sv, struct sess *s, const struct bw_rx_co
 		addr[0] = '\0';
 	mp_record_begin(w, "session");
 	mp_put_u64(w, "id", "%" PRIu64, s->id);
-	mp_put_str(w, "client", "%s", addr);
+	mp_put_str(w, "peer", "%s", addr);
 	mp_put_bool(w, "complete", "%s", complete);
 	mp_put_str(w, "mode", "%s", s->granted.dirs == (BW_FWD | BW_REV) ? "bidir" :
 		   s->granted.dirs == BW_REV ? "reverse" : "forward");

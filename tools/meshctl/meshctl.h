@@ -38,7 +38,7 @@
 #include "out.h"
 #include "wg.h"
 
-#define MC_SCHEMA "meshctl/1"
+#define MC_SCHEMA "meshctl/2"
 #define MC_CONF_DIR "/etc/wireguard"
 #define MC_CTL_PATH "/run/meshperf/meshctl.sock"
 #define MC_PATTERN_DEFAULT "wg%L.%R_v%F"

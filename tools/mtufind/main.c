@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return MP_EXIT_USAGE;
 	}
-	r = mp_writer_new(&w, opts.format, stdout, "mtufind", "mtufind/1");
+	r = mp_writer_new(&w, opts.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mtufind: rendering through lib/out (docs/FORMATS.md, schema mtufind/1).
+ * mtufind: rendering through lib/out (docs/FORMATS.md, schema mtufind/2).
  * Measures nothing.
  */
 #include <errno.h>
@@ -61,12 +61,13 @@ static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_
 	char a[MP_ADDR_STRLEN];
 	unsigned i;
 
-	mp_put_str(w, "target", TXT(rec, "%s", "target %s"), p->target);
+	mp_put_str(w, "dst", TXT(rec, "%s", "target %s"), p->target);
 	addr_str(&p->addr, a, sizeof(a));
 	mp_put_str(w, "addr", TXT(rec, "%s", "(%s)"), a);
-	mp_put_u64(w, "family", TXT(rec, "%" PRIu64, "IPv%" PRIu64), p->family == AF_INET6 ? 6 : 4);
+	mp_put_u64(w, "ip_version", TXT(rec, "%" PRIu64, "IPv%" PRIu64),
+		   p->family == AF_INET6 ? 6 : 4);
 	mp_put_str(w, "method", TXT(rec, "%s", "by %s"), mf_method_name(p->method));
-	mp_put_bool(w, "reachable", TXT(rec, "%s", "reachable %s"), p->reachable);
+	mp_put_bool(w, "reached", TXT(rec, "%s", "reachable %s"), p->reachable);
 	/* a record keeps every column, or rows with and without one misalign */
 	if (p->error || rec)
 		mp_put_str(w, "error", TXT(rec, "%s", "error: %s"), err_str(p->error));
@@ -140,7 +141,7 @@ int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
 		mp_record_begin(w, "peer");
 		mp_put_str(w, "public_key", "%s", res->peer_keys[i]);
 		/* clamped at 0: the peer's clock may be ahead of ours */
-		mp_put_f64(w, "last_handshake_age_s", "%.0f", !hs ? NAN :
+		mp_put_f64(w, "handshake_age_s", "%.0f", !hs ? NAN :
 			   res->read_real_ns > hs ? (double)(res->read_real_ns - hs) / 1e9 : 0.0);
 		/* a text or csv row has one cell per key: no hop table in it */
 		path_fields(w, &res->paths[i], f != MP_FMT_CSV && f != MP_FMT_TEXT, true);

@@ -675,7 +675,7 @@ int mf_sweep_main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	r = mp_writer_new(&w, o.format, stdout, "mtufind", "mtufind/1");
+	r = mp_writer_new(&w, o.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;

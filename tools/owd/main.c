@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (key_load(&opts, &key) < 0)
 		goto out;
-	r = mp_writer_new(&w, opts.format, stdout, "owd", "owd/1");
+	r = mp_writer_new(&w, opts.format, stdout, "owd", "owd/2");
 	if (r < 0) {
 		mp_warn(-r, "output");
 		goto out;

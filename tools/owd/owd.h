@@ -95,6 +95,7 @@ struct owd_interval {
 
 struct owd_result {
 	char peer[MP_ADDR_PORT_STRLEN];	/* reflector address:port */
+	char addr[MP_ADDR_STRLEN];	/* reflector address, without the port */
 	uint64_t start_real_ns;		/* CLOCK_REALTIME at the first probe */
 	uint64_t elapsed_ns;		/* first send to end of the run */
 	uint64_t sent;			/* probes sent */

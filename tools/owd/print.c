@@ -42,9 +42,11 @@ static void packet_cb(void *ctx, const struct owd_packet *pk)
 		mp_put_u64(w, "t2_ns", "%" PRIu64, pk->t2_ns);
 		mp_put_u64(w, "t3_ns", "%" PRIu64, pk->t3_ns);
 		mp_put_u64(w, "t4_ns", "%" PRIu64, pk->t4_ns);
-		mp_put_i64(w, "fwd_owd_ns", "%" PRId64, pk->fwd_ns);
-		mp_put_i64(w, "rev_owd_ns", "%" PRId64, pk->rev_ns);
-		mp_put_i64(w, "rtt_ns", "%" PRId64, pk->rtt_ns);
+		/* delays in ms like every other delay key (ns resolution kept:
+		 * csv numbers have 15 significant digits); the stamps stay ns */
+		mp_put_f64(w, "fwd_owd_ms", "%.6f", ms(pk->fwd_ns));
+		mp_put_f64(w, "rev_owd_ms", "%.6f", ms(pk->rev_ns));
+		mp_put_f64(w, "rtt_ms", "%.6f", ms(pk->rtt_ns));
 		mp_put_u64(w, "refl_seq", "%" PRIu64, pk->refl_seq);
 		mp_record_end(w);
 	} else if (p->packets) {
@@ -122,7 +124,7 @@ int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct m
 			rc = -errno;
 			close(fd);
 		} else {
-			rc = mp_writer_new(&p->pw, MP_FMT_CSV, p->pf, "owd", "owd/1");
+			rc = mp_writer_new(&p->pw, MP_FMT_CSV, p->pf, "owd", "owd/2");
 		}
 	}
 	if (rc < 0) {
@@ -208,13 +210,14 @@ static void owd_clock(struct mp_writer *w, const struct owd_result *r)
 	mp_obj_end(w);
 }
 
-static int summary(struct mp_writer *w, const struct owd_result *r)
+static int summary(struct mp_writer *w, const char *dst, const struct owd_result *r)
 {
 	char title[MP_ADDR_PORT_STRLEN + 16];
 
 	snprintf(title, sizeof(title), "owd to %s", r->peer);
 	mp_doc_begin(w, title);
-	mp_put_label(w, "peer", "peer %s", r->peer);
+	mp_put_label(w, "dst", "dst %s", dst);
+	mp_put_str(w, "addr", "(%s)", r->addr);
 	mp_put_u64(w, "sent", "sent %" PRIu64, r->sent);
 	mp_put_u64(w, "received", "received %" PRIu64, r->received);
 	mp_put_u64(w, "lost", "lost %" PRIu64, r->lost);
@@ -270,7 +273,7 @@ static int plot(struct owd_printer *p)
 
 int owd_printer_finish(struct owd_printer *p, const struct owd_result *res)
 {
-	int rc = summary(p->w, res);
+	int rc = summary(p->w, p->o->target, res);
 
 	if (p->pw) {
 		int r2 = plot(p);

@@ -485,6 +485,7 @@ static int setup(struct run *r, const struct owd_opts *o)
 	if (rc < 0)
 		return rc;
 	mp_addr_to_str_port((struct sockaddr *)&dst, r->res->peer, sizeof(r->res->peer));
+	mp_addr_to_str((struct sockaddr *)&dst, r->res->addr, sizeof(r->res->addr));
 	rc = mp_sock_open(&r->sock, dst.ss_family, SOCK_DGRAM, IPPROTO_UDP,
 			  MP_SOCK_TS_SW | MP_SOCK_NONBLOCK | MP_SOCK_RECVERR);
 	if (rc < 0)

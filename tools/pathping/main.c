@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	}
 	r = signals_init();
 	if (r == 0)
-		r = mp_writer_new(&w, opts.format, stdout, "pathping", "pathping/1");
+		r = mp_writer_new(&w, opts.format, stdout, "pathping", "pathping/2");
 	if (r == 0)
 		r = pp_run(&opts, &res, opts.count ? NULL : pp_print_event, w);
 	if (r == -ENOENT)

@@ -180,6 +180,7 @@ enum pp_outcome {
 struct pp_result {
 	struct sockaddr_storage dst;	/* the target's address */
 	char dst_str[64];		/* ... as text */
+	const char *target;		/* the host as given (opts: not owned) */
 	const char *probe;		/* "icmp", "udp", "tcp" */
 	bool raw;			/* raw sockets were used */
 	bool reached;			/* the target answered */

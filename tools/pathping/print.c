@@ -105,7 +105,8 @@ int pp_print(struct pp_result *res, struct mp_writer *w)
 	}
 	snprintf(title, sizeof(title), "pathping to %s, %s probes", res->dst_str, res->probe);
 	mp_doc_begin(w, title);
-	mp_put_str(w, "dst", "dst %s", res->dst_str);
+	mp_put_str(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
+	mp_put_str(w, "addr", "(%s)", res->dst_str);
 	mp_put_str(w, "probe", "%s", res->probe);
 	mp_put_u64(w, "ip_version", "IPv%" PRIu64, res->dst.ss_family == AF_INET ? 4 : 6);
 	mp_put_bool(w, "reached", "reached %s", res->reached);
@@ -175,7 +176,7 @@ int pp_plot(struct pp_result *res, const char *png)
 		close(fd);
 		goto out;
 	}
-	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/1");
+	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/2");
 	for (ttl = 1; r == 0 && ttl <= res->n_hops; ttl++) {
 		struct pp_hop *h = &res->hops[ttl];
 

@@ -297,6 +297,7 @@ static int setup(struct run *rn)
 	if (r < 0)
 		return r;
 	rn->res->dst = rn->dst;
+	rn->res->target = o->target;
 	mp_addr_to_str((struct sockaddr *)&rn->dst, rn->res->dst_str, sizeof(rn->res->dst_str));
 	rn->flow.family = rn->dst.ss_family;
 	rn->flow.proto = o->proto;

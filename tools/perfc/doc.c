@@ -328,8 +328,8 @@ int pc_doc_parse(const char *buf, size_t len, struct pc_doc *ret, char *err, siz
 		goto out;
 	}
 	schema = json_string_value(json_object_get(root, "schema"));
-	if (!schema || strcmp(schema, PC_SCHEMA)) {
-		fail(err, errlen, "schema is not \"%s\"", PC_SCHEMA);
+	if (!schema || (strcmp(schema, PC_SCHEMA) && strcmp(schema, PC_SCHEMA_1))) {
+		fail(err, errlen, "schema is not \"%s\" or \"%s\"", PC_SCHEMA, PC_SCHEMA_1);
 		goto out;
 	}
 	if (get_str(root, "node", d.node, sizeof(d.node), "") < 0 ||

@@ -177,7 +177,7 @@ static int print_path(struct mp_writer *w, const struct mesh *m, int s, int d,
 	mp_put_str_notext(w, "src_node", m->docs[s].node);
 	mp_put_str(w, "dst", "%s", m->label[d]);
 	mp_put_str_notext(w, "dst_node", m->docs[d].node);
-	mp_put_str(w, "target", "%s",
+	mp_put_str(w, "addr", "%s",
 		   m->docs[d].n_addresses ? m->docs[d].addresses[0] : "");
 	mp_put_str(w, "next_hop", "%s", p->n > 1 ? m->label[p->hop[1]] : "");
 	mp_put_str(w, "status", "%s", p->status);

@@ -23,7 +23,10 @@
 #include "nl.h"
 #include "out.h"
 
-#define PC_SCHEMA "perfc/1"
+#define PC_SCHEMA "perfc/2"
+/* perfc/2 renamed a key of the --nodes path records only: route documents
+ * are the same in both, and either is read (meshctl serves perfc/1) */
+#define PC_SCHEMA_1 "perfc/1"
 
 enum {
 	PC_ADDR_LEN = 48,	/* an IPv6 address text and NUL */
