@@ -76,7 +76,8 @@ CONTRIB_PATHS := $(BINDIR):$(SBINDIR):$(LIBEXECDIR)
 
 DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d) $(FUZZ_BIN:=.d)
 
-.PHONY: all lib tools lab unit contrib fuzz fuzz-build check check-unit check-netns check-man \
+.PHONY: all lib tools lab unit contrib fuzz fuzz-build check check-unit check-formats \
+	check-netns check-man \
 	demo bench install uninstall clean help analyze deps FORCE
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
@@ -155,8 +156,9 @@ fuzz: $(FUZZ_BIN)
 deps:
 	$(Q)scripts/deps.sh
 
-# make check: packages, build, unit tests, fuzz-corpus regression, netns suite
-# (each script skips with a reason when not root), man lint. The runner
+# make check: packages, build, unit tests, fuzz-corpus regression, the keys
+# of every tool's output against docs/FORMATS.md, netns suite (each script
+# skips with a reason when not root), man lint. The runner
 # prints every test's result and the totals last.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all fuzz-build
@@ -164,6 +166,9 @@ check: deps
 
 check-unit: all
 	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+check-formats: all
+	$(Q)BUILD=$(BUILD) tests/run.sh formats
 
 check-netns: all
 	$(Q)BUILD=$(BUILD) tests/run.sh netns
@@ -210,8 +215,8 @@ clean:
 help:
 	@echo 'meshperf $(VERSION) targets:'
 	@echo '  all        build the tools, the lab programs and the unit tests (default)'
-	@echo '  check      install missing packages, build, run unit + netns tests, lint man pages'
-	@echo '  check-unit / check-netns / check-man   one part of check'
+	@echo '  check      install missing packages, build, run unit, format and netns tests, lint man'
+	@echo '  check-unit / check-formats / check-netns / check-man   one part of check'
 	@echo '  demo       bring up the lab mesh and run every tool on it (root; KEEP=1 keeps it)'
 	@echo '  bench      side-by-side benchmarks against the peer tools (bench/)'
 	@echo '  fuzz       run every libFuzzer harness for FUZZ_SECONDS (default 30)'

@@ -1,11 +1,11 @@
 #!/bin/bash
 # The test runner behind `make check`: unit tests (every cmocka case
-# counted, skips named), fuzz-corpus regression, the netns suite (one script
-# after another; exit 4 = skip, with the reason it printed last), and the man
-# page lint. Prints one line per test and the totals last; exits 1 if any
-# test failed.
+# counted, skips named), fuzz-corpus regression, the output-format checks
+# (tests/formats/), the netns suite (one script after another; exit 4 =
+# skip, with the reason it printed last), and the man page lint. Prints one
+# line per test and the totals last; exits 1 if any test failed.
 #
-# usage: tests/run.sh [all|unit|fuzz|netns|man]...   (BUILD=dir, default build)
+# usage: tests/run.sh [all|unit|fuzz|formats|netns|man]...   (BUILD=dir, default build)
 set -u
 export LANG=C
 cd "$(dirname "$0")/.."
@@ -64,6 +64,23 @@ run_fuzz() {
 	done
 }
 
+# Every tool's real output against docs/FORMATS.md (tests/formats/*.sh:
+# the last line says what was checked, or why it skipped).
+run_formats() {
+	local s n out rc
+	for s in tests/formats/*.sh; do
+		[[ -e $s ]] || continue
+		n=${s##*/}
+		out=$(BUILD=$BUILD timeout 300 "$s" 2>&1); rc=$?
+		case $rc in
+		0) result PASS "formats/${n%.sh}" "$(tail -1 <<<"$out")" ;;
+		4) result SKIP "formats/${n%.sh}" "$(tail -1 <<<"$out")" ;;
+		*) result FAIL "formats/${n%.sh}" "exit $rc"
+		   printf '%s\n' "$out" | tail -60 | sed 's/^/    | /' ;;
+		esac
+	done
+}
+
 run_netns() {
 	local s n out rc t0
 	for s in tests/netns/*.sh; do
@@ -101,8 +118,8 @@ run_man() {
 (($#)) || set -- all
 for part; do
 	case $part in
-	all) run_unit; run_fuzz; run_netns; run_man ;;
-	unit|fuzz|netns|man) "run_$part" ;;
+	all) run_unit; run_fuzz; run_formats; run_netns; run_man ;;
+	unit|fuzz|formats|netns|man) "run_$part" ;;
 	*) echo "tests/run.sh: unknown part '$part'" >&2; exit 2 ;;
 	esac
 done
