@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "file.h"
 #include "out.h"
 #include "out_int.h"
 
@@ -308,6 +310,8 @@ static int json_document(struct mp_writer *w)
 		return r;
 	if (w->doc && json_add_children(o, w->doc) < 0)
 		goto out;
+	if (w->json_docs && json_object_set(o, w->multi_key, w->json_docs))
+		goto out;
 	json_object_foreach(w->json_records, k, v)
 		if (json_object_set(o, k, v))
 			goto out;
@@ -327,6 +331,69 @@ out:
 	return r;
 }
 
+int mp_writer_set_multi(struct mp_writer *w, const char *key)
+{
+	free(w->multi_key);
+	json_decref(w->json_docs);
+	w->json_docs = NULL;
+	if (!(w->multi_key = strdup(key)))
+		return fail(w, -ENOMEM);
+	if (w->fmt == MP_FMT_JSON && !(w->json_docs = json_array()))
+		return fail(w, -ENOMEM);
+	return 0;
+}
+
+void mp_writer_keep_prom(struct mp_writer *w)
+{
+	w->keep_prom = true;
+}
+
+bool mp_textfile_job_valid(const char *job)
+{
+	return *job && strlen(job) <= 64 &&
+	       strspn(job, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") ==
+	       strlen(job);
+}
+
+int mp_writer_textfile(struct mp_writer *w, const char *dir, const char *job, int status)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (w->err)
+		return w->err;
+	if (!mp_textfile_job_valid(job) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s-%s.prom", dir, w->tool, job) >=
+	    sizeof(path))
+		return -EINVAL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	r = out_prom_textfile(w, f, job, (double)mp_clock_real_ns() / 1e9, status);
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r == 0)
+		r = mp_file_replace(path, buf, len, 0644);
+	free(buf);
+	return r;
+}
+
+int mp_textfile_finish(struct mp_writer *w, const char *dir, const char *job, int status)
+{
+	int r;
+
+	if (!dir)
+		return status;
+	r = mp_writer_textfile(w, dir, job ? job : "default", status);
+	if (r < 0) {
+		mp_warn(-r, "--textfile %s", dir);
+		return MP_EXIT_USAGE;
+	}
+	return status;
+}
+
 /* Unit handling shared by records and the document. */
 static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 {
@@ -343,18 +410,35 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 	return 0;
 }
 
+int mp_writer_set_label(struct mp_writer *w, const char *key, const char *value)
+{
+	free(w->rec_label_key);
+	free(w->rec_label);
+	w->rec_label_key = w->rec_label = NULL;
+	if (!value)
+		return 0;
+	if (!(w->rec_label_key = strdup(key)) || !(w->rec_label = strdup(value)))
+		return fail(w, -ENOMEM);
+	return 0;
+}
+
 int mp_record_begin(struct mp_writer *w, const char *type)
 {
+	int r;
+
 	/* the type names a json key and an ndjson value: [a-z0-9_] only */
 	if (!type || !*type || strlen(type) > 60 ||
 	    strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(type))
 		return fail(w, -EINVAL);
-	return unit_begin(w, type, NULL);
+	r = unit_begin(w, type, NULL);
+	if (r == 0 && w->rec_label)
+		r = mp_put_label(w, w->rec_label_key, "%s", w->rec_label);
+	return r;
 }
 
 int mp_doc_begin(struct mp_writer *w, const char *title)
 {
-	if (w->doc || w->doc_done)
+	if ((w->doc || w->doc_done) && !w->multi_key)
 		return fail(w, -EINVAL);
 	return unit_begin(w, NULL, title);
 }
@@ -398,12 +482,50 @@ int mp_record_end(struct mp_writer *w)
 	return r < 0 ? fail(w, r) : 0;
 }
 
+/* One of several documents: rendered now (text, csv, ndjson) or kept in
+ * the json array and the prom samples; its arena is reused. */
+static int doc_end_multi(struct mp_writer *w)
+{
+	struct out_node *doc = w->root;
+	json_t *o;
+	int r = 0;
+
+	switch (w->fmt) {
+	case MP_FMT_TEXT:
+		r = out_text_doc(w, doc);
+		break;
+	case MP_FMT_CSV:
+		if (!w->csv_records)
+			r = out_csv_record(w, doc, NULL);
+		break;
+	case MP_FMT_NDJSON:
+		r = ndjson_unit(w, doc, "summary");
+		break;
+	case MP_FMT_PROM:
+		break;
+	case MP_FMT_JSON:
+		o = json_object();
+		r = !o || json_array_append_new(w->json_docs, o) ||
+		    json_add_children(o, doc) < 0 ? -ENOMEM : 0;
+		break;
+	}
+	if (r == 0 && (w->fmt == MP_FMT_PROM || w->keep_prom))
+		r = out_prom_add(w, doc);
+	if (r == 0 && w->live && fflush(w->f) == EOF)
+		r = -errno;
+	out_arena_reset(&w->arena);
+	w->root = w->cur = NULL;
+	return r < 0 ? fail(w, r) : 0;
+}
+
 int mp_doc_end(struct mp_writer *w)
 {
 	int r = unit_end_check(w, true);
 
 	if (r < 0)
 		return r;
+	if (w->multi_key)
+		return doc_end_multi(w);
 	/* the document outlives this unit: its arena moves aside */
 	w->doc = w->root;
 	w->doc_arena = w->arena;
@@ -415,16 +537,18 @@ int mp_doc_end(struct mp_writer *w)
 		r = out_text_doc(w, w->doc);
 		break;
 	case MP_FMT_CSV:
-		if (!w->csv_rows)
+		if (!w->csv_records)
 			r = out_csv_record(w, w->doc, NULL);
 		break;
 	case MP_FMT_NDJSON:
 		r = ndjson_unit(w, w->doc, "summary");
 		break;
-	case MP_FMT_JSON:
 	case MP_FMT_PROM:
+	case MP_FMT_JSON:
 		break;	/* written at close, after any later records */
 	}
+	if (r == 0 && (w->fmt == MP_FMT_PROM || w->keep_prom))
+		r = out_prom_add(w, w->doc);
 	return r < 0 ? fail(w, r) : 0;
 }
 
@@ -437,10 +561,11 @@ int mp_writer_close(struct mp_writer *w)
 	r = w->err;
 	if (!r && w->root)
 		r = -EINVAL;	/* a unit was left open */
-	if (!r && w->fmt == MP_FMT_JSON && (w->doc || w->json_records || w->json_open))
+	if (!r && w->fmt == MP_FMT_JSON &&
+	    (w->doc || w->json_records || w->json_open || w->json_docs))
 		r = json_document(w);
-	if (!r && w->fmt == MP_FMT_PROM && w->doc)
-		r = out_prom_doc(w, w->doc);
+	if (!r && w->fmt == MP_FMT_PROM)
+		r = out_prom_print(w);
 	if (fflush(w->f) == EOF && !r)
 		r = -errno;
 	if (ferror(w->f) && !r)
@@ -448,6 +573,11 @@ int mp_writer_close(struct mp_writer *w)
 	out_arena_done(&w->arena);
 	out_arena_done(&w->doc_arena);
 	json_decref(w->json_records);
+	json_decref(w->json_docs);
+	free(w->multi_key);
+	free(w->rec_label_key);
+	free(w->rec_label);
+	out_prom_done(w);
 	free(w->json_stream_type);
 	free(w->jbuf);
 	free(w->prefix);

@@ -14,7 +14,8 @@
  *    records of the first type are streamed into it as they end (memory
  *    stays flat for a million routes), those of later types are kept until
  *    the document is closed; prom: ignored (a snapshot of the summary).
- *  - the summary document (mp_doc_begin/end), at most one per writer.
+ *  - the summary document (mp_doc_begin/end), at most one per writer
+ *    (one per target after mp_writer_set_multi).
  *    json: the top-level object, written when the writer is closed; ndjson:
  *    one line of type "summary"; text: a block of lines; csv: one row, but
  *    only when no record rows were written (a CSV stream holds one table);
@@ -79,6 +80,44 @@ int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const cha
  * (a write error on f is -EIO, or its errno).
  */
 int mp_writer_close(struct mp_writer *w);
+
+/*
+ * Several summary documents, one per target (a tool given more than one):
+ * mp_doc_begin/end may then be called again. text: one block each; csv: one
+ * row each (the first one's header) when no record rows were written;
+ * ndjson: one "summary" line each; json: the array key (e.g. "targets") of
+ * the one document, an element per summary, in order (empty if none);
+ * prom: the gauges of all of them, grouped by metric (a label such as dst
+ * tells them apart). key is copied. Returns 0, or -ENOMEM.
+ */
+int mp_writer_set_multi(struct mp_writer *w, const char *key);
+
+/*
+ * Every record begun from now on starts with the label key = value (e.g.
+ * "dst", the target being measured), so that the records of several
+ * targets say whose they are; value NULL stops it. Both are copied.
+ * Returns 0, or -ENOMEM.
+ */
+int mp_writer_set_label(struct mp_writer *w, const char *key, const char *value);
+
+/*
+ * --textfile: the summary documents also become Prometheus gauges (in any
+ * format), and mp_writer_textfile() writes them, each with the label
+ * job="JOB", for node_exporter's textfile collector as DIR/TOOL-JOB.prom,
+ * replaced atomically (mp_file_replace: a reader sees the last run or this
+ * one, never part of one), with meshperf_TOOL_last_run_timestamp_seconds,
+ * meshperf_TOOL_success (status == 0) and meshperf_TOOL_exit_code. JOB:
+ * letters, digits, '_', '.', ':', '-'. Call mp_writer_keep_prom() before
+ * the first document, mp_writer_textfile() after the last, before the
+ * close. Returns 0, or -EINVAL (job), or -errno.
+ */
+void mp_writer_keep_prom(struct mp_writer *w);
+bool mp_textfile_job_valid(const char *job);
+int mp_writer_textfile(struct mp_writer *w, const char *dir, const char *job, int status);
+/* A tool's end of run: with dir (--textfile; NULL: nothing to do), the file
+ * for job (NULL: "default"); an error is reported and makes the status 2.
+ * Returns the exit status. */
+int mp_textfile_finish(struct mp_writer *w, const char *dir, const char *job, int status);
 
 /* The writer's format, for tools that choose what to emit (e.g. csv tables). */
 enum mp_format mp_writer_format(const struct mp_writer *w);

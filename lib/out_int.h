@@ -37,6 +37,7 @@ struct out_node {
  * of millions of fields).
  */
 struct out_block;
+struct out_samples;
 struct out_arena {
 	struct out_block *head;		/* block being filled; older ones follow */
 };
@@ -63,7 +64,13 @@ struct mp_writer {
 	size_t jbuf_len;
 	char *table_type;		/* csv: set by mp_writer_set_table */
 	char *csv_type;			/* csv: type whose rows are written */
-	bool csv_rows;			/* csv: a record row was written */
+	bool csv_rows;			/* csv: the header row was written */
+	bool csv_records;		/* csv: a record row was written */
+	char *multi_key;		/* several documents (mp_writer_set_multi) */
+	json_t *json_docs;		/* json: those documents, in order */
+	struct out_samples *prom;	/* prom: gauges of the documents */
+	char *rec_label_key, *rec_label;	/* first field of every record */
+	bool keep_prom;			/* gauges kept for a textfile in any format */
 	char *text_type;		/* text: type of the last table header */
 	size_t *text_widths;		/* text: column widths of that table */
 	size_t text_ncols;
@@ -92,6 +99,13 @@ int out_text_record(struct mp_writer *w, const struct out_node *root, const char
 int out_text_doc(struct mp_writer *w, const struct out_node *doc);
 void out_text_done(struct mp_writer *w);
 int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type);
-int out_prom_doc(struct mp_writer *w, const struct out_node *doc);
+/* prom: a document's gauges join the writer's samples; printed at the close,
+ * grouped by metric, so several documents (one per target) make one valid
+ * exposition. */
+int out_prom_add(struct mp_writer *w, const struct out_node *doc);
+int out_prom_print(struct mp_writer *w);
+/* The textfile: every sample with job="JOB" first, then the run's gauges. */
+int out_prom_textfile(struct mp_writer *w, FILE *f, const char *job, double now_s, int status);
+void out_prom_done(struct mp_writer *w);
 
 #endif

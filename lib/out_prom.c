@@ -6,14 +6,18 @@
  * meshperf_<tool>_<path>, the path being the keys from the document root
  * joined with '_'. Unit suffixes in keys are turned into Prometheus base
  * units at the end of the name: _s/_ms/_us/_ns -> _seconds (value scaled),
- * _pct -> _ratio (/100), _bps -> _bits_per_second, _pps ->
+ * _pct -> _ratio (/100), _bps -> _bytes_per_second (/8), _pps ->
  * _packets_per_second, _bytes stays. Label fields (mp_put_label) label
  * every gauge of their object and below; the elements of an array of
  * objects are told apart by their labels. Samples of one metric are
- * grouped under one HELP/TYPE pair, metrics in the order first seen.
+ * grouped under one HELP/TYPE pair, metrics in the order first seen, over
+ * every document of the writer (one per target). A textfile (--textfile)
+ * is the same exposition with a job label on every sample and the run's
+ * own gauges after it.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +32,7 @@ struct sample {
 	double value;
 };
 
-struct samples {
+struct out_samples {
 	struct sample *v;
 	size_t n, cap;
 };
@@ -43,7 +47,7 @@ static const struct unit {
 	{ "_us", "_seconds", 1e-6 },
 	{ "_ns", "_seconds", 1e-9 },
 	{ "_pct", "_ratio", 1e-2 },
-	{ "_bps", "_bits_per_second", 1 },
+	{ "_bps", "_bytes_per_second", 1.0 / 8 },	/* Prometheus: bytes, never bits */
 	{ "_pps", "_packets_per_second", 1 },
 	{ "_bytes", "_bytes", 1 },
 };
@@ -101,7 +105,7 @@ static int label_add(char *labels, size_t len, const char *key, const char *valu
 	return 0;
 }
 
-static int sample_add(struct samples *s, const char *name, const char *labels,
+static int sample_add(struct out_samples *s, const char *name, const char *labels,
 		      const char *help, double v)
 {
 	struct sample *x;
@@ -127,7 +131,7 @@ static int sample_add(struct samples *s, const char *name, const char *labels,
 }
 
 struct walk {
-	struct samples *s;
+	struct out_samples *s;
 	const char *prefix;	/* meshperf_<tool> */
 };
 
@@ -203,7 +207,8 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 	return e;
 }
 
-static int print_samples(FILE *f, const struct samples *s)
+/* extra: a label first in every sample ("" for none). */
+static int print_samples(FILE *f, const struct out_samples *s, const char *extra)
 {
 	bool *done = calloc(s->n + 1, sizeof(*done));
 
@@ -215,30 +220,71 @@ static int print_samples(FILE *f, const struct samples *s)
 		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", s->v[i].name, s->v[i].help,
 			s->v[i].name);
 		for (size_t j = i; j < s->n; j++) {
+			bool any = *s->v[j].labels || *extra;
+
 			if (done[j] || strcmp(s->v[i].name, s->v[j].name))
 				continue;
 			done[j] = true;
-			fprintf(f, "%s%s%s%s %.15g\n", s->v[j].name, *s->v[j].labels ? "{" : "",
-				s->v[j].labels, *s->v[j].labels ? "}" : "", s->v[j].value);
+			fprintf(f, "%s%s%s%s%s%s %.15g\n", s->v[j].name, any ? "{" : "", extra,
+				*extra && *s->v[j].labels ? "," : "", s->v[j].labels, any ? "}" : "",
+				s->v[j].value);
 		}
 	}
 	free(done);
 	return ferror(f) ? -EIO : 0;
 }
 
-int out_prom_doc(struct mp_writer *w, const struct out_node *doc)
+int out_prom_add(struct mp_writer *w, const struct out_node *doc)
 {
-	struct samples s = { 0 };
 	const char *keys[16];
 	char prefix[NAME_MAX_LEN] = "meshperf";
 	const struct unit *none = NULL;
-	struct walk wk = { .s = &s, .prefix = prefix };
-	int e = name_add(prefix, sizeof(prefix), w->tool, &none);
+	struct walk wk = { .prefix = prefix };
+	int e;
+
+	if (!w->prom && !(w->prom = calloc(1, sizeof(*w->prom))))
+		return -ENOMEM;
+	wk.s = w->prom;
+	e = name_add(prefix, sizeof(prefix), w->tool, &none);
+	return e < 0 ? e : walk_obj(&wk, doc, keys, 0, "");
+}
+
+int out_prom_print(struct mp_writer *w)
+{
+	return w->prom ? print_samples(w->f, w->prom, "") : 0;
+}
+
+int out_prom_textfile(struct mp_writer *w, FILE *f, const char *job, double now_s, int status)
+{
+	static const struct out_samples none;
+	char job_label[LABELS_MAX_LEN] = "", name[NAME_MAX_LEN] = "meshperf";
+	const struct unit *u = NULL;
+	int e = label_add(job_label, sizeof(job_label), "job", job);
 
 	if (e == 0)
-		e = walk_obj(&wk, doc, keys, 0, "");
+		e = name_add(name, sizeof(name), w->tool, &u);
 	if (e == 0)
-		e = print_samples(w->f, &s);
-	free(s.v);
-	return e;
+		e = print_samples(f, w->prom ? w->prom : &none, job_label);
+	if (e < 0)
+		return e;
+	fprintf(f, "# HELP %s_last_run_timestamp_seconds when the job's last run ended\n"
+		   "# TYPE %s_last_run_timestamp_seconds gauge\n"
+		   "%s_last_run_timestamp_seconds{%s} %.3f\n"
+		   "# HELP %s_success 1 when the job's last run exited 0, else 0\n"
+		   "# TYPE %s_success gauge\n"
+		   "%s_success{%s} %d\n"
+		   "# HELP %s_exit_code the exit status of the job's last run\n"
+		   "# TYPE %s_exit_code gauge\n"
+		   "%s_exit_code{%s} %d\n",
+		name, name, name, job_label, now_s, name, name, name, job_label, status == 0,
+		name, name, name, job_label, status);
+	return ferror(f) ? -EIO : 0;
+}
+
+void out_prom_done(struct mp_writer *w)
+{
+	if (w->prom)
+		free(w->prom->v);
+	free(w->prom);
+	w->prom = NULL;
 }

@@ -360,5 +360,6 @@ int out_csv_record(struct mp_writer *w, const struct out_node *root, const char 
 	if (!w->csv_rows)
 		e = csv_line(w->f, root, true);
 	w->csv_rows = true;
+	w->csv_records |= type != NULL;
 	return e < 0 ? e : csv_line(w->f, root, false);
 }

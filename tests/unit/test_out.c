@@ -365,10 +365,10 @@ static void test_prom_label_escaping(void **state)
 	assert_int_equal(mp_writer_close(w), 0);
 	buf_close(&b);
 	assert_string_equal(b.data,
-			    "# HELP meshperf_pathping_rate_bits_per_second rate_bps\n"
-			    "# TYPE meshperf_pathping_rate_bits_per_second gauge\n"
-			    "meshperf_pathping_rate_bits_per_second{name=\"a\\\"b\\\\c\\nd\"} "
-			    "1500000000\n");
+			    "# HELP meshperf_pathping_rate_bytes_per_second rate_bps\n"
+			    "# TYPE meshperf_pathping_rate_bytes_per_second gauge\n"
+			    "meshperf_pathping_rate_bytes_per_second{name=\"a\\\"b\\\\c\\nd\"} "
+			    "187500000\n");
 	free(b.data);
 }
 
@@ -426,6 +426,101 @@ static void test_live(void **state)
 		buf_close(&b);
 		free(b.data);
 	}
+}
+
+/* Two targets' summaries in one writer (mp_writer_set_multi). */
+static char *render_multi(enum mp_format fmt)
+{
+	static const char *const dst[] = { "a.example", "10.0.0.2" };
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, fmt, b.f, "owd", "owd/1"), 0);
+	assert_int_equal(mp_writer_set_multi(w, "targets"), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(mp_doc_begin(w, NULL), 0);
+		assert_int_equal(mp_put_label(w, "dst", "dst %s", dst[i]), 0);
+		assert_int_equal(mp_put_f64(w, "rtt_ms", "rtt %.1f ms", 1.5 + i), 0);
+		assert_int_equal(mp_doc_end(w), 0);
+	}
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	return b.data;
+}
+
+static void test_multi(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = render_multi(MP_FMT_TEXT);
+	assert_string_equal(s, "dst a.example, rtt 1.5 ms\ndst 10.0.0.2, rtt 2.5 ms\n");
+	free(s);
+	s = render_multi(MP_FMT_CSV);
+	assert_string_equal(s, "dst,rtt_ms\na.example,1.5\n10.0.0.2,2.5\n");
+	free(s);
+	s = render_multi(MP_FMT_PROM);
+	assert_string_equal(s, "# HELP meshperf_owd_rtt_seconds rtt_ms\n"
+			       "# TYPE meshperf_owd_rtt_seconds gauge\n"
+			       "meshperf_owd_rtt_seconds{dst=\"a.example\"} 0.0015\n"
+			       "meshperf_owd_rtt_seconds{dst=\"10.0.0.2\"} 0.0025\n");
+	free(s);
+	s = render_multi(MP_FMT_NDJSON);
+	assert_non_null(strstr(s, "\"type\":\"summary\",\"dst\":\"a.example\",\"rtt_ms\":1.5}\n"));
+	assert_non_null(strstr(s, "\"type\":\"summary\",\"dst\":\"10.0.0.2\",\"rtt_ms\":2.5}\n"));
+	free(s);
+	s = render_multi(MP_FMT_JSON);
+	expect_cmd("jq -c .targets %s", s,
+		   "[{\"dst\":\"a.example\",\"rtt_ms\":1.5},{\"dst\":\"10.0.0.2\",\"rtt_ms\":2.5}]\n");
+	free(s);
+}
+
+/* --textfile: in any format, the summaries' gauges, job-labelled, to a file. */
+static void test_textfile(void **state)
+{
+	char dir[] = "/tmp/test_out_tf.XXXXXX", path[64], *data = NULL;
+	struct mp_writer *w = NULL;
+	size_t len = 0;
+	struct buf b;
+	FILE *f;
+	int status;
+	char *out;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "owd", "owd/1"), 0);
+	mp_writer_keep_prom(w);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_put_label(w, "dst", "dst %s", "h1"), 0);
+	assert_int_equal(mp_put_f64(w, "rtt_ms", "rtt %.1f ms", 2.0), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_textfile(w, dir, "bad job", 0), -EINVAL);
+	assert_int_equal(mp_writer_textfile(w, dir, "lab-1", 1), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_non_null(strstr(b.data, "\"rtt_ms\": 2"));	/* json as ever */
+	free(b.data);
+	snprintf(path, sizeof(path), "%s/owd-lab-1.prom", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&data, &len, '\0', f) > 0);
+	fclose(f);
+	assert_non_null(strstr(data, "meshperf_owd_rtt_seconds{job=\"lab-1\",dst=\"h1\"} 0.002\n"));
+	assert_non_null(strstr(data, "meshperf_owd_success{job=\"lab-1\"} 0\n"));
+	assert_non_null(strstr(data, "meshperf_owd_exit_code{job=\"lab-1\"} 1\n"));
+	assert_non_null(strstr(data, "meshperf_owd_last_run_timestamp_seconds{job=\"lab-1\"} "));
+	if (have("promtool")) {
+		out = run_on("promtool check metrics < %s 2>&1", data, &status);
+		if (status != 0)
+			print_error("promtool: %s\n", out);
+		assert_int_equal(status, 0);
+		free(out);
+	}
+	free(data);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_misuse(void **state)
@@ -521,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_prom_label_escaping),
 		cmocka_unit_test(test_json_streamed),
 		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_multi),
+		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_write_error),
 	};
