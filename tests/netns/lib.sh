@@ -179,9 +179,11 @@ _t_run()
 		rc=$?
 		set -e
 	fi
+	# exit 4 is a skip only when t_skip said why: a command that failed
+	# with 4 (jq -e with no result) is a failure, never a silent skip
 	case $rc in
 	0) result=PASS ;;
-	4) result=SKIP skip=": $(<"$T_OUT/skip")" ;;
+	4) [[ -e $T_OUT/skip ]] && result=SKIP skip=": $(<"$T_OUT/skip")" || result=FAIL ;;
 	*) result=FAIL ;;
 	esac
 	rc=$((${EPOCHREALTIME/./} - t0))
