@@ -284,7 +284,7 @@ test_textfile()
 	n h "$WRAP" "$d" pathping_127.0.0.1 -- "$BIN/pathping" -c 2 127.0.0.1
 	whole "$d/pathping_127.0.0.1.prom"
 	[[ $(value "$d/pathping_127.0.0.1.prom" \
-		'meshperf_pathping_reached{job="pathping_127.0.0.1"}') == 1 ]]
+		'meshperf_pathping_reached{job="pathping_127.0.0.1",dst="127.0.0.1"}') == 1 ]]
 	n h "$WRAP" "$d" pathping_localhost -- "$BIN/pathping" -c 2 localhost
 	cat "$d"/*.prom | grep -v '^#' | awk '{ print $1 }' | sort | uniq -d >"$T_OUT/dups"
 	[[ ! -s $T_OUT/dups ]] || { cat "$T_OUT/dups"; false; }

@@ -323,7 +323,7 @@ test_formats()
 	(($(wc -l <"$d/pp.csv") == 4))
 	n c "$PP" -f prom -c 5 -i 10ms "${S[6]}" >"$d/pp.prom"
 	promtool check metrics <"$d/pp.prom"
-	grep -q '^meshperf_pathping_hops_loss_ratio{hop="3"} 0$' "$d/pp.prom"
+	grep -q "^meshperf_pathping_hops_loss_ratio{dst=\"${S[6]}\",hop=\"3\"} 0\$" "$d/pp.prom"
 	n c "$PP" -c 5 -i 10ms --plot "$d/pp.png" "${S[4]}" >"$d/pp.txt"
 	grep -q 'pathping to 10.200.3.2' "$d/pp.txt"
 	file "$d/pp.png" | grep -q 'PNG image'

@@ -201,6 +201,12 @@ int bw_rx_counts(struct bw_rx *r, struct bw_rx_counts *ret);
 struct bw_opts {
 	bool server;
 	const char *host;		/* client: server host */
+	char **ops;			/* client: HOST... operands ("-": stdin) */
+	int nops;
+	const char *targets_file;	/* --targets FILE */
+	const char *target_key;		/* --target-key KEY */
+	const char *textfile;		/* --textfile DIR */
+	const char *job;		/* --job NAME */
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
 	uint16_t port;
 	const char *ifname;

@@ -14,6 +14,7 @@
 #include "bwtest.h"
 #include "args.h"
 #include "cli.h"
+#include "targets.h"
 
 enum {
 	OPT_PPS = 256,
@@ -26,6 +27,10 @@ enum {
 	OPT_MAX_DURATION,
 	OPT_NO_GSO,
 	OPT_PLOT,
+	OPT_TARGETS,
+	OPT_TARGET_KEY,
+	OPT_TEXTFILE,
+	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -52,6 +57,10 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },		/* PNG of rate and loss */
+	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
+	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
+	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -61,8 +70,10 @@ static const struct option options[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: bwtest [options] HOST            client\n"
+	fputs("usage: bwtest [options] HOST...         client\n"
 	      "       bwtest -s [-k FILE | --no-auth]  server\n"
+	      "  -, --targets FILE     hosts from stdin or FILE: a list, csv or ndjson\n"
+	      "      --target-key KEY  the hosts' key (default dst, addr, peer)\n"
 	      "  -b, --rate RATE        payload bit/s per direction (1M; 0: server cap)\n"
 	      "      --pps N            packets/s per direction instead of -b\n"
 	      "  -l, --length BYTES     UDP payload (1472 IPv4, 1452 IPv6; >= 24)\n"
@@ -81,6 +92,7 @@ static void usage(FILE *f)
 	      "  -4, -6                 address family    -I, --interface IF  bind\n"
 	      "  -f, --format FMT       " MP_FORMATS " (-j: json)\n"
 	      "      --plot FILE.png    rate and loss over time (gnuplot)\n"
+	      "      --textfile DIR     also DIR/bwtest-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q, -v, -h, -V         quiet, verbose, help, version\n", f);
 }
 
@@ -171,6 +183,14 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("format", arg, -EINVAL);
 		break;
 	case 'j': o->format = MP_FMT_JSON; break;
+	case OPT_TARGETS: o->targets_file = arg; break;
+	case OPT_TARGET_KEY: o->target_key = arg; break;
+	case OPT_TEXTFILE: o->textfile = arg; break;
+	case OPT_JOB:
+		if (!mp_textfile_job_valid(arg))
+			return mp_warn_invalid("job", arg, -EINVAL);
+		o->job = arg;
+		break;
 	case OPT_PLOT: o->plot = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
@@ -194,12 +214,16 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 	if (r != 0)
 		return r;
 	/* Conflicts, checked once. */
-	if (o->server ? optind != argc : optind != argc - 1) {
-		mp_warnx(o->server ? "the server takes no HOST" : "one HOST is needed");
+	if (o->server ? optind != argc || o->targets_file : optind == argc && !o->targets_file) {
+		mp_warnx(o->server ? "the server takes no HOST" : "a HOST is needed");
 		return -EINVAL;
 	}
-	if (!o->server)
-		o->host = argv[optind];
+	o->ops = argv + optind;
+	o->nops = argc - optind;
+	if (!o->server && o->plot && mp_targets_multi(o->ops, o->nops, o->targets_file)) {
+		mp_warnx("--plot takes one HOST");
+		return -EINVAL;
+	}
 	if (o->server && !o->key_file && !o->no_auth) {
 		mp_warnx("the server needs a key (-k FILE), or --no-auth for an open server");
 		return -EINVAL;
@@ -233,26 +257,43 @@ static void on_signal(int sig)
 	bw_stop_flag = 1;
 }
 
-static int run(struct bw_opts *o, struct bw_result *res, struct mp_writer **w,
-	       struct bw_print *pr)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	int r;
+struct client {
+	struct bw_opts *o;
+	struct bw_result *res;
+	struct bw_print *pr;
+	struct mp_writer *w;
+};
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	r = mp_writer_new(w, o->format, stdout, "bwtest", "bwtest/2");
-	if (r < 0)
-		return r;
-	if (o->format == MP_FMT_CSV)
-		mp_writer_set_table(*w, o->server ? "session" : "interval");
-	if (o->server)
-		return bw_server_run(o, *w);
-	pr->w = *w;
-	pr->quiet = o->quiet;
-	if (o->find_max_pct >= 0)
-		return bw_find_max(o, res);
-	return bw_client_run(o, res, bw_print_interval, pr);
+/* One HOST: the test (or --find-max), the report, the plot; exit status. */
+static int client_one(const char *host, void *ctx)
+{
+	struct client *c = ctx;
+	struct bw_opts *o = c->o;
+	struct bw_result *res = c->res;
+	char err[256] = "";
+	int r, ret;
+
+	o->host = host;
+	memset(res, 0, sizeof(*res));
+	c->pr->w = c->w;
+	c->pr->quiet = o->quiet;
+	r = o->find_max_pct >= 0 ? bw_find_max(o, res) :
+				   bw_client_run(o, res, bw_print_interval, c->pr);
+	if (r < 0) {
+		if (res->reject[0])
+			mp_warnx("%s refused: %s", host, res->reject);
+		else
+			mp_warn(-r, "%s", host);
+		if (!res->find_max || !res->n_trials)
+			return MP_EXIT_USAGE;
+	}
+	r = bw_print_result(c->w, res);
+	ret = r < 0 ? MP_EXIT_FAIL : bw_exit_status(res);
+	if (o->plot && bw_print_plot(c->pr, o->plot, err, sizeof(err)) < 0) {
+		mp_warnx("plot %s: %s", o->plot, err);
+		ret = MP_EXIT_USAGE;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -264,10 +305,10 @@ int main(int argc, char **argv)
 		.max_sessions = BW_MAX_SESSIONS, .max_rate_bps = BW_MAX_RATE_BPS,
 		.max_duration_ns = BW_MAX_DURATION_NS,
 	};
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct bw_result *res = calloc(1, sizeof(*res));
 	struct bw_print pr = { 0 };
 	struct mp_writer *w = NULL;
-	char err[256] = "";
 	int r, ret = MP_EXIT_USAGE;
 
 	atexit(mp_close_stdout);
@@ -285,23 +326,28 @@ int main(int argc, char **argv)
 		free(res);
 		return MP_EXIT_USAGE;
 	}
-	r = run(&o, res, &w, &pr);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = mp_writer_new(&w, o.format, stdout, "bwtest", "bwtest/2");
 	if (r < 0) {
-		if (res->reject[0])
-			mp_warnx("%s refused: %s", o.host ? o.host : "server", res->reject);
-		else
-			mp_warn(-r, "%s", o.server ? "server" : o.host);
-		if (!res->find_max || !res->n_trials)
-			goto out;
+		mp_warn(-r, "output");
+		goto out;
 	}
-	ret = MP_EXIT_OK;
-	if (!o.server) {
-		r = bw_print_result(w, res);
-		ret = r < 0 ? MP_EXIT_FAIL : bw_exit_status(res);
-	}
-	if (o.plot && bw_print_plot(&pr, o.plot, err, sizeof(err)) < 0) {
-		mp_warnx("plot %s: %s", o.plot, err);
-		ret = MP_EXIT_USAGE;
+	if (o.format == MP_FMT_CSV)
+		mp_writer_set_table(w, o.server ? "session" : "interval");
+	if (o.server) {
+		r = bw_server_run(&o, w);
+		if (r < 0)
+			mp_warn(-r, "server");
+		ret = r < 0 ? MP_EXIT_USAGE : MP_EXIT_OK;
+	} else {
+		struct client c = { &o, res, &pr, w };
+
+		if (o.textfile)
+			mp_writer_keep_prom(w);
+		ret = mp_targets_run(o.ops, o.nops, o.targets_file, o.target_key, w, client_one,
+				     &c, &bw_stop_flag);
+		ret = mp_textfile_finish(w, o.textfile, o.job, ret);
 	}
 out:
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)

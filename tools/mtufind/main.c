@@ -14,6 +14,7 @@
 
 #include "mtufind.h"
 #include "cli.h"
+#include "targets.h"
 
 enum {
 	OPT_TIMEOUT = 256,
@@ -26,6 +27,10 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_STATE,
 	OPT_RESTORE,
+	OPT_TARGETS,
+	OPT_TARGET_KEY,
+	OPT_TEXTFILE,
+	OPT_JOB,
 };
 
 volatile sig_atomic_t mf_stop;
@@ -41,6 +46,10 @@ static const struct option options[] = {
 	{ "no-hops", no_argument, NULL, OPT_NO_HOPS },		/* skip the hop walk */
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },	/* largest size tried */
 	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
+	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
+	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
+	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "wg", required_argument, NULL, OPT_WG },		/* WireGuard interface mode */
@@ -60,10 +69,12 @@ static const struct option options[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: mtufind [options] HOST         path MTU to HOST (DF probes)\n"
+	fputs("usage: mtufind [options] HOST...      path MTU to HOST (DF probes)\n"
 	      "       mtufind [options] --wg IFACE [--apply]  MTU for a WireGuard interface\n"
 	      "       mtufind sweep --wg IFACE --peer ADDR [...]  throughput by MTU (-h)\n"
 	      "       mtufind -s -k KEYFILE --wg IFACE [--restore]  peer side of sweep --peer-key\n"
+	      "  -, --targets FILE    hosts from stdin or FILE: a list, csv or ndjson\n"
+	      "      --target-key KEY the hosts' key (default dst, addr, peer)\n"
 	      "  -4, -6                IPv4 / IPv6 only\n"
 	      "  -m, --method M        auto (default), stamp (reflector), icmp (echo)\n"
 	      "  -p, --port PORT       STAMP reflector UDP port (default 862)\n"
@@ -82,6 +93,7 @@ static void usage(FILE *f)
 	      "      --state FILE      -s: state file (/run/meshperf/mtufind-peer-IFACE)\n"
 	      "      --restore         -s: put the saved MTU back and exit\n"
 	      "  -f, --format FMT      text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --textfile DIR    also DIR/mtufind-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q, -v                quiet (exit status only), verbose\n"
 	      "  -h, --help            this help;  -V, --version  version\n", f);
 }
@@ -138,6 +150,10 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return mp_parse_duration(arg, MP_NSEC_PER_SEC, 3600 * MP_NSEC_PER_SEC,
 					 &o->idle_ns) < 0 ? mp_warn_invalid("idle timeout", arg, 0) : 0;
 	case OPT_STATE: o->state = arg; return 0;
+	case OPT_TARGETS: o->targets_file = arg; return 0;
+	case OPT_TARGET_KEY: o->target_key = arg; return 0;
+	case OPT_TEXTFILE: o->textfile = arg; return 0;
+	case OPT_JOB: o->job = arg; return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
 	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
@@ -152,7 +168,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 /* -s: --wg names the one interface it may change; a key is a must. */
 static int check_server(int argc, const struct mf_opts *o)
 {
-	if (optind != argc) {
+	if (optind != argc || o->targets_file) {
 		mp_warnx("-s takes no HOST");
 		return -EINVAL;
 	}
@@ -183,12 +199,12 @@ static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 		mp_warnx("-k, --idle-timeout, --state and --restore need -s");
 		return -EINVAL;
 	}
-	if (o->wg_ifname && optind != argc) {
+	if (o->wg_ifname && (optind != argc || o->targets_file)) {
 		mp_warnx("--wg takes no HOST");
 		return -EINVAL;
 	}
-	if (!o->wg_ifname && optind != argc - 1) {
-		mp_warnx(optind == argc ? "a HOST is needed (or --wg IFACE)" : "one HOST only");
+	if (!o->wg_ifname && optind == argc && !o->targets_file) {
+		mp_warnx("a HOST is needed (or --wg IFACE)");
 		return -EINVAL;
 	}
 	if (!o->wg_ifname && (o->apply || o->uapi_dir)) {
@@ -199,8 +215,8 @@ static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 		mp_warnx("--wg is incompatible with -4, -6 and -I (endpoints decide)");
 		return -EINVAL;
 	}
-	if (!o->wg_ifname)
-		o->target = argv[optind];
+	o->ops = argv + optind;
+	o->nops = argc - optind;
 	return 0;
 }
 
@@ -210,12 +226,21 @@ static void on_signal(int sig)
 	mf_stop = 1;
 }
 
+struct host_ctx {
+	struct mf_opts *o;
+	struct mp_writer *w;
+};
+
 /* HOST mode: measure, render, exit status. */
-static int host(const struct mf_opts *o, struct mp_writer *w)
+static int host(const char *target, void *ctx)
 {
+	struct host_ctx *c = ctx;
+	const struct mf_opts *o = c->o;
+	struct mp_writer *w = c->w;
 	struct mf_path p = { 0 };
 	int r;
 
+	c->o->target = target;
 	snprintf(p.target, sizeof(p.target), "%s", o->target);
 	r = mf_path_run(o, &p);
 	if (r < 0 && r != -EINTR) {
@@ -306,7 +331,19 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
-	ret = opts.server ? server(&opts, w) : opts.wg_ifname ? wg(&opts, w) : host(&opts, w);
+	if (opts.textfile)
+		mp_writer_keep_prom(w);
+	if (opts.server) {
+		ret = server(&opts, w);
+	} else if (opts.wg_ifname) {
+		ret = wg(&opts, w);
+	} else {
+		struct host_ctx c = { &opts, w };
+
+		ret = mp_targets_run(opts.ops, opts.nops, opts.targets_file, opts.target_key, w,
+				     host, &c, &mf_stop);
+	}
+	ret = mp_textfile_finish(w, opts.textfile, opts.job, ret);
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;

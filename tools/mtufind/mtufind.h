@@ -48,6 +48,12 @@ enum {
 
 struct mf_opts {
 	const char *target;		/* HOST, NULL in --wg and -s modes */
+	char **ops;			/* HOST... operands ("-": stdin) */
+	int nops;
+	const char *targets_file;	/* --targets FILE */
+	const char *target_key;		/* --target-key KEY */
+	const char *textfile;		/* --textfile DIR */
+	const char *job;		/* --job NAME */
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
 	uint16_t port;			/* STAMP reflector port */
 	enum mf_method method;		/* how sizes are confirmed */

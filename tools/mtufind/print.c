@@ -61,7 +61,7 @@ static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_
 	char a[MP_ADDR_STRLEN];
 	unsigned i;
 
-	mp_put_str(w, "dst", TXT(rec, "%s", "target %s"), p->target);
+	mp_put_label(w, "dst", TXT(rec, "%s", "target %s"), p->target);
 	addr_str(&p->addr, a, sizeof(a));
 	mp_put_str(w, "addr", TXT(rec, "%s", "(%s)"), a);
 	mp_put_u64(w, "ip_version", TXT(rec, "%" PRIu64, "IPv%" PRIu64),

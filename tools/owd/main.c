@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "out.h"
+#include "targets.h"
 
 enum {
 	OPT_INTERVAL_REPORT = 256,
@@ -27,6 +28,10 @@ enum {
 	OPT_SEED,
 	OPT_TIMEOUT,
 	OPT_CLOCK_OFFSET,
+	OPT_TARGETS,
+	OPT_TARGET_KEY,
+	OPT_TEXTFILE,
+	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -48,6 +53,10 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },		/* Poisson seed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per-probe loss timeout */
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* -s: shift T2/T3 */
+	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
+	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
+	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -57,8 +66,10 @@ static const struct option options[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: owd [options] HOST        one-way delay to a STAMP reflector\n"
+	fputs("usage: owd [options] HOST...     one-way delay to STAMP reflectors\n"
 	      "       owd -s [options]          run the STAMP reflector\n"
+	      "  -, --targets FILE      hosts from stdin or FILE: a list, csv or ndjson\n"
+	      "      --target-key KEY   the hosts' key (default dst, addr, peer)\n"
 	      "  -4, -6                  IPv4 / IPv6 only\n"
 	      "  -p, --port PORT         reflector UDP port (default 862)\n"
 	      "  -c, --count N           probes to send (default 10 without -t)\n"
@@ -72,6 +83,7 @@ static void usage(FILE *f)
 	      "  -k, --key-file FILE     authenticated mode (RFC 8762 4.2.2, HMAC-SHA-256)\n"
 	      "  -I, --interface IF      bind to interface IF\n"
 	      "      --plot FILE.png     plot per-packet forward/reverse delays\n"
+	      "      --textfile DIR      also DIR/owd-JOB.prom for node_exporter (--job JOB)\n"
 	      "      --clock-offset DUR  -s: add DUR (may be negative) to T2/T3, for tests\n"
 	      "  -q, -v                  quiet (summary only), verbose\n"
 	      "  -h, --help              this help;  -V, --version  version\n", f);
@@ -121,6 +133,10 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("clock offset", arg, 0);
 		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
+	case OPT_TARGETS: o->targets_file = arg; return 0;
+	case OPT_TARGET_KEY: o->target_key = arg; return 0;
+	case OPT_TEXTFILE: o->textfile = arg; return 0;
+	case OPT_JOB: o->job = arg; return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
 	case 'h': return MP_ARGS_HELP;
@@ -141,12 +157,16 @@ int owd_parse_args(int argc, char **argv, struct owd_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
-	if (o->server != (optind == argc)) {
+	if (o->server ? optind < argc || o->targets_file : optind == argc && !o->targets_file) {
 		mp_warnx(o->server ? "-s takes no HOST" : "a HOST is needed (or -s)");
 		return -EINVAL;
 	}
-	if (!o->server)
-		o->target = argv[optind];
+	o->ops = argv + optind;
+	o->nops = argc - optind;
+	if (o->plot && mp_targets_multi(o->ops, o->nops, o->targets_file)) {
+		mp_warnx("--plot takes one HOST");
+		return -EINVAL;
+	}
 	if (o->server && (o->count_set || o->duration_set || o->poisson || o->plot || o->length)) {
 		mp_warnx("-s is incompatible with -c, -t, -l, --poisson and --plot");
 		return -EINVAL;
@@ -214,6 +234,20 @@ static int sender(const struct owd_opts *o, const struct mp_auth_key *key, struc
 	return r < 0 ? MP_EXIT_FAIL : owd_exit_status(&res);
 }
 
+struct sender_ctx {
+	struct owd_opts *o;
+	const struct mp_auth_key *key;
+	struct mp_writer *w;
+};
+
+static int sender_one(const char *host, void *ctx)
+{
+	struct sender_ctx *c = ctx;
+
+	c->o->target = host;
+	return sender(c->o, c->key, c->w);
+}
+
 int main(int argc, char **argv)
 {
 	struct owd_opts opts = OWD_OPTS_INIT;
@@ -247,7 +281,13 @@ int main(int argc, char **argv)
 			mp_warn(-r, "reflector on port %u", opts.port);
 		ret = r < 0 ? MP_EXIT_USAGE : MP_EXIT_OK;
 	} else {
-		ret = sender(&opts, opts.key_file ? &key : NULL, w);
+		struct sender_ctx c = { &opts, opts.key_file ? &key : NULL, w };
+
+		if (opts.textfile)
+			mp_writer_keep_prom(w);
+		ret = mp_targets_run(opts.ops, opts.nops, opts.targets_file, opts.target_key, w,
+				     sender_one, &c, &owd_stop);
+		ret = mp_textfile_finish(w, opts.textfile, opts.job, ret);
 	}
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;

@@ -48,7 +48,13 @@ struct owd_opts {
 	bool quiet;			/* -q */
 	bool verbose;			/* -v */
 	int64_t clock_offset_ns;	/* -s --clock-offset: shift T2/T3 (tests) */
-	const char *target;		/* HOST */
+	const char *target;		/* the HOST being measured */
+	char **ops;			/* HOST... operands ("-": stdin) */
+	int nops;
+	const char *targets_file;	/* --targets FILE */
+	const char *target_key;		/* --target-key KEY */
+	const char *textfile;		/* --textfile DIR */
+	const char *job;		/* --job NAME */
 };
 
 #define OWD_OPTS_INIT {							\

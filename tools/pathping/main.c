@@ -15,6 +15,7 @@
 #include "mp.h"
 #include "out.h"
 #include "pathping.h"
+#include "targets.h"
 
 enum {
 	PP_ARGS_VERSION = 2,	/* parse result: -V was given */
@@ -22,6 +23,10 @@ enum {
 	OPT_DPORT,
 	OPT_TIMEOUT,
 	OPT_PLOT,
+	OPT_TARGETS,
+	OPT_TARGET_KEY,
+	OPT_TEXTFILE,
+	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -39,6 +44,10 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },	/* output format */
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
+	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
+	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
+	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
 	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
 	{ "help", no_argument, NULL, 'h' },		/* this text */
@@ -48,8 +57,10 @@ static const struct option options[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pathping [options] HOST\n"
+	fprintf(f, "usage: pathping [options] HOST...\n"
 		"Hop-by-hop latency and loss to HOST; loss split into node and link loss.\n"
+		"  -, --targets FILE    hosts from stdin or FILE: a list, csv or ndjson\n"
+		"      --target-key K   the hosts' key (default dst, addr, peer)\n"
 		"  -4, -6               IPv4 / IPv6 only\n"
 		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
 		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
@@ -63,6 +74,7 @@ static void usage(FILE *f)
 		"  -f, --format FMT     %s (default text)\n"
 		"  -j, --json           -f json\n"
 		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
+		"      --textfile DIR   also DIR/pathping-JOB.prom for node_exporter (--job JOB)\n"
 		"  -q, --quiet          no diagnostics on stderr\n"
 		"  -v, --verbose        sockets, unmatched packets, kernel stamps on stderr\n"
 		"  -h, --help           this help\n"
@@ -147,6 +159,21 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 			return 0;
 		mp_warnx("invalid format '%s' (%s)", arg, MP_FORMATS);
 		return -EINVAL;
+	case OPT_TARGETS:
+		o->targets_file = arg;
+		return 0;
+	case OPT_TARGET_KEY:
+		o->target_key = arg;
+		return 0;
+	case OPT_TEXTFILE:
+		o->textfile = arg;
+		return 0;
+	case OPT_JOB:
+		o->job = arg;
+		if (mp_textfile_job_valid(arg))
+			return 0;
+		mp_warnx("invalid job '%s' (letters, digits, '_', '.', ':', '-')", arg);
+		return -EINVAL;
 	case OPT_PLOT:
 		o->plot = arg;
 		return 0;
@@ -182,11 +209,17 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
-	if (optind != argc - 1) {
-		mp_warnx(optind == argc ? "no HOST given" : "one HOST only");
+	if (optind == argc && !o->targets_file) {
+		mp_warnx("no HOST given");
 		return -EINVAL;
 	}
-	o->target = argv[optind];
+	o->ops = argv + optind;
+	o->nops = argc - optind;
+	o->multi = mp_targets_multi(o->ops, o->nops, o->targets_file);
+	if (o->multi && !o->count) {
+		mp_warnx("-c 0 takes one HOST");
+		return -EINVAL;
+	}
 	if (o->proto == PP_ICMP && o->dport) {
 		mp_warnx("--port applies to udp and tcp probes only");
 		return -EINVAL;
@@ -214,11 +247,60 @@ static int signals_init(void)
 	return 0;
 }
 
+/* One target: trace, print, plot; its exit status. */
+static int trace_one(const char *host, void *ctx)
+{
+	struct pp_opts *opts = ctx;
+	static struct pp_result res;
+	int r;
+
+	opts->target = host;
+	pp_result_done(&res);
+	memset(&res, 0, sizeof(res));
+	r = pp_run(opts, &res, opts->count ? NULL : pp_print_event, opts->w);
+	if (r == -ENOENT)
+		mp_warnx("unknown host '%s'", opts->target);
+	else if (r == -EPERM && opts->proto == PP_TCP)
+		mp_warnx("probing %s: tcp probes need raw sockets (root or CAP_NET_RAW)",
+			 opts->target);
+	else if (r < 0)
+		mp_warn(r, "probing %s", opts->target);
+	if (r < 0)
+		return MP_EXIT_USAGE;
+	if (opts->verbose && !opts->quiet)
+		mp_warnx("%s sockets; %" PRIu64 " unmatched, %" PRIu64 " late; kernel stamps: %"
+			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
+			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
+	r = pp_print(&res, opts->w);
+	if (r == 0 && opts->plot && opts->multi) {
+		if (opts->n_plot < PP_PLOT_TARGETS)
+			pp_plot_keep(&opts->plot_t[opts->n_plot], &res, host);
+		opts->n_plot++;
+	} else if (r == 0 && opts->plot && (r = pp_plot(&res, opts->plot)) < 0) {
+		mp_warn(r, "plot %s", opts->plot);
+	}
+	return r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
+}
+
+/* Several targets' --plot: one curve each, the first PP_PLOT_TARGETS. */
+static int plot_targets(struct pp_opts *o, int ret)
+{
+	size_t n = o->n_plot < PP_PLOT_TARGETS ? o->n_plot : PP_PLOT_TARGETS;
+	int r;
+
+	if (o->n_plot > n)
+		mp_warnx("plot %s: the first %zu of %zu targets drawn", o->plot, n, o->n_plot);
+	r = pp_plot_targets(o->plot_t, n, o->plot);
+	if (r < 0) {
+		mp_warn(-r, "plot %s", o->plot);
+		return MP_EXIT_USAGE;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct pp_opts opts = PP_OPTS_INIT;
-	static struct pp_result res;
-	struct mp_writer *w = NULL;
 	int r, ret = MP_EXIT_USAGE;
 
 	atexit(mp_close_stdout);
@@ -236,29 +318,21 @@ int main(int argc, char **argv)
 	}
 	r = signals_init();
 	if (r == 0)
-		r = mp_writer_new(&w, opts.format, stdout, "pathping", "pathping/2");
+		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
+	if (r == 0 && opts.textfile)
+		mp_writer_keep_prom(opts.w);
+	if (r == 0 && opts.multi && opts.plot &&
+	    !(opts.plot_t = calloc(PP_PLOT_TARGETS, sizeof(*opts.plot_t))))
+		r = -ENOMEM;
 	if (r == 0)
-		r = pp_run(&opts, &res, opts.count ? NULL : pp_print_event, w);
-	if (r == -ENOENT)
-		mp_warnx("unknown host '%s'", opts.target);
-	else if (r == -EPERM && opts.proto == PP_TCP)
-		mp_warnx("probing %s: tcp probes need raw sockets (root or CAP_NET_RAW)",
-			 opts.target);
-	else if (r < 0)
-		mp_warn(r, "probing %s", opts.target);
-	if (r < 0)
-		goto out;
-	if (opts.verbose && !opts.quiet)
-		mp_warnx("%s sockets; %" PRIu64 " unmatched, %" PRIu64 " late; kernel stamps: %"
-			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
-			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
-	r = pp_print(&res, w);
-	if (r == 0 && opts.plot && (r = pp_plot(&res, opts.plot)) < 0)
-		mp_warn(r, "plot %s", opts.plot);
-	ret = r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
-out:
-	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
+		ret = mp_textfile_finish(opts.w, opts.textfile, opts.job,
+					 mp_targets_run(opts.ops, opts.nops, opts.targets_file,
+							opts.target_key, opts.w, trace_one, &opts,
+							&pp_stop));
+	if (opts.multi && opts.plot && opts.n_plot)
+		ret = plot_targets(&opts, ret);
+	if (mp_writer_close(opts.w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
-	pp_result_done(&res);
+	free(opts.plot_t);
 	return ret;
 }

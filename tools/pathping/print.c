@@ -105,7 +105,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w)
 	}
 	snprintf(title, sizeof(title), "pathping to %s, %s probes", res->dst_str, res->probe);
 	mp_doc_begin(w, title);
-	mp_put_str(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
+	mp_put_label(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
 	mp_put_str(w, "addr", "(%s)", res->dst_str);
 	mp_put_str(w, "probe", "%s", res->probe);
 	mp_put_u64(w, "ip_version", "IPv%" PRIu64, res->dst.ss_family == AF_INET ? 4 : 6);
@@ -143,6 +143,78 @@ int pp_print_event(const struct pp_event *ev, void *ctx)
 	mp_put_bool(w, "received", "%s", ev->answered);
 	mp_put_f64(w, "rtt_ms", "%.3f", ev->answered ? MP_NS_TO_MS(ev->rtt_ns) : NAN);
 	return mp_record_end(w);
+}
+
+void pp_plot_keep(struct pp_plot_target *t, const struct pp_result *res, const char *dst)
+{
+	struct mp_stats_summary s;
+
+	snprintf(t->dst, sizeof(t->dst), "%s", dst);
+	t->n_hops = res->n_hops;
+	for (unsigned ttl = 0; ttl <= PP_MAX_TTL; ttl++)
+		t->median_ms[ttl] = ttl && ttl <= res->n_hops && res->hops[ttl].received &&
+				    mp_stats_summary_get(res->hops[ttl].rtt, &s) == 0 ?
+				    MP_NS_TO_MS(s.median_ns) : NAN;
+}
+
+/* csv: one row per hop, a median column per target (empty: no reply). */
+static int plot_targets_csv(FILE *f, const struct pp_plot_target *t, size_t n)
+{
+	struct mp_writer *w = NULL;
+	unsigned hops = 0;
+	char key[16];
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		hops = t[i].n_hops > hops ? t[i].n_hops : hops;
+	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/2");
+	for (unsigned ttl = 1; r == 0 && ttl <= hops; ttl++) {
+		mp_record_begin(w, "hop");
+		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
+		for (size_t i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "t%zu_ms", i);
+			mp_put_f64(w, key, "%.3f", t[i].median_ms[ttl]);
+		}
+		r = mp_record_end(w);
+	}
+	return r == 0 ? mp_writer_close(w) : (mp_writer_close(w), r);
+}
+
+int pp_plot_targets(const struct pp_plot_target *t, size_t n, const char *png)
+{
+	struct mp_plot_series series[PP_PLOT_TARGETS];
+	char path[] = "/tmp/pathping-plot-XXXXXX";
+	struct mp_plot p = {
+		.csv_path = path, .png_path = png, .title = "pathping: median RTT per hop",
+		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series, .n_series = n,
+	};
+	char err[160];
+	FILE *f;
+	int fd, r;
+
+	if (n == 0 || n > PP_PLOT_TARGETS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		series[i] = (struct mp_plot_series){ .title = t[i].dst, .x_col = 1,
+						     .y_col = (unsigned)i + 2,
+						     .style = "linespoints" };
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	r = plot_targets_csv(f, t, n);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0)
+		r = mp_plot_render(&p, err, sizeof(err));
+out:
+	unlink(path);
+	return r;
 }
 
 /* Per-hop RTT (min, mean, p95, max) against the hop number. */

@@ -24,6 +24,8 @@ enum {
 	OPT_SITE,
 	OPT_TIMEOUT,
 	OPT_MAX_BYTES,
+	OPT_TEXTFILE,
+	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -40,6 +42,8 @@ static const struct option options[] = {
 	{ "site", required_argument, NULL, OPT_SITE },		/* this host's site id */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per URL fetch */
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES }, /* cap per document */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
+	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "quiet", no_argument, NULL, 'q' },			/* no summary */
@@ -66,6 +70,7 @@ static void usage(FILE *f)
 	      "      --timeout DUR       per http:// fetch (default 5s)\n"
 	      "      --max-bytes SIZE    largest document read (default 64M)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson (-j: json)\n"
+	      "      --textfile DIR      also DIR/perfc-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q                      no summary\n"
 	      "  -h, --help              this help;  -V, --version  version\n", f);
 }
@@ -101,6 +106,12 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_MAX_BYTES:
 		return mp_parse_size(arg, 1024, 1ULL << 34, &o->max_bytes) < 0 ?
 		       mp_warn_invalid("size", arg, 0) : 0;
+	case OPT_TEXTFILE:
+		o->textfile = arg;
+		return 0;
+	case OPT_JOB:
+		o->job = arg;
+		return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
 	case 'f':
 		if (mp_format_parse(arg, &o->format) < 0 || o->format == MP_FMT_PROM)
 			return mp_warn_invalid("format", arg, 0);
@@ -186,10 +197,13 @@ int main(int argc, char **argv)
 	}
 	/* --watch shows each change at once; the other modes write in bulk */
 	mp_writer_set_live(w, opts.mode == PC_WATCH);
+	if (opts.textfile)
+		mp_writer_keep_prom(w);
 	r = pc_run(&opts, w, &res);	/* streams records through w */
 	if (r < 0)
 		goto out;
-	ret = res.failed ? MP_EXIT_FAIL : MP_EXIT_OK;
+	ret = mp_textfile_finish(w, opts.textfile, opts.job,
+				 res.failed ? MP_EXIT_FAIL : MP_EXIT_OK);
 out:
 	r = mp_writer_close(w);
 	if (r < 0 && ret != MP_EXIT_USAGE) {

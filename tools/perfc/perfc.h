@@ -62,6 +62,8 @@ struct pc_opts {
 	uint64_t duration_ns;	/* --watch run length, 0 = until SIGINT */
 	uint64_t timeout_ns;	/* per URL fetch */
 	uint64_t max_bytes;	/* cap on a fetched or read document */
+	const char *textfile;	/* --textfile DIR */
+	const char *job;	/* --job NAME */
 	const char *table_arg;	/* --table as given (name or number) */
 	const char *proto_arg;	/* --proto as given */
 	bool quiet;		/* -q: no summary */
