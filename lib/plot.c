@@ -26,6 +26,7 @@
 
 #include "mp.h"
 #include "clock.h"
+#include "out.h"
 #include "plot.h"
 
 extern char **environ;
@@ -425,5 +426,41 @@ out:
 		close(err_fd);
 	if (script[0])
 		unlink(script);
+	return r;
+}
+
+int mp_plot_rows(struct mp_plot *p, const char *tool,
+		 int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx,
+		 char *errbuf, size_t errlen)
+{
+	char path[] = "/tmp/meshperf-plot-XXXXXX";
+	struct mp_writer *w = NULL;
+	FILE *f;
+	int fd, r;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	r = mp_writer_new(&w, MP_FMT_CSV, f, tool, "plot/1");
+	if (r == 0)
+		r = rows(w, ctx);
+	if (r == 0)
+		r = mp_writer_close(w);
+	else
+		mp_writer_close(w);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	p->csv_path = path;
+	if (r == 0)
+		r = mp_plot_render(p, errbuf, errlen);
+	p->csv_path = NULL;
+out:
+	unlink(path);
 	return r;
 }

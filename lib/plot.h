@@ -67,4 +67,16 @@ struct mp_plot {
  */
 int mp_plot_render(const struct mp_plot *p, char *errbuf, size_t errlen);
 
+struct mp_writer;
+
+/*
+ * Renders p from rows that rows(w, ctx) writes as records through w, a CSV
+ * writer on a private temporary file (tool, the writer's tool name); the
+ * file is p's csv_path (set here) and is removed afterwards. Returns 0, or
+ * rows' error, or a write error, or mp_plot_render's.
+ */
+int mp_plot_rows(struct mp_plot *p, const char *tool,
+		 int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx,
+		 char *errbuf, size_t errlen);
+
 #endif

@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "mp.h"
-#include "out.h"
 #include "targets.h"
 
 enum { HOST_MAX = 256, LINE_MAX_LEN = 65536 };
@@ -383,80 +382,4 @@ int mp_targets_read(FILE *f, const char *key, struct mp_targets *t, mp_targets_e
 	free(r.f.v);
 	free(r.seen.slot);
 	return e < 0 ? e : r.bad;
-}
-
-static void warn_line(unsigned line, const char *why, void *ctx)
-{
-	mp_warnx("%s: line %u: %s", (const char *)ctx, line, why);
-}
-
-static int gather_stream(const char *name, const char *key, struct mp_targets *t)
-{
-	FILE *f = strcmp(name, "-") ? fopen(name, "re") : stdin;
-	char label[256];
-	int r;
-
-	snprintf(label, sizeof(label), "%s", strcmp(name, "-") ? name : "stdin");
-
-	if (!f) {
-		r = -errno;
-		mp_warn(-r, "targets %s", name);
-		return r;
-	}
-	r = mp_targets_read(f, key, t, warn_line, label);
-	if (f != stdin)
-		fclose(f);
-	if (r < -EINVAL || r == -EIO)
-		mp_warn(-r, "targets %s", label);
-	return r;
-}
-
-int mp_targets_gather(char *const *ops, int nops, const char *file, const char *key,
-		      struct mp_targets *t)
-{
-	int r, bad = 0;
-
-	for (int i = 0; i < nops; i++) {
-		r = strcmp(ops[i], "-") ? mp_targets_add(t, ops[i], 0) :
-					  gather_stream("-", key, t);
-		if (r < 0)
-			return r;
-		bad += r;
-	}
-	if (file) {
-		r = gather_stream(file, key, t);
-		if (r < 0)
-			return r;
-		bad += r;
-	}
-	if (t->n == 0) {
-		mp_warnx("no targets read");
-		bad++;
-	}
-	return bad;
-}
-
-int mp_targets_run(char *const *ops, int nops, const char *file, const char *key,
-		   struct mp_writer *w, int (*fn)(const char *host, void *ctx), void *ctx,
-		   const volatile sig_atomic_t *stop)
-{
-	struct mp_targets t = { 0 };
-	int r, ret;
-
-	if (!mp_targets_multi(ops, nops, file))
-		return fn(ops[0], ctx);
-	r = mp_targets_gather(ops, nops, file, key, &t);
-	if (r < 0 || mp_writer_set_multi(w, "targets") < 0) {
-		mp_targets_free(&t);
-		return MP_EXIT_USAGE;
-	}
-	ret = r > 0 ? MP_EXIT_FAIL : MP_EXIT_OK;
-	for (size_t i = 0; i < t.n && !*stop; i++) {
-		if (mp_writer_set_label(w, "dst", t.v[i].host) < 0 ||
-		    fn(t.v[i].host, ctx) != MP_EXIT_OK)
-			ret = MP_EXIT_FAIL;
-	}
-	mp_writer_set_label(w, "dst", NULL);
-	mp_targets_free(&t);
-	return ret;
 }

@@ -18,7 +18,6 @@
 #ifndef MP_TARGETS_H
 #define MP_TARGETS_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -59,36 +58,6 @@ int mp_targets_read(FILE *f, const char *key, struct mp_targets *t, mp_targets_e
 
 /* Appends host (already a valid target) unless present; 0 or -errno. */
 int mp_targets_add(struct mp_targets *t, const char *host, unsigned line);
-
-/*
- * A tool's targets from its command line: the operands (a host each, kept
- * as given, or "-" for standard input) and --targets FILE (NULL if none),
- * streams read with key. Bad lines are reported on stderr ("FILE: line N:
- * why"). Returns the number of bad lines (0 or more), or a negative errno,
- * reported.
- */
-int mp_targets_gather(char *const *ops, int nops, const char *file, const char *key,
-		      struct mp_targets *t);
-
-/* True when the command line names targets otherwise than one HOST. */
-static inline bool mp_targets_multi(char *const *ops, int nops, const char *file)
-{
-	return file || nops != 1 || (ops[0][0] == '-' && !ops[0][1]);
-}
-
-struct mp_writer;
-
-/*
- * A tool's run over its targets: with one HOST, fn(HOST, ctx) and its exit
- * status. Otherwise the targets are gathered (above), w writes one summary
- * per target (mp_writer_set_multi, key "targets") and every record names
- * its dst (mp_writer_set_label); fn runs for each target in turn until
- * *stop; the exit status is 0 when every run returned 0 and no line was
- * bad, 1 otherwise, 2 when no stream could be read.
- */
-int mp_targets_run(char *const *ops, int nops, const char *file, const char *key,
-		   struct mp_writer *w, int (*fn)(const char *host, void *ctx), void *ctx,
-		   const volatile sig_atomic_t *stop);
 
 void mp_targets_free(struct mp_targets *t);
 

@@ -20,6 +20,7 @@
 #include "seq.h"
 #include "sock.h"
 #include "stats.h"
+#include "run.h"
 
 enum {
 	BW_PORT = 5121,			/* TCP control + UDP data */
@@ -201,12 +202,7 @@ int bw_rx_counts(struct bw_rx *r, struct bw_rx_counts *ret);
 struct bw_opts {
 	bool server;
 	const char *host;		/* client: server host */
-	char **ops;			/* client: HOST... operands ("-": stdin) */
-	int nops;
-	const char *targets_file;	/* --targets FILE */
-	const char *target_key;		/* --target-key KEY */
-	const char *textfile;		/* --textfile DIR */
-	const char *job;		/* --job NAME */
+	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
 	uint16_t port;
 	const char *ifname;

@@ -14,7 +14,7 @@
 #include "bwtest.h"
 #include "args.h"
 #include "cli.h"
-#include "targets.h"
+#include "run.h"
 
 enum {
 	OPT_PPS = 256,
@@ -27,10 +27,6 @@ enum {
 	OPT_MAX_DURATION,
 	OPT_NO_GSO,
 	OPT_PLOT,
-	OPT_TARGETS,
-	OPT_TARGET_KEY,
-	OPT_TEXTFILE,
-	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -57,10 +53,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },		/* PNG of rate and loss */
-	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
-	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
-	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
-	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
+	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -183,14 +176,11 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("format", arg, -EINVAL);
 		break;
 	case 'j': o->format = MP_FMT_JSON; break;
-	case OPT_TARGETS: o->targets_file = arg; break;
-	case OPT_TARGET_KEY: o->target_key = arg; break;
-	case OPT_TEXTFILE: o->textfile = arg; break;
-	case OPT_JOB:
-		if (!mp_textfile_job_valid(arg))
-			return mp_warn_invalid("job", arg, -EINVAL);
-		o->job = arg;
-		break;
+	case MP_OPT_TARGETS:
+	case MP_OPT_TARGET_KEY:
+	case MP_OPT_TEXTFILE:
+	case MP_OPT_JOB:
+		return mp_run_opt(&o->run, c, arg);
 	case OPT_PLOT: o->plot = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
@@ -214,13 +204,14 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 	if (r != 0)
 		return r;
 	/* Conflicts, checked once. */
-	if (o->server ? optind != argc || o->targets_file : optind == argc && !o->targets_file) {
+	if (o->server ? optind != argc || o->run.targets_file :
+			optind == argc && !o->run.targets_file) {
 		mp_warnx(o->server ? "the server takes no HOST" : "a HOST is needed");
 		return -EINVAL;
 	}
-	o->ops = argv + optind;
-	o->nops = argc - optind;
-	if (!o->server && o->plot && mp_targets_multi(o->ops, o->nops, o->targets_file)) {
+	o->run.ops = argv + optind;
+	o->run.nops = argc - optind;
+	if (!o->server && o->plot && mp_run_multi(&o->run)) {
 		mp_warnx("--plot takes one HOST");
 		return -EINVAL;
 	}
@@ -343,11 +334,7 @@ int main(int argc, char **argv)
 	} else {
 		struct client c = { &o, res, &pr, w };
 
-		if (o.textfile)
-			mp_writer_keep_prom(w);
-		ret = mp_targets_run(o.ops, o.nops, o.targets_file, o.target_key, w, client_one,
-				     &c, &bw_stop_flag);
-		ret = mp_textfile_finish(w, o.textfile, o.job, ret);
+		ret = mp_targets_run(&o.run, w, client_one, &c, &bw_stop_flag);
 	}
 out:
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bwtest.h"
 #include "plot.h"
@@ -169,25 +168,12 @@ int bw_exit_status(const struct bw_result *res)
 	return MP_EXIT_OK;
 }
 
-int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t errlen)
+/* One row per interval record: rate and loss of its direction. */
+static int plot_rows(struct mp_writer *w, const void *ctx)
 {
-	char path[] = "/tmp/bwtest-plot-XXXXXX";
-	struct mp_plot_series series[4];
-	struct mp_writer *w = NULL;
-	unsigned n = 0;
-	FILE *f = NULL;
-	int fd, r;
+	const struct bw_print *p = ctx;
+	int r = 0;
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto out;
-	}
-	r = mp_writer_new(&w, MP_FMT_CSV, f, "bwtest", "bwtest/2");
 	for (size_t i = 0; r >= 0 && i < p->n_points; i++) {
 		const struct bw_point *pt = &p->points[i];
 		bool fwd = pt->dir == BW_FWD;
@@ -201,16 +187,14 @@ int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t e
 		if (r >= 0)
 			r = mp_record_end(w);
 	}
-	if (r >= 0)
-		r = mp_writer_close(w);
-	else
-		mp_writer_close(w);
-	w = NULL;
-	if (fclose(f) != 0 && r >= 0)
-		r = -errno;
-	f = NULL;
-	if (r < 0)
-		goto out;
+	return r;
+}
+
+int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t errlen)
+{
+	struct mp_plot_series series[4];
+	unsigned n = 0;
+
 	for (unsigned c = 0; c < 4; c++) {
 		bool fwd = c < 2;
 		bool on = false;
@@ -222,15 +206,11 @@ int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t e
 							       .style = "linespoints" };
 	}
 	if (!n) {
-		r = -ENODATA;
 		snprintf(err, errlen, "no interval records to plot (--interval-report)");
-		goto out;
+		return -ENODATA;
 	}
-	r = mp_plot_render(&(struct mp_plot){
-		.csv_path = path, .png_path = png, .title = "bwtest: rate and loss",
-		.xlabel = "time (s)", .ylabel = "Mbit/s, loss %", .series = series,
-		.n_series = n }, err, errlen);
-out:
-	unlink(path);
-	return r;
+	return mp_plot_rows(&(struct mp_plot){
+		.png_path = png, .title = "bwtest: rate and loss", .xlabel = "time (s)",
+		.ylabel = "Mbit/s, loss %", .series = series, .n_series = n },
+		"bwtest", plot_rows, p, err, errlen);
 }

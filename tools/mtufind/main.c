@@ -14,7 +14,7 @@
 
 #include "mtufind.h"
 #include "cli.h"
-#include "targets.h"
+#include "run.h"
 
 enum {
 	OPT_TIMEOUT = 256,
@@ -27,10 +27,6 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_STATE,
 	OPT_RESTORE,
-	OPT_TARGETS,
-	OPT_TARGET_KEY,
-	OPT_TEXTFILE,
-	OPT_JOB,
 };
 
 volatile sig_atomic_t mf_stop;
@@ -46,10 +42,7 @@ static const struct option options[] = {
 	{ "no-hops", no_argument, NULL, OPT_NO_HOPS },		/* skip the hop walk */
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },	/* largest size tried */
 	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
-	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
-	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
-	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
-	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
+	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "wg", required_argument, NULL, OPT_WG },		/* WireGuard interface mode */
@@ -150,10 +143,11 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return mp_parse_duration(arg, MP_NSEC_PER_SEC, 3600 * MP_NSEC_PER_SEC,
 					 &o->idle_ns) < 0 ? mp_warn_invalid("idle timeout", arg, 0) : 0;
 	case OPT_STATE: o->state = arg; return 0;
-	case OPT_TARGETS: o->targets_file = arg; return 0;
-	case OPT_TARGET_KEY: o->target_key = arg; return 0;
-	case OPT_TEXTFILE: o->textfile = arg; return 0;
-	case OPT_JOB: o->job = arg; return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
+	case MP_OPT_TARGETS:
+	case MP_OPT_TARGET_KEY:
+	case MP_OPT_TEXTFILE:
+	case MP_OPT_JOB:
+		return mp_run_opt(&o->run, c, arg);
 	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
@@ -168,7 +162,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 /* -s: --wg names the one interface it may change; a key is a must. */
 static int check_server(int argc, const struct mf_opts *o)
 {
-	if (optind != argc || o->targets_file) {
+	if (optind != argc || o->run.targets_file) {
 		mp_warnx("-s takes no HOST");
 		return -EINVAL;
 	}
@@ -199,11 +193,11 @@ static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 		mp_warnx("-k, --idle-timeout, --state and --restore need -s");
 		return -EINVAL;
 	}
-	if (o->wg_ifname && (optind != argc || o->targets_file)) {
+	if (o->wg_ifname && (optind != argc || o->run.targets_file)) {
 		mp_warnx("--wg takes no HOST");
 		return -EINVAL;
 	}
-	if (!o->wg_ifname && optind == argc && !o->targets_file) {
+	if (!o->wg_ifname && optind == argc && !o->run.targets_file) {
 		mp_warnx("a HOST is needed (or --wg IFACE)");
 		return -EINVAL;
 	}
@@ -215,8 +209,8 @@ static int mf_parse_args(int argc, char **argv, struct mf_opts *o)
 		mp_warnx("--wg is incompatible with -4, -6 and -I (endpoints decide)");
 		return -EINVAL;
 	}
-	o->ops = argv + optind;
-	o->nops = argc - optind;
+	o->run.ops = argv + optind;
+	o->run.nops = argc - optind;
 	return 0;
 }
 
@@ -331,7 +325,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
-	if (opts.textfile)
+	if (opts.run.textfile && (opts.server || opts.wg_ifname))
 		mp_writer_keep_prom(w);
 	if (opts.server) {
 		ret = server(&opts, w);
@@ -340,10 +334,10 @@ int main(int argc, char **argv)
 	} else {
 		struct host_ctx c = { &opts, w };
 
-		ret = mp_targets_run(opts.ops, opts.nops, opts.targets_file, opts.target_key, w,
-				     host, &c, &mf_stop);
+		ret = mp_targets_run(&opts.run, w, host, &c, &mf_stop);
 	}
-	ret = mp_textfile_finish(w, opts.textfile, opts.job, ret);
+	if (opts.server || opts.wg_ifname)
+		ret = mp_textfile_finish(w, opts.run.textfile, opts.run.job, ret);
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;

@@ -19,6 +19,7 @@
 #include "args.h"
 #include "mp.h"
 #include "out.h"
+#include "run.h"
 
 enum mf_method {
 	MF_METHOD_AUTO,		/* STAMP reflector if it answers, else ICMP echo */
@@ -48,12 +49,7 @@ enum {
 
 struct mf_opts {
 	const char *target;		/* HOST, NULL in --wg and -s modes */
-	char **ops;			/* HOST... operands ("-": stdin) */
-	int nops;
-	const char *targets_file;	/* --targets FILE */
-	const char *target_key;		/* --target-key KEY */
-	const char *textfile;		/* --textfile DIR */
-	const char *job;		/* --job NAME */
+	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
 	uint16_t port;			/* STAMP reflector port */
 	enum mf_method method;		/* how sizes are confirmed */

@@ -19,7 +19,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "out.h"
-#include "targets.h"
+#include "run.h"
 
 enum {
 	OPT_INTERVAL_REPORT = 256,
@@ -28,10 +28,6 @@ enum {
 	OPT_SEED,
 	OPT_TIMEOUT,
 	OPT_CLOCK_OFFSET,
-	OPT_TARGETS,
-	OPT_TARGET_KEY,
-	OPT_TEXTFILE,
-	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -53,10 +49,7 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },		/* Poisson seed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per-probe loss timeout */
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* -s: shift T2/T3 */
-	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
-	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
-	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
-	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
+	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -133,10 +126,11 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("clock offset", arg, 0);
 		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
-	case OPT_TARGETS: o->targets_file = arg; return 0;
-	case OPT_TARGET_KEY: o->target_key = arg; return 0;
-	case OPT_TEXTFILE: o->textfile = arg; return 0;
-	case OPT_JOB: o->job = arg; return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
+	case MP_OPT_TARGETS:
+	case MP_OPT_TARGET_KEY:
+	case MP_OPT_TEXTFILE:
+	case MP_OPT_JOB:
+		return mp_run_opt(&o->run, c, arg);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
 	case 'h': return MP_ARGS_HELP;
@@ -157,13 +151,14 @@ int owd_parse_args(int argc, char **argv, struct owd_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
-	if (o->server ? optind < argc || o->targets_file : optind == argc && !o->targets_file) {
+	if (o->server ? optind < argc || o->run.targets_file :
+			optind == argc && !o->run.targets_file) {
 		mp_warnx(o->server ? "-s takes no HOST" : "a HOST is needed (or -s)");
 		return -EINVAL;
 	}
-	o->ops = argv + optind;
-	o->nops = argc - optind;
-	if (o->plot && mp_targets_multi(o->ops, o->nops, o->targets_file)) {
+	o->run.ops = argv + optind;
+	o->run.nops = argc - optind;
+	if (o->plot && mp_run_multi(&o->run)) {
 		mp_warnx("--plot takes one HOST");
 		return -EINVAL;
 	}
@@ -283,11 +278,7 @@ int main(int argc, char **argv)
 	} else {
 		struct sender_ctx c = { &opts, opts.key_file ? &key : NULL, w };
 
-		if (opts.textfile)
-			mp_writer_keep_prom(w);
-		ret = mp_targets_run(opts.ops, opts.nops, opts.targets_file, opts.target_key, w,
-				     sender_one, &c, &owd_stop);
-		ret = mp_textfile_finish(w, opts.textfile, opts.job, ret);
+		ret = mp_targets_run(&opts.run, w, sender_one, &c, &owd_stop);
 	}
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;

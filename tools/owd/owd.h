@@ -20,6 +20,7 @@
 #include "responder.h"
 #include "stamp.h"
 #include "stats.h"
+#include "run.h"
 
 enum {
 	OWD_COUNT_DEFAULT = 10,		/* probes without -c or -t */
@@ -49,12 +50,7 @@ struct owd_opts {
 	bool verbose;			/* -v */
 	int64_t clock_offset_ns;	/* -s --clock-offset: shift T2/T3 (tests) */
 	const char *target;		/* the HOST being measured */
-	char **ops;			/* HOST... operands ("-": stdin) */
-	int nops;
-	const char *targets_file;	/* --targets FILE */
-	const char *target_key;		/* --target-key KEY */
-	const char *textfile;		/* --textfile DIR */
-	const char *job;		/* --job NAME */
+	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 };
 
 #define OWD_OPTS_INIT {							\

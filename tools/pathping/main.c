@@ -15,7 +15,7 @@
 #include "mp.h"
 #include "out.h"
 #include "pathping.h"
-#include "targets.h"
+#include "run.h"
 
 enum {
 	PP_ARGS_VERSION = 2,	/* parse result: -V was given */
@@ -23,10 +23,6 @@ enum {
 	OPT_DPORT,
 	OPT_TIMEOUT,
 	OPT_PLOT,
-	OPT_TARGETS,
-	OPT_TARGET_KEY,
-	OPT_TEXTFILE,
-	OPT_JOB,
 };
 
 static const struct option options[] = {
@@ -44,10 +40,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },	/* output format */
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
-	{ "targets", required_argument, NULL, OPT_TARGETS },	/* hosts from FILE */
-	{ "target-key", required_argument, NULL, OPT_TARGET_KEY }, /* their key */
-	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
-	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
+	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
 	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
 	{ "help", no_argument, NULL, 'h' },		/* this text */
@@ -159,21 +152,11 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 			return 0;
 		mp_warnx("invalid format '%s' (%s)", arg, MP_FORMATS);
 		return -EINVAL;
-	case OPT_TARGETS:
-		o->targets_file = arg;
-		return 0;
-	case OPT_TARGET_KEY:
-		o->target_key = arg;
-		return 0;
-	case OPT_TEXTFILE:
-		o->textfile = arg;
-		return 0;
-	case OPT_JOB:
-		o->job = arg;
-		if (mp_textfile_job_valid(arg))
-			return 0;
-		mp_warnx("invalid job '%s' (letters, digits, '_', '.', ':', '-')", arg);
-		return -EINVAL;
+	case MP_OPT_TARGETS:
+	case MP_OPT_TARGET_KEY:
+	case MP_OPT_TEXTFILE:
+	case MP_OPT_JOB:
+		return mp_run_opt(&o->run, c, arg);
 	case OPT_PLOT:
 		o->plot = arg;
 		return 0;
@@ -209,13 +192,13 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
-	if (optind == argc && !o->targets_file) {
+	if (optind == argc && !o->run.targets_file) {
 		mp_warnx("no HOST given");
 		return -EINVAL;
 	}
-	o->ops = argv + optind;
-	o->nops = argc - optind;
-	o->multi = mp_targets_multi(o->ops, o->nops, o->targets_file);
+	o->run.ops = argv + optind;
+	o->run.nops = argc - optind;
+	o->multi = mp_run_multi(&o->run);
 	if (o->multi && !o->count) {
 		mp_warnx("-c 0 takes one HOST");
 		return -EINVAL;
@@ -319,16 +302,11 @@ int main(int argc, char **argv)
 	r = signals_init();
 	if (r == 0)
 		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
-	if (r == 0 && opts.textfile)
-		mp_writer_keep_prom(opts.w);
 	if (r == 0 && opts.multi && opts.plot &&
 	    !(opts.plot_t = calloc(PP_PLOT_TARGETS, sizeof(*opts.plot_t))))
 		r = -ENOMEM;
 	if (r == 0)
-		ret = mp_textfile_finish(opts.w, opts.textfile, opts.job,
-					 mp_targets_run(opts.ops, opts.nops, opts.targets_file,
-							opts.target_key, opts.w, trace_one, &opts,
-							&pp_stop));
+		ret = mp_targets_run(&opts.run, opts.w, trace_one, &opts, &pp_stop);
 	if (opts.multi && opts.plot && opts.n_plot)
 		ret = plot_targets(&opts, ret);
 	if (mp_writer_close(opts.w) < 0 && ret == MP_EXIT_OK)

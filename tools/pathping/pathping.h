@@ -16,6 +16,7 @@
 
 #include "out.h"
 #include "stats.h"
+#include "run.h"
 
 enum pp_proto {
 	PP_ICMP,	/* ICMP / ICMPv6 echo request */
@@ -51,12 +52,7 @@ enum {
 
 struct pp_opts {
 	const char *target;		/* host name or address as given */
-	char **ops;			/* HOST... operands ("-": stdin) */
-	int nops;
-	const char *targets_file;	/* --targets FILE */
-	const char *target_key;		/* --target-key KEY */
-	const char *textfile;		/* --textfile DIR */
-	const char *job;		/* --job NAME */
+	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 	struct mp_writer *w;		/* main's writer, for each target */
 	bool multi;			/* more than one HOST (or a stream) */
 	struct pp_plot_target *plot_t;	/* multi --plot: kept per target */

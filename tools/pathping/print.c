@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "pathping.h"
@@ -157,40 +156,42 @@ void pp_plot_keep(struct pp_plot_target *t, const struct pp_result *res, const c
 				    MP_NS_TO_MS(s.median_ns) : NAN;
 }
 
-/* csv: one row per hop, a median column per target (empty: no reply). */
-static int plot_targets_csv(FILE *f, const struct pp_plot_target *t, size_t n)
-{
-	struct mp_writer *w = NULL;
-	unsigned hops = 0;
-	char key[16];
-	int r;
+struct plot_targets {
+	const struct pp_plot_target *t;
+	size_t n;
+};
 
-	for (size_t i = 0; i < n; i++)
-		hops = t[i].n_hops > hops ? t[i].n_hops : hops;
-	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/2");
+/* One row per hop, a median column per target (empty: no reply). */
+static int plot_targets_rows(struct mp_writer *w, const void *ctx)
+{
+	const struct plot_targets *pt = ctx;
+	unsigned hops = 0;
+	char key[32];
+	int r = 0;
+
+	for (size_t i = 0; i < pt->n; i++)
+		hops = pt->t[i].n_hops > hops ? pt->t[i].n_hops : hops;
 	for (unsigned ttl = 1; r == 0 && ttl <= hops; ttl++) {
 		mp_record_begin(w, "hop");
 		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < pt->n; i++) {
 			snprintf(key, sizeof(key), "t%zu_ms", i);
-			mp_put_f64(w, key, "%.3f", t[i].median_ms[ttl]);
+			mp_put_f64(w, key, "%.3f", pt->t[i].median_ms[ttl]);
 		}
 		r = mp_record_end(w);
 	}
-	return r == 0 ? mp_writer_close(w) : (mp_writer_close(w), r);
+	return r;
 }
 
 int pp_plot_targets(const struct pp_plot_target *t, size_t n, const char *png)
 {
 	struct mp_plot_series series[PP_PLOT_TARGETS];
-	char path[] = "/tmp/pathping-plot-XXXXXX";
 	struct mp_plot p = {
-		.csv_path = path, .png_path = png, .title = "pathping: median RTT per hop",
+		.png_path = png, .title = "pathping: median RTT per hop",
 		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series, .n_series = n,
 	};
+	struct plot_targets pt = { t, n };
 	char err[160];
-	FILE *f;
-	int fd, r;
 
 	if (n == 0 || n > PP_PLOT_TARGETS)
 		return -EINVAL;
@@ -198,22 +199,29 @@ int pp_plot_targets(const struct pp_plot_target *t, size_t n, const char *png)
 		series[i] = (struct mp_plot_series){ .title = t[i].dst, .x_col = 1,
 						     .y_col = (unsigned)i + 2,
 						     .style = "linespoints" };
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto out;
+	return mp_plot_rows(&p, "pathping", plot_targets_rows, &pt, err, sizeof(err));
+}
+
+/* One row per hop that answered: min, mean, p95, max. */
+static int plot_rows(struct mp_writer *w, const void *ctx)
+{
+	const struct pp_result *res = ctx;
+	struct mp_stats_summary s;
+	int r = 0;
+
+	for (unsigned ttl = 1; r == 0 && ttl <= res->n_hops; ttl++) {
+		const struct pp_hop *h = &res->hops[ttl];
+
+		if (!h->received || mp_stats_summary_get(h->rtt, &s) < 0)
+			continue;
+		mp_record_begin(w, "hop");
+		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
+		mp_put_f64(w, "min_ms", "%.3f", MP_NS_TO_MS(s.min_ns));
+		mp_put_f64(w, "mean_ms", "%.3f", s.mean_ns / 1e6);
+		mp_put_f64(w, "p95_ms", "%.3f", MP_NS_TO_MS(s.p95_ns));
+		mp_put_f64(w, "max_ms", "%.3f", MP_NS_TO_MS(s.max_ns));
+		r = mp_record_end(w);
 	}
-	r = plot_targets_csv(f, t, n);
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0)
-		r = mp_plot_render(&p, err, sizeof(err));
-out:
-	unlink(path);
 	return r;
 }
 
@@ -226,51 +234,12 @@ int pp_plot(struct pp_result *res, const char *png)
 		{ .title = "p95", .x_col = 1, .y_col = 4, .style = "linespoints" },
 		{ .title = "max", .x_col = 1, .y_col = 5, .style = "linespoints" },
 	};
-	char path[] = "/tmp/pathping-plot-XXXXXX";
 	struct mp_plot p = {
-		.csv_path = path, .png_path = png, .title = "pathping: RTT per hop",
+		.png_path = png, .title = "pathping: RTT per hop",
 		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series,
 		.n_series = MP_ARRAY_SIZE(series),
 	};
-	struct mp_writer *w = NULL;
-	struct mp_stats_summary s;
 	char err[160];
-	FILE *f = NULL;
-	unsigned ttl;
-	int fd, r;
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto out;
-	}
-	r = mp_writer_new(&w, MP_FMT_CSV, f, "pathping", "pathping/2");
-	for (ttl = 1; r == 0 && ttl <= res->n_hops; ttl++) {
-		struct pp_hop *h = &res->hops[ttl];
-
-		if (!h->received || mp_stats_summary_get(h->rtt, &s) < 0)
-			continue;
-		mp_record_begin(w, "hop");
-		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
-		mp_put_f64(w, "min_ms", "%.3f", MP_NS_TO_MS(s.min_ns));
-		mp_put_f64(w, "mean_ms", "%.3f", s.mean_ns / 1e6);
-		mp_put_f64(w, "p95_ms", "%.3f", MP_NS_TO_MS(s.p95_ns));
-		mp_put_f64(w, "max_ms", "%.3f", MP_NS_TO_MS(s.max_ns));
-		r = mp_record_end(w);
-	}
-	if (r == 0)
-		r = mp_writer_close(w);
-	else
-		mp_writer_close(w);
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0)
-		r = mp_plot_render(&p, err, sizeof(err));
-out:
-	unlink(path);
-	return r;
+	return mp_plot_rows(&p, "pathping", plot_rows, res, err, sizeof(err));
 }
