@@ -15,12 +15,12 @@ static void warn_line(unsigned line, const char *why, void *ctx)
 
 static int gather_stream(const char *name, const char *key, struct mp_targets *t)
 {
-	FILE *f = strcmp(name, "-") ? fopen(name, "re") : stdin;
 	char label[256];
+	FILE *f;
 	int r;
 
 	snprintf(label, sizeof(label), "%s", strcmp(name, "-") ? name : "stdin");
-
+	f = strcmp(name, "-") ? fopen(name, "re") : stdin;
 	if (!f) {
 		r = -errno;
 		mp_warn(-r, "targets %s", name);
@@ -29,7 +29,7 @@ static int gather_stream(const char *name, const char *key, struct mp_targets *t
 	r = mp_targets_read(f, key, t, warn_line, label);
 	if (f != stdin)
 		fclose(f);
-	if (r < -EINVAL || r == -EIO)
+	if (r < 0 && r != -EINVAL)	/* -EINVAL: the header, said as line 1 */
 		mp_warn(-r, "targets %s", label);
 	return r;
 }

@@ -8,16 +8,19 @@
 #   tests/netns/pipes.sh [-v] [-p] [-t] [test...]      (-h lists the tests)
 #
 #   line: c ==[c-r1 5/5 ms]== r1 ==[r1-r2 10/10 ms, MTU 1400]== r2 ==[r2-s
-#   20/20 ms]== s; owd -s on r1, r2 and s. mesh: 4 sites, meshctl on each.
+#   20/20 ms]== s; owd -s and bwtest -s on r1, r2 and s. mesh: 4 sites,
+#   meshctl on each.
 #
 # Tolerances, stated once and never widened:
 #  - chain: pathping -f ndjson to r1, r2, s, with a garbage line put in the
-#    middle, piped into owd - and mtufind -: the garbage is reported with
-#    its line number, exit 1; every host measured once, in order, each
-#    summary and record naming its dst; owd's smallest RTT of each host
-#    within [set, set + 3 ms] (the wires' delays, 10, 30 and 70 ms) and
-#    within 1 ms of ping's smallest to the same host in the same run;
-#    mtufind's path MTU 1500 to r1, 1400 (the set link MTU) beyond it; in
+#    middle, piped into owd -, mtufind - and bwtest -: the garbage is
+#    reported with its line number, exit 1; every host measured once, in
+#    order, each summary and record naming its dst; owd's smallest RTT of
+#    each host within [set, set + 3 ms] (the wires' delays, 10, 30 and
+#    70 ms) and within 1 ms of ping's smallest to the same host in the same
+#    run;
+#    mtufind's path MTU 1500 to r1, 1400 (the set link MTU) beyond it;
+#    bwtest's 1 s at 1 Mbit/s to each: every packet sent received; in
 #    owd's CSV of three hosts every packet row names its host (dst column);
 #    pathping --plot of the three: a PNG (gnuplot), one curve per host;
 #  - textfile: promtool check metrics passes on what owd, pathping,
@@ -33,7 +36,7 @@
 
 T_REQUIRE=(ip nft jq ping promtool wg wireguard-go python3 timeout)
 T_TESTS=(
-	"chain       line  pathping -f ndjson | owd - / mtufind -: every host, garbage reported"
+	"chain       line  pathping -f ndjson | owd - / mtufind - / bwtest -: every host, garbage reported"
 	"textfile    line  --textfile: promtool clean, atomic under SIGKILL and readers"
 	"mesh        mesh  perfc --proto meshctl | pathping -; meshctl show links | owd -"
 )
@@ -100,6 +103,21 @@ test_chain()
 	t_note "mtufind -: $(jq -r 'select(.type == "summary") | "\(.dst) \(.pmtu_bytes)"' \
 		"$d/mf.ndjson" | tr '\n' ',')" \
 		"garbage on line 2 reported, exit 1"
+	# bwtest - on the same stream: every host's forward stream counted whole
+	for h in r1 r2 s; do
+		lab_spawn "$h" bwtest "$BIN/bwtest" -s --no-auth
+		lab_wait 5 lab_listening "$h" tcp 5121
+	done
+	n c "$BIN/bwtest" -t 1 -b 1M -f ndjson - <"$d/in" >"$d/bw.ndjson" 2>"$d/bw.err" &&
+		rc=0 || rc=$?
+	((rc == 1))
+	grep -q "bwtest: stdin: line 2: " "$d/bw.err"
+	[[ $(jq -r 'select(.type == "summary") | .dst' "$d/bw.ndjson" | tr '\n' ' ') == \
+		"${HOSTS[*]} " ]]
+	(($(jq -s 'map(select(.type == "summary" and .forward.sent > 80 and
+		.forward.received == .forward.sent)) | length' "$d/bw.ndjson") == 3))
+	t_note "bwtest -: $(jq -r 'select(.type == "summary") |
+		"\(.dst) \(.forward.received)/\(.forward.sent)"' "$d/bw.ndjson" | tr '\n' ',')"
 	# pathping's plot of several hosts: a PNG by gnuplot, one curve each
 	n c "$BIN/pathping" -c 3 --plot "$d/pp.png" "${HOSTS[@]}" >/dev/null
 	[[ $(head -c 8 "$d/pp.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]
