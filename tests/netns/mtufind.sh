@@ -29,7 +29,8 @@
 # Tolerances, stated once: MTUs are exact (0 bytes); a clean path with a
 # bottleneck costs at most 15 probes, one without at most 3; a sweep takes at
 # most 1/20 of the seed's time for the same points (nr-wg-mtu-finder: wg-quick
-# down/up plus a 5 s iperf3 each way per point, measured here on one point).
+# down/up plus a 5 s iperf3 each way per point, measured here on one point);
+# a sweep SIGKILLed while its iperf3 client runs leaves no iperf3 100 ms on.
 
 T_REQUIRE=(ip nft jq tracepath scamper ethtool ping wireguard-go wg wg-quick iperf3 gnuplot
 	python3 nsenter timeout)
@@ -369,20 +370,22 @@ for r in rows:
 	[[ $(head -c 4 "$T_OUT/sweep.png" | od -An -c | tr -d ' ') == '211PNG' ]]
 	(($(mtu_of site0 wg0.1_v4) == 1420))
 	! n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 || false
-	# kill -9 in the middle, then --restore from the state file
+	# kill -9 in the middle, while its iperf3 client runs: no iperf3 is
+	# left 100 ms after (it dies with its parent); then --restore from the
+	# state file
 	lab_spawn site0 sweepk "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 -f csv
 	busywait 10000 sweep_started
+	busywait 10000 iperf_client site0
 	read -r pid <"$LAB_DIR/site0/sweepk.pid"
 	kill -KILL "$pid"
+	sleep 0.1
+	! iperf_client site0 || false
 	lab_wait 3 _lab_gone "$pid"
 	(($(mtu_of site0 wg0.1_v4) != 1420))
 	n site0 "$MF" sweep --restore --wg wg0.1_v4 -j >"$T_OUT/restore.json"
 	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
 	(($(mtu_of site0 wg0.1_v4) == 1420))
 	! n site0 test -e /run/meshperf/mtufind-sweep-wg0.1_v4 || false
-	# the killed sweep's iperf3 client outlives it for a few seconds (issue
-	# 16) and holds the one-client server: the seed's run waits for it
-	lab_wait 15 eval '! iperf_client site0'
 	# the seed's way, one point: wg-quick down/up, then 5 s of iperf3 each way
 	t0=${EPOCHREALTIME/./}
 	n site0 wg-quick down wg0.1_v4 >/dev/null 2>&1

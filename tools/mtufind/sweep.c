@@ -26,10 +26,10 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +41,6 @@
 #include "nl.h"
 #include "plot.h"
 
-extern char **environ;
 
 enum {
 	OPT_MIN = 256,
@@ -232,6 +231,31 @@ static double jnum(json_t *root, const char *a, const char *b)
 	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
+/* iperf3 (argv) with stdout on fd and stdin /dev/null, killed by the
+ * kernel when this process dies (PR_SET_PDEATHSIG): a SIGKILLed sweep
+ * leaves no client behind to hold the peer's one-client server. 127: it
+ * could not be run. Returns 0 (*ret: its pid), or -errno. */
+static int iperf_spawn(char *const argv[], int fd, pid_t *ret)
+{
+	pid_t parent = getpid(), pid = fork();
+	int nul;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		*ret = pid;
+		return 0;
+	}
+	/* the child: async-signal-safe calls only */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	nul = open("/dev/null", O_RDONLY);
+	if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
 /* One iperf3 --bidir run; adds its figures to pt; keeps the peer's
  * session alive meanwhile (rc, may be NULL). Returns 0, or -errno
  * (-ETIMEDOUT when killed, -EIO when it failed or said nothing usable, the
@@ -241,11 +265,10 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 	char bytes[32], port[8], peer[256], out[] = "/tmp/mtufind-iperf.XXXXXX";
 	char *argv[] = { "iperf3", "-c", peer, "-p", port, "-n", bytes, "--bidir",
 			 "-J", "--connect-timeout", "1000", NULL };
-	posix_spawn_file_actions_t fa;
 	uint64_t deadline = mp_clock_mono_ns() + o->step_timeout_ns;
 	json_t *root = NULL, *end;
 	int fd, r, status = 0;
-	pid_t pid, w;
+	pid_t pid = 0, w;
 	double v[4];
 
 	snprintf(peer, sizeof(peer), "%s", o->peer);
@@ -255,19 +278,9 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 	if (fd < 0)
 		return -errno;
 	unlink(out);
-	r = posix_spawn_file_actions_init(&fa);
-	if (r)
+	r = iperf_spawn(argv, fd, &pid);
+	if (r < 0)
 		goto out;
-	r = posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
-	if (!r)
-		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (!r)
-		r = posix_spawnp(&pid, "iperf3", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r) {
-		r = -r;
-		goto out;
-	}
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0) {
 		int t = mf_remote_tick(rc);
 
