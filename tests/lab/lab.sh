@@ -724,10 +724,13 @@ _lab_wg_script()
 					"addr add $a6/128 peer $p6/128 dev $ifn nodad")
 			done
 		done
+		# the socket file exists from wireguard-go's bind(), before its
+		# listen(): a wg that cannot connect yet falls back to the kernel's
+		# genetlink, absent here ("Protocol not supported"), so try again
 		echo "for f in setconf/*.conf; do i=\${f#setconf/}; i=\${i%.conf}"
-		echo "	n=0; until [ -S /run/wireguard/\$i.sock ]; do"
-		echo "		n=\$((n + 1)); [ \$n -lt 250 ] || exit 1; sleep 0.02; done"
-		echo "	wg setconf \$i \$f"
+		echo "	n=0; until [ -S /run/wireguard/\$i.sock ] && wg setconf \$i \$f 2>/dev/null; do"
+		echo "		n=\$((n + 1)); [ \$n -lt 250 ] || { wg setconf \$i \$f; exit 1; }"
+		echo "		sleep 0.02; done"
 		echo "done"
 		echo "ip -b - <<'EOF'"
 		printf '%s\n' "${cmds[@]}"
