@@ -98,33 +98,32 @@ static uint32_t hash(const char *s)
 	return h;
 }
 
-struct seen {
-	uint32_t *slot;		/* index + 1 into t->v; 0 free */
-	size_t cap;
-};
+enum { SEEN_SLOTS = 2 * MP_TARGETS_MAX };	/* a power of two, never full */
 
-static bool seen_has(const struct seen *s, const struct mp_targets *t, const char *host)
+static bool seen_has(const struct mp_targets *t, const char *host)
 {
-	for (size_t i = hash(host) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (!strcmp(t->v[s->slot[i] - 1].host, host))
+	for (size_t i = hash(host) & (SEEN_SLOTS - 1); t->seen[i]; i = (i + 1) & (SEEN_SLOTS - 1))
+		if (!strcmp(t->v[t->seen[i] - 1].host, host))
 			return true;
 	return false;
 }
 
-static void seen_put(struct seen *s, const char *host, size_t idx)
+static void seen_put(struct mp_targets *t, const char *host, size_t idx)
 {
-	size_t i = hash(host) & (s->cap - 1);
+	size_t i = hash(host) & (SEEN_SLOTS - 1);
 
-	while (s->slot[i])
-		i = (i + 1) & (s->cap - 1);
-	s->slot[i] = (uint32_t)idx + 1;
+	while (t->seen[i])
+		i = (i + 1) & (SEEN_SLOTS - 1);
+	t->seen[i] = (uint32_t)idx + 1;
 }
 
-static int add(struct mp_targets *t, struct seen *s, const char *host, unsigned line)
+int mp_targets_add(struct mp_targets *t, const char *host, unsigned line)
 {
 	char *h;
 
-	if (seen_has(s, t, host))
+	if (!t->seen && !(t->seen = calloc(SEEN_SLOTS, sizeof(*t->seen))))
+		return -ENOMEM;
+	if (seen_has(t, host))
 		return 0;
 	if (t->n >= MP_TARGETS_MAX)
 		return -E2BIG;
@@ -140,30 +139,8 @@ static int add(struct mp_targets *t, struct seen *s, const char *host, unsigned 
 	if (!(h = strdup(host)))
 		return -ENOMEM;
 	t->v[t->n] = (struct mp_target){ .host = h, .line = line };
-	seen_put(s, h, t->n++);
+	seen_put(t, h, t->n++);
 	return 0;
-}
-
-static int seen_init(struct seen *s, const struct mp_targets *t)
-{
-	s->cap = 2 * MP_TARGETS_MAX;
-	s->slot = calloc(s->cap, sizeof(*s->slot));
-	if (!s->slot)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++)
-		seen_put(s, t->v[i].host, i);
-	return 0;
-}
-
-int mp_targets_add(struct mp_targets *t, const char *host, unsigned line)
-{
-	struct seen s;
-	int r = seen_init(&s, t);
-
-	if (r == 0)
-		r = add(t, &s, host, line);
-	free(s.slot);
-	return r;
 }
 
 void mp_targets_free(struct mp_targets *t)
@@ -171,6 +148,7 @@ void mp_targets_free(struct mp_targets *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].host);
 	free(t->v);
+	free(t->seen);
 	*t = (struct mp_targets){ 0 };
 }
 
@@ -236,7 +214,6 @@ struct reader {
 	long col;			/* csv: the key's column */
 	struct fields f;
 	struct mp_targets *t;
-	struct seen seen;
 	mp_targets_err_fn err;
 	void *ctx;
 	int bad;
@@ -269,7 +246,7 @@ static int take(struct reader *r, unsigned line, const char *v)
 		bad(r, line, "'%.120s' is not a host, an address or a prefix", v);
 		return 0;
 	}
-	return add(r->t, &r->seen, host, line);
+	return mp_targets_add(r->t, host, line);
 }
 
 static int csv_header(struct reader *r, unsigned line)
@@ -364,9 +341,8 @@ int mp_targets_read(FILE *f, const char *key, struct mp_targets *t, mp_targets_e
 	size_t cap = 0;
 	unsigned line = 0;
 	ssize_t n;
-	int e;
+	int e = 0;
 
-	e = seen_init(&r.seen, t);
 	while (e == 0 && (n = getline(&buf, &cap, f)) >= 0) {
 		line++;
 		if (n > LINE_MAX_LEN || memchr(buf, '\0', (size_t)n)) {
@@ -380,6 +356,5 @@ int mp_targets_read(FILE *f, const char *key, struct mp_targets *t, mp_targets_e
 	free(buf);
 	fields_clear(&r.f);
 	free(r.f.v);
-	free(r.seen.slot);
 	return e < 0 ? e : r.bad;
 }

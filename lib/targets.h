@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* At most this many targets in one stream. */
@@ -33,6 +34,7 @@ struct mp_target {
 struct mp_targets {
 	struct mp_target *v;
 	size_t n, cap;
+	uint32_t *seen;		/* hash set of the hosts: index + 1 into v, 0 free */
 };
 
 /* A line that names no valid target: its number and why (quoting it). */
