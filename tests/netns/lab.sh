@@ -68,35 +68,41 @@ warm()
 	wait $!
 }
 
-# delay_means FAM: "ping_rtt_us irtt_send_us irtt_recv_us" c->s, measured at once.
+# delay_means FAM: "sent received ping_rtt_us irtt_send_us irtt_recv_us"
+# c->s, measured at once, into $T_OUT/means$FAM.
 delay_means()
 {
-	local fam=$1 out=$T_OUT/delay$1 sent recv rtt irtt host=${S[$1]}
+	local fam=$1 out=$T_OUT/delay$1 host=${S[$1]} irtt ping
 	[[ $fam == 4 ]] || host="[$host]"
 	t_irtt c "$out.json" "$host" -i 5ms -d 500ms &
 	irtt=$!
-	read -r sent recv rtt < <(lab_ping c -c 20 -i 0.025 "${S[$fam]}")
-	wait "$irtt"
-	((sent == 20 && recv == 20))
-	echo "$rtt $(jq -r '.stats | [.send_delay.mean, .receive_delay.mean] |
-		map(. / 1000 | floor) | @tsv' "$out.json")"
+	ping=$(lab_ping c -c 20 -i 0.025 "${S[$fam]}")
+	wait "$irtt" &&
+		echo "$ping $(jq -r '.stats | [.send_delay.mean, .receive_delay.mean] |
+			map(. / 1000 | floor) | @tsv' "$out.json")" >"$T_OUT/means$fam"
+}
+
+# delay_both: delay_means for IPv4 and IPv6 at the same time.
+delay_both()
+{
+	local pids=()
+	warm
+	delay_means 4 & pids+=($!)
+	delay_means 6 & pids+=($!)
+	wait "${pids[0]}" && wait "${pids[1]}"
 }
 
 # check_delay AB_MS BA_MS: each direction's mean (irtt) within +0/+1 ms of
 # what was set, the RTT (ping) within +0/+2 ms (two directions), IPv4 and IPv6.
 check_delay()
 {
-	local ab=$(($1 * 1000)) ba=$(($2 * 1000)) fam rtt up down pids=()
-	warm
+	local ab=$(($1 * 1000)) ba=$(($2 * 1000)) fam sent recv rtt up down
+	t_unstolen delay_both
 	for fam in 4 6; do
-		delay_means "$fam" >"$T_OUT/means$fam" &
-		pids+=($!)
-	done
-	wait "${pids[0]}" && wait "${pids[1]}"
-	for fam in 4 6; do
-		read -r rtt up down <"$T_OUT/means$fam"
+		read -r sent recv rtt up down <"$T_OUT/means$fam"
 		t_note "IPv$fam set $1/$2 ms: irtt one-way $(_ms "$up") / $(_ms "$down") ms," \
 			"ping RTT $(_ms "$rtt") ms"
+		((sent == 20 && recv == 20))
 		((up >= ab && up <= ab + 1000))
 		((down >= ba && down <= ba + 1000))
 		((rtt >= ab + ba && rtt <= ab + ba + 2000))
@@ -134,16 +140,16 @@ test_delay()
 		"max $(_ms $(($(lab_wire_stat c-r1 ab_late_max_ns) / 1000))) ms"
 }
 
-# jitter_run [--reorder]: 10 ms + up to 10 ms jitter c->s; prints irtt's
-# one-way c->s "mean_us min_us p99_us late_packets received".
+# jitter_run [--reorder]: 10 ms + up to 10 ms jitter c->s; irtt's one-way
+# c->s "mean_us min_us p99_us late_packets received" into $T_OUT/jitter.
 jitter_run()
 {
-	lab_delay c-r1 10ms 0ms --jitter-ab 10ms "$@"
-	t_irtt c "$T_OUT/jitter.json" "${S[4]}" -i 1ms -d 500ms
-	jq -r '[.stats.send_delay.mean, .stats.send_delay.min,
+	lab_delay c-r1 10ms 0ms --jitter-ab 10ms "$@" &&
+		t_irtt c "$T_OUT/jitter.json" "${S[4]}" -i 1ms -d 500ms &&
+		jq -r '[.stats.send_delay.mean, .stats.send_delay.min,
 		([.round_trips[].delay.send // empty] | sort | .[length * 0.99 | floor]),
 		.stats.late_packets * 1000, .stats.packets_received * 1000] |
-		map(. / 1000 | floor) | @tsv' "$T_OUT/jitter.json"
+		map(. / 1000 | floor) | @tsv' "$T_OUT/jitter.json" >"$T_OUT/jitter"
 }
 
 test_jitter()
@@ -152,12 +158,14 @@ test_jitter()
 	t_require_wire
 	t_irtt_server s "$IRTT_BIND"
 	warm
-	read -r mean min p99 late n < <(jitter_run)
+	t_unstolen jitter_run
+	read -r mean min p99 late n <"$T_OUT/jitter"
 	t_note "10+10 ms jitter, in order: mean $(_ms "$mean") ms (min $(_ms "$min")," \
 		"p99 $(_ms "$p99")), $late late of $n"
 	((n >= 200 && late == 0))
 	((min >= 10000 && p99 <= 21000))
-	read -r mean min p99 late n < <(jitter_run --reorder)
+	t_unstolen jitter_run --reorder
+	read -r mean min p99 late n <"$T_OUT/jitter"
 	t_note "10+10 ms jitter, reordered: mean $(_ms "$mean") ms (min $(_ms "$min")," \
 		"p99 $(_ms "$p99")), $late late of $n"
 	((n >= 200 && late > 0))
