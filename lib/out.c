@@ -76,9 +76,11 @@ enum mp_format mp_writer_format(const struct mp_writer *w)
 
 int mp_writer_set_table(struct mp_writer *w, const char *type)
 {
-	char *t = strdup(type);
+	char *t;
 
-	if (!t)
+	if (w->fwd)
+		return out_fwd_unit(w, 'T', type, NULL);
+	if (!(t = strdup(type)))
 		return -ENOMEM;
 	free(w->table_type);
 	w->table_type = t;
@@ -92,6 +94,12 @@ static int fail(struct mp_writer *w, int r)
 	return w->err;
 }
 
+/* When the unit being rendered was written: now, or when a replayed one was. */
+static uint64_t unit_time(const struct mp_writer *w)
+{
+	return w->unit_time_ns ? w->unit_time_ns : mp_clock_real_ns();
+}
+
 /* Header fields of every json document and ndjson record. */
 static json_t *json_header(const struct mp_writer *w, const char *type)
 {
@@ -100,7 +108,7 @@ static json_t *json_header(const struct mp_writer *w, const char *type)
 
 	if (!o)
 		return NULL;
-	if (mp_clock_rfc3339(mp_clock_real_ns(), t, sizeof(t)) < 0)
+	if (mp_clock_rfc3339(unit_time(w), t, sizeof(t)) < 0)
 		t[0] = '\0';
 	if (json_object_set_new(o, "tool", json_string(w->tool)) ||
 	    json_object_set_new(o, "version", json_string(MP_VERSION)) ||
@@ -214,7 +222,7 @@ static int stream_prefix(struct mp_writer *w, const char *type, char *buf, size_
 			return -ENOMEM;
 		w->prefix[strlen(w->prefix) - 1] = '\0';	/* the closing brace */
 	}
-	if (mp_clock_rfc3339(mp_clock_real_ns(), t, sizeof(t)) < 0)
+	if (mp_clock_rfc3339(unit_time(w), t, sizeof(t)) < 0)
 		t[0] = '\0';
 	n = type ? snprintf(buf, len, "%s,\"time\":\"%s\",\"type\":\"%s\"", w->prefix, t, type)
 		 : snprintf(buf, len, "%s,\"time\":\"%s\"", w->prefix, t);
@@ -452,6 +460,24 @@ static int unit_end_check(struct mp_writer *w, bool doc)
 	return 0;
 }
 
+/* A record rendered in w's format. */
+static int record_render(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	switch (w->fmt) {
+	case MP_FMT_TEXT:
+		return out_text_record(w, root, type);
+	case MP_FMT_CSV:
+		return out_csv_record(w, root, type);
+	case MP_FMT_JSON:
+		return json_keep_record(w, root, type);
+	case MP_FMT_NDJSON:
+		return ndjson_unit(w, root, type);
+	case MP_FMT_PROM:
+		break;
+	}
+	return 0;
+}
+
 int mp_record_end(struct mp_writer *w)
 {
 	struct out_node *root = w->root;
@@ -459,23 +485,8 @@ int mp_record_end(struct mp_writer *w)
 
 	if (r < 0)
 		return r;
-	switch (w->fmt) {
-	case MP_FMT_TEXT:
-		r = out_text_record(w, root, w->unit_type);
-		break;
-	case MP_FMT_CSV:
-		r = out_csv_record(w, root, w->unit_type);
-		break;
-	case MP_FMT_JSON:
-		r = json_keep_record(w, root, w->unit_type);
-		break;
-	case MP_FMT_NDJSON:
-		r = ndjson_unit(w, root, w->unit_type);
-		break;
-	case MP_FMT_PROM:
-		break;
-	}
-	if (r == 0 && w->live && fflush(w->f) == EOF)
+	r = w->fwd ? out_fwd_unit(w, 'R', w->unit_type, root) : record_render(w, root, w->unit_type);
+	if (r == 0 && w->live && !w->fwd && fflush(w->f) == EOF)
 		r = -errno;
 	out_arena_reset(&w->arena);
 	w->root = w->cur = NULL;
@@ -524,6 +535,12 @@ int mp_doc_end(struct mp_writer *w)
 
 	if (r < 0)
 		return r;
+	if (w->fwd) {
+		r = out_fwd_unit(w, 'D', NULL, w->root);
+		out_arena_reset(&w->arena);
+		w->root = w->cur = NULL;
+		return r < 0 ? fail(w, r) : 0;
+	}
 	if (w->multi_key)
 		return doc_end_multi(w);
 	/* the document outlives this unit: its arena moves aside */
@@ -561,14 +578,14 @@ int mp_writer_close(struct mp_writer *w)
 	r = w->err;
 	if (!r && w->root)
 		r = -EINVAL;	/* a unit was left open */
-	if (!r && w->fmt == MP_FMT_JSON &&
+	if (!r && !w->fwd && w->fmt == MP_FMT_JSON &&
 	    (w->doc || w->json_records || w->json_open || w->json_docs))
 		r = json_document(w);
-	if (!r && w->fmt == MP_FMT_PROM)
+	if (!r && !w->fwd && w->fmt == MP_FMT_PROM)
 		r = out_prom_print(w);
-	if (fflush(w->f) == EOF && !r)
+	if (!w->fwd && fflush(w->f) == EOF && !r)
 		r = -errno;
-	if (ferror(w->f) && !r)
+	if (!w->fwd && ferror(w->f) && !r)
 		r = -EIO;
 	out_arena_done(&w->arena);
 	out_arena_done(&w->doc_arena);

@@ -119,6 +119,20 @@ int mp_writer_textfile(struct mp_writer *w, const char *dir, const char *job, in
  * Returns the exit status. */
 int mp_textfile_finish(struct mp_writer *w, const char *dir, const char *job, int status);
 
+/*
+ * A measurement run in a child process (a fork of the writer's owner):
+ * mp_writer_forward() makes the child's copy of w send every unit it ends
+ * (records, documents, mp_writer_set_table) over fd instead of rendering it;
+ * nothing is ever written to w's FILE, and mp_writer_close() only frees it
+ * and reports the first error. The owner then calls mp_writer_replay(w, fd)
+ * with fd read from its start (a memfd, a file): each unit is rendered as if
+ * it had been written through w. Returns 0, or -EINVAL (a unit open,
+ * replaying into a forwarding writer), -EBADMSG (not a unit stream), or
+ * another -errno.
+ */
+int mp_writer_forward(struct mp_writer *w, int fd);
+int mp_writer_replay(struct mp_writer *w, int fd);
+
 /* The writer's format, for tools that choose what to emit (e.g. csv tables). */
 enum mp_format mp_writer_format(const struct mp_writer *w);
 

@@ -74,6 +74,9 @@ struct mp_writer {
 	char *text_type;		/* text: type of the last table header */
 	size_t *text_widths;		/* text: column widths of that table */
 	size_t text_ncols;
+	bool fwd;			/* units go to fwd_fd (mp_writer_forward) */
+	int fwd_fd;
+	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
 };
 
 void *out_arena_alloc(struct out_arena *a, size_t n);	/* zeroed */
@@ -94,6 +97,10 @@ int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx);
 /* The value of a scalar (or array of scalars, space-joined) as csv/prom
  * text: integers in decimal, doubles with 15 significant digits, NaN as "". */
 int out_node_value(const struct out_node *n, char *buf, size_t len);
+
+/* forward mode: a unit ('R' record of type, 'D' document, 'T' table type)
+ * written to w->fwd_fd. Returns 0, or -errno. */
+int out_fwd_unit(struct mp_writer *w, char tag, const char *type, const struct out_node *root);
 
 int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type);
 int out_text_doc(struct mp_writer *w, const struct out_node *doc);

@@ -120,14 +120,18 @@ static bool style_ok(const char *style)
 	return false;
 }
 
+static const char *series_csv(const struct mp_plot *p, const struct mp_plot_series *s)
+{
+	return s->csv_path ? s->csv_path : p->csv_path;
+}
+
 static int check_plot(const struct mp_plot *p, char *errbuf, size_t errlen)
 {
 	unsigned int w = p->width_px ? p->width_px : MP_PLOT_WIDTH_PX;
 	unsigned int h = p->height_px ? p->height_px : MP_PLOT_HEIGHT_PX;
 	size_t i;
 
-	if (!p->csv_path || !p->png_path || !*p->csv_path || !*p->png_path ||
-	    has_control(p->csv_path) || has_control(p->png_path)) {
+	if (!p->png_path || !*p->png_path || has_control(p->png_path)) {
 		set_err(errbuf, errlen, "missing or unusable file name");
 		return -EINVAL;
 	}
@@ -141,7 +145,12 @@ static int check_plot(const struct mp_plot *p, char *errbuf, size_t errlen)
 	}
 	for (i = 0; i < (p->heatmap ? 1 : p->n_series); i++) {
 		const struct mp_plot_series *s = &p->series[i];
+		const char *csv = series_csv(p, s);
 
+		if (!csv || !*csv || has_control(csv)) {
+			set_err(errbuf, errlen, "missing or unusable file name");
+			return -EINVAL;
+		}
 		if (s->x_col == 0 || s->y_col == 0 || (p->heatmap && s->z_col == 0) ||
 		    !style_ok(s->style)) {
 			set_err(errbuf, errlen, "series %zu: bad column or style", i + 1);
@@ -153,7 +162,7 @@ static int check_plot(const struct mp_plot *p, char *errbuf, size_t errlen)
 
 static void put_series(FILE *f, const struct mp_plot *p, const struct mp_plot_series *s)
 {
-	put_path(f, p->csv_path);
+	put_path(f, series_csv(p, s));
 	/* the header row is skipped, or consumed as the legend text */
 	if (s->title || p->heatmap)
 		fputs(" skip 1", f);
@@ -361,13 +370,17 @@ int mp_plot_render(const struct mp_plot *p, char *errbuf, size_t errlen)
 	if (r < 0)
 		return r;
 	/* gnuplot only warns about a missing file; say so clearly instead */
-	fd = open(p->csv_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		set_err(errbuf, errlen, "cannot open %s: %s", p->csv_path, strerror(-r));
-		return r;
+	for (size_t i = 0; i < (p->heatmap ? 1 : p->n_series); i++) {
+		const char *csv = series_csv(p, &p->series[i]);
+
+		fd = open(csv, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = -errno;
+			set_err(errbuf, errlen, "cannot open %s: %s", csv, strerror(-r));
+			return r;
+		}
+		close(fd);
 	}
-	close(fd);
 
 	fd = make_temp(script, sizeof(script), "mp-plot");
 	if (fd < 0) {
@@ -429,24 +442,15 @@ out:
 	return r;
 }
 
-int mp_plot_rows(struct mp_plot *p, const char *tool,
-		 int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx,
-		 char *errbuf, size_t errlen)
+int mp_plot_csv(const char *path, const char *tool,
+		int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx)
 {
-	char path[] = "/tmp/meshperf-plot-XXXXXX";
 	struct mp_writer *w = NULL;
-	FILE *f;
-	int fd, r;
+	FILE *f = fopen(path, "we");
+	int r;
 
-	fd = mkstemp(path);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto out;
-	}
 	r = mp_writer_new(&w, MP_FMT_CSV, f, tool, "plot/1");
 	if (r == 0)
 		r = rows(w, ctx);
@@ -456,11 +460,25 @@ int mp_plot_rows(struct mp_plot *p, const char *tool,
 		mp_writer_close(w);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
+	return r;
+}
+
+int mp_plot_rows(struct mp_plot *p, const char *tool,
+		 int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx,
+		 char *errbuf, size_t errlen)
+{
+	char path[] = "/tmp/meshperf-plot-XXXXXX";
+	int fd, r;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	r = mp_plot_csv(path, tool, rows, ctx);
 	p->csv_path = path;
 	if (r == 0)
 		r = mp_plot_render(p, errbuf, errlen);
 	p->csv_path = NULL;
-out:
 	unlink(path);
 	return r;
 }

@@ -26,10 +26,12 @@ struct mp_plot_series {
 	unsigned int y_col;	/* 1-based CSV column of y */
 	unsigned int z_col;	/* 1-based CSV column of the colour value; heatmap only */
 	const char *style;	/* "lines" (NULL), "points" or "linespoints"; not heatmap */
+	const char *csv_path;	/* its own CSV file; NULL: the plot's csv_path */
 };
 
 struct mp_plot {
-	const char *csv_path;	/* input: comma-separated, one header row */
+	const char *csv_path;	/* input: comma-separated, one header row (each
+				 * series may name its own instead) */
 	const char *png_path;	/* output, created or replaced */
 	const char *title;	/* plot title, any bytes; NULL: none */
 	const char *xlabel;	/* axis labels, any bytes; NULL: none */
@@ -68,6 +70,14 @@ struct mp_plot {
 int mp_plot_render(const struct mp_plot *p, char *errbuf, size_t errlen);
 
 struct mp_writer;
+
+/*
+ * Writes path (created or truncated) as a CSV file of the rows that
+ * rows(w, ctx) writes as records through w (tool, the writer's tool name),
+ * for a series' csv_path. Returns 0, or rows' error, or -errno.
+ */
+int mp_plot_csv(const char *path, const char *tool,
+		int (*rows)(struct mp_writer *w, const void *ctx), const void *ctx);
 
 /*
  * Renders p from rows that rows(w, ctx) writes as records through w, a CSV

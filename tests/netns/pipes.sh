@@ -23,6 +23,16 @@
 #    bwtest's 1 s at 1 Mbit/s to each: every packet sent received; in
 #    owd's CSV of three hosts every packet row names its host (dst column);
 #    pathping --plot of the three: a PNG (gnuplot), one curve per host;
+#  - parallel: owd --parallel 3 to r1, r2, s: summaries in the order given,
+#    every record naming its dst, each host's smallest RTT within
+#    [set, set + 3 ms] as in turn, every target's records overlapping the
+#    others' in time; --parallel 2: the third starts only after one of the
+#    first two ended; bwtest --parallel-targets 3 (its --parallel is -P,
+#    streams) and pathping --parallel 3: every packet
+#    received, every host reached; --plot of the three: PNGs, no temporary
+#    file left; SIGTERM to the tool: all three summaries, interrupted, and no
+#    child left; SIGKILL: every child gone within 2 s; --parallel 0, 257, x:
+#    exit 2 naming the value;
 #  - textfile: promtool check metrics passes on what owd, pathping,
 #    mtufind, bwtest and perfc write; a run SIGKILLed while it measures
 #    leaves the last file byte for byte; 30 runs while a reader reads the
@@ -37,6 +47,7 @@
 T_REQUIRE=(ip nft jq ping promtool wg wireguard-go python3 timeout)
 T_TESTS=(
 	"chain       line  pathping -f ndjson | owd - / mtufind - / bwtest -: every host, garbage reported"
+	"parallel    line  --parallel N: at once, bounded, results as in turn, plots, signals"
 	"textfile    line  --textfile: promtool clean, atomic under SIGKILL and readers"
 	"mesh        mesh  perfc --proto meshctl | pathping -; meshctl show links | owd -"
 )
@@ -126,6 +137,109 @@ test_chain()
 	[[ $(head -n 1 "$d/owd.csv" | cut -d, -f1) == dst ]]
 	[[ $(tail -n +2 "$d/owd.csv" | cut -d, -f1 | uniq -c | awk '{ printf "%s:%s ", $2, $1 }') == \
 		"10.200.1.2:2 10.200.2.2:2 10.200.3.2:2 " ]]
+}
+
+# span FILE DST: "first last" time (s) of DST's records and summary in ndjson FILE.
+span()
+{
+	jq -rs --arg d "$2" 'map(select(.dst == $d) | .time | sub("\\.[0-9]+Z$"; "Z") as $s |
+		(.[19:-1] | "0" + . | tonumber) + ($s | fromdateiso8601)) | "\(min) \(max)"' "$1"
+}
+
+# spans "S0 E0 S1 E1 ...": the spans in s from the first start, for a note.
+spans()
+{
+	awk -v v="$1" 'BEGIN { n = split(v, a); t = a[1]
+		for (i = 3; i <= n; i += 2) if (a[i] < t) t = a[i]
+		for (i = 1; i <= n; i += 2) printf "%s%.2f-%.2f s", (i > 1 ? ", " : ""), a[i] - t, a[i + 1] - t }'
+}
+
+# kids PID N: PID's children, once there are N.
+kids() { [[ $(pgrep -P "$1" | wc -l) == "$2" ]]; }
+
+# dead PID: the process has exited (a zombie counts: orphans go to an init
+# that may reap late).
+dead() { local s; s=$(ps -o stat= -p "$1") || return 0; [[ $s == Z* ]]; }
+
+test_parallel()
+{
+	local d=$T_OUT/par h set min rc a b s0 e0 s1 e1 s2 e2 pid ks k
+	t_require_wire
+	line_up
+	mkdir -p "$d/tmp"
+	# three at once: each host's RTT as in turn, every target's run overlaps the others'
+	n c env TMPDIR="$d/tmp" "$BIN/owd" --parallel 3 -c 20 -i 50ms --interval-report 200ms \
+		-f ndjson --plot "$d/owd.png" "${HOSTS[@]}" >"$d/owd.ndjson"
+	[[ $(jq -r 'select(.type == "summary") | .dst' "$d/owd.ndjson" | tr '\n' ' ') == \
+		"${HOSTS[*]} " ]]
+	(($(jq -s 'map(select(.type == "interval" and .dst == null)) | length' \
+		"$d/owd.ndjson") == 0))
+	for h in "${HOSTS[@]}"; do
+		set=${RTT_SET[$h]}
+		min=$(jq -r "select(.type == \"summary\" and .dst == \"$h\") | .rtt_ms.min" \
+			"$d/owd.ndjson")
+		t_note "--parallel 3: $h owd RTT min $min ms, set $set ms"
+		awk -v m="$min" -v s="$set" 'BEGIN { exit !(m >= s && m <= s + 3) }'
+	done
+	read -r s0 e0 < <(span "$d/owd.ndjson" "${HOSTS[0]}")
+	read -r s1 e1 < <(span "$d/owd.ndjson" "${HOSTS[1]}")
+	read -r s2 e2 < <(span "$d/owd.ndjson" "${HOSTS[2]}")
+	t_note "--parallel 3: ran $(spans "$s0 $e0 $s1 $e1 $s2 $e2")"
+	awk -v a="$s0 $s1 $s2" -v b="$e0 $e1 $e2" 'BEGIN { split(a, s); split(b, e)
+		for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) if (s[i] >= e[j]) exit 1 }'
+	[[ $(head -c 8 "$d/owd.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]
+	# at most 2 at once: the third starts after one of the first two ended
+	n c "$BIN/owd" --parallel 2 -c 20 -i 50ms --interval-report 200ms -f ndjson \
+		"${HOSTS[@]}" >"$d/owd2.ndjson"
+	read -r s0 e0 < <(span "$d/owd2.ndjson" "${HOSTS[0]}")
+	read -r s1 e1 < <(span "$d/owd2.ndjson" "${HOSTS[1]}")
+	read -r s2 e2 < <(span "$d/owd2.ndjson" "${HOSTS[2]}")
+	t_note "--parallel 2: ran $(spans "$s0 $e0 $s1 $e1 $s2 $e2")"
+	awk -v s0="$s0" -v e0="$e0" -v s1="$s1" -v e1="$e1" -v s2="$s2" \
+		'BEGIN { exit !(s0 < e1 && s1 < e0 && (s2 >= e0 || s2 >= e1)) }'
+	# bwtest and pathping: the same results at once, a plot of all three
+	for h in r1 r2 s; do
+		lab_spawn "$h" bwtest "$BIN/bwtest" -s --no-auth
+		lab_wait 5 lab_listening "$h" tcp 5121
+	done
+	# datagrams that fit the 1400-byte link: no packet is lost to PMTU discovery
+	n c env TMPDIR="$d/tmp" "$BIN/bwtest" --parallel-targets 3 -t 1 -b 1M -l 1372 -f ndjson \
+		--plot "$d/bw.png" "${HOSTS[@]}" >"$d/bw.ndjson"
+	(($(jq -s 'map(select(.type == "summary" and .forward.sent > 80 and
+		.forward.received == .forward.sent)) | length' "$d/bw.ndjson") == 3))
+	[[ $(head -c 8 "$d/bw.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]
+	n c env TMPDIR="$d/tmp" "$BIN/pathping" --parallel 3 -c 3 -f ndjson --plot "$d/pp.png" \
+		"${HOSTS[@]}" >"$d/pp.ndjson"
+	[[ $(jq -r 'select(.reached) | .dst' "$d/pp.ndjson" | tr '\n' ' ') == "${HOSTS[*]} " ]]
+	[[ $(head -c 8 "$d/pp.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]
+	# the plot files are gone
+	[[ -z $(ls -A "$d/tmp") ]]
+	# SIGTERM to the tool: every target stops and is reported, no process stays
+	lab_spawn c owdp sh -c "exec '$BIN/owd' --parallel 3 -c 1000 -i 20ms -f ndjson \
+		${HOSTS[*]} >'$d/term.ndjson'"
+	pid=$(<"$LAB_DIR/c/owdp.pid")
+	busywait 3000 kids "$pid" 3
+	ks=$(pgrep -P "$pid" | tr '\n' ' ')
+	busywait 3000 grep -q '"dst"' "$d/term.ndjson" || true
+	kill -TERM "$pid"
+	busywait 3000 _lab_gone "$pid"
+	for k in $ks; do dead "$k"; done
+	[[ $(jq -r 'select(.type == "summary" and .interrupted) | .dst' "$d/term.ndjson" |
+		tr '\n' ' ') == "${HOSTS[*]} " ]]
+	# SIGKILL: the children die with it
+	lab_spawn c owdk "$BIN/owd" --parallel 3 -c 1000 -i 20ms -q "${HOSTS[@]}"
+	pid=$(<"$LAB_DIR/c/owdk.pid")
+	busywait 3000 kids "$pid" 3
+	ks=$(pgrep -P "$pid" | tr '\n' ' ')
+	kill -KILL "$pid"
+	for k in $ks; do busywait 2000 dead "$k"; done
+	t_note "SIGTERM: 3 of 3 targets reported interrupted; SIGKILL: children $ks gone"
+	# bad values
+	for a in 0 257 x; do
+		n c "$BIN/owd" --parallel "$a" "${HOSTS[0]}" 2>"$d/err" && return 1 || rc=$?
+		((rc == 2))
+		grep -q "invalid number of targets at once '$a' (1 to 256)" "$d/err"
+	done
 }
 
 # whole FILE: it ends with the last series a textfile holds.

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -476,6 +478,136 @@ static void test_multi(void **state)
 	free(s);
 }
 
+/* Two targets' units, as a run over several targets writes them: each its
+ * records (labelled with its dst) and its document; the first sets the
+ * csv table. */
+static void write_targets(struct mp_writer *w, int first, int n)
+{
+	static const char *const dst[] = { "a.example", "10.0.0.2" };
+
+	for (int i = first; i < first + n; i++) {
+		if (i == 0)
+			assert_int_equal(mp_writer_set_table(w, "packet"), 0);
+		assert_int_equal(mp_writer_set_label(w, "dst", dst[i]), 0);
+		write_records(w, "packet", 2);
+		assert_int_equal(mp_writer_set_label(w, "dst", NULL), 0);
+		write_doc(w);
+	}
+}
+
+/* The "time" values (when a unit was rendered) blanked. */
+static char *no_time(char *s)
+{
+	for (char *p = s; (p = strstr(p, "\"time\":\"")); p += 8)
+		for (char *q = p + 8; *q && *q != '"'; q++)
+			*q = 'T';
+	return s;
+}
+
+/* Written in two child writers (mp_writer_forward), replayed in a third:
+ * the same output, in every format, as written directly. */
+static void test_forward(void **state)
+{
+	static const enum mp_format fmts[] = { MP_FMT_TEXT, MP_FMT_CSV, MP_FMT_JSON,
+					       MP_FMT_NDJSON, MP_FMT_PROM };
+	struct mp_writer *w;
+	struct buf direct, replayed;
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_non_null(null);
+	for (size_t k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++) {
+		int fd[2];
+
+		buf_open(&direct);
+		assert_int_equal(mp_writer_new(&w, fmts[k], direct.f, "owd", "owd/1"), 0);
+		assert_int_equal(mp_writer_set_multi(w, "targets"), 0);
+		write_targets(w, 0, 2);
+		assert_int_equal(mp_writer_close(w), 0);
+		buf_close(&direct);
+
+		for (int i = 0; i < 2; i++) {
+			fd[i] = memfd_create("test_out", MFD_CLOEXEC);
+			assert_true(fd[i] >= 0);
+			assert_int_equal(mp_writer_new(&w, fmts[k], null, "owd", "owd/1"), 0);
+			assert_int_equal(mp_writer_set_multi(w, "targets"), 0);
+			assert_int_equal(mp_writer_forward(w, fd[i]), 0);
+			write_targets(w, i, 1);
+			assert_int_equal(mp_writer_close(w), 0);
+		}
+		assert_int_equal(ftell(null), 0);	/* a forwarding writer writes nothing */
+		buf_open(&replayed);
+		assert_int_equal(mp_writer_new(&w, fmts[k], replayed.f, "owd", "owd/1"), 0);
+		assert_int_equal(mp_writer_set_multi(w, "targets"), 0);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(mp_writer_replay(w, fd[i]), 0);
+			close(fd[i]);
+		}
+		assert_int_equal(mp_writer_close(w), 0);
+		buf_close(&replayed);
+		assert_true(direct.len > 100);
+		assert_string_equal(no_time(replayed.data), no_time(direct.data));
+		free(direct.data);
+		free(replayed.data);
+	}
+	fclose(null);
+}
+
+/* Every prefix of a unit stream replays (at a unit's end) or is refused
+ * (-EBADMSG), and no unit is written in part; garbage is refused. */
+static void test_replay_bad(void **state)
+{
+	struct mp_writer *w;
+	struct stat st;
+	char *full = NULL;
+	struct buf b;
+	int fd = memfd_create("test_out", MFD_CLOEXEC), cut;
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(null);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, null, "owd", "owd/1"), 0);
+	assert_int_equal(mp_writer_forward(w, fd), 0);
+	write_targets(w, 0, 1);
+	assert_int_equal(mp_writer_close(w), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	full = malloc((size_t)st.st_size);
+	assert_non_null(full);
+	assert_int_equal(pread(fd, full, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+	for (off_t n = 0; n <= st.st_size; n++) {
+		int r;
+
+		cut = memfd_create("test_out", MFD_CLOEXEC);
+		assert_int_equal(write(cut, full, (size_t)n), n);
+		buf_open(&b);
+		assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, b.f, "owd", "owd/1"), 0);
+		assert_int_equal(mp_writer_set_multi(w, "targets"), 0);
+		r = mp_writer_replay(w, cut);
+		assert_true(r == 0 || r == -EBADMSG);
+		if (n == 0 || n == st.st_size)
+			assert_int_equal(r, 0);
+		if (r == 0)
+			assert_int_equal(mp_writer_close(w), 0);
+		else
+			mp_writer_close(w);
+		buf_close(&b);
+		/* whole lines only: 3 units at most (2 packets, 1 summary) */
+		assert_true(b.len == 0 || b.data[b.len - 1] == '\n');
+		free(b.data);
+		close(cut);
+	}
+	free(full);
+	cut = memfd_create("test_out", MFD_CLOEXEC);
+	assert_int_equal(write(cut, "Zgarbage", 8), 8);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, null, "owd", "owd/1"), 0);
+	assert_int_equal(mp_writer_replay(w, cut), -EBADMSG);
+	mp_writer_close(w);
+	close(cut);
+	fclose(null);
+}
+
 /* --textfile: in any format, the summaries' gauges, job-labelled, to a file. */
 static void test_textfile(void **state)
 {
@@ -617,6 +749,8 @@ int main(void)
 		cmocka_unit_test(test_json_streamed),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_multi),
+		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_replay_bad),
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_write_error),

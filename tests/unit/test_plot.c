@@ -315,6 +315,33 @@ static void test_missing_csv(void **state)
 	assert_false(exists(png));
 }
 
+/* Series from files of their own (a run's targets): drawn; a missing one named. */
+static void test_series_files(void **state)
+{
+	struct fixture *fx = *state;
+	char a[128], b[128], png[128], err[256];
+	struct mp_plot_series s[] = {
+		{ .title = "a", .x_col = 1, .y_col = 2, .csv_path = a },
+		{ .title = "b", .x_col = 1, .y_col = 2, .csv_path = b },
+	};
+	struct mp_plot p = { .png_path = png, .series = s, .n_series = 2 };
+
+	NEED_GNUPLOT();
+	path_in(a, sizeof(a), fx, "a.csv");
+	path_in(b, sizeof(b), fx, "b.csv");
+	path_in(png, sizeof(png), fx, "ab.png");
+	write_file(a, line_csv, 0644);
+	assert_int_equal(mp_plot_render(&p, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "b.csv"));
+	assert_false(exists(png));
+	write_file(b, "t_s,rtt_ms\n0,9\n1,8\n", 0644);
+	assert_int_equal(mp_plot_render(&p, err, sizeof(err)), 0);
+	assert_png(png, MP_PLOT_WIDTH_PX, MP_PLOT_HEIGHT_PX);
+	/* no file at all for a series */
+	s[1].csv_path = NULL;
+	assert_int_equal(mp_plot_render(&p, err, sizeof(err)), -EINVAL);
+}
+
 /* gnuplot runs and fails: -EIO and its first error line, without the script name. */
 static void test_gnuplot_error(void **state)
 {
@@ -433,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_special_file_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gnuplot_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_installed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),

@@ -300,5 +300,11 @@ int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_int
 int bw_print_result(struct mp_writer *w, const struct bw_result *res);
 int bw_exit_status(const struct bw_result *res);
 int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t errlen);
+/* Several targets and --plot: p's rows into path (none without points);
+ * bw_plot_targets draws them (struct mp_run_fns.plot). */
+int bw_print_plot_csv(const struct bw_print *p, const char *path);
+struct mp_run_target;
+int bw_plot_targets(const struct mp_run_target *t, size_t n, const char *png,
+		    const struct bw_opts *o);
 
 #endif

@@ -67,6 +67,7 @@ static void usage(FILE *f)
 	      "       bwtest -s [-k FILE | --no-auth]  server\n"
 	      "  -, --targets FILE     hosts from stdin or FILE: a list, csv or ndjson\n"
 	      "      --target-key KEY  the hosts' key (default dst, addr, peer)\n"
+	      "      --parallel-targets N  measure up to N targets at once\n"
 	      "  -b, --rate RATE        payload bit/s per direction (1M; 0: server cap)\n"
 	      "      --pps N            packets/s per direction instead of -b\n"
 	      "  -l, --length BYTES     UDP payload (1472 IPv4, 1452 IPv6; >= 24)\n"
@@ -180,8 +181,9 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
+	case MP_OPT_PARALLEL:
 		return mp_run_opt(&o->run, c, arg);
-	case OPT_PLOT: o->plot = arg; break;
+	case OPT_PLOT: o->plot = o->run.plot = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
 	case 'h': return MP_ARGS_HELP;
@@ -211,10 +213,6 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 	}
 	o->run.ops = argv + optind;
 	o->run.nops = argc - optind;
-	if (!o->server && o->plot && mp_run_multi(&o->run)) {
-		mp_warnx("--plot takes one HOST");
-		return -EINVAL;
-	}
 	if (o->server && !o->key_file && !o->no_auth) {
 		mp_warnx("the server needs a key (-k FILE), or --no-auth for an open server");
 		return -EINVAL;
@@ -256,8 +254,9 @@ struct client {
 };
 
 /* One HOST: the test (or --find-max), the report, the plot; exit status. */
-static int client_one(const char *host, void *ctx)
+static int client_one(const struct mp_run_target *t, void *ctx)
 {
+	const char *host = t->host;
 	struct client *c = ctx;
 	struct bw_opts *o = c->o;
 	struct bw_result *res = c->res;
@@ -268,6 +267,7 @@ static int client_one(const char *host, void *ctx)
 	memset(res, 0, sizeof(*res));
 	c->pr->w = c->w;
 	c->pr->quiet = o->quiet;
+	c->pr->n_points = 0;
 	r = o->find_max_pct >= 0 ? bw_find_max(o, res) :
 				   bw_client_run(o, res, bw_print_interval, c->pr);
 	if (r < 0) {
@@ -280,11 +280,19 @@ static int client_one(const char *host, void *ctx)
 	}
 	r = bw_print_result(c->w, res);
 	ret = r < 0 ? MP_EXIT_FAIL : bw_exit_status(res);
-	if (o->plot && bw_print_plot(c->pr, o->plot, err, sizeof(err)) < 0) {
+	if (t->plot_csv && bw_print_plot_csv(c->pr, t->plot_csv) < 0) {
+		ret = MP_EXIT_USAGE;
+	} else if (o->plot && !mp_run_multi(&o->run) &&
+		   bw_print_plot(c->pr, o->plot, err, sizeof(err)) < 0) {
 		mp_warnx("plot %s: %s", o->plot, err);
 		ret = MP_EXIT_USAGE;
 	}
 	return ret;
+}
+
+static int plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx)
+{
+	return bw_plot_targets(t, n, png, ((struct client *)ctx)->o);
 }
 
 int main(int argc, char **argv)
@@ -334,7 +342,9 @@ int main(int argc, char **argv)
 	} else {
 		struct client c = { &o, res, &pr, w };
 
-		ret = mp_targets_run(&o.run, w, client_one, &c, &bw_stop_flag);
+		ret = mp_targets_run(&o.run, w, &(struct mp_run_fns){
+			.one = client_one, .plot = plot_targets, .ctx = &c,
+			.stop = &bw_stop_flag });
 	}
 out:
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)

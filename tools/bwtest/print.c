@@ -10,6 +10,7 @@
 
 #include "bwtest.h"
 #include "plot.h"
+#include "run.h"
 
 static double pct(uint64_t part, uint64_t whole)
 {
@@ -213,4 +214,46 @@ int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t e
 		.png_path = png, .title = "bwtest: rate and loss", .xlabel = "time (s)",
 		.ylabel = "Mbit/s, loss %", .series = series, .n_series = n },
 		"bwtest", plot_rows, p, err, errlen);
+}
+
+int bw_print_plot_csv(const struct bw_print *p, const char *path)
+{
+	int r = p->n_points ? mp_plot_csv(path, "bwtest", plot_rows, p) : 0;
+
+	if (r < 0)
+		mp_warn(-r, "plot rows %s", path);
+	return r;
+}
+
+/* Several targets: the rate of each direction tested of each target. */
+int bw_plot_targets(const struct mp_run_target *t, size_t n, const char *png,
+		    const struct bw_opts *o)
+{
+	struct mp_plot_series series[2 * MP_RUN_PLOT_MAX];
+	char titles[2 * MP_RUN_PLOT_MAX][300];
+	char err[256] = "";
+	size_t k = 0;
+	int r;
+
+	if (n > MP_RUN_PLOT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned d = 0; d < 2; d++) {
+			if (!(o->req.dirs & (d ? BW_REV : BW_FWD)))
+				continue;
+			snprintf(titles[k], sizeof(titles[k]), "%s %s", t[i].host,
+				 d ? "reverse" : "forward");
+			series[k] = (struct mp_plot_series){ .title = titles[k], .x_col = 1,
+							     .y_col = 2 + 2 * d,
+							     .style = "linespoints",
+							     .csv_path = t[i].plot_csv };
+			k++;
+		}
+	}
+	r = mp_plot_render(&(struct mp_plot){
+		.png_path = png, .title = "bwtest: rate", .xlabel = "time (s)",
+		.ylabel = "Mbit/s", .series = series, .n_series = k }, err, sizeof(err));
+	if (r < 0)
+		mp_warnx("plot %s: %s", png, *err ? err : strerror(-r));
+	return r;
 }

@@ -43,6 +43,7 @@ static const struct option options[] = {
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },	/* largest size tried */
 	{ "interface", required_argument, NULL, 'I' },		/* SO_BINDTODEVICE */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
+	MP_RUN_OPTION_PARALLEL,
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "wg", required_argument, NULL, OPT_WG },		/* WireGuard interface mode */
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 	      "       mtufind -s -k KEYFILE --wg IFACE [--restore]  peer side of sweep --peer-key\n"
 	      "  -, --targets FILE    hosts from stdin or FILE: a list, csv or ndjson\n"
 	      "      --target-key KEY the hosts' key (default dst, addr, peer)\n"
+	      "      --parallel N     measure up to N targets at once\n"
 	      "  -4, -6                IPv4 / IPv6 only\n"
 	      "  -m, --method M        auto (default), stamp (reflector), icmp (echo)\n"
 	      "  -p, --port PORT       STAMP reflector UDP port (default 862)\n"
@@ -147,6 +149,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
+	case MP_OPT_PARALLEL:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;
@@ -226,8 +229,9 @@ struct host_ctx {
 };
 
 /* HOST mode: measure, render, exit status. */
-static int host(const char *target, void *ctx)
+static int host(const struct mp_run_target *t, void *ctx)
 {
+	const char *target = t->host;
 	struct host_ctx *c = ctx;
 	const struct mf_opts *o = c->o;
 	struct mp_writer *w = c->w;
@@ -334,7 +338,8 @@ int main(int argc, char **argv)
 	} else {
 		struct host_ctx c = { &opts, w };
 
-		ret = mp_targets_run(&opts.run, w, host, &c, &mf_stop);
+		ret = mp_targets_run(&opts.run, w, &(struct mp_run_fns){
+			.one = host, .ctx = &c, .stop = &mf_stop });
 	}
 	if (opts.server || opts.wg_ifname)
 		ret = mp_textfile_finish(w, opts.run.textfile, opts.run.job, ret);

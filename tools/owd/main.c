@@ -50,6 +50,7 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per-probe loss timeout */
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* -s: shift T2/T3 */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
+	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* more detail */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -63,6 +64,7 @@ static void usage(FILE *f)
 	      "       owd -s [options]          run the STAMP reflector\n"
 	      "  -, --targets FILE      hosts from stdin or FILE: a list, csv or ndjson\n"
 	      "      --target-key KEY   the hosts' key (default dst, addr, peer)\n"
+	      "      --parallel N       measure up to N targets at once\n"
 	      "  -4, -6                  IPv4 / IPv6 only\n"
 	      "  -p, --port PORT         reflector UDP port (default 862)\n"
 	      "  -c, --count N           probes to send (default 10 without -t)\n"
@@ -114,7 +116,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 					 &o->report_ns) < 0 ? mp_warn_invalid("interval-report", arg, 0) : 0;
 	case 'k': o->key_file = arg; return 0;
 	case 'I': o->ifname = arg; return 0;
-	case OPT_PLOT: o->plot = arg; return 0;
+	case OPT_PLOT: o->plot = o->run.plot = arg; return 0;
 	case OPT_POISSON: o->poisson = true; return 0;
 	case OPT_SEED: return mp_parse_u64(arg, 1, UINT64_MAX, &o->seed) < 0 ? mp_warn_invalid("seed", arg, 0) : 0;
 	case OPT_TIMEOUT:
@@ -130,6 +132,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
+	case MP_OPT_PARALLEL:
 		return mp_run_opt(&o->run, c, arg);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
@@ -158,10 +161,6 @@ int owd_parse_args(int argc, char **argv, struct owd_opts *o)
 	}
 	o->run.ops = argv + optind;
 	o->run.nops = argc - optind;
-	if (o->plot && mp_run_multi(&o->run)) {
-		mp_warnx("--plot takes one HOST");
-		return -EINVAL;
-	}
 	if (o->server && (o->count_set || o->duration_set || o->poisson || o->plot || o->length)) {
 		mp_warnx("-s is incompatible with -c, -t, -l, --poisson and --plot");
 		return -EINVAL;
@@ -205,14 +204,15 @@ static int key_load(const struct owd_opts *o, struct mp_auth_key *key)
 }
 
 /* The sender: measure, streaming packets and intervals, then the summary. */
-static int sender(const struct owd_opts *o, const struct mp_auth_key *key, struct mp_writer *w)
+static int sender(const struct owd_opts *o, const struct mp_auth_key *key, struct mp_writer *w,
+		  const char *plot_csv)
 {
 	struct owd_result res = { 0 };
 	struct owd_printer *p = NULL;
 	struct owd_sink sink;
 	int r;
 
-	r = owd_printer_new(&p, o, w);
+	r = owd_printer_new(&p, o, w, plot_csv);
 	if (r < 0) {
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
@@ -235,12 +235,12 @@ struct sender_ctx {
 	struct mp_writer *w;
 };
 
-static int sender_one(const char *host, void *ctx)
+static int sender_one(const struct mp_run_target *t, void *ctx)
 {
 	struct sender_ctx *c = ctx;
 
-	c->o->target = host;
-	return sender(c->o, c->key, c->w);
+	c->o->target = t->host;
+	return sender(c->o, c->key, c->w, t->plot_csv);
 }
 
 int main(int argc, char **argv)
@@ -278,7 +278,8 @@ int main(int argc, char **argv)
 	} else {
 		struct sender_ctx c = { &opts, opts.key_file ? &key : NULL, w };
 
-		ret = mp_targets_run(&opts.run, w, sender_one, &c, &owd_stop);
+		ret = mp_targets_run(&opts.run, w, &(struct mp_run_fns){
+			.one = sender_one, .plot = owd_plot_targets, .ctx = &c, .stop = &owd_stop });
 	}
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;

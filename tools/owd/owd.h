@@ -144,12 +144,17 @@ int owd_serve(const struct owd_opts *o, const struct mp_auth_key *key, struct mp
 
 /* print.c */
 struct owd_printer;
-int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct mp_writer *w);
+/* plot_csv: with several targets and --plot, the file for this one's rows
+ * (drawn later by owd_plot_targets); NULL: --plot draws this run. */
+int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct mp_writer *w,
+		    const char *plot_csv);
 void owd_printer_sink(struct owd_printer *p, struct owd_sink *ret);
 int owd_printer_finish(struct owd_printer *p, const struct owd_result *res);
 void owd_printer_free(struct owd_printer *p);
 void owd_print_counters(struct mp_writer *w, const char *type,
 			const struct mp_responder_counters *c);
+struct mp_run_target;
+int owd_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx);
 int owd_exit_status(const struct owd_result *res);
 
 #endif

@@ -5,6 +5,7 @@
  * the reflector's counters, and the --plot series. Measures nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "owd.h"
 #include "plot.h"
+#include "run.h"
 #include "stamp.h"
 
 struct owd_printer {
@@ -21,6 +23,7 @@ struct owd_printer {
 	struct mp_writer *pw;		/* the plot's csv series, or NULL */
 	FILE *pf;			/* its file */
 	char ppath[256];		/* its path, "" if none */
+	bool pkeep;			/* the file is a target's of several: kept, not drawn */
 	uint64_t t0_ns;			/* first packet's T1, for the plot's x axis */
 	bool packets;			/* packet records go to w */
 };
@@ -95,7 +98,8 @@ static void interval_cb(void *ctx, const struct owd_interval *iv)
 	fflush(stdout);
 }
 
-int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct mp_writer *w)
+int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct mp_writer *w,
+		    const char *plot_csv)
 {
 	struct owd_printer *p = calloc(1, sizeof(*p));
 	const char *dir = getenv("TMPDIR");
@@ -113,10 +117,15 @@ int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct m
 		     (f == MP_FMT_TEXT && !o->quiet && (!o->report_ns || o->verbose));
 	if (f == MP_FMT_CSV)
 		rc = mp_writer_set_table(w, "packet");
-	if (rc >= 0 && o->plot) {
+	/* several targets: only those given a file are drawn */
+	if (rc >= 0 && o->plot && (plot_csv || !mp_run_multi(&o->run))) {
 		snprintf(p->ppath, sizeof(p->ppath), "%s/owd-plot.XXXXXX",
 			 dir && *dir ? dir : "/tmp");
-		fd = mkstemp(p->ppath);
+		if (plot_csv)
+			snprintf(p->ppath, sizeof(p->ppath), "%s", plot_csv);
+		p->pkeep = plot_csv != NULL;
+		fd = plot_csv ? open(plot_csv, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
+				mkstemp(p->ppath);
 		if (fd < 0) {
 			rc = -errno;
 			p->ppath[0] = '\0';
@@ -264,6 +273,12 @@ static int plot(struct owd_printer *p)
 	if (fclose(p->pf) != 0 && rc >= 0)
 		rc = -errno;
 	p->pf = NULL;
+	if (p->pkeep) {
+		p->ppath[0] = '\0';	/* drawn with the other targets' */
+		if (rc < 0)
+			mp_warn(-rc, "plot rows %s", pl.csv_path);
+		return rc;
+	}
 	if (rc >= 0)
 		rc = mp_plot_render(&pl, err, sizeof(err));
 	if (rc < 0)
@@ -317,6 +332,39 @@ void owd_print_counters(struct mp_writer *w, const char *type,
 	} else {
 		mp_doc_end(w);
 	}
+}
+
+/* Several targets: forward and reverse delays of each. */
+int owd_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx)
+{
+	struct mp_plot_series series[2 * MP_RUN_PLOT_MAX];
+	char titles[2 * MP_RUN_PLOT_MAX][300];
+	struct mp_plot pl = {
+		.png_path = png,
+		.title = "owd: one-way delay per packet",
+		.xlabel = "time (s)",
+		.ylabel = "one-way delay, raw (ms)",
+		.series = series,
+		.n_series = 2 * n,
+	};
+	char err[256] = "";
+	int rc;
+
+	(void)ctx;
+	if (n > MP_RUN_PLOT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < 2 * n; i++) {
+		snprintf(titles[i], sizeof(titles[i]), "%s %s", t[i / 2].host,
+			 i % 2 ? "reverse" : "forward");
+		series[i] = (struct mp_plot_series){ .title = titles[i], .x_col = 1,
+						     .y_col = 2 + (unsigned)(i % 2),
+						     .style = "points",
+						     .csv_path = t[i / 2].plot_csv };
+	}
+	rc = mp_plot_render(&pl, err, sizeof(err));
+	if (rc < 0)
+		mp_warn(-rc, "plot %s%s%s", png, *err ? ": " : "", err);
+	return rc;
 }
 
 int owd_exit_status(const struct owd_result *res)

@@ -41,6 +41,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
+	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
 	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
 	{ "help", no_argument, NULL, 'h' },		/* this text */
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 		"Hop-by-hop latency and loss to HOST; loss split into node and link loss.\n"
 		"  -, --targets FILE    hosts from stdin or FILE: a list, csv or ndjson\n"
 		"      --target-key K   the hosts' key (default dst, addr, peer)\n"
+		"      --parallel N     measure up to N targets at once\n"
 		"  -4, -6               IPv4 / IPv6 only\n"
 		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
 		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
@@ -156,9 +158,10 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
+	case MP_OPT_PARALLEL:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_PLOT:
-		o->plot = arg;
+		o->plot = o->run.plot = arg;
 		return 0;
 	case 'q':
 		o->quiet = true;
@@ -231,13 +234,13 @@ static int signals_init(void)
 }
 
 /* One target: trace, print, plot; its exit status. */
-static int trace_one(const char *host, void *ctx)
+static int trace_one(const struct mp_run_target *t, void *ctx)
 {
 	struct pp_opts *opts = ctx;
 	static struct pp_result res;
 	int r;
 
-	opts->target = host;
+	opts->target = t->host;
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
 	r = pp_run(opts, &res, opts->count ? NULL : pp_print_event, opts->w);
@@ -255,30 +258,11 @@ static int trace_one(const char *host, void *ctx)
 			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
 			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
 	r = pp_print(&res, opts->w);
-	if (r == 0 && opts->plot && opts->multi) {
-		if (opts->n_plot < PP_PLOT_TARGETS)
-			pp_plot_keep(&opts->plot_t[opts->n_plot], &res, host);
-		opts->n_plot++;
-	} else if (r == 0 && opts->plot && (r = pp_plot(&res, opts->plot)) < 0) {
-		mp_warn(r, "plot %s", opts->plot);
-	}
-	return r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
-}
-
-/* Several targets' --plot: one curve each, the first PP_PLOT_TARGETS. */
-static int plot_targets(struct pp_opts *o, int ret)
-{
-	size_t n = o->n_plot < PP_PLOT_TARGETS ? o->n_plot : PP_PLOT_TARGETS;
-	int r;
-
-	if (o->n_plot > n)
-		mp_warnx("plot %s: the first %zu of %zu targets drawn", o->plot, n, o->n_plot);
-	r = pp_plot_targets(o->plot_t, n, o->plot);
-	if (r < 0) {
-		mp_warn(-r, "plot %s", o->plot);
+	if (r == 0 && t->plot_csv)
+		r = pp_plot_csv(&res, t->plot_csv);
+	else if (r == 0 && opts->plot && !opts->multi && pp_plot(&res, opts->plot) < 0)
 		return MP_EXIT_USAGE;
-	}
-	return ret;
+	return r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
 }
 
 int main(int argc, char **argv)
@@ -302,15 +286,10 @@ int main(int argc, char **argv)
 	r = signals_init();
 	if (r == 0)
 		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
-	if (r == 0 && opts.multi && opts.plot &&
-	    !(opts.plot_t = calloc(PP_PLOT_TARGETS, sizeof(*opts.plot_t))))
-		r = -ENOMEM;
 	if (r == 0)
-		ret = mp_targets_run(&opts.run, opts.w, trace_one, &opts, &pp_stop);
-	if (opts.multi && opts.plot && opts.n_plot)
-		ret = plot_targets(&opts, ret);
+		ret = mp_targets_run(&opts.run, opts.w, &(struct mp_run_fns){
+			.one = trace_one, .plot = pp_plot_targets, .ctx = &opts, .stop = &pp_stop });
 	if (mp_writer_close(opts.w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
-	free(opts.plot_t);
 	return ret;
 }

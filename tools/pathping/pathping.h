@@ -55,8 +55,6 @@ struct pp_opts {
 	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 	struct mp_writer *w;		/* main's writer, for each target */
 	bool multi;			/* more than one HOST (or a stream) */
-	struct pp_plot_target *plot_t;	/* multi --plot: kept per target */
-	size_t n_plot;			/* targets traced for it */
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
 	enum pp_proto proto;		/* probe type */
 	uint16_t dport;			/* UDP/TCP destination port, 0: default */
@@ -225,17 +223,12 @@ int pp_print(struct pp_result *res, struct mp_writer *w);
 int pp_print_event(const struct pp_event *ev, void *ctx);
 int pp_plot(struct pp_result *res, const char *png);
 
-/* Several targets' --plot: the median RTT per hop of each, one curve per
- * target (at most PP_PLOT_TARGETS). */
-enum { PP_PLOT_TARGETS = 16 };
-struct pp_plot_target {
-	char dst[256];			/* as given */
-	double median_ms[PP_MAX_TTL + 1];	/* index = TTL; NaN: no reply */
-	unsigned n_hops;
-};
-/* Keeps res's medians as target n of t (n < PP_PLOT_TARGETS). */
-void pp_plot_keep(struct pp_plot_target *t, const struct pp_result *res, const char *dst);
-int pp_plot_targets(const struct pp_plot_target *t, size_t n, const char *png);
+/* Writes res's plot rows (per hop: min, mean, p95, max, median) to path. */
+int pp_plot_csv(const struct pp_result *res, const char *path);
+/* Several targets' --plot: the median RTT per hop of each, one curve each
+ * (struct mp_run_fns.plot). */
+struct mp_run_target;
+int pp_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx);
 int pp_exit_status(const struct pp_result *res);
 
 #endif

@@ -13,6 +13,7 @@
 #include "args.h"
 #include "pathping.h"
 #include "plot.h"
+#include "run.h"
 
 static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -144,65 +145,7 @@ int pp_print_event(const struct pp_event *ev, void *ctx)
 	return mp_record_end(w);
 }
 
-void pp_plot_keep(struct pp_plot_target *t, const struct pp_result *res, const char *dst)
-{
-	struct mp_stats_summary s;
-
-	snprintf(t->dst, sizeof(t->dst), "%s", dst);
-	t->n_hops = res->n_hops;
-	for (unsigned ttl = 0; ttl <= PP_MAX_TTL; ttl++)
-		t->median_ms[ttl] = ttl && ttl <= res->n_hops && res->hops[ttl].received &&
-				    mp_stats_summary_get(res->hops[ttl].rtt, &s) == 0 ?
-				    MP_NS_TO_MS(s.median_ns) : NAN;
-}
-
-struct plot_targets {
-	const struct pp_plot_target *t;
-	size_t n;
-};
-
-/* One row per hop, a median column per target (empty: no reply). */
-static int plot_targets_rows(struct mp_writer *w, const void *ctx)
-{
-	const struct plot_targets *pt = ctx;
-	unsigned hops = 0;
-	char key[32];
-	int r = 0;
-
-	for (size_t i = 0; i < pt->n; i++)
-		hops = pt->t[i].n_hops > hops ? pt->t[i].n_hops : hops;
-	for (unsigned ttl = 1; r == 0 && ttl <= hops; ttl++) {
-		mp_record_begin(w, "hop");
-		mp_put_u64(w, "ttl", "%" PRIu64, ttl);
-		for (size_t i = 0; i < pt->n; i++) {
-			snprintf(key, sizeof(key), "t%zu_ms", i);
-			mp_put_f64(w, key, "%.3f", pt->t[i].median_ms[ttl]);
-		}
-		r = mp_record_end(w);
-	}
-	return r;
-}
-
-int pp_plot_targets(const struct pp_plot_target *t, size_t n, const char *png)
-{
-	struct mp_plot_series series[PP_PLOT_TARGETS];
-	struct mp_plot p = {
-		.png_path = png, .title = "pathping: median RTT per hop",
-		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series, .n_series = n,
-	};
-	struct plot_targets pt = { t, n };
-	char err[160];
-
-	if (n == 0 || n > PP_PLOT_TARGETS)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		series[i] = (struct mp_plot_series){ .title = t[i].dst, .x_col = 1,
-						     .y_col = (unsigned)i + 2,
-						     .style = "linespoints" };
-	return mp_plot_rows(&p, "pathping", plot_targets_rows, &pt, err, sizeof(err));
-}
-
-/* One row per hop that answered: min, mean, p95, max. */
+/* One row per hop that answered: min, mean, p95, max, median. */
 static int plot_rows(struct mp_writer *w, const void *ctx)
 {
 	const struct pp_result *res = ctx;
@@ -220,6 +163,7 @@ static int plot_rows(struct mp_writer *w, const void *ctx)
 		mp_put_f64(w, "mean_ms", "%.3f", s.mean_ns / 1e6);
 		mp_put_f64(w, "p95_ms", "%.3f", MP_NS_TO_MS(s.p95_ns));
 		mp_put_f64(w, "max_ms", "%.3f", MP_NS_TO_MS(s.max_ns));
+		mp_put_f64(w, "median_ms", "%.3f", MP_NS_TO_MS(s.median_ns));
 		r = mp_record_end(w);
 	}
 	return r;
@@ -240,6 +184,42 @@ int pp_plot(struct pp_result *res, const char *png)
 		.n_series = MP_ARRAY_SIZE(series),
 	};
 	char err[160];
+	int r = mp_plot_rows(&p, "pathping", plot_rows, res, err, sizeof(err));
 
-	return mp_plot_rows(&p, "pathping", plot_rows, res, err, sizeof(err));
+	if (r < 0)
+		mp_warnx("plot %s: %s", png, *err ? err : strerror(-r));
+	return r;
+}
+
+int pp_plot_csv(const struct pp_result *res, const char *path)
+{
+	int r = mp_plot_csv(path, "pathping", plot_rows, res);
+
+	if (r < 0)
+		mp_warn(-r, "plot rows %s", path);
+	return r;
+}
+
+/* Several targets: the median RTT per hop of each, one curve per target. */
+int pp_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx)
+{
+	struct mp_plot_series series[MP_RUN_PLOT_MAX];
+	struct mp_plot p = {
+		.png_path = png, .title = "pathping: median RTT per hop",
+		.xlabel = "hop (TTL)", .ylabel = "RTT (ms)", .series = series, .n_series = n,
+	};
+	char err[160];
+	int r;
+
+	(void)ctx;
+	if (n > MP_RUN_PLOT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		series[i] = (struct mp_plot_series){ .title = t[i].host, .x_col = 1, .y_col = 6,
+						     .style = "linespoints",
+						     .csv_path = t[i].plot_csv };
+	r = mp_plot_render(&p, err, sizeof(err));
+	if (r < 0)
+		mp_warnx("plot %s: %s", png, *err ? err : strerror(-r));
+	return r;
 }
