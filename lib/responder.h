@@ -50,7 +50,9 @@ enum {
 	MP_RESPONDER_BURST = 1000,		/* default per-source burst, packets */
 	MP_RESPONDER_MAX_SOURCES = 8192,	/* default rate-limit table size */
 	MP_RESPONDER_MAX_SESSIONS = 4096,	/* default session table size */
-	MP_RESPONDER_MAX_LEN = 9216,		/* default largest request, octets */
+	MP_RESPONDER_MAX_LEN = MP_STAMP_MAX_LEN, /* default largest request, octets:
+						 * any datagram, so that mtufind finds
+						 * the path's limit, not the reflector's */
 };
 
 /* Default time after which an idle session may be forgotten. */

@@ -31,6 +31,9 @@
 # most 1/20 of the seed's time for the same points (nr-wg-mtu-finder: wg-quick
 # down/up plus a 5 s iperf3 each way per point, measured here on one point);
 # a sweep SIGKILLed while its iperf3 client runs leaves no iperf3 100 ms on.
+# A reflector's limit (stamp_peer.py silent above 1300 bytes) is never a
+# black hole: ICMP echo carries the path MTU exactly, and a real black hole
+# behind it is still found and confirmed by echo.
 
 T_REQUIRE=(ip nft jq tracepath scamper ethtool ping wireguard-go wg wg-quick iperf3 gnuplot
 	python3 nsenter timeout)
@@ -38,6 +41,8 @@ T_TESTS=(
 	"ptb        line  MTU 1400 mid-path, routers' ICMP: 1400 exactly v4+v6, hop named, <=15 probes"
 	"blackhole  line  MTU 1400, ICMP dropped at r1, reflector on s: 1400 v4+v6, black hole hop 1"
 	"bh_icmp    line  the same black hole, no reflector: ICMP echo confirms, 1400 v4+v6"
+	"reflimit   line  a reflector silent above 1300 bytes: its limit, not a black hole; 1400 as -m icmp"
+	"loopback   line  owd -s on the host itself: the loopback's size as -m icmp's, no black hole"
 	"odd        line  MTU 1337 on r2-s: 1337 exactly v4+v6, with ICMP and as a black hole at r2"
 	"clean      line  no bottleneck: 1500 in at most 3 probes, nothing learned by the kernel"
 	"bypass     line  the kernel caches 1400 while the path carries 1500: mtufind says 1500"
@@ -147,6 +152,7 @@ test_blackhole()
 		mf bh$fam "${S[$fam]}"
 		check_path bh$fam 1400 true 1
 		t_json "$T_OUT/bh$fam.json" '.method == "stamp" and .bottleneck_addr == .hops[0].addr'
+		t_json "$T_OUT/bh$fam.json" '.blackhole_confirmed and .reflector_max_bytes == 0'
 		# nothing learned, nothing set: the kernel still has no PMTU for s
 		! t_kernel_pmtu c "${S[$fam]}" || false
 		tp=$(T_TRACEPATH_HOPS=2 t_pmtu_tracepath c "${S[$fam]}")
@@ -168,8 +174,58 @@ test_bh_icmp()
 		lab_flush_pmtu c
 		mf bhi$fam "${S[$fam]}"
 		check_path bhi$fam 1400 true 1
-		t_json "$T_OUT/bhi$fam.json" '.method == "icmp"'
+		t_json "$T_OUT/bhi$fam.json" '.method == "icmp" and .blackhole_confirmed'
 		t_note "$(note_path bhi$fam)"
+	done
+}
+
+# A reflector that answers only up to 1300 bytes (stamp_peer.py, on s): the
+# path carries 1400, and the reflector's silence above 1300 is reported as
+# its own limit, with the path MTU that ICMP echo finds (the same as -m
+# icmp's); with r1's too-big messages dropped as well, the black hole above
+# 1400 is still found, and confirmed by echo.
+test_reflimit()
+{
+	local fam
+	lab_mtu r1-r2 1400
+	reflector off
+	lab_spawn s refl python3 "$T_NETNS_DIR/stamp_peer.py" reflect 862 - 1300
+	busywait 3000 lab_listening s udp 862
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf rl$fam "${S[$fam]}"
+		check_path rl$fam 1400 false 1
+		t_json "$T_OUT/rl$fam.json" '.reflector_max_bytes == 1300 and .method == "icmp"'
+		lab_flush_pmtu c
+		mf rli$fam -m icmp "${S[$fam]}"
+		t_json "$T_OUT/rli$fam.json" '.pmtu_bytes == 1400 and .reflector_max_bytes == 0'
+		t_note "reflector limit 1300: $(note_path rl$fam); -m icmp: pmtu 1400"
+	done
+	lab_blackhole r1 on
+	for fam in 4 6; do
+		lab_flush_pmtu c
+		mf rlb$fam "${S[$fam]}"
+		check_path rlb$fam 1400 true 1
+		t_json "$T_OUT/rlb$fam.json" '.reflector_max_bytes == 1300 and .blackhole_confirmed'
+		t_note "and ICMP dropped at r1: $(note_path rlb$fam)"
+	done
+}
+
+# The reflector (owd -s) on the host itself: it answers every size the
+# loopback carries, so STAMP finds what ICMP echo finds.
+test_loopback()
+{
+	local h
+	lab_spawn c owd "$OWD" -s
+	busywait 3000 lab_listening c udp 862
+	for h in 127.0.0.1 ::1; do
+		mf lo "$h"
+		mf loi -m icmp "$h"
+		t_json "$T_OUT/lo.json" '.method == "stamp" and .blackhole == false and
+			.reflector_max_bytes == 0 and .pmtu_bytes > 65000'
+		[[ $(jq .pmtu_bytes "$T_OUT/lo.json") == $(jq .pmtu_bytes "$T_OUT/loi.json") ]]
+		t_note "$h: stamp $(jq .pmtu_bytes "$T_OUT/lo.json"), icmp $(jq .pmtu_bytes \
+			"$T_OUT/loi.json"), link $(jq .local_mtu_bytes "$T_OUT/lo.json")"
 	done
 }
 

@@ -5,7 +5,9 @@ tests/netns/owd.sh, written from the RFC's packet layouts (sections 4.2.1,
 4.2.2, 4.3.1, 4.3.2, 4.4) and nothing of meshperf's code: struct and hmac
 from Python's standard library.
 
-  stamp_peer.py reflect PORT [KEYFILE]          stateful reflector, runs until killed
+  stamp_peer.py reflect PORT [KEYFILE|-] [MAXIP]  stateful reflector, runs until killed;
+                                                with MAXIP, silent to requests whose IP
+                                                packet is larger (a reflector's limit)
   stamp_peer.py send HOST PORT COUNT [KEYFILE]  prints a JSON summary
 
 The reflector does not implement RFC 8972: it writes zeros where the SSID
@@ -80,7 +82,7 @@ def reflector_parse(key, pkt):
     return struct.unpack_from("!I12xQH6xQ8xI12xQH6xB", pkt)
 
 
-def reflect(port, key):
+def reflect(port, key, max_ip):
     socks = []
     for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
         s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -99,6 +101,9 @@ def reflect(port, key):
             pkt, peer = k.fileobj.recvfrom(65535)
             t2 = ntp_now()
             if len(pkt) < (BASE if key is None else AUTH_BASE):
+                continue
+            hdr = 48 if k.fileobj.family == socket.AF_INET6 else 28
+            if max_ip and len(pkt) + hdr > max_ip:
                 continue
             got = sender_parse(key, pkt)
             if got is None:
@@ -146,7 +151,8 @@ def send(host, port, count, key):
 def main():
     a = sys.argv[1:]
     if a and a[0] == "reflect":
-        reflect(int(a[1]), load_key(a[2] if len(a) > 2 else None))
+        reflect(int(a[1]), load_key(a[2] if len(a) > 2 and a[2] != "-" else None),
+                int(a[3]) if len(a) > 3 else 0)
     elif a and a[0] == "send":
         send(a[1], int(a[2]), int(a[3]), load_key(a[4] if len(a) > 4 else None))
     else:

@@ -110,6 +110,12 @@ struct mf_path {
 	unsigned toobig_msgs;			/* frag-needed / PTB received for our probes */
 	unsigned lost_tries;			/* tries that got no answer at all */
 	bool blackhole;				/* the too-big size vanished without ICMP */
+	bool blackhole_confirmed;		/* ... and ICMP echo agrees (echo of the path
+						 * MTU answered, of that size not), or the
+						 * search was by ICMP echo */
+	unsigned reflector_max_bytes;		/* the reflector went silent above this size
+						 * while ICMP echo carried larger ones: its
+						 * own limit; 0 = none seen */
 	unsigned bottleneck_hop;		/* TTL of the hop whose outgoing link is the
 						 * narrowest, 0 = unknown / none */
 	unsigned blackhole_hop;			/* = bottleneck_hop in a black hole, else 0 */

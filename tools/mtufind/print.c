@@ -83,6 +83,17 @@ static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_
 		   TXT(rec, "%" PRIu64, "kernel cached PMTU %" PRIu64 " bytes"),
 		   p->kernel_pmtu_bytes);
 	mp_put_bool(w, "blackhole", TXT(rec, "%s", "black hole %s"), p->blackhole);
+	if (rec || p->blackhole)
+		mp_put_bool(w, "blackhole_confirmed",
+			    TXT(rec, "%s", "(confirmed by ICMP echo: %s)"), p->blackhole_confirmed);
+	else
+		mp_put_bool_notext(w, "blackhole_confirmed", p->blackhole_confirmed);
+	if (rec || p->reflector_max_bytes)
+		mp_put_u64(w, "reflector_max_bytes",
+			   TXT(rec, "%" PRIu64, "reflector answers up to %" PRIu64 " bytes"),
+			   p->reflector_max_bytes);
+	else
+		mp_put_u64_notext(w, "reflector_max_bytes", 0);
 	mp_put_u64(w, "blackhole_hop", TXT(rec, "%" PRIu64, "black hole hop %" PRIu64),
 		   p->blackhole_hop);
 	mp_put_u64(w, "bottleneck_hop", TXT(rec, "%" PRIu64, "bottleneck hop %" PRIu64),

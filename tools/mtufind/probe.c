@@ -518,28 +518,16 @@ static unsigned next_size(unsigned lo, unsigned hi, unsigned *hint, bool *hint_u
 	return lo + (hi - lo) / 2;
 }
 
-static int search(struct prober *pr, unsigned max)
+/* The size search above lo (known to pass) up to max. */
+static int bisect(struct prober *pr, unsigned lo, unsigned max)
 {
 	struct mf_path *p = pr->p;
 	struct try_res res;
-	unsigned lo, hi = max + 1, hint = 0, size, low;
+	unsigned hi = max + 1, hint = max, size;
 	bool hi_silent = false, likely, hint_up = false;
 	int r;
 
-	low = p->family == AF_INET ? 576 : MF_IPV6_MIN_MTU;
-	r = reach(pr, MP_MIN(low, max), &res);
-	if (r < 0)
-		return r;
-	p->method = pr->stamp ? MF_METHOD_STAMP : MF_METHOD_ICMP;
-	if (res.oc != OC_PASS) {
-		p->error = res.oc == OC_PORT ? -ECONNREFUSED :
-			   res.oc == OC_LOST ? -ETIMEDOUT : -EHOSTUNREACH;
-		return 0;
-	}
-	p->reachable = true;
-	lo = MP_MAX(MP_MIN(low, max), min_size(pr));
 	/* the largest size first: on a clean path one probe settles it */
-	hint = max;
 	while (!mf_stop) {
 		size = next_size(lo, hi, &hint, &hint_up, &likely);
 		if (!size)
@@ -581,7 +569,69 @@ static int search(struct prober *pr, unsigned max)
 	p->pmtu_bytes = lo;
 	p->first_fail_bytes = hi <= max ? hi : 0;
 	p->blackhole = p->first_fail_bytes && hi_silent;
+	/* ICMP echo is the network's own answer; a reflector's silence may be its limit */
+	p->blackhole_confirmed = p->blackhole && !pr->stamp;
 	return 0;
+}
+
+static int search(struct prober *pr, unsigned max)
+{
+	struct mf_path *p = pr->p;
+	struct try_res res;
+	unsigned low;
+	int r;
+
+	low = p->family == AF_INET ? 576 : MF_IPV6_MIN_MTU;
+	r = reach(pr, MP_MIN(low, max), &res);
+	if (r < 0)
+		return r;
+	p->method = pr->stamp ? MF_METHOD_STAMP : MF_METHOD_ICMP;
+	if (res.oc != OC_PASS) {
+		p->error = res.oc == OC_PORT ? -ECONNREFUSED :
+			   res.oc == OC_LOST ? -ETIMEDOUT : -EHOSTUNREACH;
+		return 0;
+	}
+	p->reachable = true;
+	return bisect(pr, MP_MAX(MP_MIN(low, max), min_size(pr)), max);
+}
+
+/*
+ * STAMP probes of first_fail_bytes vanished: a black hole, or only as much
+ * as the reflector answers? ICMP echo tells when the target answers it.
+ * Echo of that size answered: the path carries it, the reflector's limit
+ * is reported as such and the search goes on by ICMP above it. Echo of
+ * pmtu_bytes answered but not of first_fail_bytes: the black hole is
+ * confirmed. Neither: it stays unconfirmed, and STAMP walks the hops.
+ */
+static int cross_check(struct prober *pr, unsigned max)
+{
+	struct mf_path *p = pr->p;
+	unsigned fail = p->first_fail_bytes, lo = p->pmtu_bytes;
+	struct try_res res;
+	int r;
+
+	pr->stamp = false;
+	pr->icmp_id = (uint16_t)(getpid() ^ (mp_clock_mono_ns() >> 10));
+	r = open_sock(pr);
+	if (r < 0)
+		return r;
+	r = probe_size(pr, fail, SEARCH_TTL, true, &res);
+	if (r < 0)
+		return r;
+	if (res.oc == OC_PASS) {
+		p->reflector_max_bytes = lo;
+		p->method = MF_METHOD_ICMP;
+		return bisect(pr, fail, max);
+	}
+	r = probe_size(pr, lo, SEARCH_TTL, true, &res);
+	if (r < 0)
+		return r;
+	if (res.oc == OC_PASS) {
+		p->blackhole_confirmed = true;
+		return 0;
+	}
+	pr->stamp = true;
+	return open_sock(pr);
 }
 
 /* ---------------------------------------------------------------- hops */
@@ -687,6 +737,8 @@ int mf_path_run(const struct mf_opts *o, struct mf_path *p)
 		goto out;
 	max = o->max_bytes ? MP_MIN(o->max_bytes, p->local_mtu_bytes) : p->local_mtu_bytes;
 	r = search(pr, max);
+	if (r == 0 && !p->error && p->blackhole && pr->stamp)
+		r = cross_check(pr, max);
 	if (r < 0 || p->error)
 		goto out;
 	if (!o->no_hops && p->first_fail_bytes && max > p->pmtu_bytes)

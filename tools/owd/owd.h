@@ -26,6 +26,7 @@ enum {
 	OWD_COUNT_DEFAULT = 10,		/* probes without -c or -t */
 	OWD_MIN_TIMEOUT_S = 1,		/* the automatic timeout is never shorter */
 	OWD_TIMEOUT_RTTS = 3,		/* ... and is this many times the largest RTT */
+	OWD_LINGER_MIN_MS = 10,		/* the end-of-run wait for stragglers, at least */
 };
 
 struct owd_opts {
@@ -107,6 +108,8 @@ struct owd_result {
 					 * the direction cannot be told */
 	uint64_t tx_stamp_missing;	/* replies used with the userspace T1 */
 	uint64_t icmp_errors;		/* ICMP errors from the path */
+	int icmp_last_errno;		/* the last one's errno (ECONNREFUSED: port
+					 * unreachable), 0 if none */
 	uint64_t timeout_ns;		/* loss timeout used at the end */
 	struct owd_dir fwd, rev;
 	bool have_delay;		/* fwd_s, rev_s, rtt_s below hold samples */

@@ -145,6 +145,15 @@ static uint64_t timeout_ns(const struct run *r)
 	return MP_MAX(OWD_TIMEOUT_RTTS * r->max_rtt_ns, OWD_MIN_TIMEOUT_S * MP_NSEC_PER_SEC);
 }
 
+/* After the last probe, once every probe is answered or lost, the wait for
+ * stragglers (duplicates, a reordered reply): 3 times the largest RTT seen,
+ * at least OWD_LINGER_MIN_MS. An unanswered probe is waited for until its
+ * timeout. */
+static uint64_t linger_ns(const struct run *r)
+{
+	return MP_MAX(OWD_TIMEOUT_RTTS * r->max_rtt_ns, OWD_LINGER_MIN_MS * MP_NSEC_PER_MSEC);
+}
+
 /* ---- accounting ---- */
 
 static void finalize(struct run *r, struct slot *s)
@@ -317,8 +326,8 @@ static int drain(struct run *r)
 		for (i = 0; i < n; i++) {
 			if (r->errq[i].kind == MP_ERRQ_TSTAMP)
 				on_tx_stamp(r, r->errq[i].tx_id, r->errq[i].ts_ns);
-			else
-				r->res->icmp_errors++;
+			else if (++r->res->icmp_errors)
+				r->res->icmp_last_errno = r->errq[i].ee_errno;
 		}
 	}
 	for (;;) {
@@ -564,7 +573,7 @@ static uint64_t wake_at(const struct run *r, bool sending, uint64_t next_send,
 	if (sending)
 		w = next_send;
 	else
-		w = last_send + timeout_ns(r);
+		w = last_send + linger_ns(r);
 	if (r->oldest < r->next_seq)
 		w = MP_MIN(w, r->ring[r->oldest & r->mask].sent_mono_ns + timeout_ns(r));
 	if (r->o->report_ns)
@@ -616,9 +625,9 @@ static int loop(struct run *r)
 			if (next_report <= now)
 				next_report = now + o->report_ns;
 		}
-		/* the run ends with the last probe's timeout, not with its
-		 * reply: duplicates and late replies still count */
-		if (!sending && r->oldest >= r->next_seq && now - last_send >= timeout_ns(r))
+		/* the run ends when every probe is answered or lost, and
+		 * stragglers have had their time (linger_ns) */
+		if (!sending && r->oldest >= r->next_seq && now - last_send >= linger_ns(r))
 			break;
 		wake = wake_at(r, sending, next_send, next_report, last_send);
 		if (wake > now) {
