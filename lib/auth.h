@@ -58,6 +58,17 @@ struct mp_replay {
  */
 int mp_auth_key_load(const char *path, struct mp_auth_key *ret);
 
+/*
+ * For a tool's -k FILE (lib/out_diag.c): mp_auth_key_load(), and on error
+ * one line on stderr naming the file and what to do ("key file K is
+ * readable by group or others (mode 0644); chmod 600 K", "key file K: not
+ * one key (...)", "key file K: No such file or directory"). Returns its
+ * result. mp_opt_key_check() loads into a key of its own and wipes it: a
+ * check before a run, for tools that load the key later.
+ */
+int mp_opt_key(const char *path, struct mp_auth_key *key);
+int mp_opt_key_check(const char *path);
+
 /* Parse key file contents: buf of len bytes (not NUL-terminated), format as
  * above. *ret set on success. Returns 0, or -EINVAL. */
 int mp_auth_key_parse(const char *buf, size_t len, struct mp_auth_key *ret);

@@ -51,6 +51,19 @@ void mp_warnx(const char *fmt, ...) MP_PRINTF(1, 2);
 /* "prog: invalid WHAT 'VALUE'", with ": out of range" when err is -ERANGE
  * (the parsers' code for a value outside its bounds). Returns -EINVAL. */
 int mp_warn_invalid(const char *what, const char *value, int err);
+/* An option's value parsed (lib/args.h) or, on error, reported in one line
+ * that says what the option takes: "invalid interval '10': a duration with
+ * its unit (...)", "...: out of range (100us to 1h)". Return 0 or -EINVAL. */
+int mp_opt_duration(const char *what, const char *arg, uint64_t min_ns, uint64_t max_ns,
+		    uint64_t *ret_ns);
+int mp_opt_size(const char *what, const char *arg, uint64_t min, uint64_t max, uint64_t *ret);
+int mp_opt_rate(const char *what, const char *arg, uint64_t min, uint64_t max, uint64_t *ret);
+/* A target that could not be measured: "HOST: Name or service not known"
+ * (the resolver's words for -ENOENT, -EAGAIN as lib/args.c maps them),
+ * else "HOST: strerror(err)". */
+void mp_warn_target(const char *host, int err);
+/* After a usage error's one line: "Try 'TOOL --help'." */
+void mp_usage_try(void);
 /* Register with atexit(): fails the process (exit 2) if stdout could not be
  * written or closed, e.g. on a full disk or a closed pipe. */
 void mp_close_stdout(void);

@@ -127,9 +127,11 @@ static json_t *json_from_node(const struct out_node *n);
 static int json_add_children(json_t *c, const struct out_node *n)
 {
 	for (const struct out_node *k = n->child; k; k = k->next) {
-		json_t *v = json_from_node(k);
+		json_t *v;
 
-		if (!v)
+		if (k->textonly && !n->textonly)
+			continue;
+		if (!(v = json_from_node(k)))
 			return -ENOMEM;
 		if (json_is_array(c) ? json_array_append_new(c, v)
 				     : json_object_set_new(c, k->key, v))
@@ -620,6 +622,8 @@ static int container_begin(struct mp_writer *w, enum out_kind kind, const char *
 	n = out_node_new(&w->arena, kind, key, title);
 	if (!n)
 		return fail(w, -ENOMEM);
+	n->textonly = w->audience == MP_FOR_TEXT;
+	n->notext = w->audience == MP_FOR_MACHINES;
 	out_node_add(w->cur, n);
 	w->cur = n;
 	return 0;
@@ -667,13 +671,31 @@ static int put_node(struct mp_writer *w, struct out_node *n)
 }
 
 /* Formats n's text (only the text format keeps it), then adds n. */
+/* A figure that could not be computed reads "-" in text, never "nan". */
+static void no_nan(char *s)
+{
+	static const char *const words[] = { "-nan", "nan", "-inf", "inf" };
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(words); i++) {
+		char *p = strstr(s, words[i]);
+
+		if (p) {
+			*p = '-';
+			memmove(p + 1, p + strlen(words[i]), strlen(p + strlen(words[i])) + 1);
+			return;
+		}
+	}
+}
+
 static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, va_list ap)
 {
 	char buf[512];
 
-	n->shown = fmt != NULL;
+	n->shown = fmt != NULL && w->audience != MP_FOR_MACHINES;
 	if (fmt && w->fmt == MP_FMT_TEXT) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
+		if (n->kind == OUT_F64 && !isfinite(n->v.f))
+			no_nan(buf);
 		n->text = out_arena_strdup(&w->arena, buf);
 		if (!n->text)
 			return fail(w, -ENOMEM);
@@ -683,7 +705,16 @@ static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, v
 
 static struct out_node *scalar(struct mp_writer *w, enum out_kind kind, const char *key)
 {
-	return out_node_new(&w->arena, kind, key, NULL);
+	struct out_node *n = out_node_new(&w->arena, kind, key, NULL);
+
+	if (n)
+		n->textonly = w->audience == MP_FOR_TEXT;
+	return n;
+}
+
+void mp_writer_audience(struct mp_writer *w, enum mp_audience a)
+{
+	w->audience = a;
 }
 
 /*

@@ -34,7 +34,7 @@
  *
  * JSON documents and NDJSON records start with "tool", "version", "schema"
  * and "time" (UTC RFC 3339); NDJSON records also carry "type". NaN doubles
- * are written as null (json), empty (csv), "nan" (text) and are skipped
+ * are written as null (json), empty (csv), "-" (text) and are skipped
  * (prom).
  *
  * Errors are sticky: after the first failure every call returns it, and
@@ -63,6 +63,9 @@ enum mp_format {
 
 /* Parses "text", "csv", "json", "ndjson" or "prom". Returns 0, or -EINVAL. */
 int mp_format_parse(const char *s, enum mp_format *ret);
+/* -f FORMAT for a tool (lib/out_diag.c): parsed, or reported ("invalid
+ * format 'xml': one of text, csv, ...") and -EINVAL. */
+int mp_opt_format(const char *arg, enum mp_format *ret);
 
 struct mp_writer;
 
@@ -190,6 +193,20 @@ int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, 
 /* v is evaluated twice. */
 #define mp_put_bool(w, key, fmt, v) mp_put_bool_((w), (key), !!(v), (fmt), (v) ? "yes" : "no")
 
+/*
+ * Who the fields and containers begun from now on are for: everyone (the
+ * default), text only, or the machine formats only (not shown in text, as
+ * the *_notext calls). A tool lays out its text for people with the first
+ * (a table of the figures that the machine formats carry in their own
+ * shape, written for the machines): text-only nodes are left out of json,
+ * ndjson, csv, prom and the textfile's gauges; in a text-only table the
+ * first column is left-aligned and the others right-aligned (cells such as
+ * "35.1ms"); a text-only table with an empty title has no title line.
+ * For documents; text records leave text-only fields out.
+ */
+enum mp_audience { MP_FOR_ALL, MP_FOR_TEXT, MP_FOR_MACHINES };
+void mp_writer_audience(struct mp_writer *w, enum mp_audience a);
+
 /* Fields that text output does not show. */
 int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v);
 int mp_put_i64_notext(struct mp_writer *w, const char *key, int64_t v);
@@ -204,6 +221,16 @@ int mp_put_bool_notext(struct mp_writer *w, const char *key, bool v);
 int mp_put_time_(struct mp_writer *w, const char *key, uint64_t real_ns, const char *fmt, ...)
 	MP_PRINTF(4, 5);
 #define mp_put_time(w, key, fmt, ns) mp_put_time_((w), (key), (ns), (fmt), "")
+
+/*
+ * Figures for people (text layouts), each with its own scaled unit and 3
+ * significant digits: "782ns", "4.53µs", "35.1ms", "1.20s"; "9.87 Mbit/s";
+ * "5.40 Mpps". NaN: "-". buf of MP_FMT_LEN; returns buf.
+ */
+#define MP_FMT_LEN 24
+const char *mp_fmt_ns(char *buf, size_t len, double ns);
+const char *mp_fmt_bps(char *buf, size_t len, double bps);
+const char *mp_fmt_pps(char *buf, size_t len, double pps);
 
 /* Nanoseconds as milliseconds, for *_ms keys. */
 #define MP_NS_TO_MS(ns) ((double)(ns) / 1e6)

@@ -11,7 +11,7 @@
  *
  * time: when the unit was written (CLOCK_REALTIME ns), for its "time" key.
  *
- * node: u8 kind, u8 flags (1 shown, 2 label), str key, str title, str text,
+ * node: u8 kind, u8 flags (1 shown, 2 label, 4 text-only), str key, str title, str text,
  * then the value (u64/i64/f64: 8 bytes; str: str; bool: u8) or, for a
  * container, u32 n and its n children. str: u32 length (0xffffffff: NULL)
  * and the bytes.
@@ -72,7 +72,7 @@ static void put_node(struct fbuf *b, const struct out_node *n)
 	uint32_t k = 0;
 
 	put_u8(b, (uint8_t)n->kind);
-	put_u8(b, (uint8_t)(n->shown | n->label << 1));
+	put_u8(b, (uint8_t)(n->shown | n->label << 1 | n->textonly << 2));
 	put_str(b, n->key);
 	put_str(b, n->title);
 	put_str(b, n->text);
@@ -206,6 +206,7 @@ static struct out_node *get_node(struct cursor *c, struct out_arena *a, unsigned
 	n->kind = kind;
 	n->shown = flags & 1;
 	n->label = flags >> 1 & 1;
+	n->textonly = flags >> 2 & 1;
 	get_str(c, a, &n->key);
 	get_str(c, a, &n->title);
 	get_str(c, a, &n->text);

@@ -21,6 +21,8 @@ struct out_node {
 	char *text;		/* scalars: formatted text (text format only) */
 	bool shown;		/* scalars: appear in text output */
 	bool label;		/* strings: a Prometheus label */
+	bool textonly;		/* shown in text, left out of the other formats */
+	bool notext;		/* containers: not shown in text (scalars: !shown) */
 	union {
 		uint64_t u;
 		int64_t i;
@@ -77,6 +79,7 @@ struct mp_writer {
 	bool fwd;			/* units go to fwd_fd (mp_writer_forward) */
 	int fwd_fd;
 	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
+	enum mp_audience audience;	/* of the nodes begun now (mp_writer_audience) */
 };
 
 void *out_arena_alloc(struct out_arena *a, size_t n);	/* zeroed */
@@ -89,7 +92,8 @@ struct out_node *out_node_new(struct out_arena *a, enum out_kind kind, const cha
 			      const char *title);
 void out_node_add(struct out_node *parent, struct out_node *n);
 bool out_node_is_scalar(const struct out_node *n);
-/* Visits the scalars under n depth-first; arrays of scalars are one visit
+/* Visits the scalars under n depth-first (text-only nodes under a node that
+ * is not are left out); arrays of scalars are one visit
  * (with the array node), arrays of objects are skipped. path holds the keys
  * from n (exclusive) joined with '.'. Stops at the first negative return. */
 typedef int (*out_visit_fn)(const struct out_node *n, const char *path, void *ctx);

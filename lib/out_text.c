@@ -3,8 +3,11 @@
  * out: the text and csv renderers.
  *
  * Text: records are rows of a table whose header (the field keys) is printed
- * before the first row of each record type; column widths are fixed by that
- * first row so rows can stream. The document is a block: its title, a line
+ * before the first row of each record type. Rows stream: a column is as wide
+ * as the widest cell printed so far, so a cell wider than its column widens
+ * it (with room for two more characters, so that it seldom happens twice)
+ * and the header is printed again above that row, in step with the rows
+ * that follow; no row is ever shifted against the header above it. The document is a block: its title, a line
  * of its own fields, then one line per nested object ("title: a, b, c"),
  * indented by depth; an array of objects is a table, aligned over all rows.
  *
@@ -12,6 +15,8 @@
  * strings are quoted by libcsv when they need it.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,7 +120,8 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	r->cell[r->n] = r->owned[r->n] ? r->owned[r->n] : n->text;
 	if (!r->cell[r->n] || !*r->cell[r->n])
 		r->cell[r->n] = "-";
-	r->left[r->n] = n->kind == OUT_STR || n->kind == OUT_ARR;
+	/* a text-only table is the tool's layout: label, then figures */
+	r->left[r->n] = (n->kind == OUT_STR || n->kind == OUT_ARR) && !(n->textonly && r->n);
 	r->n++;
 	return 0;
 }
@@ -127,6 +133,16 @@ static int row_build(struct row *r, const struct out_node *n)
 	if (e < 0)
 		row_done(r);
 	return e;
+}
+
+/* Columns s takes on a terminal: its UTF-8 characters ("µs" is 2). */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
 }
 
 static void pad(FILE *f, size_t n)
@@ -148,8 +164,8 @@ static int row_print(FILE *f, unsigned indent, const char *const *s, const bool 
 {
 	pad(f, indent);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(s[i]), wd = i < nw ? widths[i] : 0;
-		size_t fill = wd > len ? wd - len : 0;
+		size_t len = strlen(s[i]), wd = i < nw ? widths[i] : 0, cols = text_width(s[i]);
+		size_t fill = wd > cols ? wd - cols : 0;
 
 		if (i)
 			fwrite("  ", 1, 2, f);
@@ -162,16 +178,22 @@ static int row_print(FILE *f, unsigned indent, const char *const *s, const bool 
 	return fputc('\n', f) == EOF ? -EIO : 0;
 }
 
-static void widths_update(size_t *widths, const struct row *r, bool with_hdr)
+/* Widens widths to r's cells (and headers); true when a column grew. */
+static bool widths_update(size_t *widths, const struct row *r, bool with_hdr, size_t slack)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		size_t c = strlen(r->cell[i]);
+	bool grew = false;
 
-		if (with_hdr && strlen(r->hdr[i]) > c)
-			c = strlen(r->hdr[i]);
-		if (c > widths[i])
-			widths[i] = c;
+	for (size_t i = 0; i < r->n; i++) {
+		size_t c = text_width(r->cell[i]);
+
+		if (with_hdr && text_width(r->hdr[i]) > c)
+			c = text_width(r->hdr[i]);
+		if (c > widths[i]) {
+			widths[i] = c + slack;
+			grew |= i + 1 < r->n;	/* the last column is never padded */
+		}
 	}
+	return grew;
 }
 
 int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type)
@@ -191,7 +213,9 @@ int out_text_record(struct mp_writer *w, const struct out_node *root, const char
 			e = -ENOMEM;
 			goto out;
 		}
-		widths_update(w->text_widths, &r, true);
+		widths_update(w->text_widths, &r, true, 0);
+		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
+	} else if (widths_update(w->text_widths, &r, false, 2)) {
 		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
 	}
 	if (e == 0)
@@ -211,6 +235,7 @@ void out_text_done(struct mp_writer *w)
 static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 {
 	size_t nrows = 0, ncols = 0, *widths = NULL;
+	unsigned rindent = indent + TEXT_INDENT;
 	struct row *rows;
 	int e = 0;
 
@@ -229,20 +254,24 @@ static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 	if (e == 0 && nrows && !(widths = calloc(ncols, sizeof(*widths))))
 		e = -ENOMEM;
 	for (size_t i = 0; i < nrows && e == 0; i++)
-		widths_update(widths, &rows[i], true);
-	if (e == 0 && nrows) {
+		widths_update(widths, &rows[i], true, 0);
+	if (e == 0 && nrows && arr->title && !*arr->title) {
+		rindent = indent;	/* no title line, no indent under it */
+	} else if (e == 0 && nrows) {
 		fprintf(f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
+	}
+	if (e == 0 && nrows) {
 		/* the header of the widest row names every column */
 		size_t wide = 0;
 
 		for (size_t i = 0; i < nrows; i++)
 			if (rows[i].n > rows[wide].n)
 				wide = i;
-		e = row_print(f, indent + TEXT_INDENT, rows[wide].hdr, rows[wide].left, widths,
+		e = row_print(f, rindent, rows[wide].hdr, rows[wide].left, widths,
 			      rows[wide].n, ncols);
 	}
 	for (size_t i = 0; i < nrows && e == 0; i++)
-		e = row_print(f, indent + TEXT_INDENT, rows[i].cell, rows[i].left, widths,
+		e = row_print(f, rindent, rows[i].cell, rows[i].left, widths,
 			      rows[i].n, ncols);
 	for (size_t i = 0; i < nrows; i++)
 		row_done(&rows[i]);
@@ -288,6 +317,8 @@ static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool roo
 	if ((any || label) && fputc('\n', f) == EOF)
 		return -EIO;
 	for (const struct out_node *k = n->child; k && e == 0; k = k->next) {
+		if (k->notext)
+			continue;
 		if (k->kind == OUT_OBJ)
 			e = text_obj(f, k, sub, false);
 		else if (is_table(k))
@@ -362,4 +393,47 @@ int out_csv_record(struct mp_writer *w, const struct out_node *root, const char 
 	w->csv_rows = true;
 	w->csv_records |= type != NULL;
 	return e < 0 ? e : csv_line(w->f, root, false);
+}
+
+/* A figure with its own scaled unit: 3 significant digits, at most 2 decimals. */
+static const char *scaled(char *buf, size_t len, double v, const char *const *units,
+			  const double *steps, size_t n)
+{
+	size_t i = 0;
+	double a = fabs(v);
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	while (i + 1 < n && a >= steps[i + 1] * 0.9995)
+		i++;
+	a = v / steps[i];
+	snprintf(buf, len, fabs(a) >= 99.95 || i == 0 ? "%.0f%s" : fabs(a) >= 9.995 ? "%.1f%s" :
+		 "%.2f%s", a, units[i]);
+	return buf;
+}
+
+const char *mp_fmt_ns(char *buf, size_t len, double ns)
+{
+	static const char *const u[] = { "ns", "\xc2\xb5s", "ms", "s" };
+	static const double st[] = { 1, 1e3, 1e6, 1e9 };
+
+	return scaled(buf, len, ns, u, st, 4);
+}
+
+const char *mp_fmt_bps(char *buf, size_t len, double bps)
+{
+	static const char *const u[] = { " bit/s", " kbit/s", " Mbit/s", " Gbit/s", " Tbit/s" };
+	static const double st[] = { 1, 1e3, 1e6, 1e9, 1e12 };
+
+	return scaled(buf, len, bps, u, st, 5);
+}
+
+const char *mp_fmt_pps(char *buf, size_t len, double pps)
+{
+	static const char *const u[] = { " pps", " kpps", " Mpps" };
+	static const double st[] = { 1, 1e3, 1e6 };
+
+	return scaled(buf, len, pps, u, st, 3);
 }

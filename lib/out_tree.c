@@ -117,9 +117,11 @@ static int visit(const struct out_node *n, char *path, size_t len, size_t at,
 		 out_visit_fn fn, void *ctx)
 {
 	for (const struct out_node *k = n->child; k; k = k->next) {
-		int m = snprintf(path + at, len - at, "%s%s", at ? "." : "", k->key ? k->key : "");
-		int r = 0;
+		int m, r = 0;
 
+		if (k->textonly && !n->textonly)
+			continue;
+		m = snprintf(path + at, len - at, "%s%s", at ? "." : "", k->key ? k->key : "");
 		if (m < 0 || (size_t)m >= len - at)
 			return -ENAMETOOLONG;
 		if (out_node_is_scalar(k) || is_scalar_array(k))

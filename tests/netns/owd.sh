@@ -26,6 +26,8 @@
 #  - clock offset: the raw forward (reverse) mean moves by the offset
 #    +- 0.5 ms against a run without it; the estimate within its own bound;
 #  - 10,000 packets/s: every probe sent, every reply counted, no loss.
+#  - text: every line of the default text at most 100 columns (IPv4 and
+#    IPv6); the RTT row's min cell is 40.x or 41.x ms over the 30+10 ms wire.
 
 T_REQUIRE=(ip nft jq irtt tshark promtool python3 timeout)
 T_TESTS=(
@@ -39,6 +41,7 @@ T_TESTS=(
 	"rate        line  10,000 packets/s: counts complete"
 	"stream      line  --interval-report NDJSON records arrive while running (-t 0)"
 	"prom        line  -f prom passes promtool check metrics"
+	"text        line  default text: at most 100 columns, a table with units, no nan; no reply says so"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -343,6 +346,33 @@ test_prom()
 	grep -q '^meshperf_owd_forward_owd_mean_seconds{' "$O/owd.prom"
 	grep -q '^meshperf_owd_reverse_lost{' "$O/owd.prom"
 	t_note "prom: $(grep -vc '^#' "$O/owd.prom") samples, promtool clean"
+}
+
+test_text()
+{
+	local h out=$O/text wide min
+	t_require_wire
+	reflector
+	warm
+	lab_delay c-r1 30ms 10ms
+	for h in "${S[4]}" "${S[6]}"; do
+		owd_c -c 20 -i 20ms -q "$h" >"$out"
+		wide=$(wc -L <"$out")
+		t_note "$h: $(wc -l <"$out") lines, the widest $wide columns;" \
+			"$(awk '$1 == "RTT"' "$out" | tr -s ' ')"
+		((wide <= 100))
+		! grep -qi 'nan' "$out"
+		grep -q '^RTT  ' "$out" && grep -q '^forward  ' "$out" && grep -q '^reverse  ' "$out"
+		grep -qx 'loss: forward 0 (0.0%), reverse 0 (0.0%)' "$out"
+		# the RTT min cell: 40.x ms (the wire's 40 ms and the stack's few µs)
+		min=$(awk '$1 == "RTT" { print $2 }' "$out")
+		[[ $min == 40.[0-9]ms || $min == 41.[0-9]ms ]]
+	done
+	# nothing answers: the counts and why, and the one line on stderr
+	owd_c -c 2 -i 10ms -q -p 999 "${S[4]}" >"$out" 2>"$O/err" && return 1
+	grep -q '^2 sent, 0 answered, in .*, no replies$' "$out"
+	grep -qx "owd: no reply from ${S[4]}:999 (port unreachable: is 'owd -s' running there?)" \
+		"$O/err"
 }
 
 # Everything the tests write goes to $O, removed at the end (-t pcaps stay).

@@ -188,7 +188,7 @@ static void test_text_doc(void **state)
 		"target 10.0.0.2, 1000 sent, offset -1500 ns, synced yes, ports: 862 5121, "
 		"note a,b \"q\" \\ tab\t nl\n end\n"
 		"forward: lost 2\n"
-		"  owd: min 30.125 ms, mean nan ms\n"
+		"  owd: min 30.125 ms, mean - ms\n"
 		"hops:\n"
 		"  ttl  addr      loss_pct\n"
 		"    1  10.0.0.1     12.5%\n"
@@ -208,10 +208,33 @@ static void test_text_records(void **state)
 		"  0  10.500  plain\n"
 		"  1  11.500  a,b \"q\" \\ tab\t nl\n end\n"
 		"  2  12.500  plain\n";
+	/* a wider cell widens its column (+2) under a header printed again */
+	const char *widened =
+		"seq  owd_ms  tag\n"
+		"  0  10.500  plain\n"
+		"      seq  owd_ms  tag\n"
+		"  1000000  11.500  plain\n"
+		"        2  12.500  last column never padded\n";
+	struct mp_writer *w = NULL;
+	struct buf b;
 
 	(void)state;
 	assert_string_equal(s, expected);
 	free(s);
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_TEXT, b.f, "owd", "owd/1"), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(mp_record_begin(w, "packet"), 0);
+		assert_int_equal(mp_put_u64(w, "seq", "%" PRIu64, i == 1 ? 1000000 : i), 0);
+		assert_int_equal(mp_put_f64(w, "owd_ms", "%.3f", 10.5 + i), 0);
+		assert_int_equal(mp_put_str(w, "tag", "%s",
+					    i == 2 ? "last column never padded" : "plain"), 0);
+		assert_int_equal(mp_record_end(w), 0);
+	}
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data, widened);
+	free(b.data);
 }
 
 static void test_json(void **state)
@@ -475,6 +498,53 @@ static void test_multi(void **state)
 	s = render_multi(MP_FMT_JSON);
 	expect_cmd("jq -c .targets %s", s,
 		   "[{\"dst\":\"a.example\",\"rtt_ms\":1.5},{\"dst\":\"10.0.0.2\",\"rtt_ms\":2.5}]\n");
+	free(s);
+}
+
+/* A text-only layout: shown in text, absent from every other format. */
+static char *render_text_only(enum mp_format fmt)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, fmt, b.f, "owd", "owd/1"), 0);
+	assert_int_equal(mp_doc_begin(w, "owd to h"), 0);
+	assert_int_equal(mp_put_f64_notext(w, "rtt_ms", 1.5), 0);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	assert_int_equal(mp_arr_begin(w, "table", ""), 0);
+	assert_int_equal(mp_obj_begin(w, NULL, NULL), 0);
+	assert_int_equal(mp_put_str(w, "what", "%s", "RTT"), 0);
+	assert_int_equal(mp_put_str(w, "min", "%s", "1.5ms"), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_arr_end(w), 0);
+	mp_writer_audience(w, MP_FOR_ALL);
+	assert_int_equal(mp_put_u64(w, "sent", "sent %" PRIu64, 3), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	return b.data;
+}
+
+static void test_text_only(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = render_text_only(MP_FMT_TEXT);
+	assert_non_null(strstr(s, "RTT"));
+	assert_non_null(strstr(s, "1.5ms"));
+	assert_null(strstr(s, "rtt_ms"));
+	free(s);
+	s = render_text_only(MP_FMT_JSON);
+	expect_cmd("jq -c '[.rtt_ms, .sent, .table]' %s", s, "[1.5,3,null]\n");
+	free(s);
+	s = render_text_only(MP_FMT_CSV);
+	assert_string_equal(s, "rtt_ms,sent\n1.5,3\n");
+	free(s);
+	s = render_text_only(MP_FMT_PROM);
+	assert_null(strstr(s, "min"));
+	assert_non_null(strstr(s, "meshperf_owd_rtt_seconds 0.0015"));
 	free(s);
 }
 
@@ -750,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_text_only),
 		cmocka_unit_test(test_replay_bad),
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_misuse),

@@ -110,8 +110,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("port", arg, r);
 		break;
 	case 'b':
-		if ((r = mp_parse_rate(arg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
-			return mp_warn_invalid("rate", arg, r);
+		if ((r = mp_opt_rate("rate", arg, 0, 1000000000000ULL, &o->req.rate_bps)) < 0)
+			return r;
 		o->rate_set = true;
 		break;
 	case OPT_PPS:
@@ -119,18 +119,18 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("packet rate", arg, r);
 		break;
 	case 'l':
-		if ((r = mp_parse_size(arg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
-			return mp_warn_invalid("length", arg, r);
+		if ((r = mp_opt_size("length", arg, BW_PAYLOAD_MIN, BW_PAYLOAD_MAX, &v)) < 0)
+			return r;
 		o->req.payload_bytes = (uint16_t)v;
 		break;
 	case 't':
 		/* A bare number is seconds, as iperf3's -t. */
 		if (mp_parse_u64(arg, 1, 86400, &v) == 0)
 			o->req.duration_ns = v * MP_NSEC_PER_SEC;
-		else if ((r = mp_parse_duration(arg, MP_NSEC_PER_MSEC,
+		else if ((r = mp_opt_duration("duration", arg, MP_NSEC_PER_MSEC,
 						86400 * MP_NSEC_PER_SEC,
 						&o->req.duration_ns)) < 0)
-			return mp_warn_invalid("duration", arg, r);
+			return r;
 		a->dur_set = true;
 		break;
 	case 'R': a->reverse = true; break;
@@ -141,12 +141,11 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->req.streams = (uint16_t)v;
 		break;
 	case OPT_INTERVAL_REPORT:
-		if ((r = mp_parse_duration(arg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					   &o->req.interval_ns)) < 0 &&
-		    strcmp(arg, "0") != 0)
-			return mp_warn_invalid("interval", arg, r);
 		if (!strcmp(arg, "0"))
 			o->req.interval_ns = 0;
+		else if ((r = mp_opt_duration("interval", arg, 10 * MP_NSEC_PER_MSEC,
+					      3600 * MP_NSEC_PER_SEC, &o->req.interval_ns)) < 0)
+			return r;
 		break;
 	case OPT_FIND_MAX:
 		if ((r = mp_parse_double(arg, 0, 100, &o->find_max_pct)) < 0)
@@ -160,21 +159,21 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->max_sessions = (unsigned)v;
 		break;
 	case OPT_MAX_RATE:
-		if ((r = mp_parse_rate(arg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
-			return mp_warn_invalid("rate", arg, r);
+		if ((r = mp_opt_rate("rate", arg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
+			return r;
 		break;
 	case OPT_MAX_DURATION:
-		if ((r = mp_parse_duration(arg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
+		if ((r = mp_opt_duration("duration", arg, MP_NSEC_PER_SEC, 86400 * MP_NSEC_PER_SEC,
 					   &o->max_duration_ns)) < 0)
-			return mp_warn_invalid("duration", arg, r);
+			return r;
 		break;
 	case OPT_NO_GSO: o->no_gso = true; break;
 	case '4': o->family = AF_INET; break;
 	case '6': o->family = AF_INET6; break;
 	case 'I': o->ifname = arg; break;
 	case 'f':
-		if (mp_format_parse(arg, &o->format) < 0)
-			return mp_warn_invalid("format", arg, -EINVAL);
+		if (mp_opt_format(arg, &o->format) < 0)
+			return -EINVAL;
 		break;
 	case 'j': o->format = MP_FMT_JSON; break;
 	case MP_OPT_TARGETS:
@@ -274,7 +273,7 @@ static int client_one(const struct mp_run_target *t, void *ctx)
 		if (res->reject[0])
 			mp_warnx("%s refused: %s", host, res->reject);
 		else
-			mp_warn(-r, "%s", host);
+			mp_warn_target(host, r);
 		if (!res->find_max || !res->n_trials)
 			return MP_EXIT_USAGE;
 	}
@@ -321,7 +320,11 @@ int main(int argc, char **argv)
 		return MP_EXIT_OK;
 	}
 	if (r < 0 || !res) {
-		usage(stderr);
+		mp_usage_try();
+		free(res);
+		return MP_EXIT_USAGE;
+	}
+	if (o.key_file && mp_opt_key_check(o.key_file) < 0) {
 		free(res);
 		return MP_EXIT_USAGE;
 	}

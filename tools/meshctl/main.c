@@ -109,12 +109,6 @@ static void usage(FILE *f)
 	      "  -q, -v                  no event log, more; -h help; -V version\n", f);
 }
 
-static int parse_dur(const char *what, const char *arg, uint64_t min, uint64_t max,
-		     uint64_t *ret)
-{
-	return mp_parse_duration(arg, min, max, ret) < 0 ? mp_warn_invalid(what, arg, 0) : 0;
-}
-
 static int parse_opt(int c, const char *arg, void *ctx)
 {
 	struct mc_opts *o = ctx;
@@ -151,20 +145,20 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_NO_EXCHANGE: o->no_exchange = true; return 0;
 	case 'i':
-		return parse_dur("interval", arg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+		return mp_opt_duration("interval", arg, 10 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
 				 &o->probe.interval_ns);
 	case OPT_FAST_INTERVAL:
-		return parse_dur("fast interval", arg, 10 * MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+		return mp_opt_duration("fast interval", arg, 10 * MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
 				 &o->probe.fast_interval_ns);
 	case OPT_TIMEOUT:
-		return parse_dur("timeout", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
 				 &o->probe.min_timeout_ns);
 	case OPT_STAMP_PORT:
 		return mp_parse_port(arg, &o->probe.port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_DWELL:
-		return parse_dur("dwell time", arg, 0, 86400 * MP_NSEC_PER_SEC, &o->hyst.dwell_ns);
+		return mp_opt_duration("dwell time", arg, 0, 86400 * MP_NSEC_PER_SEC, &o->hyst.dwell_ns);
 	case OPT_HOLD_DOWN:
-		return parse_dur("hold-down", arg, 0, 86400 * MP_NSEC_PER_SEC,
+		return mp_opt_duration("hold-down", arg, 0, 86400 * MP_NSEC_PER_SEC,
 				 &o->hyst.holddown_ns);
 	case OPT_THRESHOLD:
 		if (mp_parse_double(arg, 0, 1000, &d) < 0)
@@ -172,8 +166,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->hyst.rel = d / 100;
 		return 0;
 	case OPT_ABS_THRESHOLD:
-		if (mp_parse_duration(arg, 0, 60 * MP_NSEC_PER_SEC, &u) < 0)
-			return mp_warn_invalid("absolute threshold", arg, 0);
+		if (mp_opt_duration("absolute threshold", arg, 0, 60 * MP_NSEC_PER_SEC, &u) < 0)
+			return -EINVAL;
 		o->hyst.abs_us = u / 1000;
 		return 0;
 	case OPT_TABLE:
@@ -191,19 +185,18 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_HTTP: o->http = arg; return 0;
 	case OPT_CTL: o->ctl_path = arg; return 0;
 	case OPT_WARMUP:
-		return parse_dur("warm-up", arg, 0, 3600 * MP_NSEC_PER_SEC, &o->warmup_ns);
+		return mp_opt_duration("warm-up", arg, 0, 3600 * MP_NSEC_PER_SEC, &o->warmup_ns);
 	case 't':
-		return parse_dur("duration", arg, 0, UINT64_MAX / 2, &o->duration_ns);
+		return mp_opt_duration("duration", arg, 0, UINT64_MAX / 2, &o->duration_ns);
 	case OPT_CLOCK_OFFSET:
-		if (mp_parse_duration(arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
+		if (mp_opt_duration("clock offset", arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
 				      &u) < 0)
-			return mp_warn_invalid("clock offset", arg, 0);
+			return -EINVAL;
 		o->probe.clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
 	case OPT_BIRD: o->bird = arg; return 0;
 	case OPT_BIRD_INCLUDE: o->bird_include = arg; return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ?
-		  (mp_warnx("invalid format '%s': one of " MP_FORMATS, arg), -EINVAL) : 0;
+	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
@@ -274,22 +267,6 @@ static int parse(int argc, char **argv, struct mc_opts *o)
 	return 0;
 }
 
-static int key_load(const char *path, struct mp_auth_key *key)
-{
-	struct stat st;
-	int r;
-
-	r = mp_auth_key_load(path, key);
-	if (r == -EPERM && stat(path, &st) == 0)
-		mp_warnx("key file %s must not be readable by group or others (mode %04o); "
-			 "chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
-	else if (r == -EINVAL)
-		mp_warnx("key file %s: not one key (44 base64 or 64 hex characters)", path);
-	else if (r < 0)
-		mp_warn(r, "key file %s", path);
-	return r;
-}
-
 /* Options of a subcommand, which takes no operand. Returns -1 to go on, or
  * the exit status (help, version, a usage error). */
 static int parse_cmd(int argc, char **argv, struct mc_opts *o)
@@ -304,7 +281,7 @@ static int parse_cmd(int argc, char **argv, struct mc_opts *o)
 	if (r == 0 && optind != argc)
 		mp_warnx("unexpected operand '%s'", argv[optind]);
 	if (r < 0 || optind != argc) {
-		fputs("Try 'meshctl --help'.\n", stderr);
+		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
 	return -1;
@@ -321,7 +298,7 @@ static int cmd_run(int argc, char **argv, bool once)
 	r = parse_cmd(argc, argv, &o);
 	if (r >= 0)
 		return r;
-	if (o.key_file && key_load(o.key_file, &key) < 0)
+	if (o.key_file && mp_opt_key(o.key_file, &key) < 0)
 		return MP_EXIT_USAGE;
 	r = mc_daemon_run(&o, o.key_file ? &key : NULL);
 	mp_auth_key_done(&key);
@@ -473,6 +450,6 @@ int main(int argc, char **argv)
 		mp_warnx("unknown command '%s':", argv[1]);
 	for (i = 0; i < MP_ARRAY_SIZE(commands); i++)
 		fprintf(stderr, "  %-8s %s\n", commands[i].name, commands[i].description);
-	fputs("Try 'meshctl --help'.\n", stderr);
+	mp_usage_try();
 	return MP_EXIT_USAGE;
 }

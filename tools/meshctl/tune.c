@@ -180,8 +180,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("site", arg, -ERANGE);
 		o->site = (int)u;
 		return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ?
-		  (mp_warnx("invalid format '%s': one of " MP_FORMATS, arg), -EINVAL) : 0;
+	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
 	default: return -EINVAL;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mtufind.h"
+#include "auth.h"
 #include "cli.h"
 #include "run.h"
 
@@ -120,8 +121,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->retries = (unsigned)u;
 		return 0;
 	case OPT_TIMEOUT:
-		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
+		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
+					 &o->timeout_ns);
 	case OPT_MAX_HOPS:
 		if (mp_parse_u64(arg, 1, MF_HOPS_MAX, &u) < 0)
 			return mp_warn_invalid("max-hops", arg, 0);
@@ -129,12 +130,12 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_NO_HOPS: o->no_hops = true; return 0;
 	case OPT_MAX_SIZE:
-		if (mp_parse_size(arg, MF_IPV4_MIN_MTU, 65535, &u) < 0)
-			return mp_warn_invalid("size", arg, 0);
+		if (mp_opt_size("size", arg, MF_IPV4_MIN_MTU, 65535, &u) < 0)
+			return -EINVAL;
 		o->max_bytes = (unsigned)u;
 		return 0;
 	case 'I': o->ifname = arg; return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
+	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case OPT_WG: o->wg_ifname = arg; return 0;
 	case OPT_APPLY: o->apply = true; return 0;
@@ -142,8 +143,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case 's': o->server = true; return 0;
 	case 'k': o->key_file = arg; return 0;
 	case OPT_IDLE_TIMEOUT:
-		return mp_parse_duration(arg, MP_NSEC_PER_SEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->idle_ns) < 0 ? mp_warn_invalid("idle timeout", arg, 0) : 0;
+		return mp_opt_duration("idle timeout", arg, MP_NSEC_PER_SEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->idle_ns);
 	case OPT_STATE: o->state = arg; return 0;
 	case MP_OPT_TARGETS:
 	case MP_OPT_TARGET_KEY:
@@ -242,7 +243,7 @@ static int host(const struct mp_run_target *t, void *ctx)
 	snprintf(p.target, sizeof(p.target), "%s", o->target);
 	r = mf_path_run(o, &p);
 	if (r < 0 && r != -EINTR) {
-		mp_warn(-r, "probing %s", o->target);
+		mp_warn_target(o->target, r);
 		return MP_EXIT_USAGE;
 	}
 	if (!o->quiet && mf_print_path(w, &p) < 0)
@@ -321,9 +322,11 @@ int main(int argc, char **argv)
 	if (r > 0)
 		return MP_EXIT_OK;
 	if (r < 0) {
-		usage(stderr);
+		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
+	if (opts.server && !opts.restore && opts.key_file && mp_opt_key_check(opts.key_file) < 0)
+		return MP_EXIT_USAGE;
 	r = mp_writer_new(&w, opts.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
 		mp_warn(-r, "output");

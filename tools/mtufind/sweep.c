@@ -158,7 +158,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->step = (unsigned)u;
 		return 0;
 	case OPT_BYTES:
-		return mp_parse_size(arg, 1024, 1ULL << 34, &o->bytes) < 0 ? mp_warn_invalid("size", arg, 0) : 0;
+		return mp_opt_size("size", arg, 1024, 1ULL << 34, &o->bytes);
 	case OPT_REPEAT:
 		if (mp_parse_u64(arg, 1, 100, &u) < 0)
 			return mp_warn_invalid("repeat", arg, 0);
@@ -166,8 +166,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_IPERF_PORT: return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_STEP_TIMEOUT:
-		return mp_parse_duration(arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->step_timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
+		return mp_opt_duration("timeout", arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->step_timeout_ns);
 	case OPT_PLOT: o->plot = arg; return 0;
 	case OPT_STATE: o->state = arg; return 0;
 	case OPT_RESTORE: o->restore = true; return 0;
@@ -175,7 +175,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_PEER_PORT:
 		return mp_parse_port(arg, &o->peer_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case 'q': o->quiet = true; return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
+	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
 	default: return -EINVAL;
@@ -678,9 +678,11 @@ int mf_sweep_main(int argc, char **argv)
 		return MP_EXIT_OK;
 	}
 	if (r < 0) {
-		usage(stderr);
+		fputs("Try 'mtufind sweep --help'.\n", stderr);
 		return MP_EXIT_USAGE;
 	}
+	if (o.peer_key && mp_opt_key_check(o.peer_key) < 0)
+		return MP_EXIT_USAGE;
 	if (o.restore) {
 		r = mf_state_restore(o.state, &mtu, name, sizeof(name));
 		if (r < 0) {

@@ -98,34 +98,33 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->count_set = true;
 		return mp_parse_u64(arg, 1, UINT32_MAX, &o->count) < 0 ? mp_warn_invalid("count", arg, 0) : 0;
 	case 'i':
-		return mp_parse_duration(arg, 100 * MP_NSEC_PER_USEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->interval_ns) < 0 ? mp_warn_invalid("interval", arg, 0) : 0;
+		return mp_opt_duration("interval", arg, 100 * MP_NSEC_PER_USEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->interval_ns);
 	case 't':
 		o->duration_set = true;
-		return mp_parse_duration(arg, 0, UINT64_MAX / 2, &o->duration_ns) < 0 ?
-		       mp_warn_invalid("duration", arg, 0) : 0;
+		return mp_opt_duration("duration", arg, 0, UINT64_MAX / 2, &o->duration_ns);
 	case 'l':
-		if (mp_parse_size(arg, MP_STAMP_BASE_LEN, 1472 * 6, &u) < 0)
-			return mp_warn_invalid("length", arg, 0);
+		if (mp_opt_size("length", arg, MP_STAMP_BASE_LEN, 1472 * 6, &u) < 0)
+			return -EINVAL;
 		o->length = (uint32_t)u;
 		return 0;
-	case 'f': return mp_format_parse(arg, &o->format) < 0 ? mp_warn_invalid("format", arg, 0) : 0;
+	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case OPT_INTERVAL_REPORT:
-		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 86400 * MP_NSEC_PER_SEC,
-					 &o->report_ns) < 0 ? mp_warn_invalid("interval-report", arg, 0) : 0;
+		return mp_opt_duration("interval-report", arg, MP_NSEC_PER_MSEC, 86400 * MP_NSEC_PER_SEC,
+					 &o->report_ns);
 	case 'k': o->key_file = arg; return 0;
 	case 'I': o->ifname = arg; return 0;
 	case OPT_PLOT: o->plot = o->run.plot = arg; return 0;
 	case OPT_POISSON: o->poisson = true; return 0;
 	case OPT_SEED: return mp_parse_u64(arg, 1, UINT64_MAX, &o->seed) < 0 ? mp_warn_invalid("seed", arg, 0) : 0;
 	case OPT_TIMEOUT:
-		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
+		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->timeout_ns);
 	case OPT_CLOCK_OFFSET:
-		if (mp_parse_duration(arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
+		if (mp_opt_duration("clock offset", arg[0] == '-' ? arg + 1 : arg, 0, 86400 * MP_NSEC_PER_SEC,
 				      &u) < 0)
-			return mp_warn_invalid("clock offset", arg, 0);
+			return -EINVAL;
 		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
 	case MP_OPT_TARGETS:
@@ -187,20 +186,16 @@ static void on_signal(int sig)
 		owd_stop++;
 }
 
-static int key_load(const struct owd_opts *o, struct mp_auth_key *key)
+/* Not one probe answered: why, in one line. */
+static void no_reply(const struct owd_result *res)
 {
-	struct stat st;
-	int r;
-
-	if (!o->key_file)
-		return 0;
-	r = mp_auth_key_load(o->key_file, key);
-	if (r == -EPERM && stat(o->key_file, &st) == 0)
-		mp_warnx("key file %s must not be readable by group or others (mode %04o); "
-			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
-	else if (r < 0)
-		mp_warn(-r, "key file %s", o->key_file);
-	return r;
+	if (res->icmp_last_errno == ECONNREFUSED)
+		mp_warnx("no reply from %s (port unreachable: is 'owd -s' running there?)",
+			 res->peer);
+	else if (res->icmp_last_errno)
+		mp_warnx("no reply from %s (%s)", res->peer, strerror(res->icmp_last_errno));
+	else
+		mp_warnx("no reply from %s (%" PRIu64 " probes unanswered)", res->peer, res->sent);
 }
 
 /* The sender: measure, streaming packets and intervals, then the summary. */
@@ -220,10 +215,12 @@ static int sender(const struct owd_opts *o, const struct mp_auth_key *key, struc
 	owd_printer_sink(p, &sink);
 	r = owd_run(o, key, &res, &sink);
 	if (r < 0) {
-		mp_warn(-r, "probing %s", o->target);
+		mp_warn_target(o->target, r);
 		owd_printer_free(p);
 		return r == -ENOMEM || r == -EIO ? MP_EXIT_FAIL : MP_EXIT_USAGE;
 	}
+	if (!res.received)
+		no_reply(&res);
 	r = owd_printer_finish(p, &res);
 	owd_printer_free(p);
 	return r < 0 ? MP_EXIT_FAIL : owd_exit_status(&res);
@@ -258,12 +255,12 @@ int main(int argc, char **argv)
 	if (r > 0)
 		return MP_EXIT_OK;
 	if (r < 0) {
-		usage(stderr);
+		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (key_load(&opts, &key) < 0)
+	if (opts.key_file && mp_opt_key(opts.key_file, &key) < 0)
 		goto out;
 	r = mp_writer_new(&w, opts.format, stdout, "owd", "owd/2");
 	if (r < 0) {

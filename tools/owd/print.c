@@ -83,14 +83,15 @@ static void interval_cb(void *ctx, const struct owd_interval *iv)
 
 	mp_record_begin(w, "interval");
 	mp_put_f64(w, "start_s", "%.3f", (double)iv->start_ns / 1e9);
-	mp_put_f64(w, "interval_s", "%.3f", (double)iv->len_ns / 1e9);
+	/* text: the columns that fit 100; the machine formats have all */
+	mp_put_f64_notext(w, "interval_s", (double)iv->len_ns / 1e9);
 	mp_put_u64(w, "sent", "%" PRIu64, iv->sent);
 	mp_put_u64(w, "received", "%" PRIu64, iv->received);
 	mp_put_f64(w, "fwd_owd_mean_ms", "%.3f", mean_ms(&iv->fwd));
-	mp_put_f64(w, "fwd_owd_max_ms", "%.3f", iv->fwd.count ? ms(iv->fwd.max_ns) : NAN);
+	mp_put_f64_notext(w, "fwd_owd_max_ms", iv->fwd.count ? ms(iv->fwd.max_ns) : NAN);
 	mp_put_f64(w, "rev_owd_mean_ms", "%.3f", mean_ms(&iv->rev));
-	mp_put_f64(w, "rev_owd_max_ms", "%.3f", iv->rev.count ? ms(iv->rev.max_ns) : NAN);
-	mp_put_f64(w, "rtt_mean_ms", "%.3f", mean_ms(&iv->rtt));
+	mp_put_f64_notext(w, "rev_owd_max_ms", iv->rev.count ? ms(iv->rev.max_ns) : NAN);
+	mp_put_f64_notext(w, "rtt_mean_ms", mean_ms(&iv->rtt));
 	mp_put_u64(w, "fwd_lost_total", "%" PRIu64, iv->fwd_lost);
 	mp_put_u64(w, "rev_lost_total", "%" PRIu64, iv->rev_lost);
 	mp_record_end(w);
@@ -219,12 +220,93 @@ static void owd_clock(struct mp_writer *w, const struct owd_result *r)
 	mp_obj_end(w);
 }
 
+/* One row of the text table: a label and a distribution, each figure with its unit. */
+static void text_row(struct mp_writer *w, const char *label, const struct mp_stats_summary *s)
+{
+	char b[MP_FMT_LEN];
+
+	mp_obj_begin(w, NULL, NULL);
+	mp_put_str(w, "", "%s", label);
+	mp_put_str(w, "min", "%s", mp_fmt_ns(b, sizeof(b), (double)s->min_ns));
+	mp_put_str(w, "mean", "%s", mp_fmt_ns(b, sizeof(b), s->mean_ns));
+	mp_put_str(w, "median", "%s", mp_fmt_ns(b, sizeof(b), (double)s->median_ns));
+	mp_put_str(w, "p95", "%s", mp_fmt_ns(b, sizeof(b), (double)s->p95_ns));
+	mp_put_str(w, "p99", "%s", mp_fmt_ns(b, sizeof(b), (double)s->p99_ns));
+	mp_put_str(w, "max", "%s", mp_fmt_ns(b, sizeof(b), (double)s->max_ns));
+	mp_put_str(w, "stddev", "%s", mp_fmt_ns(b, sizeof(b), s->stddev_ns));
+	mp_obj_end(w);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/*
+ * The text a person reads (irtt's summary is the model): one line of
+ * counts, a table of RTT, one-way delays and IPDV with their own units,
+ * one line of loss per direction, one of the clocks.
+ */
+static void text_summary(struct mp_writer *w, const struct owd_result *r)
+{
+	uint64_t fwd_in = r->sent - r->fwd.lost;
+	char a[MP_FMT_LEN], b[MP_FMT_LEN], t[96];
+
+	if (r->interrupted)
+		mp_put_str(w, "interrupted", "%s", "interrupted");
+	mp_put_u64(w, "sent", "%" PRIu64 " sent", r->sent);
+	mp_put_u64(w, "received", "%" PRIu64 " answered", r->received);
+	mp_put_str(w, "duration", "in %s", mp_fmt_ns(a, sizeof(a), (double)r->elapsed_ns));
+	if (!r->received) {
+		mp_put_str(w, "why", "%s", "no replies");
+		return;
+	}
+	mp_arr_begin(w, "delays", "");
+	text_row(w, "RTT", &r->rtt_s);
+	text_row(w, "forward", &r->fwd_s);
+	text_row(w, "reverse", &r->rev_s);
+	if (r->have_fwd_ipdv)
+		text_row(w, "IPDV fwd", &r->fwd_ipdv.ipdv);
+	if (r->have_rev_ipdv)
+		text_row(w, "IPDV rev", &r->rev_ipdv.ipdv);
+	mp_arr_end(w);
+	mp_obj_begin(w, "loss", "loss");
+	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->fwd.lost, pct(r->fwd.lost, r->sent));
+	mp_put_str(w, "forward", "forward %s", t);
+	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->rev.lost, pct(r->rev.lost, fwd_in));
+	mp_put_str(w, "reverse", "reverse %s", t);
+	if (r->lost_unknown)
+		mp_put_u64(w, "unknown", "direction unknown %" PRIu64, r->lost_unknown);
+	if (r->fwd.duplicates || r->rev.duplicates) {
+		snprintf(t, sizeof(t), "%" PRIu64 "/%" PRIu64, r->fwd.duplicates,
+			 r->rev.duplicates);
+		mp_put_str(w, "duplicates", "duplicates %s", t);
+	}
+	if (r->fwd.reordered || r->rev.reordered) {
+		snprintf(t, sizeof(t), "%" PRIu64 "/%" PRIu64, r->fwd.reordered,
+			 r->rev.reordered);
+		mp_put_str(w, "reordered", "reordered %s", t);
+	}
+	mp_obj_end(w);
+	mp_obj_begin(w, "clock", "clock");
+	snprintf(t, sizeof(t), "%s \xc2\xb1 %s (%s)", mp_fmt_ns(a, sizeof(a), (double)r->offset_ns),
+		 mp_fmt_ns(b, sizeof(b), (double)r->offset_err_ns),
+		 r->suspect ? "suspect: the offsets disagree" : "consistent");
+	mp_put_str(w, "offset", "offset %s", t);
+	mp_put_str(w, "ntp", "NTP-synchronised: this host %s", r->local_synced ? "yes" : "no");
+	mp_put_str(w, "refl", "reflector %s", r->refl_synced ? "yes" : "no");
+	mp_obj_end(w);
+}
+
 static int summary(struct mp_writer *w, const char *dst, const struct owd_result *r)
 {
 	char title[MP_ADDR_PORT_STRLEN + 16];
 
 	snprintf(title, sizeof(title), "owd to %s", r->peer);
 	mp_doc_begin(w, title);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	text_summary(w, r);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_label(w, "dst", "dst %s", dst);
 	mp_put_str(w, "addr", "(%s)", r->addr);
 	mp_put_u64(w, "sent", "sent %" PRIu64, r->sent);
@@ -247,6 +329,7 @@ static int summary(struct mp_writer *w, const char *dst, const struct owd_result
 	mp_put_u64(w, "tx_stamp_missing", "userspace T1 used %" PRIu64, r->tx_stamp_missing);
 	mp_put_u64(w, "icmp_errors", "ICMP errors %" PRIu64, r->icmp_errors);
 	mp_put_bool(w, "interrupted", "interrupted %s", r->interrupted);
+	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_doc_end(w);
 }
 

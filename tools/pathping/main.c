@@ -122,16 +122,10 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 		mp_warnx("invalid count '%s'", arg);
 		return -EINVAL;
 	case 'i':
-		if (mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
-				      &o->interval_ns) == 0)
-			return 0;
-		mp_warnx("invalid interval '%s' (1ms to 60s)", arg);
-		return -EINVAL;
+		return mp_opt_duration("interval", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC, &o->interval_ns);
 	case 't':
-		if (mp_parse_duration(arg, 0, 365 * 86400 * MP_NSEC_PER_SEC, &o->duration_ns) == 0)
-			return 0;
-		mp_warnx("invalid duration '%s'", arg);
-		return -EINVAL;
+		return mp_opt_duration("duration", arg, 0, 365 * 86400 * MP_NSEC_PER_SEC,
+				       &o->duration_ns);
 	case OPT_MAX_TTL:
 		if (mp_parse_u64(arg, 1, PP_MAX_TTL, &v) == 0) {
 			o->max_ttl = (unsigned)v;
@@ -140,20 +134,13 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 		mp_warnx("invalid max-ttl '%s' (1 to %d)", arg, PP_MAX_TTL);
 		return -EINVAL;
 	case OPT_TIMEOUT:
-		if (mp_parse_duration(arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC,
-				      &o->timeout_ns) == 0)
-			return 0;
-		mp_warnx("invalid timeout '%s' (1ms to 60s)", arg);
-		return -EINVAL;
+		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC, &o->timeout_ns);
 	case 'I':
 		o->ifname = arg;
 		return 0;
 	case 'f':
 	case 'j':
-		if (mp_format_parse(c == 'j' ? "json" : arg, &o->format) == 0)
-			return 0;
-		mp_warnx("invalid format '%s' (%s)", arg, MP_FORMATS);
-		return -EINVAL;
+		return mp_opt_format(c == 'j' ? "json" : arg, &o->format);
 	case MP_OPT_TARGETS:
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
@@ -244,13 +231,10 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
 	r = pp_run(opts, &res, opts->count ? NULL : pp_print_event, opts->w);
-	if (r == -ENOENT)
-		mp_warnx("unknown host '%s'", opts->target);
-	else if (r == -EPERM && opts->proto == PP_TCP)
-		mp_warnx("probing %s: tcp probes need raw sockets (root or CAP_NET_RAW)",
-			 opts->target);
+	if (r == -EPERM && opts->proto == PP_TCP)
+		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
 	else if (r < 0)
-		mp_warn(r, "probing %s", opts->target);
+		mp_warn_target(opts->target, r);
 	if (r < 0)
 		return MP_EXIT_USAGE;
 	if (opts->verbose && !opts->quiet)
@@ -280,7 +264,7 @@ int main(int argc, char **argv)
 		return MP_EXIT_OK;
 	}
 	if (r < 0) {
-		usage(stderr);
+		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
 	r = signals_init();

@@ -92,8 +92,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_DEV: return strlen(arg) >= PC_NAME_LEN ? mp_warn_invalid("device", arg, 0) : (o->dev = arg, 0);
 	case 'w': o->mode = PC_WATCH; return 0;
 	case 't':
-		return mp_parse_duration(arg, 0, UINT64_MAX / 2, &o->duration_ns) < 0 ?
-		       mp_warn_invalid("duration", arg, 0) : 0;
+		return mp_opt_duration("duration", arg, 0, UINT64_MAX / 2, &o->duration_ns);
 	case OPT_DIFF: o->mode = PC_DIFF; o->diff_file = arg; return 0;
 	case OPT_NODES: o->mode = PC_NODES; return 0;
 	case OPT_NODE:
@@ -101,11 +100,10 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_SITE:
 		return strlen(arg) >= PC_NODE_LEN ? mp_warn_invalid("site", arg, 0) : (o->site = arg, 0);
 	case OPT_TIMEOUT:
-		return mp_parse_duration(arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
-					 &o->timeout_ns) < 0 ? mp_warn_invalid("timeout", arg, 0) : 0;
+		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+					 &o->timeout_ns);
 	case OPT_MAX_BYTES:
-		return mp_parse_size(arg, 1024, 1ULL << 34, &o->max_bytes) < 0 ?
-		       mp_warn_invalid("size", arg, 0) : 0;
+		return mp_opt_size("size", arg, 1024, 1ULL << 34, &o->max_bytes);
 	case OPT_TEXTFILE:
 		o->textfile = arg;
 		return 0;
@@ -113,8 +111,12 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->job = arg;
 		return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
 	case 'f':
-		if (mp_format_parse(arg, &o->format) < 0 || o->format == MP_FMT_PROM)
-			return mp_warn_invalid("format", arg, 0);
+		if (mp_opt_format(arg, &o->format) < 0)
+			return -EINVAL;
+		if (o->format == MP_FMT_PROM) {
+			mp_warnx("-f prom: routes are not gauges; use --textfile DIR for counts");
+			return -EINVAL;
+		}
 		return 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'q': o->quiet = true; return 0;
@@ -187,7 +189,7 @@ int main(int argc, char **argv)
 	if (r > MP_ARGS_HELP)
 		return MP_EXIT_OK;	/* --version */
 	if (r < 0) {
-		usage(stderr);
+		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
 	r = mp_writer_new(&w, opts.format, stdout, "perfc", PC_SCHEMA);
