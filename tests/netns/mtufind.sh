@@ -46,7 +46,7 @@ T_TESTS=(
 	"odd        line  MTU 1337 on r2-s: 1337 exactly v4+v6, with ICMP and as a black hole at r2"
 	"clean      line  no bottleneck: 1500 in at most 3 probes, nothing learned by the kernel"
 	"bypass     line  the kernel caches 1400 while the path carries 1500: mtufind says 1500"
-	"formats    line  csv and text outputs, exit status 1 when nothing answers"
+	"formats    line  csv and text (tracepath-like, <= 100 columns), exit 1 when nothing answers"
 	"wg         mesh  wireguard-go over an outer MTU 1400: --wg recommends 1340, --apply sets it"
 	"sweep      mesh  sweep 1280-1440/8: CSV, heatmap, <= 1/20 of the seed's time, kill -9, --restore"
 	"sweep2d    mesh  3x3 grid with mtufind -s on the peer: both MTUs as ip monitor saw them, restored"
@@ -79,6 +79,7 @@ mf()
 # reflector on|off: the STAMP reflector (owd -s) on s.
 reflector()
 {
+	lab_stop s refl		# reflimit's limited reflector, on the same port
 	if [[ $1 == off ]]; then
 		lab_stop s owd
 		return
@@ -209,6 +210,7 @@ test_reflimit()
 		t_json "$T_OUT/rlb$fam.json" '.reflector_max_bytes == 1300 and .blackhole_confirmed'
 		t_note "and ICMP dropped at r1: $(note_path rlb$fam)"
 	done
+	lab_stop s refl
 }
 
 # The reflector (owd -s) on the host itself: it answers every size the
@@ -227,6 +229,7 @@ test_loopback()
 		t_note "$h: stamp $(jq .pmtu_bytes "$T_OUT/lo.json"), icmp $(jq .pmtu_bytes \
 			"$T_OUT/loi.json"), link $(jq .local_mtu_bytes "$T_OUT/lo.json")"
 	done
+	lab_stop c owd
 }
 
 test_odd()
@@ -300,8 +303,13 @@ test_formats()
 	python3 -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert len(rows) == 1 and rows[0]["pmtu_bytes"] == "1400", rows' "$T_OUT/f.csv"
+	# text: tracepath's shape, every line within 100 columns
 	n c "$MF" "${S[6]}" >"$T_OUT/f.txt"
-	grep -q 'path MTU 1400 bytes' "$T_OUT/f.txt"
+	cat "$T_OUT/f.txt"
+	grep -qx 'resume: pmtu 1400, limited at hop 1 (fdac:c8:1::2), no black hole' "$T_OUT/f.txt"
+	grep -qx '  3: fdac:c8:3::2     1400' "$T_OUT/f.txt"
+	(($(wc -L <"$T_OUT/f.txt") <= 100))
+	t_note "text: $(wc -l <"$T_OUT/f.txt") lines, the widest $(wc -L <"$T_OUT/f.txt") columns"
 	# bound to an interface: the same answer
 	mf bound -I to-r1 --no-hops "${S[4]}"
 	t_json "$T_OUT/bound.json" \
