@@ -54,6 +54,7 @@ int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const cha
 	w->fmt = fmt;
 	w->f = f;
 	w->live = true;
+	w->text_left = 1;
 	w->tool = strdup(tool);
 	w->schema = strdup(schema);
 	if (!w->tool || !w->schema) {
@@ -415,6 +416,7 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 	w->root = out_node_new(&w->arena, OUT_OBJ, NULL, title);
 	if (!w->root)
 		return fail(w, -ENOMEM);
+	w->root->text_left = w->text_left;
 	w->cur = w->root;
 	w->unit_type = type;
 	return 0;
@@ -624,6 +626,7 @@ static int container_begin(struct mp_writer *w, enum out_kind kind, const char *
 		return fail(w, -ENOMEM);
 	n->textonly = w->audience == MP_FOR_TEXT;
 	n->notext = w->audience == MP_FOR_MACHINES;
+	n->text_left = w->text_left;
 	out_node_add(w->cur, n);
 	w->cur = n;
 	return 0;
@@ -715,6 +718,11 @@ static struct out_node *scalar(struct mp_writer *w, enum out_kind kind, const ch
 void mp_writer_audience(struct mp_writer *w, enum mp_audience a)
 {
 	w->audience = a;
+}
+
+void mp_writer_text_left(struct mp_writer *w, unsigned n)
+{
+	w->text_left = (unsigned char)(n < 255 ? n : 255);
 }
 
 /*

@@ -199,13 +199,15 @@ int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, 
  * the *_notext calls). A tool lays out its text for people with the first
  * (a table of the figures that the machine formats carry in their own
  * shape, written for the machines): text-only nodes are left out of json,
- * ndjson, csv, prom and the textfile's gauges; in a text-only table the
- * first column is left-aligned and the others right-aligned (cells such as
- * "35.1ms"); a text-only table with an empty title has no title line.
- * For documents; text records leave text-only fields out.
+ * ndjson, csv, prom and the textfile's gauges; in a table (or a text
+ * record) text-only strings are right-aligned (cells such as "35.1ms")
+ * except in its first mp_writer_text_left() columns (labels, hosts;
+ * default 1, taken when the table or record begins); a text-only table
+ * with an empty title has no title line.
  */
 enum mp_audience { MP_FOR_ALL, MP_FOR_TEXT, MP_FOR_MACHINES };
 void mp_writer_audience(struct mp_writer *w, enum mp_audience a);
+void mp_writer_text_left(struct mp_writer *w, unsigned n);
 
 /* Fields that text output does not show. */
 int mp_put_u64_notext(struct mp_writer *w, const char *key, uint64_t v);

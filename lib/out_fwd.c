@@ -11,7 +11,7 @@
  *
  * time: when the unit was written (CLOCK_REALTIME ns), for its "time" key.
  *
- * node: u8 kind, u8 flags (1 shown, 2 label, 4 text-only), str key, str title, str text,
+ * node: u8 kind, u8 flags (1 shown, 2 label, 4 text-only, 8 not text), u8 text_left, str key, str title, str text,
  * then the value (u64/i64/f64: 8 bytes; str: str; bool: u8) or, for a
  * container, u32 n and its n children. str: u32 length (0xffffffff: NULL)
  * and the bytes.
@@ -72,7 +72,8 @@ static void put_node(struct fbuf *b, const struct out_node *n)
 	uint32_t k = 0;
 
 	put_u8(b, (uint8_t)n->kind);
-	put_u8(b, (uint8_t)(n->shown | n->label << 1 | n->textonly << 2));
+	put_u8(b, (uint8_t)(n->shown | n->label << 1 | n->textonly << 2 | n->notext << 3));
+	put_u8(b, n->text_left);
 	put_str(b, n->key);
 	put_str(b, n->title);
 	put_str(b, n->text);
@@ -196,7 +197,7 @@ static void get_str(struct cursor *c, struct out_arena *a, char **s)
 static struct out_node *get_node(struct cursor *c, struct out_arena *a, unsigned depth)
 {
 	struct out_node *n = out_arena_alloc(a, sizeof(*n));
-	uint8_t kind = get_u8(c), flags = get_u8(c);
+	uint8_t kind = get_u8(c), flags = get_u8(c), left = get_u8(c);
 	uint32_t k;
 
 	if (!n || kind > OUT_BOOL || depth > MAX_DEPTH) {
@@ -207,6 +208,8 @@ static struct out_node *get_node(struct cursor *c, struct out_arena *a, unsigned
 	n->shown = flags & 1;
 	n->label = flags >> 1 & 1;
 	n->textonly = flags >> 2 & 1;
+	n->notext = flags >> 3 & 1;
+	n->text_left = left;
 	get_str(c, a, &n->key);
 	get_str(c, a, &n->title);
 	get_str(c, a, &n->text);

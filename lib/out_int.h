@@ -23,6 +23,8 @@ struct out_node {
 	bool label;		/* strings: a Prometheus label */
 	bool textonly;		/* shown in text, left out of the other formats */
 	bool notext;		/* containers: not shown in text (scalars: !shown) */
+	unsigned char text_left;	/* arrays, unit roots: their rows' text-only
+					 * columns left-aligned, from the first */
 	union {
 		uint64_t u;
 		int64_t i;
@@ -80,6 +82,7 @@ struct mp_writer {
 	int fwd_fd;
 	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
 	enum mp_audience audience;	/* of the nodes begun now (mp_writer_audience) */
+	unsigned char text_left;	/* mp_writer_text_left, for the containers begun now */
 };
 
 void *out_arena_alloc(struct out_arena *a, size_t n);	/* zeroed */
@@ -98,6 +101,8 @@ bool out_node_is_scalar(const struct out_node *n);
  * from n (exclusive) joined with '.'. Stops at the first negative return. */
 typedef int (*out_visit_fn)(const struct out_node *n, const char *path, void *ctx);
 int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx);
+/* The same for text: text-only nodes in, machine-only containers out. */
+int out_node_visit_text(const struct out_node *n, out_visit_fn fn, void *ctx);
 /* The value of a scalar (or array of scalars, space-joined) as csv/prom
  * text: integers in decimal, doubles with 15 significant digits, NaN as "". */
 int out_node_value(const struct out_node *n, char *buf, size_t len);

@@ -30,6 +30,7 @@ struct row {
 	const char **hdr;	/* column headers (field keys) */
 	const char **cell;	/* formatted cells; "-" when a scalar array is empty */
 	bool *left;		/* left-aligned (strings) */
+	size_t left_cols;	/* text-only cells left-aligned in columns below this */
 	char **owned;		/* joined scalar-array cells, freed with the row */
 	size_t n, cap;
 };
@@ -121,14 +122,18 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	if (!r->cell[r->n] || !*r->cell[r->n])
 		r->cell[r->n] = "-";
 	/* a text-only table is the tool's layout: label, then figures */
-	r->left[r->n] = (n->kind == OUT_STR || n->kind == OUT_ARR) && !(n->textonly && r->n);
+	r->left[r->n] = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
+			(!n->textonly || r->n < r->left_cols);
 	r->n++;
 	return 0;
 }
 
 static int row_build(struct row *r, const struct out_node *n)
 {
-	int e = out_node_visit(n, row_add, r);
+	int e;
+
+	r->left_cols = n->parent ? n->parent->text_left : n->text_left;
+	e = out_node_visit_text(n, row_add, r);
 
 	if (e < 0)
 		row_done(r);

@@ -113,13 +113,13 @@ static bool is_scalar_array(const struct out_node *n)
 	return true;
 }
 
-static int visit(const struct out_node *n, char *path, size_t len, size_t at,
+static int visit(const struct out_node *n, char *path, size_t len, size_t at, bool text,
 		 out_visit_fn fn, void *ctx)
 {
 	for (const struct out_node *k = n->child; k; k = k->next) {
 		int m, r = 0;
 
-		if (k->textonly && !n->textonly)
+		if (text ? k->notext : k->textonly && !n->textonly)
 			continue;
 		m = snprintf(path + at, len - at, "%s%s", at ? "." : "", k->key ? k->key : "");
 		if (m < 0 || (size_t)m >= len - at)
@@ -127,7 +127,7 @@ static int visit(const struct out_node *n, char *path, size_t len, size_t at,
 		if (out_node_is_scalar(k) || is_scalar_array(k))
 			r = fn(k, path, ctx);
 		else if (k->kind == OUT_OBJ)
-			r = visit(k, path, len, at + (size_t)m, fn, ctx);
+			r = visit(k, path, len, at + (size_t)m, text, fn, ctx);
 		path[at] = '\0';
 		if (r < 0)
 			return r;
@@ -139,7 +139,14 @@ int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx)
 {
 	char path[512] = "";
 
-	return visit(n, path, sizeof(path), 0, fn, ctx);
+	return visit(n, path, sizeof(path), 0, false, fn, ctx);
+}
+
+int out_node_visit_text(const struct out_node *n, out_visit_fn fn, void *ctx)
+{
+	char path[512] = "";
+
+	return visit(n, path, sizeof(path), 0, true, fn, ctx);
 }
 
 static int scalar_value(const struct out_node *n, char *buf, size_t len)

@@ -37,7 +37,7 @@ T_TESTS=(
 	"dup         line  + duplicates: forward.duplicates == nft dups, loss unchanged"
 	"reorder     line  jitter that reorders: reordered > 0, lost 0"
 	"reverse     line  -R with loss, dup and reordering: exact, no first-interval loss"
-	"bidir       line  --bidir with loss, dup and reordering both ways: exact"
+	"bidir       line  --bidir with loss, dup and reordering both ways: exact; its text in 100 columns"
 	"rate        line  10 Mbit/s tbf: goodput within 3 % of iperf3 -u"
 	"auth        line  wrong/no key refused, tokenless/spoofed data dropped and counted"
 	"caps        line  server caps: rate, duration, sessions; --no-auth caps"
@@ -175,6 +175,14 @@ test_bidir()
 	check_dir "$T_OUT/bidir.json" forward c-r1 r1-r2 ab
 	check_dir "$T_OUT/bidir.json" reverse r1-r2 c-r1 ba
 	t_json "$T_OUT/bidir.json" '.forward.reordered > 0 and .reverse.reordered > 0' >/dev/null
+	# the same as text: iperf3-like lines within 100 columns, every 10th lost
+	n c "$BW" -k "$KEY" --bidir --pps 2000 -l 200 -t 2 -P 2 "$SRV" >"$T_OUT/bidir.txt"
+	t_note "text: the widest of $(wc -l <"$T_OUT/bidir.txt") lines $(wc -L <"$T_OUT/bidir.txt")" \
+		"columns; $(grep '^forward ' "$T_OUT/bidir.txt" | tr -s ' ')"
+	(($(wc -L <"$T_OUT/bidir.txt") <= 100))
+	[[ $(awk '$1 == "forward" || $1 == "reverse" { print $1, $5 }' "$T_OUT/bidir.txt" |
+		tr '\n' ' ') == "forward (10%) reverse (10%) " ]]
+	grep -q '^fwd  0.00-1.00 s ' "$T_OUT/bidir.txt"
 }
 
 test_rate()

@@ -325,7 +325,11 @@ test_formats()
 	promtool check metrics <"$d/pp.prom"
 	grep -q "^meshperf_pathping_hops_loss_ratio{dst=\"${S[6]}\",hop=\"3\"} 0\$" "$d/pp.prom"
 	n c "$PP" -c 5 -i 10ms --plot "$d/pp.png" "${S[4]}" >"$d/pp.txt"
-	grep -q 'pathping to 10.200.3.2' "$d/pp.txt"
+	# text: mtr's columns, every line within 80 columns on this IPv4 path
+	grep -qx 'pathping to 10.200.3.2 (10.200.3.2), icmp probes' "$d/pp.txt"
+	grep -q '^reached in 3 hops, 5 rounds, in ' "$d/pp.txt"
+	grep -q '^ 3\.  10\.200\.3\.2  ' "$d/pp.txt"
+	(($(wc -L <"$d/pp.txt") <= 80))
 	file "$d/pp.png" | grep -q 'PNG image'
 	# usage errors: exit 2, the bad value quoted
 	! n c "$PP" -c -3 "${S[4]}" 2>"$d/err" || false

@@ -548,6 +548,27 @@ static void test_text_only(void **state)
 	free(s);
 }
 
+/* Figures with their own units: 3 significant digits, the unit that fits. */
+static void test_fmt_units(void **state)
+{
+	static const struct { double v; const char *ns; } t[] = {
+		{ 0, "0ns" }, { 782, "782ns" }, { 999.4, "999ns" }, { 999.6, "1.00\xc2\xb5s" },
+		{ 4530, "4.53\xc2\xb5s" }, { -66000, "-66.0\xc2\xb5s" }, { 35120000, "35.1ms" },
+		{ 1.2e9, "1.20s" }, { 125e9, "125s" },
+	};
+	char b[MP_FMT_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_string_equal(mp_fmt_ns(b, sizeof(b), t[i].v), t[i].ns);
+	assert_string_equal(mp_fmt_ns(b, sizeof(b), NAN), "-");
+	assert_string_equal(mp_fmt_bps(b, sizeof(b), 9.87e6), "9.87 Mbit/s");
+	assert_string_equal(mp_fmt_bps(b, sizeof(b), 989000), "989 kbit/s");
+	assert_string_equal(mp_fmt_bps(b, sizeof(b), 512), "512 bit/s");
+	assert_string_equal(mp_fmt_pps(b, sizeof(b), 5.4e6), "5.40 Mpps");
+	assert_string_equal(mp_fmt_pps(b, sizeof(b), 85), "85 pps");
+}
+
 /* Two targets' units, as a run over several targets writes them: each its
  * records (labelled with its dst) and its document; the first sets the
  * csv table. */
@@ -821,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_text_only),
+		cmocka_unit_test(test_fmt_units),
 		cmocka_unit_test(test_replay_bad),
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_misuse),

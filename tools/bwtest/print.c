@@ -22,6 +22,33 @@ static double per_s(double v, uint64_t ns)
 	return ns ? v * 1e9 / (double)ns : NAN;
 }
 
+/* "lost/expected (pct%)", iperf3's way. */
+static const char *lost_text(char *buf, size_t len, uint64_t lost, uint64_t expected)
+{
+	snprintf(buf, len, "%" PRIu64 "/%" PRIu64 " (%.2g%%)", lost, expected,
+		 expected ? 100.0 * (double)lost / (double)expected : 0.0);
+	return buf;
+}
+
+/* An interval line for people (iperf3's are the model): scaled units. */
+static void text_interval(struct mp_writer *w, uint8_t dir, const struct bw_interval *iv,
+			  double rate)
+{
+	char b[64];
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	mp_put_str(w, "dir", "%s", dir == BW_FWD ? "fwd" : "rev");
+	snprintf(b, sizeof(b), "%.2f-%.2f s", (double)iv->start_ns / 1e9, (double)iv->end_ns / 1e9);
+	mp_put_str(w, "interval", "%s", b);
+	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), rate));
+	mp_put_str(w, "jitter", "%s", mp_fmt_ns(b, sizeof(b), (double)iv->jitter_ns));
+	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), iv->lost,
+						     iv->received + iv->lost));
+	mp_put_u64(w, "dup", "%" PRIu64, iv->duplicates);
+	mp_put_u64(w, "reord", "%" PRIu64, iv->reordered);
+	mp_put_u64(w, "late", "%" PRIu64, iv->late);
+}
+
 int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_interval *iv)
 {
 	struct bw_print *p = ctx;
@@ -47,6 +74,8 @@ int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_int
 	if (p->quiet)
 		return 0;
 	mp_record_begin(w, "interval");
+	text_interval(w, dir, iv, rate);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_str(w, "direction", "%s", dir == BW_FWD ? "forward" : "reverse");
 	mp_put_f64(w, "start_s", "%.2f", (double)iv->start_ns / 1e9);
 	mp_put_f64(w, "end_s", "%.2f", (double)iv->end_ns / 1e9);
@@ -63,6 +92,7 @@ int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_int
 	mp_put_f64(w, "rate_bps", "%.0f", rate);
 	mp_put_f64(w, "pps", "%.0f", per_s((double)iv->received, span));
 	mp_put_f64(w, "jitter_ms", "%.3f", MP_NS_TO_MS(iv->jitter_ns));
+	mp_writer_audience(w, MP_FOR_ALL);
 	r = mp_record_end(w);
 	return r;
 }
@@ -115,11 +145,74 @@ static void put_dir(struct mp_writer *w, const char *key, const struct bw_dir_re
 	mp_obj_end(w);
 }
 
+/* One direction's row of the summary table. */
+static void text_dir(struct mp_writer *w, const char *name, const struct bw_dir_result *d,
+		     uint64_t ns)
+{
+	const struct bw_rx_counts *c = &d->rx;
+	char b[64];
+
+	mp_obj_begin(w, NULL, NULL);
+	mp_put_str(w, "", "%s", name);
+	mp_put_u64(w, "sent", "%" PRIu64, d->sent);
+	mp_put_u64(w, "received", "%" PRIu64, c->received);
+	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), c->lost, c->expected));
+	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), per_s((double)c->bytes * 8, ns)));
+	mp_put_str(w, "packets", "%s", mp_fmt_pps(b, sizeof(b), per_s((double)c->received, ns)));
+	mp_put_str(w, "jitter", "%s", c->received > 1 ? mp_fmt_ns(b, sizeof(b),
+								   (double)c->jitter_ns) : "-");
+	mp_put_u64(w, "dup", "%" PRIu64, c->duplicates);
+	mp_put_u64(w, "reord", "%" PRIu64, c->reordered);
+	mp_put_u64(w, "late", "%" PRIu64, c->late);
+	mp_obj_end(w);
+}
+
+/* The summary for people: the test as granted, a row per direction. */
+static void text_result(struct mp_writer *w, const struct bw_result *res)
+{
+	const struct bw_params *g = &res->granted;
+	char b[64], d[MP_FMT_LEN];
+
+	snprintf(b, sizeof(b), "%s, %u stream%s", g->dirs == (BW_FWD | BW_REV) ? "bidir" :
+		 g->dirs == BW_REV ? "reverse" : "forward", (unsigned)g->streams,
+		 g->streams == 1 ? "" : "s");
+	mp_put_str(w, "mode", "%s", b);
+	mp_put_u64(w, "payload", "%" PRIu64 "-byte payload", g->payload_bytes);
+	mp_put_str(w, "granted", "at %s", g->pps ? mp_fmt_pps(b, sizeof(b), (double)g->pps) :
+					mp_fmt_bps(b, sizeof(b), (double)g->rate_bps));
+	mp_put_str(w, "duration", "for %s", mp_fmt_ns(d, sizeof(d), (double)res->duration_ns));
+	if (res->interrupted)
+		mp_put_str(w, "interrupted", "%s", "interrupted");
+	if (res->fwd.on || res->rev.on) {
+		mp_arr_begin(w, "directions", "");
+		if (res->fwd.on)
+			text_dir(w, "forward", &res->fwd, res->duration_ns);
+		if (res->rev.on)
+			text_dir(w, "reverse", &res->rev, res->duration_ns);
+		mp_arr_end(w);
+	}
+	if (res->find_max) {
+		mp_obj_begin(w, "find_max", "find-max");
+		mp_put_str(w, "max", "highest rate %s", mp_fmt_bps(b, sizeof(b),
+								    (double)res->max_rate_bps));
+		mp_put_str(w, "pps", "(%s)", mp_fmt_pps(b, sizeof(b), (double)res->max_pps));
+		mp_put_f64(w, "loss", "with loss <= %g%%", res->find_max_pct);
+		mp_put_u64(w, "trials", "%" PRIu64 " trials", res->n_trials);
+		mp_obj_end(w);
+	}
+}
+
 int bw_print_result(struct mp_writer *w, const struct bw_result *res)
 {
 	const struct bw_params *g = &res->granted;
+	char title[300];
 
-	mp_doc_begin(w, "bwtest");
+	snprintf(title, sizeof(title), "bwtest to %s (%s)", res->dst ? res->dst : res->addr,
+		 res->addr);
+	mp_doc_begin(w, title);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	text_result(w, res);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_label(w, "dst", "server %s", res->dst ? res->dst : res->addr);
 	mp_put_str(w, "addr", "(%s)", res->addr);
 	mp_put_str(w, "mode", "%s", g->dirs == (BW_FWD | BW_REV) ? "bidir" :
@@ -154,6 +247,7 @@ int bw_print_result(struct mp_writer *w, const struct bw_result *res)
 		mp_arr_end(w);
 		mp_obj_end(w);
 	}
+	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_doc_end(w);
 }
 

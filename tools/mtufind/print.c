@@ -132,12 +132,78 @@ static void path_fields(struct mp_writer *w, const struct mf_path *p, bool with_
 	mp_arr_end(w);
 }
 
+/* The text a person reads (tracepath is the model): the hops, each with
+ * the largest size known to reach it, then one resume line. */
+static void text_path(struct mp_writer *w, const struct mf_path *p)
+{
+	char a[MP_ADDR_STRLEN], t[160], d[MP_FMT_LEN];
+	int n;
+
+	mp_put_str(w, "how", "IPv%s", p->family == AF_INET6 ? "6" : "4");
+	mp_put_str(w, "method", "%s probes", mf_method_name(p->method));
+	if (p->error) {
+		mp_put_str(w, "error", "%s", err_str(p->error));
+		return;
+	}
+	if (p->n_hops) {
+		mp_arr_begin(w, "hops", "");
+		for (unsigned i = 0; i < p->n_hops; i++) {
+			const struct mf_hop *h = &p->hops[i];
+
+			addr_str(&h->addr, a, sizeof(a));
+			mp_obj_begin(w, NULL, NULL);
+			snprintf(t, sizeof(t), "%3u: %s", h->ttl, h->answered ? a : "*");
+			mp_put_str(w, "hop", "%s", t);
+			if (h->mtu_bytes)
+				snprintf(t, sizeof(t), "%u", h->mtu_bytes);
+			mp_put_str(w, "reaches", "%s", h->mtu_bytes ? t : "-");
+			mp_obj_end(w);
+		}
+		mp_arr_end(w);
+	}
+	if (p->reflector_max_bytes)
+		mp_put_u64(w, "reflector",
+			   "the reflector answers up to %" PRIu64 " bytes; larger sizes by echo",
+			   p->reflector_max_bytes);
+	mp_obj_begin(w, "resume", "resume");
+	mp_put_u64(w, "pmtu", "pmtu %" PRIu64, p->pmtu_bytes);
+	addr_str(&p->bottleneck_addr, a, sizeof(a));
+	if (p->bottleneck_hop) {
+		n = snprintf(t, sizeof(t), "limited at hop %u", p->bottleneck_hop);
+		if (*a)
+			snprintf(t + n, sizeof(t) - (size_t)n, " (%s)", a);
+		mp_put_str(w, "limit", "%s", t);
+	}
+	if (p->blackhole)
+		mp_put_str(w, "blackhole", "black hole%s", p->blackhole_confirmed ? "" :
+			   " (unconfirmed: the target answers no echo to tell)");
+	else if (p->first_fail_bytes)
+		mp_put_str(w, "blackhole", "%s", "no black hole");
+	mp_obj_end(w);
+	mp_obj_begin(w, "cost", "wireguard");
+	snprintf(t, sizeof(t), "%u%s", p->wg_mtu_bytes, p->wg_mtu_raised ? " (raised to 1280)" : "");
+	mp_put_str(w, "wg", "MTU %s", t);
+	snprintf(t, sizeof(t), "%u probes in %s", p->probes,
+		 mp_fmt_ns(d, sizeof(d), (double)p->duration_ns));
+	mp_put_str(w, "probes", "%s", t);
+	mp_obj_end(w);
+}
+
 int mf_print_path(struct mp_writer *w, const struct mf_path *p)
 {
+	char a[MP_ADDR_STRLEN], title[sizeof(p->target) + MP_ADDR_STRLEN + 24];
+
+	addr_str(&p->addr, a, sizeof(a));
+	snprintf(title, sizeof(title), "mtufind to %s%s%s%s", p->target, *a ? " (" : "", a,
+		 *a ? ")" : "");
+	mp_doc_begin(w, title);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	text_path(w, p);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	/* csv: one row of scalars (a csv stream holds one table: hops are in
 	 * json and text only) */
-	mp_doc_begin(w, "mtufind");
 	path_fields(w, p, mp_writer_format(w) != MP_FMT_CSV, false);
+	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_doc_end(w);
 }
 

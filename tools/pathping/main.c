@@ -23,6 +23,7 @@ enum {
 	OPT_DPORT,
 	OPT_TIMEOUT,
 	OPT_PLOT,
+	OPT_WIDE,
 };
 
 static const struct option options[] = {
@@ -40,6 +41,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },	/* output format */
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
+	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
@@ -68,6 +70,7 @@ static void usage(FILE *f)
 		"  -I, --interface IF   send through IF\n"
 		"  -f, --format FMT     %s (default text)\n"
 		"  -j, --json           -f json\n"
+		"      --wide           text: every column (responders, p95, jitter, ...)\n"
 		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
 		"      --textfile DIR   also DIR/pathping-JOB.prom for node_exporter (--job JOB)\n"
 		"  -q, --quiet          no diagnostics on stderr\n"
@@ -147,6 +150,9 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
 		return mp_run_opt(&o->run, c, arg);
+	case OPT_WIDE:
+		o->wide = true;
+		return 0;
 	case OPT_PLOT:
 		o->plot = o->run.plot = arg;
 		return 0;
@@ -241,7 +247,7 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 		mp_warnx("%s sockets; %" PRIu64 " unmatched, %" PRIu64 " late; kernel stamps: %"
 			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
 			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
-	r = pp_print(&res, opts->w);
+	r = pp_print(&res, opts->w, opts->wide);
 	if (r == 0 && t->plot_csv)
 		r = pp_plot_csv(&res, t->plot_csv);
 	else if (r == 0 && opts->plot && !opts->multi && pp_plot(&res, opts->plot) < 0)

@@ -68,6 +68,7 @@ struct pp_opts {
 	enum mp_format format;		/* -f */
 	bool quiet;			/* -q: no diagnostics (overrides -v) */
 	bool verbose;			/* -v: run diagnostics on stderr */
+	bool wide;			/* --wide: every column in text */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
@@ -219,7 +220,8 @@ int pp_run(const struct pp_opts *opts, struct pp_result *res, pp_event_cb cb, vo
 void pp_analyze(struct pp_result *res);
 void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o);
 void pp_result_done(struct pp_result *res);
-int pp_print(struct pp_result *res, struct mp_writer *w);
+/* wide: text shows every field (--wide), else mtr's columns. */
+int pp_print(struct pp_result *res, struct mp_writer *w, bool wide);
 int pp_print_event(const struct pp_event *ev, void *ctx);
 int pp_plot(struct pp_result *res, const char *png);
 

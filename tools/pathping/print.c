@@ -88,9 +88,65 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 	return mp_arr_end(w);
 }
 
-int pp_print(struct pp_result *res, struct mp_writer *w)
+/* One hop's row for people: mtr's columns, loss split into node and link. */
+static void text_hop(struct mp_writer *w, struct pp_hop *h)
 {
-	char title[160];
+	const struct pp_responder *m = main_responder(h);
+	struct mp_stats_summary s;
+	char a[MP_ADDR_STRLEN] = "*", b[MP_FMT_LEN];
+	bool have = h->received && mp_stats_summary_get(h->rtt, &s) == 0;
+
+	if (m)
+		addr_str(&m->addr, a, sizeof(a));
+	mp_obj_begin(w, NULL, NULL);
+	snprintf(b, sizeof(b), "%2u.", h->ttl);
+	mp_put_str(w, "hop", "%s", b);
+	mp_put_str(w, "host", "%s", a);
+	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
+	mp_put_f64(w, "link%", "%.1f%%", h->link_loss_pct);
+	mp_put_u64(w, "sent", "%" PRIu64, h->sent);
+	mp_put_str(w, "last", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)h->last_rtt_ns) : "-");
+	mp_put_str(w, "avg", "%s", have ? mp_fmt_ns(b, sizeof(b), s.mean_ns) : "-");
+	mp_put_str(w, "best", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)s.min_ns) : "-");
+	mp_put_str(w, "worst", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)s.max_ns) : "-");
+	mp_put_str(w, "stdev", "%s", have ? mp_fmt_ns(b, sizeof(b), s.stddev_ns) : "-");
+	mp_obj_end(w);
+}
+
+/* The text a person reads (mtr --report is the model): one line, the hops
+ * up to the last that answered, loss split into node and link. */
+static void text_result(struct mp_writer *w, struct pp_result *res)
+{
+	unsigned last = 0;
+	char b[MP_FMT_LEN], t[96];
+
+	for (unsigned ttl = 1; ttl <= res->n_hops; ttl++)
+		if (res->hops[ttl].received)
+			last = ttl;
+	if (res->reached)
+		snprintf(t, sizeof(t), "reached in %u hop%s", res->dest_ttl,
+			 res->dest_ttl == 1 ? "" : "s");
+	else
+		snprintf(t, sizeof(t), "not reached: no reply from the target in %u hops",
+			 res->n_hops);
+	mp_put_str(w, "reached", "%s", t);
+	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
+	mp_put_str(w, "duration", "in %s", mp_fmt_ns(b, sizeof(b), (double)res->duration_ns));
+	if (res->interrupted)
+		mp_put_str(w, "interrupted", "%s", "interrupted");
+	if (!last)
+		return;
+	mp_writer_text_left(w, 2);	/* hop and host */
+	mp_arr_begin(w, "hops", "");
+	mp_writer_text_left(w, 1);
+	for (unsigned ttl = 1; ttl <= last; ttl++)
+		text_hop(w, &res->hops[ttl]);
+	mp_arr_end(w);
+}
+
+int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
+{
+	char title[400];
 	unsigned ttl;
 
 	/* a csv stream is one table: the hops, one row each */
@@ -103,8 +159,15 @@ int pp_print(struct pp_result *res, struct mp_writer *w)
 		}
 		return 0;
 	}
-	snprintf(title, sizeof(title), "pathping to %s, %s probes", res->dst_str, res->probe);
+	snprintf(title, sizeof(title), "pathping to %s%s%s%s, %s probes",
+		 res->target ? res->target : res->dst_str, res->target ? " (" : "",
+		 res->target ? res->dst_str : "", res->target ? ")" : "", res->probe);
 	mp_doc_begin(w, title);
+	if (!wide) {
+		mp_writer_audience(w, MP_FOR_TEXT);
+		text_result(w, res);
+		mp_writer_audience(w, MP_FOR_MACHINES);
+	}
 	mp_put_label(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
 	mp_put_str(w, "addr", "(%s)", res->dst_str);
 	mp_put_str(w, "probe", "%s", res->probe);
@@ -126,6 +189,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w)
 		mp_obj_end(w);
 	}
 	mp_arr_end(w);
+	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_doc_end(w);
 }
 
