@@ -249,8 +249,11 @@ test_nofight()
 	up
 	# after failover's trials: a failed pair's loss and downtime leave its
 	# cost with the 100-probe window (100 s), and until then a relay may be
-	# cheaper than its direct tunnels
-	converged 150
+	# cheaper than its direct tunnels; then meshctl's hold-down (20 s) and
+	# dwell (5 s), BIRD's IHU (3 s) and updates across the mesh. A liveness
+	# bound, not a tolerance: 150 s was passed by one loaded CI run (local
+	# runs converge in about 100 s), so 200 s
+	converged 200
 	# the whole run so far, every site: no proto-201 route of a site net
 	for ((x = 0; x < SITES; x++)); do
 		bad=$(grep -E '10\.201\.[0-9]+\.0/24|fdac:c9:[0-9a-f]*::/64' \
