@@ -298,6 +298,13 @@ test_textfile()
 	promtool check metrics <"$d/owd-down.prom"
 }
 
+# links_up N: site0's meshctl shows N tunnels, every one up.
+links_up()
+{
+	[[ $(n site0 "$BIN/meshctl" show links -f ndjson 2>/dev/null |
+		jq -s 'map(select(.state == "up")) | length') == "$1" ]]
+}
+
 test_mesh()
 {
 	local i d=$T_OUT sites=$T_MESH_SITES n_links
@@ -316,7 +323,10 @@ test_mesh()
 			"$d/pp.ndjson" >/dev/null
 	done
 	(($(jq -s 'map(select(.type == "summary")) | length' "$d/pp.ndjson") == sites - 1))
-	# the peer end of every tunnel, through owd
+	# the peer end of every tunnel, through owd, once meshctl has every
+	# tunnel up (a site is reached over either: the other may still be in
+	# its WireGuard handshake)
+	busywait 30000 links_up "$((2 * (sites - 1)))"
 	n site0 "$BIN/meshctl" show links -f ndjson >"$d/links.ndjson"
 	n_links=$(wc -l <"$d/links.ndjson")
 	((n_links == 2 * (sites - 1)))
