@@ -83,29 +83,32 @@ int mp_opt_duration(const char *what, const char *arg, uint64_t min_ns, uint64_t
 	return -EINVAL;
 }
 
+/* An option's number out of range or unreadable: what it takes. */
+static int opt_bad(const char *what, const char *arg, int r, uint64_t min, uint64_t max,
+		   const char *unit, const char *form)
+{
+	if (r == -ERANGE)
+		mp_warnx("invalid %s '%s': out of range (%" PRIu64 " to %" PRIu64 " %s)", what, arg,
+			 min, max, unit);
+	else
+		mp_warnx("invalid %s '%s': %s", what, arg, form);
+	return -EINVAL;
+}
+
 int mp_opt_size(const char *what, const char *arg, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	int r = mp_parse_size(arg, min, max, ret);
 
-	if (r == -ERANGE)
-		mp_warnx("invalid %s '%s': out of range (%" PRIu64 " to %" PRIu64 " bytes)", what,
-			 arg, min, max);
-	else if (r < 0)
-		mp_warnx("invalid %s '%s': bytes, e.g. 1400, 9K (K, M, G: 1024)", what, arg);
-	return r < 0 ? -EINVAL : 0;
+	return r < 0 ? opt_bad(what, arg, r, min, max, "bytes",
+			       "bytes, e.g. 1400, 9K (K, M, G: 1024)") : 0;
 }
 
 int mp_opt_rate(const char *what, const char *arg, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	int r = mp_parse_rate(arg, min, max, ret);
 
-	if (r == -ERANGE)
-		mp_warnx("invalid %s '%s': out of range (%" PRIu64 " to %" PRIu64 " bit/s)", what,
-			 arg, min, max);
-	else if (r < 0)
-		mp_warnx("invalid %s '%s': bit/s, e.g. 500k, 100M, 1.5G (k, M, G: 1000)", what,
-			 arg);
-	return r < 0 ? -EINVAL : 0;
+	return r < 0 ? opt_bad(what, arg, r, min, max, "bit/s",
+			       "bit/s, e.g. 500k, 100M, 1.5G (k, M, G: 1000)") : 0;
 }
 
 int mp_opt_format(const char *arg, enum mp_format *ret)

@@ -204,6 +204,9 @@ static int run_parallel(struct run *run, unsigned max)
 				mp_warn(-r, "%s: its output", run->t[shown].host);
 				c->status = MP_EXIT_FAIL;
 			}
+			if (c->fd >= 0)
+				close(c->fd);	/* at most --parallel stay open */
+			c->fd = -1;
 			if (c->status != MP_EXIT_OK)
 				ret = MP_EXIT_FAIL;
 		}

@@ -468,6 +468,14 @@ static int probe_size(struct prober *pr, unsigned size, int ttl, bool search, st
 
 /* ---------------------------------------------------------------- search */
 
+/* From now on ICMP echo, with an identifier of its own. */
+static int use_icmp(struct prober *pr)
+{
+	pr->stamp = false;
+	pr->icmp_id = (uint16_t)(getpid() ^ (mp_clock_mono_ns() >> 10));
+	return open_sock(pr);
+}
+
 /* The first answer: the method (auto: STAMP, then ICMP) and reachability. */
 static int reach(struct prober *pr, unsigned size, struct try_res *res)
 {
@@ -482,9 +490,7 @@ static int reach(struct prober *pr, unsigned size, struct try_res *res)
 		if (r < 0 || res->oc == OC_PASS || pr->o->method == MF_METHOD_STAMP)
 			return r;
 	}
-	pr->stamp = false;
-	pr->icmp_id = (uint16_t)(getpid() ^ (mp_clock_mono_ns() >> 10));
-	r = open_sock(pr);
+	r = use_icmp(pr);
 	if (r < 0)
 		return r;
 	return probe_size(pr, MP_MAX(size, min_size(pr)), SEARCH_TTL, true, res);
@@ -610,9 +616,7 @@ static int cross_check(struct prober *pr, unsigned max)
 	struct try_res res;
 	int r;
 
-	pr->stamp = false;
-	pr->icmp_id = (uint16_t)(getpid() ^ (mp_clock_mono_ns() >> 10));
-	r = open_sock(pr);
+	r = use_icmp(pr);
 	if (r < 0)
 		return r;
 	r = probe_size(pr, fail, SEARCH_TTL, true, &res);
