@@ -175,12 +175,10 @@ static json_t *json_from_node(const struct out_node *n)
 enum { JSON_FLAGS = JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII };
 
 /*
- * Writes o with pre, skipping its first `skip` characters, then post.
- * jansson's own json_dumpf() writes token by token, one fwrite each; dumping
- * into the writer's buffer first makes a record one fwrite.
+ * Writes o and a newline. jansson's own json_dumpf() writes token by token,
+ * one fwrite each; dumping into the writer's buffer first makes one fwrite.
  */
-static int json_emit(struct mp_writer *w, const json_t *o, size_t flags, const char *pre,
-		     size_t skip, const char *post)
+static int json_write(struct mp_writer *w, json_t *o, size_t flags)
 {
 	size_t n = json_dumpb(o, w->jbuf, w->jbuf_len, flags | JSON_FLAGS);
 
@@ -193,27 +191,49 @@ static int json_emit(struct mp_writer *w, const json_t *o, size_t flags, const c
 		w->jbuf_len = n;
 		n = json_dumpb(o, w->jbuf, w->jbuf_len, flags | JSON_FLAGS);
 	}
-	if (n == 0 || n <= skip)
+	if (n == 0)
 		return -ENOMEM;
-	if (fputs(pre, w->f) == EOF || fwrite(w->jbuf + skip, 1, n - skip, w->f) != n - skip ||
-	    fputs(post, w->f) == EOF)
+	if (fwrite(w->jbuf, 1, n, w->f) != n || fputc('\n', w->f) == EOF)
 		return -EIO;
 	return 0;
 }
 
-static int json_write(struct mp_writer *w, json_t *o, size_t flags)
+/* The unit's time as RFC 3339 into t (40 bytes): the date and second once
+ * a second, the microseconds by hand (an ndjson line per route). */
+static void unit_time_text(struct mp_writer *w, char *t)
 {
-	return json_emit(w, o, flags, "", 0, "\n");
+	uint64_t ns = unit_time(w), sec = ns / MP_NSEC_PER_SEC;
+	uint64_t usec = ns % MP_NSEC_PER_SEC / MP_NSEC_PER_USEC + 1000000;
+	size_t n;
+
+	if (sec != w->time_sec || !w->time_head[0]) {
+		char full[64], *dot;
+
+		if (mp_clock_rfc3339(sec * MP_NSEC_PER_SEC, full, sizeof(full)) < 0 ||
+		    !(dot = strchr(full, '.')) || (size_t)(dot - full) + 2 > sizeof(w->time_head)) {
+			t[0] = '\0';
+			return;
+		}
+		memcpy(w->time_head, full, (size_t)(dot - full) + 1);
+		w->time_head[dot - full + 1] = '\0';
+		w->time_sec = sec;
+	}
+	n = strlen(w->time_head);
+	memcpy(t, w->time_head, n);
+	out_u64_text(t + n - 1, usec);	/* "1uuuuuu" over the '.', which comes back */
+	t[n - 1] = '.';
+	memcpy(t + n + 6, "Z", 2);
 }
 
 /*
  * The escaped {"tool":…,"version":…,"schema":… prefix of every streamed
- * line, made once; time and type (digits, [a-z0-9_]) need no escaping.
+ * line (made once), then time and type (digits, [a-z0-9_]: no escaping).
  */
-static int stream_prefix(struct mp_writer *w, const char *type, char *buf, size_t len)
+static int stream_head(struct mp_writer *w, const char *type)
 {
-	char t[64];
-	int n;
+	struct out_buf *b = &w->obuf;
+	char t[40];
+	int e;
 
 	if (!w->prefix) {
 		json_t *h = json_pack("{s:s, s:s, s:s}", "tool", w->tool, "version", MP_VERSION,
@@ -225,30 +245,32 @@ static int stream_prefix(struct mp_writer *w, const char *type, char *buf, size_
 			return -ENOMEM;
 		w->prefix[strlen(w->prefix) - 1] = '\0';	/* the closing brace */
 	}
-	if (mp_clock_rfc3339(unit_time(w), t, sizeof(t)) < 0)
-		t[0] = '\0';
-	n = type ? snprintf(buf, len, "%s,\"time\":\"%s\",\"type\":\"%s\"", w->prefix, t, type)
-		 : snprintf(buf, len, "%s,\"time\":\"%s\"", w->prefix, t);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	unit_time_text(w, t);
+	e = out_puts(b, w->prefix);
+	if (e == 0)
+		e = out_puts(b, ",\"time\":\"");
+	if (e == 0)
+		e = out_puts(b, t);
+	if (e == 0)
+		e = out_putc(b, '"');
+	if (e == 0 && type) {
+		e = out_puts(b, ",\"type\":\"");
+		if (e == 0)
+			e = out_puts(b, type);
+		if (e == 0)
+			e = out_putc(b, '"');
+	}
+	return e;
 }
 
+/* One line: the header fields, then the unit's (out_json.c). */
 static int ndjson_unit(struct mp_writer *w, const struct out_node *root, const char *type)
 {
-	char pre[1024];
-	json_t *o = json_object();
-	int r = -ENOMEM;
+	int e = stream_head(w, type);
 
-	if (o && json_add_children(o, root) == 0 &&
-	    (r = stream_prefix(w, type, pre, sizeof(pre) - 1)) == 0) {
-		if (json_object_size(o)) {
-			strcat(pre, ",");
-			r = json_emit(w, o, JSON_COMPACT, pre, 1, "\n");	/* skip its '{' */
-		} else {
-			r = fprintf(w->f, "%s}\n", pre) < 0 ? -EIO : 0;
-		}
-	}
-	json_decref(o);
-	return r;
+	if (e == 0)
+		e = out_json_members(&w->obuf, root, true);
+	return e ? e : out_put(&w->obuf, "}\n", 2);
 }
 
 /*
@@ -259,28 +281,27 @@ static int ndjson_unit(struct mp_writer *w, const struct out_node *root, const c
 static int json_stream_record(struct mp_writer *w, const struct out_node *root,
 			      const char *type)
 {
-	json_t *o;
-	int r = -ENOMEM;
+	struct out_buf *b = &w->obuf;
+	int e = 0;
 
 	if (!w->json_open) {
-		char pre[1024];
-
-		r = stream_prefix(w, NULL, pre, sizeof(pre));
-		if (r < 0)
-			return r;
-		if (fprintf(w->f, "%s,\"%ss\":[", pre, type) < 0)
-			return -EIO;
+		e = stream_head(w, NULL);
+		if (e == 0)
+			e = out_put(b, ",\"", 2);
+		if (e == 0)
+			e = out_puts(b, type);
+		if (e == 0)
+			e = out_put(b, "s\":[", 4);
+		if (e < 0)
+			return e;
 		w->json_open = true;
 		w->json_first = true;
 	}
-	o = json_object();
-	r = -ENOMEM;
-	if (o && json_add_children(o, root) == 0) {
-		r = json_emit(w, o, JSON_COMPACT, w->json_first ? "\n" : ",\n", 0, "");
-		w->json_first = false;
-	}
-	json_decref(o);
-	return r;
+	e = w->json_first ? out_put(b, "\n{", 2) : out_put(b, ",\n{", 3);
+	w->json_first = false;
+	if (e == 0)
+		e = out_json_members(b, root, false);
+	return e ? e : out_putc(b, '}');
 }
 
 /* json: records of other types are kept, by type, until the close. */
@@ -317,8 +338,9 @@ static int json_document(struct mp_writer *w)
 	json_t *v;
 	int r = -ENOMEM;
 
-	if (!o)
-		return r;
+	if (!o || (r = out_flush(w)) < 0)
+		goto out;
+	r = -ENOMEM;
 	if (w->doc && json_add_children(o, w->doc) < 0)
 		goto out;
 	if (w->json_docs && json_object_set(o, w->multi_key, w->json_docs))
@@ -439,9 +461,11 @@ int mp_record_begin(struct mp_writer *w, const char *type)
 	int r;
 
 	/* the type names a json key and an ndjson value: [a-z0-9_] only */
-	if (!type || !*type || strlen(type) > 60 ||
-	    strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(type))
+	if (!type || !*type || strlen(type) > 60)
 		return fail(w, -EINVAL);
+	for (const char *p = type; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return fail(w, -EINVAL);
 	r = unit_begin(w, type, NULL);
 	if (r == 0 && w->rec_label)
 		r = mp_put_label(w, w->rec_label_key, "%s", w->rec_label);
@@ -490,6 +514,8 @@ int mp_record_end(struct mp_writer *w)
 	if (r < 0)
 		return r;
 	r = w->fwd ? out_fwd_unit(w, 'R', w->unit_type, root) : record_render(w, root, w->unit_type);
+	if (r == 0 && (w->live || w->obuf.len >= OUT_FLUSH_BYTES))
+		r = out_flush(w);
 	if (r == 0 && w->live && !w->fwd && fflush(w->f) == EOF)
 		r = -errno;
 	out_arena_reset(&w->arena);
@@ -526,6 +552,8 @@ static int doc_end_multi(struct mp_writer *w)
 	}
 	if (r == 0 && (w->fmt == MP_FMT_PROM || w->keep_prom))
 		r = out_prom_add(w, doc);
+	if (r == 0)
+		r = out_flush(w);
 	if (r == 0 && w->live && fflush(w->f) == EOF)
 		r = -errno;
 	out_arena_reset(&w->arena);
@@ -570,6 +598,8 @@ int mp_doc_end(struct mp_writer *w)
 	}
 	if (r == 0 && (w->fmt == MP_FMT_PROM || w->keep_prom))
 		r = out_prom_add(w, w->doc);
+	if (r == 0)
+		r = out_flush(w);	/* in order with what the tool prints itself */
 	return r < 0 ? fail(w, r) : 0;
 }
 
@@ -582,9 +612,13 @@ int mp_writer_close(struct mp_writer *w)
 	r = w->err;
 	if (!r && w->root)
 		r = -EINVAL;	/* a unit was left open */
+	if (!r && !w->fwd && w->fmt == MP_FMT_TEXT)
+		r = out_text_flush(w);
 	if (!r && !w->fwd && w->fmt == MP_FMT_JSON &&
 	    (w->doc || w->json_records || w->json_open || w->json_docs))
 		r = json_document(w);
+	if (!r && !w->fwd)
+		r = out_flush(w);
 	if (!r && !w->fwd && w->fmt == MP_FMT_PROM)
 		r = out_prom_print(w);
 	if (!w->fwd && fflush(w->f) == EOF && !r)
@@ -601,6 +635,7 @@ int mp_writer_close(struct mp_writer *w)
 	out_prom_done(w);
 	free(w->json_stream_type);
 	free(w->jbuf);
+	free(w->obuf.p);
 	free(w->prefix);
 	out_text_done(w);
 	free(w->csv_type);
@@ -690,12 +725,72 @@ static void no_nan(char *s)
 	}
 }
 
+/*
+ * The formats of nearly every field ("%s", "%-8s", "%6" PRIu64, "%" PRId64:
+ * a conversion for n's kind, an optional '-' and width, nothing else) are
+ * formatted here: vsnprintf per field was most of a route listing's text.
+ * Returns 1 when n->text is set, 0 for any other format, or -ENOMEM.
+ */
+static int fast_text(struct mp_writer *w, struct out_node *n, const char *fmt)
+{
+	const char *p = fmt + 1, *s;
+	char digits[24];
+	bool left = false;
+	size_t width = 0, len;
+	char *t;
+
+	if (fmt[0] != '%')
+		return 0;
+	if (*p == '-') {
+		left = true;
+		p++;
+	}
+	for (; *p >= '0' && *p <= '9' && width < 1000; p++)
+		width = width * 10 + (size_t)(*p - '0');
+	if (n->kind == OUT_STR && !strcmp(p, "s")) {
+		s = n->v.s;
+		len = strlen(s);
+	} else if (n->kind == OUT_U64 && !strcmp(p, PRIu64)) {
+		s = digits;
+		len = out_u64_text(digits, n->v.u);
+	} else if (n->kind == OUT_I64 && !strcmp(p, PRId64)) {
+		s = digits;
+		digits[0] = '-';
+		len = n->v.i < 0 ? 1 + out_u64_text(digits + 1, -(uint64_t)n->v.i)
+				 : out_u64_text(digits, (uint64_t)n->v.i);
+	} else {
+		return 0;
+	}
+	if (len >= width && s == n->v.s) {
+		n->text = n->v.s;	/* the arena's copy, shared */
+		return 1;
+	}
+	t = out_arena_alloc(&w->arena, (len > width ? len : width) + 1);
+	if (!t)
+		return -ENOMEM;
+	if (len >= width) {
+		memcpy(t, s, len);
+	} else if (left) {
+		memcpy(t, s, len);
+		memset(t + len, ' ', width - len);
+	} else {
+		memset(t, ' ', width - len);
+		memcpy(t + width - len, s, len);
+	}
+	n->text = t;	/* zeroed: terminated */
+	return 1;
+}
+
 static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, va_list ap)
 {
 	char buf[512];
+	int r;
 
 	n->shown = fmt != NULL && w->audience != MP_FOR_MACHINES;
-	if (fmt && w->fmt == MP_FMT_TEXT) {
+	if (fmt && w->fmt == MP_FMT_TEXT && (r = fast_text(w, n, fmt)) != 0) {
+		if (r < 0)
+			return fail(w, r);
+	} else if (fmt && w->fmt == MP_FMT_TEXT) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
 		if (n->kind == OUT_F64 && !isfinite(n->v.f))
 			no_nan(buf);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -40,8 +41,52 @@ struct out_node {
  * has been rendered: no malloc/free per field (a route listing writes tens
  * of millions of fields).
  */
+/*
+ * Records are rendered into the writer's buffer and handed to the FILE in
+ * large writes (out_flush): a route listing is tens of millions of cells,
+ * and a stdio call per cell cost more than the formatting.
+ */
+struct out_buf {
+	char *p;
+	size_t len, cap;
+};
+
+int out_buf_grow(struct out_buf *b, size_t n);	/* room for n more; -ENOMEM */
+
+static inline int out_put(struct out_buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len < n && out_buf_grow(b, n) < 0)
+		return -ENOMEM;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+static inline int out_puts(struct out_buf *b, const char *s)
+{
+	return out_put(b, s, strlen(s));
+}
+
+static inline int out_putc(struct out_buf *b, char c)
+{
+	if (b->cap == b->len && out_buf_grow(b, 1) < 0)
+		return -ENOMEM;
+	b->p[b->len++] = c;
+	return 0;
+}
+
+/* n spaces. */
+int out_pad(struct out_buf *b, size_t n);
+/* Decimal digits of v into buf (at least 21 bytes, not terminated); the count. */
+size_t out_u64_text(char *buf, uint64_t v);
+/* Hands w->obuf to w->f. Returns 0, or -EIO (-errno). */
+int out_flush(struct mp_writer *w);
+/* When the records rendered so far should be handed on: live, or a lot. */
+enum { OUT_FLUSH_BYTES = 64 * 1024 };
+
 struct out_block;
 struct out_samples;
+struct out_text_table;
 struct out_arena {
 	struct out_block *head;		/* block being filled; older ones follow */
 };
@@ -66,6 +111,9 @@ struct mp_writer {
 	char *prefix;			/* json/ndjson: escaped header fields */
 	char *jbuf;			/* json: dump buffer, reused */
 	size_t jbuf_len;
+	struct out_buf obuf;		/* rendered records not yet handed to f */
+	uint64_t time_sec;		/* json/ndjson: the second time_head is of */
+	char time_head[32];		/* "YYYY-MM-DDTHH:MM:SS." of time_sec */
 	char *table_type;		/* csv: set by mp_writer_set_table */
 	char *csv_type;			/* csv: type whose rows are written */
 	bool csv_rows;			/* csv: the header row was written */
@@ -75,9 +123,7 @@ struct mp_writer {
 	struct out_samples *prom;	/* prom: gauges of the documents */
 	char *rec_label_key, *rec_label;	/* first field of every record */
 	bool keep_prom;			/* gauges kept for a textfile in any format */
-	char *text_type;		/* text: type of the last table header */
-	size_t *text_widths;		/* text: column widths of that table */
-	size_t text_ncols;
+	struct out_text_table *text;	/* text: the table being streamed */
 	bool fwd;			/* units go to fwd_fd (mp_writer_forward) */
 	int fwd_fd;
 	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
@@ -103,9 +149,19 @@ typedef int (*out_visit_fn)(const struct out_node *n, const char *path, void *ct
 int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx);
 /* The same for text: text-only nodes in, machine-only containers out. */
 int out_node_visit_text(const struct out_node *n, out_visit_fn fn, void *ctx);
-/* The value of a scalar (or array of scalars, space-joined) as csv/prom
- * text: integers in decimal, doubles with 15 significant digits, NaN as "". */
+/*
+ * The value of a scalar (or array of scalars, space-joined) as csv text:
+ * integers in decimal; doubles in the shortest text that keeps what the
+ * key's unit says was measured (out_csv_double); NaN as "".
+ */
 int out_node_value(const struct out_node *n, char *buf, size_t len);
+/*
+ * A double for csv, by the unit of its key: _ms at most 6 decimals, _us 3,
+ * _s 9 (each measured to the nanosecond), trailing zeros dropped; _ns and
+ * whole values as integers; anything else 6 significant digits. NaN and
+ * infinities: "". Returns the length, or -ENOSPC.
+ */
+int out_csv_double(const char *key, double v, char *buf, size_t len);
 
 /* forward mode: a unit ('R' record of type, 'D' document, 'T' table type)
  * written to w->fwd_fd. Returns 0, or -errno. */
@@ -113,7 +169,15 @@ int out_fwd_unit(struct mp_writer *w, char tag, const char *type, const struct o
 
 int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type);
 int out_text_doc(struct mp_writer *w, const struct out_node *doc);
+/* Prints the rows a batch writer holds back to size its table's columns
+ * (before anything else is written). Returns 0, or -errno. */
+int out_text_flush(struct mp_writer *w);
 void out_text_done(struct mp_writer *w);
+/* json/ndjson by hand (out_json.c): a string, quoted and escaped as
+ * jansson's JSON_ENSURE_ASCII does; the members (elements) of an object
+ * (array) node, each preceded by ',' when comma or after the first. */
+int out_json_str(struct out_buf *b, const char *s);
+int out_json_members(struct out_buf *b, const struct out_node *n, bool comma);
 int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type);
 /* prom: a document's gauges join the writer's samples; printed at the close,
  * grouped by metric, so several documents (one per target) make one valid

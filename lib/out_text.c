@@ -24,50 +24,59 @@
 
 #include "out_int.h"
 
-enum { TEXT_INDENT = 2 };
+enum {
+	TEXT_INDENT = 2,
+	TEXT_HOLD_ROWS = 1024,	/* rows a batch writer holds to size its columns */
+};
+
+struct cell {
+	const char *hdr;	/* column header (field key or title) */
+	const char *s;		/* formatted cell; "-" when empty */
+	size_t width;		/* terminal columns of s */
+	bool left;		/* left-aligned (strings) */
+	bool empty;		/* no value, "-" or blank: the column may be dropped */
+	char *owned;		/* a joined scalar-array cell, freed with the row */
+};
 
 struct row {
-	const char **hdr;	/* column headers (field keys) */
-	const char **cell;	/* formatted cells; "-" when a scalar array is empty */
-	bool *left;		/* left-aligned (strings) */
+	struct cell *c;
 	size_t left_cols;	/* text-only cells left-aligned in columns below this */
-	char **owned;		/* joined scalar-array cells, freed with the row */
 	size_t n, cap;
 };
 
-static void row_done(struct row *r)
+/*
+ * The table of streamed records being printed. A batch writer (not live)
+ * holds its first TEXT_HOLD_ROWS rows, then prints them under columns as
+ * wide as they need, leaving out the columns that are empty in all of them;
+ * a later row that has a value in such a column brings the column back,
+ * with the header printed again above that row, as when a column widens.
+ */
+struct out_text_table {
+	char *type;		/* record type; NULL: no table yet */
+	size_t ncols;
+	char **hdr;		/* column headers (copies) */
+	bool *left;		/* column left-aligned */
+	bool *shown;		/* column printed */
+	size_t *widths;
+	bool header_due;	/* no header printed yet */
+	bool holding;		/* rows held in held, not printed yet */
+	struct out_buf held;	/* held rows: ncols NUL-terminated cells each */
+	size_t held_rows;
+	struct row row;		/* the record being printed, reused */
+};
+
+static void row_clear(struct row *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		free(r->owned[i]);
-	free(r->hdr);
-	free(r->cell);
-	free(r->left);
-	free(r->owned);
-	memset(r, 0, sizeof(*r));
+		free(r->c[i].owned);
+	r->n = 0;
 }
 
-static int row_grow(struct row *r)
+static void row_done(struct row *r)
 {
-	size_t cap = r->cap ? 2 * r->cap : 16;
-	const char **h = realloc(r->hdr, cap * sizeof(*h));
-	const char **c;
-	char **o;
-	bool *l;
-
-	if (!h)
-		return -ENOMEM;
-	r->hdr = h;
-	if (!(c = realloc(r->cell, cap * sizeof(*c))))
-		return -ENOMEM;
-	r->cell = c;
-	if (!(l = realloc(r->left, cap * sizeof(*l))))
-		return -ENOMEM;
-	r->left = l;
-	if (!(o = realloc(r->owned, cap * sizeof(*o))))
-		return -ENOMEM;
-	r->owned = o;
-	r->cap = cap;
-	return 0;
+	row_clear(r);
+	free(r->c);
+	memset(r, 0, sizeof(*r));
 }
 
 /* Joins the shown texts of an array of scalars with spaces. */
@@ -101,45 +110,6 @@ static bool is_shown(const struct out_node *n)
 	return false;
 }
 
-static int row_add(const struct out_node *n, const char *path, void *ctx)
-{
-	struct row *r = ctx;
-	int e;
-
-	(void)path;
-	if (!is_shown(n))
-		return 0;
-	if (r->n == r->cap && (e = row_grow(r)) < 0)
-		return e;
-	r->owned[r->n] = NULL;
-	if (n->kind == OUT_ARR) {
-		r->owned[r->n] = join_texts(n);
-		if (!r->owned[r->n])
-			return -ENOMEM;
-	}
-	r->hdr[r->n] = n->title ? n->title : n->key;
-	r->cell[r->n] = r->owned[r->n] ? r->owned[r->n] : n->text;
-	if (!r->cell[r->n] || !*r->cell[r->n])
-		r->cell[r->n] = "-";
-	/* a text-only table is the tool's layout: label, then figures */
-	r->left[r->n] = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
-			(!n->textonly || r->n < r->left_cols);
-	r->n++;
-	return 0;
-}
-
-static int row_build(struct row *r, const struct out_node *n)
-{
-	int e;
-
-	r->left_cols = n->parent ? n->parent->text_left : n->text_left;
-	e = out_node_visit_text(n, row_add, r);
-
-	if (e < 0)
-		row_done(r);
-	return e;
-}
-
 /* Columns s takes on a terminal: its UTF-8 characters ("µs" is 2). */
 static size_t text_width(const char *s)
 {
@@ -150,94 +120,269 @@ static size_t text_width(const char *s)
 	return n;
 }
 
-static void pad(FILE *f, size_t n)
+static int row_add(const struct out_node *n, const char *path, void *ctx)
 {
-	static const char spaces[] = "                                ";
+	struct row *r = ctx;
+	struct cell *c;
 
-	for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
-		fwrite(spaces, 1, sizeof(spaces) - 1, f);
-	fwrite(spaces, 1, n, f);
+	(void)path;
+	if (!is_shown(n))
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+
+		c = realloc(r->c, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		r->c = c;
+		r->cap = cap;
+	}
+	c = &r->c[r->n++];
+	c->owned = NULL;
+	if (n->kind == OUT_ARR && !(c->owned = join_texts(n)))
+		return -ENOMEM;
+	c->hdr = n->title ? n->title : n->key;
+	c->s = c->owned ? c->owned : n->text;
+	if (!c->s || !*c->s)
+		c->s = "-";
+	/* no value, "-" (none), or padding only */
+	c->empty = !strcmp(c->s, "-") || !c->s[strspn(c->s, " ")];
+	c->width = text_width(c->s);
+	/* a text-only table is the tool's layout: label, then figures */
+	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
+		  (!n->textonly || r->n - 1 < r->left_cols);
+	return 0;
+}
+
+static int row_build(struct row *r, const struct out_node *n)
+{
+	r->left_cols = n->parent ? n->parent->text_left : n->text_left;
+	return out_node_visit_text(n, row_add, r);
 }
 
 /*
- * Prints cells (or headers) padded to widths, strings left-aligned and
- * numbers right-aligned; the last column unpadded. Padding by hand: this
- * runs for every row of a million-route table, where fprintf dominated.
+ * Prints n cells (or their headers) padded to widths, strings left-aligned
+ * and numbers right-aligned, the last column printed unpadded; columns
+ * whose shown is false are left out (shown NULL: all are shown).
  */
-static int row_print(FILE *f, unsigned indent, const char *const *s, const bool *left,
-		     const size_t *widths, size_t n, size_t nw)
+static int row_print(struct out_buf *b, unsigned indent, const struct cell *c, size_t n,
+		     bool hdr, const size_t *widths, size_t nw, const bool *shown)
 {
-	pad(f, indent);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(s[i]), wd = i < nw ? widths[i] : 0, cols = text_width(s[i]);
-		size_t fill = wd > cols ? wd - cols : 0;
+	size_t last = n;
+	bool first = true;
+	int e = out_pad(b, indent);
 
-		if (i)
-			fwrite("  ", 1, 2, f);
-		if (!left[i])
-			pad(f, fill);
-		fwrite(s[i], 1, len, f);
-		if (left[i] && i + 1 < n)
-			pad(f, fill);
+	while (last > 0 && shown && !shown[last - 1])
+		last--;
+	for (size_t i = 0; i < last && e == 0; i++) {
+		const char *s = hdr ? c[i].hdr : c[i].s;
+		size_t len = strlen(s), cols = hdr ? text_width(s) : c[i].width;
+		size_t wd = i < nw ? widths[i] : 0, fill = wd > cols ? wd - cols : 0;
+
+		if (shown && !shown[i])
+			continue;
+		if (!first)
+			e = out_put(b, "  ", 2);
+		first = false;
+		if (e == 0 && !c[i].left)
+			e = out_pad(b, fill);
+		if (e == 0)
+			e = out_put(b, s, len);
+		if (e == 0 && c[i].left && i + 1 < last)
+			e = out_pad(b, fill);
 	}
-	return fputc('\n', f) == EOF ? -EIO : 0;
+	return e ? e : out_putc(b, '\n');
 }
 
-/* Widens widths to r's cells (and headers); true when a column grew. */
-static bool widths_update(size_t *widths, const struct row *r, bool with_hdr, size_t slack)
+/* Starts the table of type for rows like r. */
+static int table_start(struct mp_writer *w, struct out_text_table *t, const struct row *r,
+		       const char *type)
 {
-	bool grew = false;
-
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->hdr[i]);
+	free(t->type);
+	free(t->hdr);
+	free(t->left);
+	free(t->shown);
+	free(t->widths);
+	t->ncols = r->n;
+	t->type = strdup(type);
+	t->hdr = calloc(r->n + 1, sizeof(*t->hdr));
+	t->left = calloc(r->n + 1, sizeof(*t->left));
+	t->shown = calloc(r->n + 1, sizeof(*t->shown));
+	t->widths = calloc(r->n + 1, sizeof(*t->widths));
+	if (!t->type || !t->hdr || !t->left || !t->shown || !t->widths)
+		return -ENOMEM;
 	for (size_t i = 0; i < r->n; i++) {
-		size_t c = text_width(r->cell[i]);
+		if (!(t->hdr[i] = strdup(r->c[i].hdr)))
+			return -ENOMEM;
+		t->left[i] = r->c[i].left;
+		t->shown[i] = w->live;	/* live: every column, from the first row */
+		if (w->live)
+			t->widths[i] = text_width(r->c[i].hdr);
+	}
+	t->header_due = true;
+	t->holding = !w->live;
+	t->held.len = 0;
+	t->held_rows = 0;
+	return 0;
+}
 
-		if (with_hdr && text_width(r->hdr[i]) > c)
-			c = text_width(r->hdr[i]);
-		if (c > widths[i]) {
-			widths[i] = c + slack;
-			grew |= i + 1 < r->n;	/* the last column is never padded */
+/* The header row of t, in t's columns. */
+static int table_header(struct out_buf *b, struct out_text_table *t)
+{
+	struct cell *v = calloc(t->ncols + 1, sizeof(*v));
+	int e;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->ncols; i++)
+		v[i] = (struct cell){ .hdr = t->hdr[i], .left = t->left[i] };
+	e = row_print(b, 0, v, t->ncols, true, t->widths, t->ncols, t->shown);
+	free(v);
+	t->header_due = false;
+	return e;
+}
+
+/* Prints the held rows under their header; the table streams from now on. */
+static int table_release(struct mp_writer *w, struct out_text_table *t)
+{
+	const char *p = t->held.p;
+	struct cell *c;
+	bool any = false;
+	int e = 0;
+
+	if (!t->holding)
+		return 0;
+	t->holding = false;
+	if (!t->held_rows)
+		return 0;
+	c = calloc(t->ncols + 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->ncols; i++)
+		any |= t->shown[i];
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t hw = text_width(t->hdr[i]);
+
+		t->shown[i] |= !any;	/* every cell empty: show them all the same */
+		if (t->shown[i] && hw > t->widths[i])
+			t->widths[i] = hw;
+	}
+	e = table_header(&w->obuf, t);
+	for (size_t k = 0; k < t->held_rows && e == 0; k++) {
+		for (size_t i = 0; i < t->ncols; i++) {
+			c[i] = (struct cell){ .s = p, .width = text_width(p), .left = t->left[i] };
+			p += strlen(p) + 1;
+		}
+		e = row_print(&w->obuf, 0, c, t->ncols, false, t->widths, t->ncols, t->shown);
+		if (e == 0 && w->obuf.len >= OUT_FLUSH_BYTES)
+			e = out_flush(w);
+	}
+	free(c);
+	t->held.len = 0;
+	t->held_rows = 0;
+	return e;
+}
+
+/* Holds r back (a batch writer's first rows). */
+static int table_hold(struct out_text_table *t, const struct row *r)
+{
+	int e = 0;
+
+	for (size_t i = 0; i < r->n && e == 0; i++) {
+		if (!r->c[i].empty) {
+			t->shown[i] = true;
+			if (r->c[i].width > t->widths[i])
+				t->widths[i] = r->c[i].width;
+		}
+		e = out_put(&t->held, r->c[i].s, strlen(r->c[i].s) + 1);
+	}
+	t->held_rows++;
+	return e;
+}
+
+/*
+ * A streamed row: a column it is the first to fill is shown, a cell wider
+ * than its column widens it (with room for two more characters, so that it
+ * seldom happens twice); either way the header is printed again above it.
+ */
+static int table_stream(struct mp_writer *w, struct out_text_table *t, const struct row *r)
+{
+	bool hdr = t->header_due;
+	size_t last = r->n;
+	int e = 0;
+
+	while (last > 0 && !t->shown[last - 1] && r->c[last - 1].empty)
+		last--;
+	for (size_t i = 0; i < r->n; i++) {
+		size_t c = r->c[i].width;
+
+		if (!t->shown[i] && !r->c[i].empty) {
+			size_t hw = text_width(t->hdr[i]);
+
+			t->shown[i] = hdr = true;
+			t->widths[i] = hw > c ? hw : c;
+		} else if (t->shown[i] && c > t->widths[i]) {
+			t->widths[i] = c + (t->header_due ? 0 : 2);
+			hdr |= i + 1 < last;	/* the last column is never padded */
 		}
 	}
-	return grew;
+	if (hdr)
+		e = table_header(&w->obuf, t);
+	return e ? e : row_print(&w->obuf, 0, r->c, r->n, false, t->widths, t->ncols, t->shown);
 }
 
 int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type)
 {
-	struct row r = { 0 };
-	int e = row_build(&r, root);
+	struct out_text_table *t = w->text;
+	int e;
 
+	if (!t && !(t = w->text = calloc(1, sizeof(*t))))
+		return -ENOMEM;
+	row_clear(&t->row);
+	e = row_build(&t->row, root);
+	if (e == 0 && (!t->type || strcmp(t->type, type) || t->ncols != t->row.n)) {
+		e = table_release(w, t);
+		if (e == 0)
+			e = table_start(w, t, &t->row, type);
+	}
 	if (e < 0)
 		return e;
-	if (!w->text_type || strcmp(w->text_type, type) || w->text_ncols != r.n) {
-		free(w->text_type);
-		free(w->text_widths);
-		w->text_type = strdup(type);
-		w->text_widths = calloc(r.n + 1, sizeof(size_t));
-		w->text_ncols = r.n;
-		if (!w->text_type || !w->text_widths) {
-			e = -ENOMEM;
-			goto out;
-		}
-		widths_update(w->text_widths, &r, true, 0);
-		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
-	} else if (widths_update(w->text_widths, &r, false, 2)) {
-		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
-	}
-	if (e == 0)
-		e = row_print(w->f, 0, r.cell, r.left, w->text_widths, r.n, w->text_ncols);
-out:
-	row_done(&r);
-	return e;
+	if (!t->holding)
+		return table_stream(w, t, &t->row);
+	e = table_hold(t, &t->row);
+	return e == 0 && t->held_rows >= TEXT_HOLD_ROWS ? table_release(w, t) : e;
+}
+
+int out_text_flush(struct mp_writer *w)
+{
+	int e = w->text ? table_release(w, w->text) : 0;
+
+	return e ? e : out_flush(w);
 }
 
 void out_text_done(struct mp_writer *w)
 {
-	free(w->text_type);
-	free(w->text_widths);
+	struct out_text_table *t = w->text;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->hdr[i]);
+	free(t->type);
+	free(t->hdr);
+	free(t->left);
+	free(t->shown);
+	free(t->widths);
+	free(t->held.p);
+	row_done(&t->row);
+	free(t);
+	w->text = NULL;
 }
 
 /* An array of objects in the document: a table aligned over all its rows. */
-static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
+static int text_table(struct mp_writer *w, const struct out_node *arr, unsigned indent)
 {
 	size_t nrows = 0, ncols = 0, *widths = NULL;
 	unsigned rindent = indent + TEXT_INDENT;
@@ -258,12 +403,19 @@ static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 	}
 	if (e == 0 && nrows && !(widths = calloc(ncols, sizeof(*widths))))
 		e = -ENOMEM;
-	for (size_t i = 0; i < nrows && e == 0; i++)
-		widths_update(widths, &rows[i], true, 0);
+	for (size_t i = 0; i < nrows && e == 0; i++) {
+		for (size_t j = 0; j < rows[i].n; j++) {
+			size_t c = rows[i].c[j].width, h = text_width(rows[i].c[j].hdr);
+
+			c = h > c ? h : c;
+			if (c > widths[j])
+				widths[j] = c;
+		}
+	}
 	if (e == 0 && nrows && arr->title && !*arr->title) {
 		rindent = indent;	/* no title line, no indent under it */
 	} else if (e == 0 && nrows) {
-		fprintf(f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
+		fprintf(w->f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
 	}
 	if (e == 0 && nrows) {
 		/* the header of the widest row names every column */
@@ -272,17 +424,16 @@ static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 		for (size_t i = 0; i < nrows; i++)
 			if (rows[i].n > rows[wide].n)
 				wide = i;
-		e = row_print(f, rindent, rows[wide].hdr, rows[wide].left, widths,
-			      rows[wide].n, ncols);
+		e = row_print(&w->obuf, rindent, rows[wide].c, rows[wide].n, true, widths, ncols,
+			      NULL);
 	}
 	for (size_t i = 0; i < nrows && e == 0; i++)
-		e = row_print(f, rindent, rows[i].cell, rows[i].left, widths,
-			      rows[i].n, ncols);
+		e = row_print(&w->obuf, rindent, rows[i].c, rows[i].n, false, widths, ncols, NULL);
 	for (size_t i = 0; i < nrows; i++)
 		row_done(&rows[i]);
 	free(rows);
 	free(widths);
-	return e;
+	return e ? e : out_flush(w);
 }
 
 static bool is_table(const struct out_node *n)
@@ -295,10 +446,11 @@ static bool is_table(const struct out_node *n)
  * "title: a b"), then its objects and tables below it, one level deeper.
  * The document root has no label and its children stay at depth 0.
  */
-static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool root)
+static int text_obj(struct mp_writer *w, const struct out_node *n, unsigned indent, bool root)
 {
 	const char *label = root ? NULL : (n->title ? n->title : n->key);
 	unsigned sub = root ? indent : indent + TEXT_INDENT;
+	FILE *f = w->f;
 	bool any = false;
 	int e = 0;
 
@@ -325,33 +477,46 @@ static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool roo
 		if (k->notext)
 			continue;
 		if (k->kind == OUT_OBJ)
-			e = text_obj(f, k, sub, false);
+			e = text_obj(w, k, sub, false);
 		else if (is_table(k))
-			e = text_table(f, k, sub);
+			e = text_table(w, k, sub);
 	}
 	return e;
 }
 
 int out_text_doc(struct mp_writer *w, const struct out_node *doc)
 {
+	int e = out_text_flush(w);	/* the records before it */
+
+	if (e < 0)
+		return e;
 	if (doc->title)
 		fprintf(w->f, "%s\n", doc->title);
-	return text_obj(w->f, doc, 0, true);
+	return text_obj(w, doc, 0, true);
 }
 
-/* Csv. */
-static int csv_field(FILE *f, const char *s, bool first)
+/* Csv, rendered into the writer's buffer. */
+static int csv_field(struct out_buf *b, const char *s, size_t len, bool first)
 {
-	if (!first && fputc(',', f) == EOF)
-		return -EIO;
+	char *q;
+	size_t n;
+
+	if (!first && out_putc(b, ',') < 0)
+		return -ENOMEM;
 	/* quote only what needs it, so numbers stay numbers for gnuplot */
-	if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' ')))
-		return csv_fwrite(f, s, strlen(s)) < 0 ? -EIO : 0;
-	return fputs(s, f) == EOF ? -EIO : 0;
+	if (!len || (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
+		     !memchr(s, '\r', len) && s[0] != ' ' && s[len - 1] != ' '))
+		return out_put(b, s, len);
+	if (out_buf_grow(b, 2 * len + 2) < 0)
+		return -ENOMEM;
+	q = b->p + b->len;
+	n = csv_write(q, 2 * len + 2, s, len);	/* libcsv's quoting */
+	b->len += n;
+	return 0;
 }
 
 struct csv_ctx {
-	FILE *f;
+	struct out_buf *b;
 	bool header;	/* write keys instead of values */
 	bool first;
 };
@@ -362,25 +527,24 @@ static int csv_visit(const struct out_node *n, const char *path, void *ctx)
 	char buf[4096];
 	int e;
 
-	if (c->header) {
-		e = csv_field(c->f, path, c->first);
-	} else {
-		e = out_node_value(n, buf, sizeof(buf));
-		if (e >= 0)
-			e = csv_field(c->f, buf, c->first);
-	}
+	if (c->header)
+		e = csv_field(c->b, path, strlen(path), c->first);
+	else if (n->kind == OUT_STR)
+		e = csv_field(c->b, n->v.s, strlen(n->v.s), c->first);
+	else if (n->kind == OUT_U64)
+		e = csv_field(c->b, buf, out_u64_text(buf, n->v.u), c->first);
+	else if ((e = out_node_value(n, buf, sizeof(buf))) >= 0)
+		e = csv_field(c->b, buf, (size_t)e, c->first);
 	c->first = false;
 	return e;
 }
 
-static int csv_line(FILE *f, const struct out_node *root, bool header)
+static int csv_line(struct out_buf *b, const struct out_node *root, bool header)
 {
-	struct csv_ctx c = { .f = f, .header = header, .first = true };
+	struct csv_ctx c = { .b = b, .header = header, .first = true };
 	int e = out_node_visit(root, csv_visit, &c);
 
-	if (e == 0 && fputc('\n', f) == EOF)
-		e = -EIO;
-	return e;
+	return e ? e : out_putc(b, '\n');
 }
 
 int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type)
@@ -394,10 +558,10 @@ int out_csv_record(struct mp_writer *w, const struct out_node *root, const char 
 			return 0;	/* one table per csv stream */
 	}
 	if (!w->csv_rows)
-		e = csv_line(w->f, root, true);
+		e = csv_line(&w->obuf, root, true);
 	w->csv_rows = true;
 	w->csv_records |= type != NULL;
-	return e < 0 ? e : csv_line(w->f, root, false);
+	return e < 0 ? e : csv_line(&w->obuf, root, false);
 }
 
 /* A figure with its own scaled unit: 3 significant digits, at most 2 decimals. */

@@ -117,17 +117,22 @@ static int visit(const struct out_node *n, char *path, size_t len, size_t at, bo
 		 out_visit_fn fn, void *ctx)
 {
 	for (const struct out_node *k = n->child; k; k = k->next) {
-		int m, r = 0;
+		size_t kl = k->key ? strlen(k->key) : 0, m = kl + (at ? 1 : 0);
+		int r = 0;
 
 		if (text ? k->notext : k->textonly && !n->textonly)
 			continue;
-		m = snprintf(path + at, len - at, "%s%s", at ? "." : "", k->key ? k->key : "");
-		if (m < 0 || (size_t)m >= len - at)
+		/* by hand: this runs for every field of every record */
+		if (m >= len - at)
 			return -ENAMETOOLONG;
+		if (at)
+			path[at] = '.';
+		memcpy(path + at + (at ? 1 : 0), k->key ? k->key : "", kl);
+		path[at + m] = '\0';
 		if (out_node_is_scalar(k) || is_scalar_array(k))
 			r = fn(k, path, ctx);
 		else if (k->kind == OUT_OBJ)
-			r = visit(k, path, len, at + (size_t)m, text, fn, ctx);
+			r = visit(k, path, len, at + m, text, fn, ctx);
 		path[at] = '\0';
 		if (r < 0)
 			return r;
@@ -149,7 +154,76 @@ int out_node_visit_text(const struct out_node *n, out_visit_fn fn, void *ctx)
 	return visit(n, path, sizeof(path), 0, true, fn, ctx);
 }
 
-static int scalar_value(const struct out_node *n, char *buf, size_t len)
+/* Does key end in suffix (a unit: "_ms")? */
+static bool key_unit(const char *key, const char *suffix)
+{
+	size_t kl = key ? strlen(key) : 0, sl = strlen(suffix);
+
+	return kl > sl && !memcmp(key + kl - sl, suffix, sl);
+}
+
+/* Drops trailing zeros after a decimal point, and the point; "-0" is "0". */
+static int strip_zeros(char *buf, int n)
+{
+	if (memchr(buf, '.', (size_t)n) && !memchr(buf, 'e', (size_t)n)) {
+		while (buf[n - 1] == '0')
+			n--;
+		if (buf[n - 1] == '.')
+			n--;
+		buf[n] = '\0';
+	}
+	if (!strcmp(buf, "-0")) {
+		buf[0] = '0';
+		buf[1] = '\0';
+		n = 1;
+	}
+	return n;
+}
+
+int out_csv_double(const char *key, double v, char *buf, size_t len)
+{
+	static const struct {
+		const char *suffix;
+		int decimals;
+	} units[] = { { "_ms", 6 }, { "_us", 3 }, { "_ns", -1 }, { "_s", 9 } };
+	int n = -1, decimals = 0;
+	double a = fabs(v);
+
+	if (!isfinite(v))
+		return len ? (buf[0] = '\0', 0) : -ENOSPC;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (key_unit(key, units[i].suffix)) {
+			if (units[i].decimals < 0)	/* ns: as ever */
+				n = snprintf(buf, len, "%.15g", v);
+			else
+				n = snprintf(buf, len, "%.*f", units[i].decimals, v);
+			goto out;
+		}
+	}
+	/* 6 significant digits, written out in full between 1e-6 and 1e15 */
+	if (a == 0) {
+		n = snprintf(buf, len, "0");
+	} else if (a < 1e-6 || a >= 1e15) {
+		n = snprintf(buf, len, "%.6g", v);
+	} else {
+		int e = (int)floor(log10(a));
+
+		if (e >= 5) {
+			double step = pow(10, e - 5);
+
+			n = snprintf(buf, len, "%.0f", round(v / step) * step);
+		} else {
+			decimals = 5 - e;
+			n = snprintf(buf, len, "%.*f", decimals, v);
+		}
+	}
+out:
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	return strip_zeros(buf, n);
+}
+
+static int scalar_value(const struct out_node *n, const char *key, char *buf, size_t len)
 {
 	switch (n->kind) {
 	case OUT_U64:
@@ -157,8 +231,7 @@ static int scalar_value(const struct out_node *n, char *buf, size_t len)
 	case OUT_I64:
 		return snprintf(buf, len, "%" PRId64, n->v.i);
 	case OUT_F64:
-		return isfinite(n->v.f) ? snprintf(buf, len, "%.15g", n->v.f)
-					: snprintf(buf, len, "%s", "");
+		return out_csv_double(key, n->v.f, buf, len);
 	case OUT_BOOL:
 		return snprintf(buf, len, "%s", n->v.b ? "true" : "false");
 	case OUT_STR:
@@ -173,7 +246,7 @@ int out_node_value(const struct out_node *n, char *buf, size_t len)
 	size_t at = 0;
 
 	if (out_node_is_scalar(n)) {
-		int m = scalar_value(n, buf, len);
+		int m = scalar_value(n, n->key, buf, len);
 
 		return m < 0 || (size_t)m >= len ? -ENOSPC : m;
 	}
@@ -184,10 +257,61 @@ int out_node_value(const struct out_node *n, char *buf, size_t len)
 		if (m < 0 || (size_t)m >= len - at)
 			return -ENOSPC;
 		at += (size_t)m;
-		m = scalar_value(k, buf + at, len - at);
+		m = scalar_value(k, n->key, buf + at, len - at);	/* the array's unit */
 		if (m < 0 || (size_t)m >= len - at)
 			return -ENOSPC;
 		at += (size_t)m;
 	}
 	return (int)at;
+}
+
+/* The writer's output buffer. */
+int out_buf_grow(struct out_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	while (cap - b->len < n)
+		cap *= 2;
+	if (cap == b->cap)
+		return 0;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int out_pad(struct out_buf *b, size_t n)
+{
+	if (b->cap - b->len < n && out_buf_grow(b, n) < 0)
+		return -ENOMEM;
+	memset(b->p + b->len, ' ', n);
+	b->len += n;
+	return 0;
+}
+
+size_t out_u64_text(char *buf, uint64_t v)
+{
+	char t[24];
+	size_t n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = t[n - 1 - i];
+	return n;
+}
+
+int out_flush(struct mp_writer *w)
+{
+	size_t n = w->obuf.len;
+
+	w->obuf.len = 0;
+	if (n && fwrite(w->obuf.p, 1, n, w->f) != n)
+		return errno ? -errno : -EIO;
+	return 0;
 }

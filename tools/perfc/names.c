@@ -50,6 +50,15 @@ static const struct {
 	{ MP_NL_PROTO_MESHCTL, "meshctl" },
 };
 
+/* snprintf(buf, len, "%s", s) without printf: it runs several times per route. */
+static void copy_name(char *buf, size_t len, const char *s)
+{
+	size_t n = strnlen(s, len - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 static int set_name(char **slot, const char *name)
 {
 	char *s = strdup(name);
@@ -160,12 +169,12 @@ void pc_names_load_dir(struct pc_names *n, const char *dir)
 void pc_names_table(const struct pc_names *n, uint32_t id, char *buf, size_t len)
 {
 	if (id < 256 && n->table_small[id]) {
-		snprintf(buf, len, "%s", n->table_small[id]);
+		copy_name(buf, len, n->table_small[id]);
 		return;
 	}
 	for (size_t i = 0; id >= 256 && i < n->n_table_big; i++) {
 		if (n->table_big[i].id == id) {
-			snprintf(buf, len, "%s", n->table_big[i].name);
+			copy_name(buf, len, n->table_big[i].name);
 			return;
 		}
 	}
@@ -175,7 +184,7 @@ void pc_names_table(const struct pc_names *n, uint32_t id, char *buf, size_t len
 void pc_names_proto(const struct pc_names *n, unsigned id, char *buf, size_t len)
 {
 	if (id < 256 && n->proto[id])
-		snprintf(buf, len, "%s", n->proto[id]);
+		copy_name(buf, len, n->proto[id]);
 	else
 		snprintf(buf, len, "%u", id);
 }
@@ -231,7 +240,7 @@ const char *pc_type_name(unsigned type, char *buf, size_t len)
 	};
 
 	if (type < MP_ARRAY_SIZE(names) && names[type])
-		snprintf(buf, len, "%s", names[type]);
+		copy_name(buf, len, names[type]);
 	else
 		snprintf(buf, len, "%u", type);
 	return buf;
@@ -241,19 +250,19 @@ const char *pc_scope_name(unsigned scope, char *buf, size_t len)
 {
 	switch (scope) {
 	case RT_SCOPE_UNIVERSE:
-		snprintf(buf, len, "global");
+		copy_name(buf, len, "global");
 		break;
 	case RT_SCOPE_SITE:
-		snprintf(buf, len, "site");
+		copy_name(buf, len, "site");
 		break;
 	case RT_SCOPE_LINK:
-		snprintf(buf, len, "link");
+		copy_name(buf, len, "link");
 		break;
 	case RT_SCOPE_HOST:
-		snprintf(buf, len, "host");
+		copy_name(buf, len, "host");
 		break;
 	case RT_SCOPE_NOWHERE:
-		snprintf(buf, len, "nowhere");
+		copy_name(buf, len, "nowhere");
 		break;
 	default:
 		snprintf(buf, len, "%u", scope);
@@ -337,7 +346,7 @@ void pc_names_dev(struct pc_names *n, int ifindex, char *buf, size_t len)
 			n->last_miss = ifindex;
 	}
 	if (s)
-		snprintf(buf, len, "%s", s);
+		copy_name(buf, len, s);
 	else
 		snprintf(buf, len, "if%d", ifindex);
 }

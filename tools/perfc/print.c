@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perfc: rendering through lib/out. A route is one record whose keys mirror
- * `ip -j route` (docs/FORMATS.md). The text formats pad the usual widths so
- * that streamed rows line up without holding the table.
+ * `ip -j route` (docs/FORMATS.md). Text cells are unpadded: lib/out sizes
+ * the table's columns from its first rows and leaves out empty columns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,16 +26,17 @@ static bool structured(const struct mp_writer *w)
 static int put_flags(struct mp_writer *w, const char *key, unsigned n,
 		     const char (*flags)[PC_NAME_LEN])
 {
-	char s[PC_FLAGS_MAX * PC_NAME_LEN] = "";
+	char s[PC_FLAGS_MAX * PC_NAME_LEN];
 	int r;
 
+	s[0] = '\0';
 	if (!structured(w)) {
 		for (unsigned i = 0; i < n; i++) {
 			if (i)
 				strcat(s, ",");
 			strcat(s, flags[i]);
 		}
-		return mp_put_str(w, key, "%-6s", s);
+		return mp_put_str(w, key, "%s", s);
 	}
 	r = mp_arr_begin(w, key, NULL);
 	for (unsigned i = 0; i < n && r == 0; i++)
@@ -50,10 +51,11 @@ static int put_flags(struct mp_writer *w, const char *key, unsigned n,
  */
 static int put_nexthops(struct mp_writer *w, const struct pc_route *rt)
 {
-	char s[1024] = "";
+	char s[1024];
 	size_t off = 0;
 	int r;
 
+	s[0] = '\0';
 	if (!structured(w)) {
 		for (unsigned i = 0; rt->multipath && i < rt->n_nh && off < sizeof(s); i++) {
 			const struct pc_nh *nh = &rt->nh[i];
@@ -89,19 +91,19 @@ int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route 
 {
 	mp_record_begin(w, type);
 	if (change)
-		mp_put_str(w, "change", "%-7s", change);
+		mp_put_str(w, "change", "%s", change);
 	mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
-	mp_put_str(w, "route_type", "%-11s", rt->type);
-	mp_put_str(w, "dst", "%-20s", rt->dst);
+	mp_put_str(w, "route_type", "%s", rt->type);
+	mp_put_str(w, "dst", "%s", rt->dst);
 	if (rt->match)
-		mp_put_str(w, "match", "%-6s", rt->match);
-	mp_put_str(w, "table", "%-7s", rt->table);
-	mp_put_str(w, "protocol", "%-8s", rt->protocol);
-	mp_put_str(w, "scope", "%-6s", rt->scope);
-	mp_put_u64(w, "metric", "%6" PRIu64, rt->metric);
-	mp_put_str(w, "gateway", "%-15s", rt->gateway);
-	mp_put_str(w, "dev", "%-8s", rt->dev);
-	mp_put_str(w, "prefsrc", "%-15s", rt->prefsrc);
+		mp_put_str(w, "match", "%s", rt->match);
+	mp_put_str(w, "table", "%s", rt->table);
+	mp_put_str(w, "protocol", "%s", rt->protocol);
+	mp_put_str(w, "scope", "%s", rt->scope);
+	mp_put_u64(w, "metric", "%" PRIu64, rt->metric);
+	mp_put_str(w, "gateway", "%s", rt->gateway);
+	mp_put_str(w, "dev", "%s", rt->dev);
+	mp_put_str(w, "prefsrc", "%s", rt->prefsrc);
 	put_flags(w, "flags", rt->n_flags, rt->flags);
 	put_nexthops(w, rt);
 	if (was)

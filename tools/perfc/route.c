@@ -31,27 +31,53 @@ static void flag_names(unsigned flags, char (*out)[PC_NAME_LEN], unsigned *n)
 	*n = 0;
 	for (size_t i = 0; i < MP_ARRAY_SIZE(names) && *n < PC_FLAGS_MAX; i++)
 		if (flags & names[i].bit)
-			snprintf(out[(*n)++], PC_NAME_LEN, "%s", names[i].name);
+			memcpy(out[(*n)++], names[i].name, strlen(names[i].name) + 1);
 }
 
-static void addr_text(const struct mp_nl_addr *a, char *buf, size_t len)
+/* Decimal digits of v (< 1000) at p; returns the end. */
+static char *put_dec(char *p, unsigned v)
 {
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* The address as text; IPv4 by hand (glibc's inet_ntop formats it with
+ * sprintf, a tenth of a route listing's time). Returns the length. */
+static size_t addr_text(const struct mp_nl_addr *a, char *buf, size_t len)
+{
+	if (a->family == AF_INET && len >= INET_ADDRSTRLEN) {
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			p = put_dec(p, a->bytes[i]);
+			*p++ = '.';
+		}
+		p[-1] = '\0';
+		return (size_t)(p - 1 - buf);
+	}
 	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
 		buf[0] = '\0';
+	return strlen(buf);
 }
 
 int pc_route_from_nl(struct pc_names *names, const struct mp_nl_route *k, struct pc_route *rt,
 		     struct pc_nh *nh_buf)
 {
-	char a[PC_ADDR_LEN];
+	size_t n;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->family = k->family;
 	pc_type_name(k->type, rt->type, sizeof(rt->type));
 	rt->dst_addr = k->dst;
 	rt->dst_len = k->dst_len;
-	addr_text(&k->dst, a, sizeof(a));
-	snprintf(rt->dst, sizeof(rt->dst), "%s/%u", a, k->dst_len);
+	/* "addr/len": an address text is at most 45 characters, len 3 digits */
+	n = addr_text(&k->dst, rt->dst, sizeof(rt->dst) - 5);
+	rt->dst[n] = '/';
+	*put_dec(rt->dst + n + 1, k->dst_len % 1000) = '\0';
 	pc_names_table(names, k->table, rt->table, sizeof(rt->table));
 	pc_names_proto(names, k->protocol, rt->protocol, sizeof(rt->protocol));
 	pc_scope_name(k->scope, rt->scope, sizeof(rt->scope));
