@@ -46,7 +46,7 @@ static const struct option options[] = {
 	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
-	{ "quiet", no_argument, NULL, 'q' },			/* no summary */
+	{ "quiet", no_argument, NULL, 'q' },			/* text: nothing on stdout */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
 	{ "version", no_argument, NULL, 'V' },			/* version */
 	{ NULL, 0, NULL, 0 },
@@ -69,9 +69,9 @@ static void usage(FILE *f)
 	      "      --site ID           this host's site id in the document\n"
 	      "      --timeout DUR       per http:// fetch (default 5s)\n"
 	      "      --max-bytes SIZE    largest document read (default 64M)\n"
-	      "  -f, --format FMT        text, csv, json, ndjson (-j: json)\n"
+	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
 	      "      --textfile DIR      also DIR/perfc-JOB.prom for node_exporter (--job JOB)\n"
-	      "  -q                      no summary\n"
+	      "  -q, --quiet             nothing on stdout but a -f/-j format (--textfile still)\n"
 	      "  -h, --help              this help;  -V, --version  version\n", f);
 }
 
@@ -111,13 +111,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		o->job = arg;
 		return mp_textfile_job_valid(arg) ? 0 : mp_warn_invalid("job", arg, 0);
 	case 'f':
-		if (mp_opt_format(arg, &o->format) < 0)
-			return -EINVAL;
-		if (o->format == MP_FMT_PROM) {
-			mp_warnx("-f prom: routes are not gauges; use --textfile DIR for counts");
-			return -EINVAL;
-		}
-		return 0;
+		return mp_opt_format(arg, &o->format) < 0 ? -EINVAL : 0;
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'h': return MP_ARGS_HELP;
@@ -178,6 +172,7 @@ int main(int argc, char **argv)
 	struct pc_opts opts = PC_OPTS_INIT;
 	struct pc_result res = { 0 };
 	struct mp_writer *w = NULL;
+	FILE *out = stdout;
 	int r, ret = MP_EXIT_USAGE;
 
 	atexit(mp_close_stdout);
@@ -192,7 +187,13 @@ int main(int argc, char **argv)
 		mp_usage_try();
 		return MP_EXIT_USAGE;
 	}
-	r = mp_writer_new(&w, opts.format, stdout, "perfc", PC_SCHEMA);
+	/* -q: the text goes nowhere; a machine format was asked for, and the
+	 * summary still reaches --textfile and the exit status */
+	if (opts.quiet && opts.format == MP_FMT_TEXT && !(out = fopen("/dev/null", "we"))) {
+		mp_warn(errno, "/dev/null");
+		return MP_EXIT_USAGE;
+	}
+	r = mp_writer_new(&w, opts.format, out, "perfc", PC_SCHEMA);
 	if (r < 0) {
 		mp_warn(r, "output");
 		goto out;
@@ -212,5 +213,7 @@ out:
 		mp_warn(r, "writing the output");
 		ret = MP_EXIT_USAGE;
 	}
+	if (out != stdout)
+		fclose(out);
 	return ret;
 }

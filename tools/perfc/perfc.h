@@ -66,7 +66,7 @@ struct pc_opts {
 	const char *job;	/* --job NAME */
 	const char *table_arg;	/* --table as given (name or number) */
 	const char *proto_arg;	/* --proto as given */
-	bool quiet;		/* -q: no summary */
+	bool quiet;		/* -q: nothing on stdout in text (machine formats as asked) */
 };
 
 /* What a run found, for the exit status. */
@@ -174,8 +174,10 @@ void pc_routes_free(struct pc_route *routes, size_t n);
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		   const char *change, const char *was);
 int pc_route_summary(const struct pc_route *rt, char *buf, size_t len);
+/* The list's summary document; more (may be NULL) adds fields to it. */
 int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,
-		      char **addresses, size_t n_addresses);
+		      char **addresses, size_t n_addresses,
+		      int (*more)(struct mp_writer *w, const void *arg), const void *arg);
 
 
 /* diff.c */

@@ -139,7 +139,8 @@ int pc_route_summary(const struct pc_route *rt, char *buf, size_t len)
 }
 
 int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,
-		      char **addresses, size_t n_addresses)
+		      char **addresses, size_t n_addresses,
+		      int (*more)(struct mp_writer *w, const void *arg), const void *arg)
 {
 	char host[PC_NODE_LEN] = "";
 	int r;
@@ -161,7 +162,12 @@ int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long coun
 		r = mp_arr_end(w);
 	if (r == 0 && opts->prefix)
 		r = mp_put_str(w, "prefix", "prefix %s", opts->prefix);
-	if (r == 0)
+	/* not a gauge: promtool rejects "_count" on one (the sum of the
+	 * tables' gauges is the same figure); lib/out cannot leave one field
+	 * out of prom alone, so --textfile in the other formats still has it */
+	if (r == 0 && mp_writer_format(w) != MP_FMT_PROM)
 		r = mp_put_u64(w, "route_count", "%" PRIu64 " routes", count);
+	if (r == 0 && more)
+		r = more(w, arg);
 	return r ? r : mp_doc_end(w);
 }

@@ -71,17 +71,91 @@ fail:
 	return r;
 }
 
+/* Routes per table, protocol and family: the summary's "tables". */
+struct group {
+	char table[PC_NAME_LEN];
+	char protocol[PC_NAME_LEN];
+	int family;
+	uint64_t routes;
+};
+
 struct emit_ctx {
 	struct mp_writer *w;
+	bool print;		/* a record per route (not: -q text, prom) */
 	long count;
+	struct group *groups;
+	size_t n_groups;
+	size_t last;		/* the group of the route before: most runs are long */
 };
+
+static int group_add(struct emit_ctx *c, const struct pc_route *rt)
+{
+	struct group *g = c->n_groups ? &c->groups[c->last] : NULL;
+
+	if (g && g->family == rt->family && !strcmp(g->table, rt->table) &&
+	    !strcmp(g->protocol, rt->protocol)) {
+		g->routes++;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_groups; i++) {
+		g = &c->groups[i];
+		if (g->family == rt->family && !strcmp(g->table, rt->table) &&
+		    !strcmp(g->protocol, rt->protocol)) {
+			g->routes++;
+			c->last = i;
+			return 0;
+		}
+	}
+	g = realloc(c->groups, (c->n_groups + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	c->groups = g;
+	g = &g[c->n_groups];
+	memcpy(g->table, rt->table, sizeof(g->table));
+	memcpy(g->protocol, rt->protocol, sizeof(g->protocol));
+	g->family = rt->family;
+	g->routes = 1;
+	c->last = c->n_groups++;
+	return 0;
+}
 
 static int emit_route(const struct pc_route *rt, void *arg)
 {
 	struct emit_ctx *c = arg;
+	int r = group_add(c, rt);
 
 	c->count++;
-	return pc_print_route(c->w, "route", rt, NULL, NULL);
+	return r < 0 || !c->print ? r : pc_print_route(c->w, "route", rt, NULL, NULL);
+}
+
+/* The groups for machines (a Prometheus gauge each: table, protocol and
+ * family are its labels), in the order first seen. */
+static int put_groups(struct mp_writer *w, const void *arg)
+{
+	const struct emit_ctx *c = arg;
+	int r;
+
+	mp_writer_audience(w, MP_FOR_MACHINES);
+	r = mp_arr_begin(w, "tables", NULL);
+	for (size_t i = 0; i < c->n_groups && r == 0; i++) {
+		const struct group *g = &c->groups[i];
+
+		r = mp_obj_begin(w, NULL, NULL);
+		if (r == 0)
+			r = mp_put_label(w, "table", "%s", g->table);
+		if (r == 0)
+			r = mp_put_label(w, "protocol", "%s", g->protocol);
+		if (r == 0)
+			r = mp_put_label(w, "family", "%s", g->family == AF_INET ? "inet" : "inet6");
+		if (r == 0)
+			r = mp_put_u64_notext(w, "routes", g->routes);
+		if (r == 0)
+			r = mp_obj_end(w);
+	}
+	if (r == 0)
+		r = mp_arr_end(w);
+	mp_writer_audience(w, MP_FOR_ALL);
+	return r;
 }
 
 static int emit_change(const char *change, const struct pc_route *rt, void *arg)
@@ -95,31 +169,34 @@ static int emit_change(const char *change, const struct pc_route *rt, void *arg)
 static int run_list(struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
 		    struct mp_writer *w, struct pc_result *res)
 {
+	enum mp_format f = mp_writer_format(w);
 	struct emit_ctx c = { .w = w };
 	char **addrs = NULL;
 	size_t n_addrs = 0;
 	int r;
 
+	/* -q text goes nowhere (main.c), prom is the summary's gauges only */
+	c.print = !(opts->quiet && f == MP_FMT_TEXT) && f != MP_FMT_PROM;
 	r = pc_list(opts, nl, names, emit_route, &c);
 	if (r < 0) {
 		mp_warn(r, "listing the routes");
-		return r;
+		goto out;
 	}
 	res->routes = c.count;
 	res->failed = opts->prefix && c.count == 0;
-	if (opts->quiet && mp_writer_format(w) != MP_FMT_JSON)
-		return 0;
 	r = pc_self_addresses(nl, &addrs, &n_addrs);
 	if (r < 0) {
 		mp_warn(r, "reading the addresses");
-		return r;
+		goto out;
 	}
-	r = pc_print_list_doc(w, opts, c.count, addrs, n_addrs);
+	r = pc_print_list_doc(w, opts, c.count, addrs, n_addrs, put_groups, &c);
 	for (size_t i = 0; i < n_addrs; i++)
 		free(addrs[i]);
 	free(addrs);
 	if (r < 0)
 		mp_warn(r, "writing");
+out:
+	free(c.groups);
 	return r;
 }
 
@@ -136,8 +213,6 @@ static int run_watch(struct pc_opts *opts, struct pc_names *names, struct mp_wri
 		return r;
 	}
 	res->routes = c.count;
-	if (opts->quiet)
-		return 0;
 	r = mp_doc_begin(w, NULL);
 	if (r == 0)
 		r = mp_put_u64(w, "change_count", "%" PRIu64 " changes", c.count);
