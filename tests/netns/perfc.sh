@@ -24,7 +24,7 @@
 # a fetch from a silent server ends after --timeout (300 ms) and less than
 # 1 s later (process start-up on a busy host).
 
-T_REQUIRE=(ip jq bird birdc python3 timeout nsenter)
+T_REQUIRE=(ip jq bird birdc python3 timeout nsenter awk)
 T_TESTS=(
 	"match       bgp   perfc -j equals ip -4/-6 -j route show table all, route for route"
 	"filters     bgp   --table, --proto, --dev, -4/-6, prefix inside/covers vs ip's counts"
@@ -33,6 +33,9 @@ T_TESTS=(
 	"mesh        none  --nodes: loops, black holes, asymmetric paths (files and http://)"
 	"mesh_clean  none  --nodes: a healthy mesh has no loop, black hole or asymmetry"
 	"errors      none  bad options and bad documents: exit 2 with the value quoted"
+	"prom        bgp   -f prom: routes per table, protocol and family; promtool accepts it"
+	"quiet       bgp   -q: no text on stdout; -j, --textfile and the exit status as asked"
+	"text        bgp   text: no column empty in every row, <= 100 columns, IPv6 aligned"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -411,6 +414,114 @@ test_errors()
 	"$PERFC" --nodes https://example.invalid/x 2>"$T_OUT/err" >/dev/null || rc=$?
 	grep -q 'https is not supported' "$T_OUT/err"
 	"$PERFC" -V | grep -q '^perfc meshperf '
+}
+
+test_prom()
+{
+	local n
+	lab_exec r1 "$PERFC" -f prom >"$T_OUT/perfc.prom"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$T_OUT/perfc.prom"
+	else
+		t_note "promtool not installed: the exposition was not linted"
+	fi
+	# the gauges add up to the routes perfc -j lists, group by group
+	lab_exec r1 "$PERFC" -j >"$T_OUT/perfc.json"
+	n=$(jq '.routes | length' "$T_OUT/perfc.json")
+	(($(awk '/^meshperf_perfc_tables_routes\{/ { s += $2 } END { print s }' \
+		"$T_OUT/perfc.prom") == n))
+	grep -q '^meshperf_perfc_tables_routes{table="main",protocol="bird",family="inet"} 3$' \
+		"$T_OUT/perfc.prom"
+	grep -q '^meshperf_perfc_tables_routes{table="100",protocol="boot",family="inet6"} 1$' \
+		"$T_OUT/perfc.prom"
+	t_json "$T_OUT/perfc.json" '[.tables[] | select(.table == "main" and
+		.protocol == "meshctl" and .family == "inet") | .routes] == [1]'
+	t_note "$(grep -c '^meshperf_perfc_tables_routes' "$T_OUT/perfc.prom") groups, $n routes"
+}
+
+test_quiet()
+{
+	local dir=$T_OUT/textfile
+	mkdir -p "$dir"
+	# text: nothing at all on stdout, the textfile still written
+	lab_exec r1 "$PERFC" -q --textfile "$dir" >"$T_OUT/q.out"
+	[[ ! -s $T_OUT/q.out ]]
+	grep -q '^meshperf_perfc_success{job="default"} 1$' "$dir/perfc-default.prom"
+	grep -q '^meshperf_perfc_tables_routes{job="default",table="main",protocol="bird"' \
+		"$dir/perfc-default.prom"
+	# a machine format is what was asked for: printed whole, summary included
+	lab_exec r1 "$PERFC" -q -j >"$T_OUT/q.json"
+	t_json "$T_OUT/q.json" '(.routes | length) > 0 and .route_count == (.routes | length)'
+	# the exit status still answers: no route inside fdac:ffff::/32
+	! lab_exec r1 "$PERFC" -q -6 fdac:ffff::/32 >"$T_OUT/q.out" || false
+	[[ ! -s $T_OUT/q.out ]]
+	lab_exec r1 "$PERFC" -q 10.220.0.0/16 >"$T_OUT/q.out"
+	[[ ! -s $T_OUT/q.out ]]
+}
+
+# The text table's layout is what this test is about, so it reads the text
+# (T4 otherwise): one header, every left-aligned cell starting under its
+# header and every right-aligned one ending under it, no column that is "-"
+# in every row, no line over 100 columns (max=N: N) on an ordinary table;
+# r1's is not one: multipath cells hold every path
+# ("10.210.0.2@to-r2*1 10.210.0.3@to-r2*2") and nine columns are filled.
+TEXT_CHECK='
+function fail(m) { print "line " NR ": " m; bad = 1; exit 1 }
+NR == 1 {
+	if ($1 != "route_type") fail("no header")
+	for (i = 1; i <= length($0); i++) {
+		c = substr($0, i, 1); p = i > 1 ? substr($0, i - 1, 1) : " "
+		if (c != " " && p == " ") start[++n] = i
+		if (c != " " && (i == length($0) || substr($0, i + 1, 1) == " ")) end[n] = i
+	}
+	next
+}
+/^[0-9]+ routes$/ { next }
+{
+	if ($1 == "route_type") fail("a second header")
+	if (length($0) > (max ? max : 100)) fail(length($0) " columns")
+	if (length($0) > widest) widest = length($0)
+	for (k = 1; k <= n; k++) {
+		if (k > 1 && substr($0, start[k] - 1, 1) != " ") fail("column " k " shifted")
+		if (substr($0, start[k], 1) != " ") {
+			cell = substr($0, start[k]); sub(/  .*/, "", cell)
+		} else {
+			cell = substr($0, 1, end[k]); sub(/.*  /, "", cell)
+			if (substr($0, end[k], 1) == " ") fail("column " k " misaligned")
+		}
+		if (cell != "-") filled[k] = 1
+	}
+	rows++
+}
+END {
+	if (bad) exit 1
+	for (k = 1; k <= n; k++) if (!filled[k]) { print "column " k " empty"; exit 1 }
+	print rows " rows, " n " columns, " widest " wide"
+}'
+
+test_text()
+{
+	[[ -e $LAB_DIR/t6/pid ]] || {
+		lab_node_add t6 || return
+		lab_ip t6 link add d0 type veth peer name d1	# no dummy module here
+		lab_ip t6 link set d0 up
+		lab_ip t6 link set d1 up
+		lab_ip t6 addr add 10.250.0.1/24 dev d0
+		lab_ip t6 addr add fdac:c9:1::1/64 dev d0 nodad
+		lab_ip t6 -6 route add 2001:db8:1234:5678::/64 via fe80::1 dev d0
+	}
+	# an ordinary host's table has its link-local address's /128 route
+	lab_wait 10 lab_exec t6 sh -c 'ip -6 route show table local | grep -q "^local fe80::"'
+	lab_exec t6 "$PERFC" >"$T_OUT/t6.txt"
+	t_note "t6: $(awk "$TEXT_CHECK" "$T_OUT/t6.txt")"
+	grep -q '^unicast  *2001:db8:1234:5678::/64  .* fe80::1 ' "$T_OUT/t6.txt"
+	grep -q '^unicast  *fdac:c9:1::/64 ' "$T_OUT/t6.txt"
+	# no flags or nexthops anywhere here: those columns are left out
+	! head -1 "$T_OUT/t6.txt" | grep -q 'flags\\|nexthops' || false
+	# r1: multipath, flags, prefsrc, five tables
+	lab_exec r1 "$PERFC" >"$T_OUT/r1.txt"
+	t_note "r1: $(awk -v max=200 "$TEXT_CHECK" "$T_OUT/r1.txt")"
+	head -1 "$T_OUT/r1.txt" | grep -q 'nexthops'
 }
 
 t_main "$@"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "out.h"
 
@@ -425,6 +426,170 @@ static void test_json_streamed(void **state)
 	buf_close(&b);
 	expect_cmd("jq -c '[.routes[1].tag, (keys | length)]' %s", b.data,
 		   "[\"a,b \\\"q\\\" \\\\ tab\\t nl\\n end\",5]\n");
+	free(b.data);
+}
+
+/*
+ * Csv doubles keep what the unit says was measured and no more: _ms to the
+ * ns (6 decimals), _us 3, _s 9, trailing zeros dropped; _ns as %.15g;
+ * anything else 6 significant digits, written out in full where it can be.
+ */
+static void test_csv_doubles(void **state)
+{
+	static const struct {
+		const char *key;
+		double v;
+	} f[] = {
+		{ "rtt_ms", 20.1 }, { "a_ms", 20.100000000000001 }, { "b_ms", 3.0 },
+		{ "c_ms", 0.0000004 }, { "d_ms", -0.0000001 }, { "e_ms", 1.0000005 },
+		{ "owd_us", 1.23456789 }, { "dur_s", 1.5 }, { "t_s", 0.1234567891234 },
+		{ "x_ns", 1234.5 }, { "ratio", 0.123456789 }, { "rate_bps", 9876543210.0 },
+		{ "loss_pct", 0 }, { "big", 1e20 }, { "tiny", 1e-9 }, { "rate_pps", 123456.7 },
+		{ "frac", 0.000123456789 }, { "gone_ms", NAN }, { "neg", -2.5 },
+	};
+	static const char expected[] =
+		"rtt_ms,a_ms,b_ms,c_ms,d_ms,e_ms,owd_us,dur_s,t_s,x_ns,ratio,rate_bps,"
+		"loss_pct,big,tiny,rate_pps,frac,gone_ms,neg\n"
+		"20.1,20.1,3,0,0,1.000001,1.235,1.5,0.123456789,1234.5,0.123457,9876540000,"
+		"0,1e+20,1e-09,123457,0.000123457,,-2.5\n";
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_CSV, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "x"), 0);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		assert_int_equal(mp_put_f64(w, f[i].key, "%g", f[i].v), 0);
+	assert_int_equal(mp_record_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data, expected);
+	free(b.data);
+}
+
+/* json records are serialized by hand: byte for byte what jansson writes. */
+static void test_json_like_jansson(void **state)
+{
+	static const char *const strs[] = {
+		"plain", nasty, "\x01\x1f\b\f\r \x7f /", "caf\xc3\xa9 \xe2\x82\xac", "\xf0\x9f\x98\x80",
+		"",
+	};
+	static const double reals[] = { 0.1, 3.0, 1e20, 1e-5, -2.5e-300, 1.5, 123456789012345678.0 };
+	struct mp_writer *w = NULL;
+	json_t *o = json_object(), *a = json_array();
+	char *want, *line;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "rec"), 0);
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "s%zu", i);
+		assert_int_equal(mp_put_str(w, key, "%s", strs[i]), 0);
+		json_object_set_new(o, key, json_string(strs[i]));
+	}
+	assert_int_equal(mp_arr_begin(w, "reals", NULL), 0);
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		assert_int_equal(mp_put_f64(w, NULL, "%g", reals[i]), 0);
+		json_array_append_new(a, json_real(reals[i]));
+	}
+	assert_int_equal(mp_arr_end(w), 0);
+	json_object_set_new(o, "reals", a);
+	assert_int_equal(mp_put_u64(w, "huge", "%" PRIu64, UINT64_MAX), 0);
+	json_object_set_new(o, "huge", json_real((double)UINT64_MAX));
+	assert_int_equal(mp_put_i64(w, "neg", "%" PRId64, INT64_MIN), 0);
+	json_object_set_new(o, "neg", json_integer(INT64_MIN));
+	assert_int_equal(mp_put_bool(w, "yes", "%s", true), 0);
+	json_object_set_new(o, "yes", json_true());
+	assert_int_equal(mp_put_f64(w, "nan", "%g", NAN), 0);
+	json_object_set_new(o, "nan", json_null());
+	mp_writer_audience(w, MP_FOR_TEXT);
+	assert_int_equal(mp_put_str(w, "text_only", "%s", "x"), 0);
+	mp_writer_audience(w, MP_FOR_ALL);
+	assert_int_equal(mp_obj_begin(w, "o", NULL), 0);
+	assert_int_equal(mp_arr_begin(w, "e", NULL), 0);
+	assert_int_equal(mp_arr_end(w), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	json_object_set_new(o, "o", json_pack("{s:[]}", "e"));
+	assert_int_equal(mp_record_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	want = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	line = strchr(b.data, '\n');
+	assert_non_null(line);
+	line++;
+	*strchr(line, '\n') = '\0';
+	assert_string_equal(line, want);
+	free(want);
+	json_decref(o);
+	free(b.data);
+
+	/* invalid UTF-8 (jansson refuses it): each bad byte as U+FFFD */
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_NDJSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "rec"), 0);
+	assert_int_equal(mp_put_str(w, "s", "%s", "a\xff" "b\xc3"), 0);
+	assert_int_equal(mp_record_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_non_null(strstr(b.data, "\"s\":\"a\\uFFFDb\\uFFFD\"}\n"));
+	free(b.data);
+}
+
+static void write_route(struct mp_writer *w, const char *dst, const char *gw, const char *src)
+{
+	assert_int_equal(mp_record_begin(w, "route"), 0);
+	assert_int_equal(mp_put_str(w, "dst", "%s", dst), 0);
+	assert_int_equal(mp_put_str(w, "gateway", "%s", gw), 0);
+	assert_int_equal(mp_put_str(w, "flags", "%-6s", ""), 0);
+	assert_int_equal(mp_put_u64(w, "metric", "%" PRIu64, 5), 0);
+	assert_int_equal(mp_put_str(w, "prefsrc", "%s", src), 0);
+	assert_int_equal(mp_record_end(w), 0);
+}
+
+/*
+ * A batch writer sizes a table from its first rows and leaves out the
+ * columns empty in all of them (blank, "-" or no value); a later row with a
+ * value in one brings it back under a new header, in step with the rows.
+ */
+static void test_text_batch_columns(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+	char *p;
+	int headers = 0;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_TEXT, b.f, "t", "t/1"), 0);
+	mp_writer_set_live(w, false);
+	write_route(w, "10.0.0.0/8", "", "");
+	write_route(w, "2001:db8:1234:5678::/64", "fe80::1", "-");
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data, "dst                      gateway  metric\n"
+				    "10.0.0.0/8               -             5\n"
+				    "2001:db8:1234:5678::/64  fe80::1       5\n");
+	free(b.data);
+
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_TEXT, b.f, "t", "t/1"), 0);
+	mp_writer_set_live(w, false);
+	for (int i = 0; i < 1100; i++)
+		write_route(w, "10.0.0.0/8", "10.0.0.1", i == 1050 ? "10.0.0.2" : "");
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	for (p = b.data; (p = strstr(p, "dst")); p++)
+		headers++;
+	assert_int_equal(headers, 2);
+	p = strstr(b.data + 1, "dst");
+	assert_non_null(strstr(p, "dst         gateway   metric  prefsrc\n"
+				  "10.0.0.0/8  10.0.0.1       5  10.0.0.2\n"
+				  "10.0.0.0/8  10.0.0.1       5  -\n"));
 	free(b.data);
 }
 
@@ -838,6 +1003,9 @@ int main(void)
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_prom_label_escaping),
 		cmocka_unit_test(test_json_streamed),
+		cmocka_unit_test(test_csv_doubles),
+		cmocka_unit_test(test_json_like_jansson),
+		cmocka_unit_test(test_text_batch_columns),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_forward),

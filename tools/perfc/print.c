@@ -86,15 +86,36 @@ static int put_nexthops(struct mp_writer *w, const struct pc_route *rt)
 	return r ? r : mp_arr_end(w);
 }
 
+/*
+ * Text shows a host route's destination as ip(8) does, without "/32" or
+ * "/128": the link-local /128 routes of every IPv6 interface would widen
+ * the column by 4 for nothing. The machine formats always have "addr/len".
+ */
+static const char *text_dst(struct mp_writer *w, const struct pc_route *rt,
+			    char (*buf)[PC_PREFIX_LEN])
+{
+	char *slash;
+
+	if (mp_writer_format(w) != MP_FMT_TEXT ||
+	    rt->dst_len != (rt->family == AF_INET ? 32U : 128U))
+		return rt->dst;
+	memcpy(*buf, rt->dst, sizeof(*buf));
+	if ((slash = strchr(*buf, '/')))
+		*slash = '\0';
+	return *buf;
+}
+
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		   const char *change, const char *was)
 {
+	char dst[PC_PREFIX_LEN];
+
 	mp_record_begin(w, type);
 	if (change)
 		mp_put_str(w, "change", "%s", change);
 	mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
 	mp_put_str(w, "route_type", "%s", rt->type);
-	mp_put_str(w, "dst", "%s", rt->dst);
+	mp_put_str(w, "dst", "%s", text_dst(w, rt, &dst));
 	if (rt->match)
 		mp_put_str(w, "match", "%s", rt->match);
 	mp_put_str(w, "table", "%s", rt->table);
