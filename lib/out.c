@@ -278,8 +278,7 @@ static int ndjson_unit(struct mp_writer *w, const struct out_node *root, const c
  * line, into an array opened after the header fields; the document's other
  * fields and any other record types follow it when the writer is closed.
  */
-static int json_stream_record(struct mp_writer *w, const struct out_node *root,
-			      const char *type)
+static int json_stream_open(struct mp_writer *w, const char *type)
 {
 	struct out_buf *b = &w->obuf;
 	int e = 0;
@@ -299,9 +298,17 @@ static int json_stream_record(struct mp_writer *w, const struct out_node *root,
 	}
 	e = w->json_first ? out_put(b, "\n{", 2) : out_put(b, ",\n{", 3);
 	w->json_first = false;
+	return e;
+}
+
+static int json_stream_record(struct mp_writer *w, const struct out_node *root,
+			      const char *type)
+{
+	int e = json_stream_open(w, type);
+
 	if (e == 0)
-		e = out_json_members(b, root, false);
-	return e ? e : out_putc(b, '}');
+		e = out_json_members(&w->obuf, root, false);
+	return e ? e : out_putc(&w->obuf, '}');
 }
 
 /* json: records of other types are kept, by type, until the close. */
@@ -444,6 +451,103 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
 	return 0;
 }
 
+/*
+ * Direct records. A json/ndjson record needs nothing from fields to come,
+ * so each field is written as it is put, with no node, no copy of key or
+ * value and no tree walk at the end: a route listing puts tens of millions
+ * of fields. The other formats (and json records kept for the end, and
+ * forwarded units) build the unit's tree.
+ */
+static int direct_begin(struct mp_writer *w, const char *type)
+{
+	int e;
+
+	if (w->fwd || (w->fmt != MP_FMT_NDJSON && w->fmt != MP_FMT_JSON))
+		return 0;
+	if (w->fmt == MP_FMT_JSON) {
+		if (!w->json_stream_type && !(w->json_stream_type = strdup(type)))
+			return fail(w, -ENOMEM);
+		if (strcmp(type, w->json_stream_type))
+			return 0;	/* kept in a tree until the close */
+	}
+	w->direct = true;
+	w->ddepth = w->dskip = 0;
+	w->dkind[0] = OUT_OBJ;
+	if (w->fmt == MP_FMT_NDJSON) {
+		e = stream_head(w, type);
+		w->dany[0] = true;	/* after the header fields */
+	} else {
+		e = json_stream_open(w, type);
+		w->dany[0] = false;
+	}
+	return e < 0 ? fail(w, e) : 0;
+}
+
+/* The ',' and "key": before a member of the open container. */
+static int direct_member(struct mp_writer *w, const char *key)
+{
+	struct out_buf *b = &w->obuf;
+	int e = 0;
+
+	if (w->dany[w->ddepth])
+		e = out_putc(b, ',');
+	w->dany[w->ddepth] = true;
+	if (e == 0 && w->dkind[w->ddepth] == OUT_OBJ) {
+		e = out_json_str(b, key);
+		if (e == 0)
+			e = out_putc(b, ':');
+	}
+	return e;
+}
+
+static int direct_scalar(struct mp_writer *w, const struct out_node *n)
+{
+	int e;
+
+	if ((w->dkind[w->ddepth] == OUT_ARR) != (n->key == NULL))
+		return fail(w, -EINVAL);
+	if (w->dskip || n->textonly)
+		return 0;
+	e = direct_member(w, n->key);
+	if (e == 0)
+		e = out_json_value(&w->obuf, n);
+	return e < 0 ? fail(w, e) : 0;
+}
+
+static int direct_open(struct mp_writer *w, enum out_kind kind, const char *key)
+{
+	int e = 0;
+
+	if ((w->dkind[w->ddepth] == OUT_ARR) != (key == NULL) ||
+	    w->ddepth + 1 >= OUT_DIRECT_DEPTH)
+		return fail(w, -EINVAL);
+	if (w->dskip || w->audience == MP_FOR_TEXT) {
+		w->dskip++;
+	} else {
+		e = direct_member(w, key);
+		if (e == 0)
+			e = out_putc(&w->obuf, kind == OUT_OBJ ? '{' : '[');
+	}
+	w->ddepth++;
+	w->dkind[w->ddepth] = kind;
+	w->dany[w->ddepth] = false;
+	return e < 0 ? fail(w, e) : 0;
+}
+
+static int direct_close(struct mp_writer *w, enum out_kind kind)
+{
+	int e = 0;
+
+	if (!w->ddepth || w->dkind[w->ddepth] != kind)
+		return fail(w, -EINVAL);
+	w->ddepth--;
+	if (w->dskip)
+		w->dskip--;
+	else
+		e = out_putc(&w->obuf, kind == OUT_OBJ ? '}' : ']');
+	return e < 0 ? fail(w, e) : 0;
+}
+
 int mp_writer_set_label(struct mp_writer *w, const char *key, const char *value)
 {
 	free(w->rec_label_key);
@@ -467,6 +571,8 @@ int mp_record_begin(struct mp_writer *w, const char *type)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return fail(w, -EINVAL);
 	r = unit_begin(w, type, NULL);
+	if (r == 0)
+		r = direct_begin(w, type);
 	if (r == 0 && w->rec_label)
 		r = mp_put_label(w, w->rec_label_key, "%s", w->rec_label);
 	return r;
@@ -483,7 +589,7 @@ static int unit_end_check(struct mp_writer *w, bool doc)
 {
 	if (w->err)
 		return w->err;
-	if (!w->root || w->cur != w->root || (w->unit_type == NULL) != doc)
+	if (!w->root || w->cur != w->root || (w->unit_type == NULL) != doc || w->ddepth)
 		return fail(w, -EINVAL);
 	return 0;
 }
@@ -513,7 +619,13 @@ int mp_record_end(struct mp_writer *w)
 
 	if (r < 0)
 		return r;
-	r = w->fwd ? out_fwd_unit(w, 'R', w->unit_type, root) : record_render(w, root, w->unit_type);
+	if (w->direct)	/* its fields are written: only the end is left */
+		r = w->fmt == MP_FMT_NDJSON ? out_put(&w->obuf, "}\n", 2) : out_putc(&w->obuf, '}');
+	else if (w->fwd)
+		r = out_fwd_unit(w, 'R', w->unit_type, root);
+	else
+		r = record_render(w, root, w->unit_type);
+	w->direct = false;
 	if (r == 0 && (w->live || w->obuf.len >= OUT_FLUSH_BYTES))
 		r = out_flush(w);
 	if (r == 0 && w->live && !w->fwd && fflush(w->f) == EOF)
@@ -654,6 +766,8 @@ static int container_begin(struct mp_writer *w, enum out_kind kind, const char *
 
 	if (w->err)
 		return w->err;
+	if (w->direct)
+		return direct_open(w, kind, key);
 	if (!w->cur || (w->cur->kind == OUT_ARR) != (key == NULL))
 		return fail(w, -EINVAL);
 	n = out_node_new(&w->arena, kind, key, title);
@@ -671,6 +785,8 @@ static int container_end(struct mp_writer *w, enum out_kind kind)
 {
 	if (w->err)
 		return w->err;
+	if (w->direct)
+		return direct_close(w, kind);
 	if (!w->cur || w->cur == w->root || w->cur->kind != kind)
 		return fail(w, -EINVAL);
 	w->cur = w->cur->parent;
@@ -702,8 +818,12 @@ static int put_node(struct mp_writer *w, struct out_node *n)
 {
 	if (!n)
 		return fail(w, -ENOMEM);
-	if (w->err || !w->cur || (w->cur->kind == OUT_ARR) != (n->key == NULL))
-		return w->err ? w->err : fail(w, -EINVAL);
+	if (w->err)
+		return w->err;
+	if (w->direct)
+		return direct_scalar(w, n);
+	if (!w->cur || (w->cur->kind == OUT_ARR) != (n->key == NULL))
+		return fail(w, -EINVAL);
 	out_node_add(w->cur, n);
 	return 0;
 }
@@ -801,9 +921,19 @@ static int put_shown(struct mp_writer *w, struct out_node *n, const char *fmt, v
 	return put_node(w, n);
 }
 
+/* A new scalar node; in a direct record the writer's one, key not copied. */
 static struct out_node *scalar(struct mp_writer *w, enum out_kind kind, const char *key)
 {
-	struct out_node *n = out_node_new(&w->arena, kind, key, NULL);
+	struct out_node *n = &w->dnode;
+
+	if (w->direct) {
+		memset(n, 0, sizeof(*n));
+		n->kind = kind;
+		n->key = (char *)(uintptr_t)key;	/* written before the put returns */
+		n->textonly = w->audience == MP_FOR_TEXT;
+		return n;
+	}
+	n = out_node_new(&w->arena, kind, key, NULL);
 
 	if (n)
 		n->textonly = w->audience == MP_FOR_TEXT;
@@ -854,8 +984,9 @@ static int put_string(struct mp_writer *w, const char *key, bool label, const ch
 	if (!n)
 		return fail(w, -ENOMEM);
 	n->label = label;
-	n->v.s = out_arena_strdup(&w->arena, s ? s : "");
-	if (!n->v.s)
+	if (w->direct)
+		n->v.s = (char *)(uintptr_t)(s ? s : "");
+	else if (!(n->v.s = out_arena_strdup(&w->arena, s ? s : "")))
 		return fail(w, -ENOMEM);
 	return put_shown(w, n, fmt, ap);
 }

@@ -91,6 +91,8 @@ struct out_arena {
 	struct out_block *head;		/* block being filled; older ones follow */
 };
 
+enum { OUT_DIRECT_DEPTH = 32 };	/* nesting in a directly written record */
+
 struct mp_writer {
 	enum mp_format fmt;
 	FILE *f;			/* not owned */
@@ -127,6 +129,17 @@ struct mp_writer {
 	bool fwd;			/* units go to fwd_fd (mp_writer_forward) */
 	int fwd_fd;
 	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
+	/*
+	 * json/ndjson records are written as their fields come (out.c,
+	 * "direct"), with no node tree: the open containers' kinds, and
+	 * whether one has a member yet, from the record (depth 0) in.
+	 */
+	bool direct;
+	unsigned ddepth;		/* containers open in the record */
+	unsigned dskip;			/* of those, text-only ones (not written) */
+	enum out_kind dkind[OUT_DIRECT_DEPTH];
+	bool dany[OUT_DIRECT_DEPTH];
+	struct out_node dnode;		/* the scalar being written */
 	enum mp_audience audience;	/* of the nodes begun now (mp_writer_audience) */
 	unsigned char text_left;	/* mp_writer_text_left, for the containers begun now */
 };
@@ -178,6 +191,8 @@ void out_text_done(struct mp_writer *w);
  * (array) node, each preceded by ',' when comma or after the first. */
 int out_json_str(struct out_buf *b, const char *s);
 int out_json_members(struct out_buf *b, const struct out_node *n, bool comma);
+/* A scalar's (or a whole container node's) json value. */
+int out_json_value(struct out_buf *b, const struct out_node *n);
 int out_csv_record(struct mp_writer *w, const struct out_node *root, const char *type);
 /* prom: a document's gauges join the writer's samples; printed at the close,
  * grouped by metric, so several documents (one per target) make one valid

@@ -17,13 +17,17 @@
 
 #include "out_int.h"
 
-static int put_u_escape(struct out_buf *b, unsigned cp)
+static char *u_escape(char *d, unsigned cp)
 {
 	static const char hex[] = "0123456789ABCDEF";	/* jansson: "\\u%04X" */
-	char e[6] = { '\\', 'u', hex[cp >> 12 & 15], hex[cp >> 8 & 15], hex[cp >> 4 & 15],
-		      hex[cp & 15] };
 
-	return out_put(b, e, sizeof(e));
+	d[0] = '\\';
+	d[1] = 'u';
+	d[2] = hex[cp >> 12 & 15];
+	d[3] = hex[cp >> 8 & 15];
+	d[4] = hex[cp >> 4 & 15];
+	d[5] = hex[cp & 15];
+	return d + 6;
 }
 
 /*
@@ -52,47 +56,54 @@ static size_t utf8_decode(const unsigned char *s, unsigned *ret_cp)
 	return len;
 }
 
+/* Written straight into the buffer, sized first: an input byte is at most
+ * 6 output bytes (a 4-byte sequence is a 12-byte surrogate pair). */
 int out_json_str(struct out_buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	int e = out_putc(b, '"');
+	size_t need = 6 * strlen(str) + 2;
+	char *d;
 
-	while (e == 0 && *s) {
-		const unsigned char *run = s;
+	if (b->cap - b->len < need && out_buf_grow(b, need) < 0)
+		return -ENOMEM;
+	d = b->p + b->len;
+	*d++ = '"';
+	while (*s) {
+		unsigned char c = *s;
 		unsigned cp;
 		size_t len;
 		char esc;
 
-		while (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*d++ = (char)c;
 			s++;
-		if (s > run)
-			e = out_put(b, (const char *)run, (size_t)(s - run));
-		if (e || !*s)
-			break;
-		esc = *s == '"' ? '"' : *s == '\\' ? '\\' : *s == '\b' ? 'b' : *s == '\f' ? 'f' :
-		      *s == '\n' ? 'n' : *s == '\r' ? 'r' : *s == '\t' ? 't' : 0;
+			continue;
+		}
+		esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f' :
+		      c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
 		if (esc) {
-			char two[2] = { '\\', esc };
-
-			e = out_put(b, two, 2);
+			*d++ = '\\';
+			*d++ = esc;
 			s++;
-		} else if (*s < 0x20) {
-			e = put_u_escape(b, *s++);
+		} else if (c < 0x20) {
+			d = u_escape(d, c);
+			s++;
 		} else if ((len = utf8_decode(s, &cp)) == 0) {
-			e = put_u_escape(b, 0xfffd);
+			d = u_escape(d, 0xfffd);
 			s++;
 		} else {
 			if (cp >= 0x10000) {	/* a surrogate pair */
 				cp -= 0x10000;
-				e = put_u_escape(b, 0xd800 | cp >> 10);
+				d = u_escape(d, 0xd800 | cp >> 10);
 				cp = 0xdc00 | (cp & 0x3ff);
 			}
-			if (e == 0)
-				e = put_u_escape(b, cp);
+			d = u_escape(d, cp);
 			s += len;
 		}
 	}
-	return e ? e : out_putc(b, '"');
+	*d++ = '"';
+	b->len = (size_t)(d - b->p);
+	return 0;
 }
 
 /*
@@ -126,7 +137,7 @@ static int put_real(struct out_buf *b, double v)
 	return out_put(b, buf, (size_t)n);
 }
 
-static int put_value(struct out_buf *b, const struct out_node *n)
+int out_json_value(struct out_buf *b, const struct out_node *n)
 {
 	char d[24];
 	int e;
@@ -174,7 +185,7 @@ int out_json_members(struct out_buf *b, const struct out_node *n, bool comma)
 				e = out_putc(b, ':');
 		}
 		if (e == 0)
-			e = put_value(b, k);
+			e = out_json_value(b, k);
 	}
 	return e;
 }
