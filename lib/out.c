@@ -868,6 +868,10 @@ static int fast_text(struct mp_writer *w, struct out_node *n, const char *fmt)
 	for (; *p >= '0' && *p <= '9' && width < 1000; p++)
 		width = width * 10 + (size_t)(*p - '0');
 	if (n->kind == OUT_STR && !strcmp(p, "s")) {
+		if (!width) {
+			n->text = n->v.s;	/* the arena's copy, shared */
+			return 1;
+		}
 		s = n->v.s;
 		len = strlen(s);
 	} else if (n->kind == OUT_U64 && !strcmp(p, PRIu64)) {

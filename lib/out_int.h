@@ -157,7 +157,8 @@ bool out_node_is_scalar(const struct out_node *n);
 /* Visits the scalars under n depth-first (text-only nodes under a node that
  * is not are left out); arrays of scalars are one visit
  * (with the array node), arrays of objects are skipped. path holds the keys
- * from n (exclusive) joined with '.'. Stops at the first negative return. */
+ * from n (exclusive) joined with '.' (text: ""). Stops at the first
+ * negative return. */
 typedef int (*out_visit_fn)(const struct out_node *n, const char *path, void *ctx);
 int out_node_visit(const struct out_node *n, out_visit_fn fn, void *ctx);
 /* The same for text: text-only nodes in, machine-only containers out. */

@@ -32,6 +32,7 @@ enum {
 struct cell {
 	const char *hdr;	/* column header (field key or title) */
 	const char *s;		/* formatted cell; "-" when empty */
+	size_t len;		/* of s */
 	size_t width;		/* terminal columns of s */
 	bool left;		/* left-aligned (strings) */
 	bool empty;		/* no value, "-" or blank: the column may be dropped */
@@ -120,6 +121,22 @@ static size_t text_width(const char *s)
 	return n;
 }
 
+/* c's length, width, and whether it is empty: "-" (none) or blank; one pass. */
+static void cell_measure(struct cell *c)
+{
+	const unsigned char *p = (const unsigned char *)c->s;
+	size_t width = 0;
+	bool blank = true;
+
+	for (; *p; p++) {
+		width += (*p & 0xc0) != 0x80;
+		blank &= *p == ' ';
+	}
+	c->len = (size_t)((const char *)p - c->s);
+	c->width = width;
+	c->empty = blank || (c->len == 1 && c->s[0] == '-');
+}
+
 static int row_add(const struct out_node *n, const char *path, void *ctx)
 {
 	struct row *r = ctx;
@@ -145,9 +162,7 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	c->s = c->owned ? c->owned : n->text;
 	if (!c->s || !*c->s)
 		c->s = "-";
-	/* no value, "-" (none), or padding only */
-	c->empty = !strcmp(c->s, "-") || !c->s[strspn(c->s, " ")];
-	c->width = text_width(c->s);
+	cell_measure(c);
 	/* a text-only table is the tool's layout: label, then figures */
 	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
 		  (!n->textonly || r->n - 1 < r->left_cols);
@@ -176,7 +191,7 @@ static int row_print(struct out_buf *b, unsigned indent, const struct cell *c, s
 		last--;
 	for (size_t i = 0; i < last && e == 0; i++) {
 		const char *s = hdr ? c[i].hdr : c[i].s;
-		size_t len = strlen(s), cols = hdr ? text_width(s) : c[i].width;
+		size_t len = hdr ? strlen(s) : c[i].len, cols = hdr ? text_width(s) : c[i].width;
 		size_t wd = i < nw ? widths[i] : 0, fill = wd > cols ? wd - cols : 0;
 
 		if (shown && !shown[i])
@@ -272,8 +287,9 @@ static int table_release(struct mp_writer *w, struct out_text_table *t)
 	e = table_header(&w->obuf, t);
 	for (size_t k = 0; k < t->held_rows && e == 0; k++) {
 		for (size_t i = 0; i < t->ncols; i++) {
-			c[i] = (struct cell){ .s = p, .width = text_width(p), .left = t->left[i] };
-			p += strlen(p) + 1;
+			c[i] = (struct cell){ .s = p, .left = t->left[i] };
+			cell_measure(&c[i]);
+			p += c[i].len + 1;
 		}
 		e = row_print(&w->obuf, 0, c, t->ncols, false, t->widths, t->ncols, t->shown);
 		if (e == 0 && w->obuf.len >= OUT_FLUSH_BYTES)
@@ -296,7 +312,7 @@ static int table_hold(struct out_text_table *t, const struct row *r)
 			if (r->c[i].width > t->widths[i])
 				t->widths[i] = r->c[i].width;
 		}
-		e = out_put(&t->held, r->c[i].s, strlen(r->c[i].s) + 1);
+		e = out_put(&t->held, r->c[i].s, r->c[i].len + 1);
 	}
 	t->held_rows++;
 	return e;

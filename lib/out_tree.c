@@ -17,7 +17,8 @@ struct out_block {
 	max_align_t data[];
 };
 
-void *out_arena_alloc(struct out_arena *a, size_t n)
+/* n bytes, not zeroed. */
+static void *arena_take(struct out_arena *a, size_t n)
 {
 	struct out_block *b = a->head;
 	char *p;
@@ -42,13 +43,20 @@ void *out_arena_alloc(struct out_arena *a, size_t n)
 	}
 	p = (char *)b->data + b->used;
 	b->used += n;
-	return memset(p, 0, n);
+	return p;
+}
+
+void *out_arena_alloc(struct out_arena *a, size_t n)
+{
+	void *p = arena_take(a, n);
+
+	return p ? memset(p, 0, n) : NULL;
 }
 
 char *out_arena_strdup(struct out_arena *a, const char *s)
 {
 	size_t n = strlen(s) + 1;
-	char *d = out_arena_alloc(a, n);
+	char *d = arena_take(a, n);
 
 	return d ? memcpy(d, s, n) : NULL;
 }
@@ -117,12 +125,23 @@ static int visit(const struct out_node *n, char *path, size_t len, size_t at, bo
 		 out_visit_fn fn, void *ctx)
 {
 	for (const struct out_node *k = n->child; k; k = k->next) {
-		size_t kl = k->key ? strlen(k->key) : 0, m = kl + (at ? 1 : 0);
+		size_t kl, m;
 		int r = 0;
 
 		if (text ? k->notext : k->textonly && !n->textonly)
 			continue;
+		if (text) {	/* text rows are headed by keys, not paths */
+			if (out_node_is_scalar(k) || is_scalar_array(k))
+				r = fn(k, "", ctx);
+			else if (k->kind == OUT_OBJ)
+				r = visit(k, path, len, at, text, fn, ctx);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		/* by hand: this runs for every field of every record */
+		kl = k->key ? strlen(k->key) : 0;
+		m = kl + (at ? 1 : 0);
 		if (m >= len - at)
 			return -ENAMETOOLONG;
 		if (at)
