@@ -462,8 +462,14 @@ static int direct_begin(struct mp_writer *w, const char *type)
 {
 	int e;
 
-	if (w->fwd || (w->fmt != MP_FMT_NDJSON && w->fmt != MP_FMT_JSON))
+	if (w->fwd || w->fmt == MP_FMT_CSV || w->fmt == MP_FMT_PROM)
 		return 0;
+	if (w->fmt == MP_FMT_TEXT) {
+		e = out_text_direct_begin(w);
+		w->direct = e == 0;
+		w->ddepth = w->dskip = 0;
+		return e < 0 ? fail(w, e) : 0;
+	}
 	if (w->fmt == MP_FMT_JSON) {
 		if (!w->json_stream_type && !(w->json_stream_type = strdup(type)))
 			return fail(w, -ENOMEM);
@@ -504,6 +510,12 @@ static int direct_scalar(struct mp_writer *w, const struct out_node *n)
 {
 	int e;
 
+	if (w->fmt == MP_FMT_TEXT) {
+		if (n->key == NULL)	/* only a container's end is checked here */
+			return fail(w, -EINVAL);
+		e = out_text_direct_cell(w, n);
+		return e < 0 ? fail(w, e) : 0;
+	}
 	if ((w->dkind[w->ddepth] == OUT_ARR) != (n->key == NULL))
 		return fail(w, -EINVAL);
 	if (w->dskip || n->textonly)
@@ -619,7 +631,9 @@ int mp_record_end(struct mp_writer *w)
 
 	if (r < 0)
 		return r;
-	if (w->direct)	/* its fields are written: only the end is left */
+	if (w->direct && w->fmt == MP_FMT_TEXT)
+		r = out_text_direct_end(w, w->unit_type);
+	else if (w->direct)	/* its fields are written: only the end is left */
 		r = w->fmt == MP_FMT_NDJSON ? out_put(&w->obuf, "}\n", 2) : out_putc(&w->obuf, '}');
 	else if (w->fwd)
 		r = out_fwd_unit(w, 'R', w->unit_type, root);
@@ -766,8 +780,16 @@ static int container_begin(struct mp_writer *w, enum out_kind kind, const char *
 
 	if (w->err)
 		return w->err;
-	if (w->direct)
+	if (w->direct && w->fmt == MP_FMT_TEXT) {
+		/* text rows hold scalars: a record with containers is a tree */
+		int e = out_text_direct_tree(w);
+
+		w->direct = false;
+		if (e < 0)
+			return fail(w, e);
+	} else if (w->direct) {
 		return direct_open(w, kind, key);
+	}
 	if (!w->cur || (w->cur->kind == OUT_ARR) != (key == NULL))
 		return fail(w, -EINVAL);
 	n = out_node_new(&w->arena, kind, key, title);
@@ -988,7 +1010,7 @@ static int put_string(struct mp_writer *w, const char *key, bool label, const ch
 	if (!n)
 		return fail(w, -ENOMEM);
 	n->label = label;
-	if (w->direct)
+	if (w->direct && w->fmt != MP_FMT_TEXT)	/* json: written before we return */
 		n->v.s = (char *)(uintptr_t)(s ? s : "");
 	else if (!(n->v.s = out_arena_strdup(&w->arena, s ? s : "")))
 		return fail(w, -ENOMEM);

@@ -187,6 +187,13 @@ int out_text_doc(struct mp_writer *w, const struct out_node *doc);
  * (before anything else is written). Returns 0, or -errno. */
 int out_text_flush(struct mp_writer *w);
 void out_text_done(struct mp_writer *w);
+/* Direct text records (out.c): the row begun, a scalar's cell, the row
+ * ended into its table; out_text_direct_tree() turns the cells so far into
+ * nodes under w->root when the record turns out not to be flat. */
+int out_text_direct_begin(struct mp_writer *w);
+int out_text_direct_cell(struct mp_writer *w, const struct out_node *n);
+int out_text_direct_end(struct mp_writer *w, const char *type);
+int out_text_direct_tree(struct mp_writer *w);
 /* json/ndjson by hand (out_json.c): a string, quoted and escaped as
  * jansson's JSON_ENSURE_ASCII does; the members (elements) of an object
  * (array) node, each preceded by ',' when comma or after the first. */

@@ -35,6 +35,7 @@ struct cell {
 	size_t len;		/* of s */
 	size_t width;		/* terminal columns of s */
 	bool left;		/* left-aligned (strings) */
+	bool str, textonly;	/* the field's: a direct row made into nodes again */
 	bool empty;		/* no value, "-" or blank: the column may be dropped */
 	char *owned;		/* a joined scalar-array cell, freed with the row */
 };
@@ -166,6 +167,8 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	/* a text-only table is the tool's layout: label, then figures */
 	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
 		  (!n->textonly || r->n - 1 < r->left_cols);
+	c->str = n->kind == OUT_STR;
+	c->textonly = n->textonly;
 	return 0;
 }
 
@@ -349,16 +352,12 @@ static int table_stream(struct mp_writer *w, struct out_text_table *t, const str
 	return e ? e : row_print(&w->obuf, 0, r->c, r->n, false, t->widths, t->ncols, t->shown);
 }
 
-int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type)
+/* The row in t->row, into its table. */
+static int table_row(struct mp_writer *w, struct out_text_table *t, const char *type)
 {
-	struct out_text_table *t = w->text;
-	int e;
+	int e = 0;
 
-	if (!t && !(t = w->text = calloc(1, sizeof(*t))))
-		return -ENOMEM;
-	row_clear(&t->row);
-	e = row_build(&t->row, root);
-	if (e == 0 && (!t->type || strcmp(t->type, type) || t->ncols != t->row.n)) {
+	if (!t->type || strcmp(t->type, type) || t->ncols != t->row.n) {
 		e = table_release(w, t);
 		if (e == 0)
 			e = table_start(w, t, &t->row, type);
@@ -369,6 +368,89 @@ int out_text_record(struct mp_writer *w, const struct out_node *root, const char
 		return table_stream(w, t, &t->row);
 	e = table_hold(t, &t->row);
 	return e == 0 && t->held_rows >= TEXT_HOLD_ROWS ? table_release(w, t) : e;
+}
+
+int out_text_record(struct mp_writer *w, const struct out_node *root, const char *type)
+{
+	struct out_text_table *t = w->text;
+	int e;
+
+	if (!t && !(t = w->text = calloc(1, sizeof(*t))))
+		return -ENOMEM;
+	row_clear(&t->row);
+	e = row_build(&t->row, root);
+	return e < 0 ? e : table_row(w, t, type);
+}
+
+/*
+ * Direct records (out.c): the cells of a flat record are taken as its
+ * fields are put, with no node tree; the texts and keys live in the unit's
+ * arena.
+ */
+int out_text_direct_begin(struct mp_writer *w)
+{
+	if (!w->text && !(w->text = calloc(1, sizeof(*w->text))))
+		return -ENOMEM;
+	row_clear(&w->text->row);
+	w->text->row.left_cols = w->root->text_left;
+	return 0;
+}
+
+int out_text_direct_cell(struct mp_writer *w, const struct out_node *n)
+{
+	struct row *r = &w->text->row;
+	struct cell *c;
+
+	if (!n->shown)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+
+		c = realloc(r->c, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		r->c = c;
+		r->cap = cap;
+	}
+	c = &r->c[r->n];
+	c->owned = NULL;
+	if (!(c->hdr = out_arena_strdup(&w->arena, n->key)))
+		return -ENOMEM;
+	c->s = n->text && *n->text ? n->text : "-";
+	cell_measure(c);
+	c->str = n->kind == OUT_STR;
+	c->textonly = n->textonly;
+	c->left = c->str && (!n->textonly || r->n < r->left_cols);
+	r->n++;
+	return 0;
+}
+
+int out_text_direct_end(struct mp_writer *w, const char *type)
+{
+	return table_row(w, w->text, type);
+}
+
+/* A direct record that turns out not to be flat: its cells become nodes. */
+int out_text_direct_tree(struct mp_writer *w)
+{
+	struct row *r = &w->text->row;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct cell *c = &r->c[i];
+		struct out_node *n = out_node_new(&w->arena, c->str ? OUT_STR : OUT_U64, c->hdr,
+						  NULL);
+
+		if (!n)
+			return -ENOMEM;
+		n->text = c->empty && !strcmp(c->s, "-") ? NULL : (char *)(uintptr_t)c->s;
+		if (c->str)
+			n->v.s = n->text ? n->text : (char *)"";
+		n->shown = true;
+		n->textonly = c->textonly;
+		out_node_add(w->root, n);
+	}
+	row_clear(r);
+	return 0;
 }
 
 int out_text_flush(struct mp_writer *w)
