@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: MIT
 #
 # perfc against ip(8) listing the same large routing table in the same run:
-# one lab node holding ROUTES (default 1,000,000) IPv4 routes of protocol 201
-# via a gateway on a veth, loaded with `ip -force -batch`, plus the kernel's
-# own routes. Each command prints every route of every table to /dev/null:
+# one lab node holding, in turn, each count of ROUTES (default "200000
+# 1000000") IPv4 routes of protocol 201 via a gateway on a veth, loaded with
+# `ip -force -batch` (the larger count adds to the smaller), plus the
+# kernel's own routes. Each command prints every IPv4 route of every table
+# to /dev/null:
 #
-#   text:  perfc                 vs  ip route show table all
-#   json:  perfc -j              vs  ip -j route show table all
-#   (and perfc -f ndjson, the streaming machine format, for reference)
+#   text:  perfc -4              vs  ip -4 route show table all
+#   json:  perfc -4 -j           vs  ip -4 -j route show table all
+#   (and, for reference, perfc -4 -f ndjson, the streaming machine format,
+#   and perfc -4 -q: the netlink dump and conversion, nothing printed)
 #
 # Each is run RUNS times (default 3) alternating; the table gives the median
 # wall time and the largest peak RSS (GNU time %e / %M), and the ratio
@@ -25,7 +28,7 @@ case ${BUILD:-build} in
 /*) PERFC=$BUILD/bin/perfc ;;
 *) PERFC=$TOP/${BUILD:-build}/bin/perfc ;;
 esac
-ROUTES=${ROUTES:-1000000}
+ROUTES=${ROUTES:-200000 1000000}
 RUNS=${RUNS:-3}
 LAB_TIMEOUT=900
 OUT=$(mktemp -d)
@@ -43,61 +46,73 @@ lab_ip big link add v0 type veth peer name v1
 lab_ip big addr add 192.168.0.1/24 dev v0
 lab_ip big link set v0 up
 lab_ip big link set v1 up
-python3 - "$ROUTES" >"$OUT/routes.batch" <<'EOF'
+# load N: routes 0..N-1 in the node (those below the last count are there)
+loaded=0
+load()
+{
+	local n=$1 t0 have
+	python3 - "$loaded" "$n" >"$OUT/routes.batch" <<'EOF'
 import sys
-n = int(sys.argv[1])
 out = sys.stdout
-for i in range(n):
+for i in range(int(sys.argv[1]), int(sys.argv[2])):
     out.write("route add 10.%d.%d.%d/32 via 192.168.0.2 proto 201\n" %
               (i >> 16 & 255, i >> 8 & 255, i & 255))
 EOF
-t0=${EPOCHREALTIME/./}
-lab_ip big -force -batch "$OUT/routes.batch"
-t0=$(((${EPOCHREALTIME/./} - t0) / 1000))
-have=$(lab_exec big "$PERFC" -q -4 --proto 201 -f csv | tail -n +2 | wc -l)
-echo "loaded $have routes in $((t0 / 1000)).$(printf %03d $((t0 % 1000))) s" >&2
-((have == ROUTES))
-
-# measure NAME CMD...: appends "NAME wall_s maxrss_kb" to $OUT/times.
-measure()
-{
-	local name=$1
-	shift
-	lab_exec big /usr/bin/time -f '%e %M' -o "$OUT/t" "$@" >/dev/null
-	echo "$name $(tail -n 1 "$OUT/t")" >>"$OUT/times"
+	t0=${EPOCHREALTIME/./}
+	lab_ip big -force -batch "$OUT/routes.batch"
+	t0=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	loaded=$n
+	have=$(lab_exec big "$PERFC" -4 --proto 201 -f csv | tail -n +2 | wc -l)
+	echo "loaded $have routes (the last $((n - ${2:-0})) in $((t0 / 1000)).$(printf %03d \
+		$((t0 % 1000))) s)" >&2
+	((have == n))
 }
 
-# check that both print the same number of routes once (not timed)
-lines_ip=$(lab_exec big ip route show table all | wc -l)
-lines_pc=$(lab_exec big "$PERFC" -q | tail -n +2 | wc -l)
-echo "rows: ip $lines_ip, perfc $lines_pc" >&2
-((lines_ip == lines_pc))
+# measure N NAME CMD...: appends "N NAME wall_s maxrss_kb" to $OUT/times.
+measure()
+{
+	local n=$1 name=$2
+	shift 2
+	lab_exec big /usr/bin/time -f '%e %M' -o "$OUT/t" "$@" >/dev/null
+	echo "$n $name $(tail -n 1 "$OUT/t")" >>"$OUT/times"
+}
 
-for ((run = 0; run < RUNS; run++)); do
-	measure ip_text ip route show table all
-	measure perfc_text "$PERFC"
-	measure ip_json ip -j route show table all
-	measure perfc_json "$PERFC" -j
-	measure perfc_ndjson "$PERFC" -f ndjson
+for n in $ROUTES; do
+	load "$n" "$loaded"
+	# check that both print the same number of routes once (not timed)
+	lines_ip=$(lab_exec big ip -4 route show table all | wc -l)
+	lines_pc=$(lab_exec big "$PERFC" -4 -f csv | tail -n +2 | wc -l)
+	echo "rows: ip $lines_ip, perfc $lines_pc" >&2
+	((lines_ip == lines_pc))
+	for ((run = 0; run < RUNS; run++)); do
+		measure "$n" ip_text ip -4 route show table all
+		measure "$n" perfc_text "$PERFC" -4
+		measure "$n" ip_json ip -4 -j route show table all
+		measure "$n" perfc_json "$PERFC" -4 -j
+		measure "$n" perfc_ndjson "$PERFC" -4 -f ndjson
+		measure "$n" perfc_dump "$PERFC" -4 -q
+	done
 done
 
-python3 - "$OUT/times" "$ROUTES" <<'EOF'
+python3 - "$OUT/times" <<'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, wall, rss = line.split()
-    rows.setdefault(name, []).append((float(wall), int(rss)))
-def fig(name):
-    v = rows[name]
+    n, name, wall, rss = line.split()
+    rows.setdefault((int(n), name), []).append((float(wall), int(rss)))
+def fig(n, name):
+    v = rows[(n, name)]
     return statistics.median(w for w, _ in v), max(r for _, r in v)
 print("| routes | output | tool | wall (s, median) | peak RSS (MiB) | wall perfc/ip | RSS perfc/ip |")
 print("|---|---|---|---|---|---|---|")
-for fmt, ipn, pcn in (("text", "ip_text", "perfc_text"), ("json", "ip_json", "perfc_json"),
-                      ("ndjson", "ip_json", "perfc_ndjson")):
-    iw, ir = fig(ipn)
-    pw, pr = fig(pcn)
-    if fmt != "ndjson":
-        print("| %s | %s | ip | %.2f | %.1f | | |" % (sys.argv[2], fmt, iw, ir / 1024))
-    print("| %s | %s | perfc | %.2f | %.1f | %.2f | %.2f |" %
-          (sys.argv[2], fmt, pw, pr / 1024, pw / iw, pr / ir))
+for n in sorted({n for n, _ in rows}):
+    for fmt, ipn, pcn in (("text", "ip_text", "perfc_text"), ("json", "ip_json", "perfc_json"),
+                          ("ndjson", "ip_json", "perfc_ndjson"),
+                          ("none (-q)", "ip_text", "perfc_dump")):
+        iw, ir = fig(n, ipn)
+        pw, pr = fig(n, pcn)
+        if fmt in ("text", "json"):
+            print("| %d | %s | ip | %.2f | %.1f | | |" % (n, fmt, iw, ir / 1024))
+        print("| %d | %s | perfc | %.2f | %.1f | %.2f | %.2f |" %
+              (n, fmt, pw, pr / 1024, pw / iw, pr / ir))
 EOF
