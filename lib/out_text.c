@@ -138,6 +138,39 @@ static void cell_measure(struct cell *c)
 	c->empty = blank || (c->len == 1 && c->s[0] == '-');
 }
 
+/* The next cell of r (grown as needed), or NULL. */
+static struct cell *row_next(struct row *r)
+{
+	struct cell *c;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+
+		c = realloc(r->c, cap * sizeof(*c));
+		if (!c)
+			return NULL;
+		r->c = c;
+		r->cap = cap;
+	}
+	c = &r->c[r->n++];
+	c->owned = NULL;
+	return c;
+}
+
+/* c, a cell of r, for the field n: headed hdr, reading s ("-" when none). */
+static void cell_set(const struct row *r, struct cell *c, const struct out_node *n,
+		     const char *hdr, const char *s)
+{
+	c->hdr = hdr;
+	c->s = s && *s ? s : "-";
+	cell_measure(c);
+	c->str = n->kind == OUT_STR;
+	c->textonly = n->textonly;
+	/* a text-only table is the tool's layout: label, then figures */
+	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
+		  (!n->textonly || (size_t)(c - r->c) < r->left_cols);
+}
+
 static int row_add(const struct out_node *n, const char *path, void *ctx)
 {
 	struct row *r = ctx;
@@ -146,29 +179,11 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	(void)path;
 	if (!is_shown(n))
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-
-		c = realloc(r->c, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		r->c = c;
-		r->cap = cap;
-	}
-	c = &r->c[r->n++];
-	c->owned = NULL;
+	if (!(c = row_next(r)))
+		return -ENOMEM;
 	if (n->kind == OUT_ARR && !(c->owned = join_texts(n)))
 		return -ENOMEM;
-	c->hdr = n->title ? n->title : n->key;
-	c->s = c->owned ? c->owned : n->text;
-	if (!c->s || !*c->s)
-		c->s = "-";
-	cell_measure(c);
-	/* a text-only table is the tool's layout: label, then figures */
-	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
-		  (!n->textonly || r->n - 1 < r->left_cols);
-	c->str = n->kind == OUT_STR;
-	c->textonly = n->textonly;
+	cell_set(r, c, n, n->title ? n->title : n->key, c->owned ? c->owned : n->text);
 	return 0;
 }
 
@@ -400,28 +415,13 @@ int out_text_direct_cell(struct mp_writer *w, const struct out_node *n)
 {
 	struct row *r = &w->text->row;
 	struct cell *c;
+	char *hdr;
 
 	if (!n->shown)
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
-
-		c = realloc(r->c, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		r->c = c;
-		r->cap = cap;
-	}
-	c = &r->c[r->n];
-	c->owned = NULL;
-	if (!(c->hdr = out_arena_strdup(&w->arena, n->key)))
+	if (!(hdr = out_arena_strdup(&w->arena, n->key)) || !(c = row_next(r)))
 		return -ENOMEM;
-	c->s = n->text && *n->text ? n->text : "-";
-	cell_measure(c);
-	c->str = n->kind == OUT_STR;
-	c->textonly = n->textonly;
-	c->left = c->str && (!n->textonly || r->n < r->left_cols);
-	r->n++;
+	cell_set(r, c, n, hdr, n->text);
 	return 0;
 }
 
