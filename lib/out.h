@@ -123,6 +123,23 @@ int mp_writer_textfile(struct mp_writer *w, const char *dir, const char *job, in
 int mp_textfile_finish(struct mp_writer *w, const char *dir, const char *job, int status);
 
 /*
+ * Prometheus HELP in words: help is a table, ended by { NULL, NULL }, of a
+ * series' key path in the document ("forward.owd_ms", "sent"; array
+ * elements add no key; "*" stands for any one key; the first match counts)
+ * and what it measures ("one-way delay from this host
+ * to the reflector, raw: it includes the clock offset"). A statistic of an
+ * object (min, max, mean, stddev, last, mean_abs) without its own entry
+ * reads "smallest <the object's words>", and the object's summary (its
+ * median and pNN quantiles) takes the object's words. Not copied: keep it
+ * for the writer's life.
+ */
+struct mp_prom_help {
+	const char *path;
+	const char *help;
+};
+void mp_writer_prom_help(struct mp_writer *w, const struct mp_prom_help *help);
+
+/*
  * A measurement run in a child process (a fork of the writer's owner):
  * mp_writer_forward() makes the child's copy of w send every unit it ends
  * (records, documents, mp_writer_set_table) over fd instead of rendering it;

@@ -73,6 +73,7 @@ struct mp_writer {
 	char *multi_key;		/* several documents (mp_writer_set_multi) */
 	json_t *json_docs;		/* json: those documents, in order */
 	struct out_samples *prom;	/* prom: gauges of the documents */
+	const struct mp_prom_help *prom_help;	/* prom: HELP in words */
 	char *rec_label_key, *rec_label;	/* first field of every record */
 	bool keep_prom;			/* gauges kept for a textfile in any format */
 	char *text_type;		/* text: type of the last table header */

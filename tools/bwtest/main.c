@@ -335,6 +335,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		goto out;
 	}
+	mp_writer_prom_help(w, o.server ? bw_srv_prom_help : bw_prom_help);
 	if (o.format == MP_FMT_CSV)
 		mp_writer_set_table(w, o.server ? "session" : "interval");
 	if (o.server) {

@@ -338,6 +338,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
+	mp_writer_prom_help(w, mf_prom_help);
 	if (opts.run.textfile && (opts.server || opts.wg_ifname))
 		mp_writer_keep_prom(w);
 	if (opts.server) {

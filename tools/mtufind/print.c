@@ -272,3 +272,50 @@ int mf_print_srv(struct mp_writer *w, const struct mf_srv_result *res)
 	mp_put_f64(w, "duration_ms", "ran %.0f ms", (double)res->duration_ns / 1e6);
 	return mp_doc_end(w);
 }
+
+/* Prometheus HELP of every mode (docs/FORMATS.md has the same words, longer). */
+const struct mp_prom_help mf_prom_help[] = {
+	{ "ip_version", "IP version of the probes (4 or 6)" },
+	{ "reached", "1 when the target answered" },
+	{ "pmtu_bytes", "path MTU found: the largest packet that crossed the path" },
+	{ "first_fail_bytes", "smallest packet size that did not cross the path" },
+	{ "local_mtu_bytes", "MTU of the outgoing interface" },
+	{ "kernel_pmtu_bytes", "path MTU the kernel has cached for the target" },
+	{ "blackhole", "1 when packets above the path MTU vanish without an ICMP error" },
+	{ "blackhole_confirmed", "1 when a second probe method saw the same black hole" },
+	{ "reflector_max_bytes", "largest packet the STAMP reflector answered (its own limit)" },
+	{ "blackhole_hop", "hop after which big packets vanish (0: unknown)" },
+	{ "bottleneck_hop", "hop whose link limits the path MTU (0: unknown)" },
+	{ "probes", "probe packets sent" },
+	{ "search_probes", "probe packets sent by the size search" },
+	{ "toobig_msgs", "ICMP packet-too-big / fragmentation-needed messages received" },
+	{ "lost_tries", "probe sizes tried again after a loss" },
+	{ "rtt_ms", "smallest round-trip time of the probes" },
+	{ "duration_ms", "wall time of the run" },
+	{ "wg_overhead_bytes", "WireGuard encapsulation overhead on this path" },
+	{ "wg_mtu_bytes", "recommended WireGuard interface MTU for this path" },
+	{ "wg_mtu_raised", "1 when the WireGuard MTU was raised to IPv6's minimum of 1280" },
+	/* --wg */
+	{ "peer_count", "peers of the WireGuard interface" },
+	{ "peers_probed", "peers whose endpoint was probed" },
+	{ "carries_ipv6", "1 when the interface carries IPv6" },
+	{ "old_mtu_bytes", "interface MTU before the run" },
+	{ "mtu_bytes", "interface MTU now" },
+	{ "applied", "1 when the recommended MTU was set on the interface" },
+	/* -s */
+	{ "port", "UDP port of the MTU control server" },
+	{ "original_mtu_bytes", "interface MTU when the server started" },
+	{ "restored", "1 when the original MTU was put back" },
+	{ "recovered_mtu_bytes", "MTU put back from a state file left by a killed run" },
+	{ "sessions", "sweep sessions served" },
+	{ "changes", "MTU changes made on request" },
+	{ "received", "control datagrams received" },
+	{ "dropped_ratelimit", "datagrams dropped over the per-source rate limit" },
+	{ "dropped_malformed", "datagrams dropped as malformed" },
+	{ "dropped_auth", "datagrams dropped for a wrong HMAC" },
+	{ "dropped_replay", "datagrams dropped as replays" },
+	{ "no_session", "requests for a session that does not exist" },
+	{ "busy", "requests refused while another session ran" },
+	{ "send_errors", "answers whose send failed" },
+	{ NULL, NULL }
+};

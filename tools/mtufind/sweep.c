@@ -695,6 +695,7 @@ int mf_sweep_main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
+	mp_writer_prom_help(w, mf_prom_help);
 	if (o.restore) {
 		if (!o.quiet) {
 			mp_doc_begin(w, "mtufind sweep --restore");

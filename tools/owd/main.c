@@ -267,6 +267,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		goto out;
 	}
+	mp_writer_prom_help(w, opts.server ? owd_srv_prom_help : owd_prom_help);
 	if (opts.server) {
 		r = owd_serve(&opts, opts.key_file ? &key : NULL, w);
 		if (r < 0)

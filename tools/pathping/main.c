@@ -276,9 +276,11 @@ int main(int argc, char **argv)
 	r = signals_init();
 	if (r == 0)
 		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
-	if (r == 0)
+	if (r == 0) {
+		mp_writer_prom_help(opts.w, pp_prom_help);
 		ret = mp_targets_run(&opts.run, opts.w, &(struct mp_run_fns){
 			.one = trace_one, .plot = pp_plot_targets, .ctx = &opts, .stop = &pp_stop });
+	}
 	if (mp_writer_close(opts.w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;
