@@ -87,7 +87,7 @@ static void usage(FILE *f)
 	      "  -f, --format FMT       " MP_FORMATS " (-j: json)\n"
 	      "      --plot FILE.png    rate and loss over time (gnuplot)\n"
 	      "      --textfile DIR     also DIR/bwtest-JOB.prom for node_exporter (--job JOB)\n"
-	      "  -q, -v, -h, -V         quiet, verbose, help, version\n", f);
+	      "  -q, -v, -h, -V         quiet (summary only), verbose, help, version\n", f);
 }
 
 /* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */

@@ -148,7 +148,7 @@ int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct m
 void owd_printer_sink(struct owd_printer *p, struct owd_sink *ret)
 {
 	*ret = (struct owd_sink){ .packet = packet_cb, .ctx = p };
-	if (p->o->report_ns)
+	if (p->o->report_ns && !p->o->quiet)	/* -q: the summary only */
 		ret->interval = interval_cb;
 }
 

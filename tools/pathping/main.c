@@ -44,7 +44,7 @@ static const struct option options[] = {
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
-	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
+	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
 	{ "help", no_argument, NULL, 'h' },		/* this text */
 	{ "version", no_argument, NULL, 'V' },		/* program version */
@@ -73,7 +73,7 @@ static void usage(FILE *f)
 		"      --wide           text: every column (responders, p95, jitter, ...)\n"
 		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
 		"      --textfile DIR   also DIR/pathping-JOB.prom for node_exporter (--job JOB)\n"
-		"  -q, --quiet          no diagnostics on stderr\n"
+		"  -q, --quiet          summary only: no round lines (-c 0), no diagnostics\n"
 		"  -v, --verbose        sockets, unmatched packets, kernel stamps on stderr\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        program version\n"
@@ -236,7 +236,7 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 	opts->target = t->host;
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
-	r = pp_run(opts, &res, opts->count ? NULL : pp_print_event, opts->w);
+	r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event, opts->w);
 	if (r == -EPERM && opts->proto == PP_TCP)
 		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
 	else if (r < 0)
