@@ -70,6 +70,17 @@ int mp_opt_format(const char *arg, enum mp_format *ret);
 struct mp_writer;
 
 /*
+ * Colour in text (headings bold, alerts red), as --color=WHEN sets it for
+ * the process: WHEN auto (the default: on a terminal, unless NO_COLOR is
+ * set and not empty, or TERM is dumb), always (also for a NULL WHEN, the
+ * bare --color) or never. mp_opt_color() returns 0, or -EINVAL after
+ * saying why. mp_color_for(): whether text written to f is coloured; a
+ * text writer decides when it is made. Never in the other formats.
+ */
+int mp_opt_color(const char *arg);
+bool mp_color_for(FILE *f);
+
+/*
  * Creates a writer for fmt on f (not owned: never closed by the writer).
  * tool and schema (e.g. "owd", "owd/1") are copied. Returns 0, or -errno;
  * *ret set on success.
@@ -223,6 +234,9 @@ int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, 
  * with an empty title has no title line.
  */
 enum mp_audience { MP_FOR_ALL, MP_FOR_TEXT, MP_FOR_MACHINES };
+/* The fields put while on are alerts (loss, a black hole, a tunnel down):
+ * red in colour text; nothing changes elsewhere. */
+void mp_writer_alert(struct mp_writer *w, bool on);
 void mp_writer_audience(struct mp_writer *w, enum mp_audience a);
 void mp_writer_text_left(struct mp_writer *w, unsigned n);
 

@@ -23,6 +23,7 @@ struct out_node {
 	bool label;		/* strings: a Prometheus label */
 	bool textonly;		/* shown in text, left out of the other formats */
 	bool notext;		/* containers: not shown in text (scalars: !shown) */
+	bool alert;		/* scalars: red in colour text (mp_writer_alert) */
 	unsigned char text_left;	/* arrays, unit roots: their rows' text-only
 					 * columns left-aligned, from the first */
 	union {
@@ -83,6 +84,8 @@ struct mp_writer {
 	int fwd_fd;
 	uint64_t unit_time_ns;		/* replay: when the unit was written; 0: now */
 	enum mp_audience audience;	/* of the nodes begun now (mp_writer_audience) */
+	bool alert;			/* the scalars put now are alerts */
+	bool color;			/* text: SGR colour (a terminal, --color) */
 	unsigned char text_left;	/* mp_writer_text_left, for the containers begun now */
 };
 

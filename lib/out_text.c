@@ -7,7 +7,10 @@
  * as the widest cell printed so far, so a cell wider than its column widens
  * it (with room for two more characters, so that it seldom happens twice)
  * and the header is printed again above that row, in step with the rows
- * that follow; no row is ever shifted against the header above it. The document is a block: its title, a line
+ * that follow; no row is ever shifted against the header above it.
+ * Colour (a terminal, --color; out.h): titles and table headers bold,
+ * alert cells red, added around the padded text so that widths stay as
+ * they are. The document is a block: its title, a line
  * of its own fields, then one line per nested object ("title: a, b, c"),
  * indented by depth; an array of objects is a table, aligned over all rows.
  *
@@ -26,10 +29,15 @@
 
 enum { TEXT_INDENT = 2 };
 
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_OFF "\033[0m"
+
 struct row {
 	const char **hdr;	/* column headers (field keys) */
 	const char **cell;	/* formatted cells; "-" when a scalar array is empty */
 	bool *left;		/* left-aligned (strings) */
+	bool *alert;		/* red in colour (mp_writer_alert) */
 	size_t left_cols;	/* text-only cells left-aligned in columns below this */
 	char **owned;		/* joined scalar-array cells, freed with the row */
 	size_t n, cap;
@@ -42,6 +50,7 @@ static void row_done(struct row *r)
 	free(r->hdr);
 	free(r->cell);
 	free(r->left);
+	free(r->alert);
 	free(r->owned);
 	memset(r, 0, sizeof(*r));
 }
@@ -63,6 +72,9 @@ static int row_grow(struct row *r)
 	if (!(l = realloc(r->left, cap * sizeof(*l))))
 		return -ENOMEM;
 	r->left = l;
+	if (!(l = realloc(r->alert, cap * sizeof(*l))))
+		return -ENOMEM;
+	r->alert = l;
 	if (!(o = realloc(r->owned, cap * sizeof(*o))))
 		return -ENOMEM;
 	r->owned = o;
@@ -124,6 +136,7 @@ static int row_add(const struct out_node *n, const char *path, void *ctx)
 	/* a text-only table is the tool's layout: label, then figures */
 	r->left[r->n] = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
 			(!n->textonly || r->n < r->left_cols);
+	r->alert[r->n] = n->alert;
 	r->n++;
 	return 0;
 }
@@ -163,9 +176,10 @@ static void pad(FILE *f, size_t n)
  * Prints cells (or headers) padded to widths, strings left-aligned and
  * numbers right-aligned; the last column unpadded. Padding by hand: this
  * runs for every row of a million-route table, where fprintf dominated.
+ * sgr: NULL, or per cell the colour to wrap it in (NULL: none).
  */
 static int row_print(FILE *f, unsigned indent, const char *const *s, const bool *left,
-		     const size_t *widths, size_t n, size_t nw)
+		     const size_t *widths, size_t n, size_t nw, const char *const *sgr)
 {
 	pad(f, indent);
 	for (size_t i = 0; i < n; i++) {
@@ -176,11 +190,44 @@ static int row_print(FILE *f, unsigned indent, const char *const *s, const bool 
 			fwrite("  ", 1, 2, f);
 		if (!left[i])
 			pad(f, fill);
+		if (sgr && sgr[i])
+			fputs(sgr[i], f);
 		fwrite(s[i], 1, len, f);
+		if (sgr && sgr[i])
+			fputs(SGR_OFF, f);
 		if (left[i] && i + 1 < n)
 			pad(f, fill);
 	}
 	return fputc('\n', f) == EOF ? -EIO : 0;
+}
+
+/* The colours of a row's cells (alerts red) or of its header (bold), for
+ * row_print; NULL when the writer has no colour or nothing to colour. */
+static const char **row_sgr(const struct mp_writer *w, const struct row *r, bool header)
+{
+	const char **sgr;
+	bool any = false;
+
+	if (!w->color)
+		return NULL;
+	for (size_t i = 0; i < r->n && !header; i++)
+		any |= r->alert[i];
+	if (!header && !any)
+		return NULL;
+	sgr = calloc(r->n + 1, sizeof(*sgr));
+	for (size_t i = 0; sgr && i < r->n; i++)
+		sgr[i] = header ? SGR_BOLD : r->alert[i] ? SGR_RED : NULL;
+	return sgr;
+}
+
+static int row_print_sgr(const struct mp_writer *w, FILE *f, unsigned indent,
+			 const struct row *r, bool header, const size_t *widths, size_t nw)
+{
+	const char **sgr = row_sgr(w, r, header);
+	int e = row_print(f, indent, header ? r->hdr : r->cell, r->left, widths, r->n, nw, sgr);
+
+	free(sgr);
+	return e;
 }
 
 /* Widens widths to r's cells (and headers); true when a column grew. */
@@ -219,12 +266,12 @@ int out_text_record(struct mp_writer *w, const struct out_node *root, const char
 			goto out;
 		}
 		widths_update(w->text_widths, &r, true, 0);
-		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
+		e = row_print_sgr(w, w->f, 0, &r, true, w->text_widths, r.n);
 	} else if (widths_update(w->text_widths, &r, false, 2)) {
-		e = row_print(w->f, 0, r.hdr, r.left, w->text_widths, r.n, r.n);
+		e = row_print_sgr(w, w->f, 0, &r, true, w->text_widths, r.n);
 	}
 	if (e == 0)
-		e = row_print(w->f, 0, r.cell, r.left, w->text_widths, r.n, w->text_ncols);
+		e = row_print_sgr(w, w->f, 0, &r, false, w->text_widths, w->text_ncols);
 out:
 	row_done(&r);
 	return e;
@@ -237,7 +284,8 @@ void out_text_done(struct mp_writer *w)
 }
 
 /* An array of objects in the document: a table aligned over all its rows. */
-static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
+static int text_table(const struct mp_writer *w, FILE *f, const struct out_node *arr,
+		      unsigned indent)
 {
 	size_t nrows = 0, ncols = 0, *widths = NULL;
 	unsigned rindent = indent + TEXT_INDENT;
@@ -263,7 +311,8 @@ static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 	if (e == 0 && nrows && arr->title && !*arr->title) {
 		rindent = indent;	/* no title line, no indent under it */
 	} else if (e == 0 && nrows) {
-		fprintf(f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
+		fprintf(f, "%*s%s%s:%s\n", (int)indent, "", w->color ? SGR_BOLD : "",
+			arr->title ? arr->title : arr->key, w->color ? SGR_OFF : "");
 	}
 	if (e == 0 && nrows) {
 		/* the header of the widest row names every column */
@@ -272,12 +321,10 @@ static int text_table(FILE *f, const struct out_node *arr, unsigned indent)
 		for (size_t i = 0; i < nrows; i++)
 			if (rows[i].n > rows[wide].n)
 				wide = i;
-		e = row_print(f, rindent, rows[wide].hdr, rows[wide].left, widths,
-			      rows[wide].n, ncols);
+		e = row_print_sgr(w, f, rindent, &rows[wide], true, widths, ncols);
 	}
 	for (size_t i = 0; i < nrows && e == 0; i++)
-		e = row_print(f, rindent, rows[i].cell, rows[i].left, widths,
-			      rows[i].n, ncols);
+		e = row_print_sgr(w, f, rindent, &rows[i], false, widths, ncols);
 	for (size_t i = 0; i < nrows; i++)
 		row_done(&rows[i]);
 	free(rows);
@@ -295,14 +342,17 @@ static bool is_table(const struct out_node *n)
  * "title: a b"), then its objects and tables below it, one level deeper.
  * The document root has no label and its children stay at depth 0.
  */
-static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool root)
+static int text_obj(const struct mp_writer *w, const struct out_node *n, unsigned indent,
+		    bool root)
 {
 	const char *label = root ? NULL : (n->title ? n->title : n->key);
 	unsigned sub = root ? indent : indent + TEXT_INDENT;
-	bool any = false;
+	bool any = false, bold = label && w->color;
+	FILE *f = w->f;
 	int e = 0;
 
-	fprintf(f, "%*s%s%s", (int)indent, "", label ? label : "", label ? ":" : "");
+	fprintf(f, "%*s%s%s%s%s", (int)indent, "", bold ? SGR_BOLD : "", label ? label : "",
+		label ? ":" : "", bold ? SGR_OFF : "");
 	for (const struct out_node *k = n->child; k; k = k->next) {
 		if (k->kind == OUT_OBJ || is_table(k) || !is_shown(k))
 			continue;
@@ -315,7 +365,10 @@ static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool roo
 			fprintf(f, "%s: %s", k->title ? k->title : k->key, s);
 			free(s);
 		} else {
-			fputs(k->text ? k->text : "-", f);
+			bool red = k->alert && w->color;
+
+			fprintf(f, "%s%s%s", red ? SGR_RED : "", k->text ? k->text : "-",
+				red ? SGR_OFF : "");
 		}
 		any = true;
 	}
@@ -325,9 +378,9 @@ static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool roo
 		if (k->notext)
 			continue;
 		if (k->kind == OUT_OBJ)
-			e = text_obj(f, k, sub, false);
+			e = text_obj(w, k, sub, false);
 		else if (is_table(k))
-			e = text_table(f, k, sub);
+			e = text_table(w, f, k, sub);
 	}
 	return e;
 }
@@ -335,8 +388,9 @@ static int text_obj(FILE *f, const struct out_node *n, unsigned indent, bool roo
 int out_text_doc(struct mp_writer *w, const struct out_node *doc)
 {
 	if (doc->title)
-		fprintf(w->f, "%s\n", doc->title);
-	return text_obj(w->f, doc, 0, true);
+		fprintf(w->f, "%s%s%s\n", w->color ? SGR_BOLD : "", doc->title,
+			w->color ? SGR_OFF : "");
+	return text_obj(w, doc, 0, true);
 }
 
 /* Csv. */

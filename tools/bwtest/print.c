@@ -42,8 +42,10 @@ static void text_interval(struct mp_writer *w, uint8_t dir, const struct bw_inte
 	mp_put_str(w, "interval", "%s", b);
 	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), rate));
 	mp_put_str(w, "jitter", "%s", mp_fmt_ns(b, sizeof(b), (double)iv->jitter_ns));
+	mp_writer_alert(w, iv->lost);
 	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), iv->lost,
 						     iv->received + iv->lost));
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "dup", "%" PRIu64, iv->duplicates);
 	mp_put_u64(w, "reord", "%" PRIu64, iv->reordered);
 	mp_put_u64(w, "late", "%" PRIu64, iv->late);
@@ -156,7 +158,9 @@ static void text_dir(struct mp_writer *w, const char *name, const struct bw_dir_
 	mp_put_str(w, "", "%s", name);
 	mp_put_u64(w, "sent", "%" PRIu64, d->sent);
 	mp_put_u64(w, "received", "%" PRIu64, c->received);
+	mp_writer_alert(w, c->lost);
 	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), c->lost, c->expected));
+	mp_writer_alert(w, false);
 	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), per_s((double)c->bytes * 8, ns)));
 	mp_put_str(w, "packets", "%s", mp_fmt_pps(b, sizeof(b), per_s((double)c->received, ns)));
 	mp_put_str(w, "jitter", "%s", c->received > 1 ? mp_fmt_ns(b, sizeof(b),

@@ -51,7 +51,39 @@ static double age_s(uint64_t since_ns, uint64_t now_ns)
 	return since_ns && now_ns > since_ns ? (double)(now_ns - since_ns) / 1e9 : 0;
 }
 
-/* One tunnel's fields. */
+/* A tunnel's row for people (`wg show` and mtr are the model): each
+ * figure with its own unit, loss out and back, a tunnel not up in red. */
+static int text_link(struct mp_writer *w, const struct mc_tunnel *t)
+{
+	const struct mc_metrics *m = &t->m;
+	char b[MP_FMT_LEN];
+	int r = 0;
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	r |= mp_put_str(w, "tunnel", "%s", t->ifname);
+	r |= mp_put_u64(w, "site", "%" PRIu64, t->remote_site);
+	mp_writer_alert(w, t->state != MC_ST_UP);
+	r |= mp_put_str(w, "state", "%s", state_name(t->state));
+	mp_writer_alert(w, false);
+	r |= mp_put_str(w, "rtt", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->rtt_median_ns) :
+						 "-");
+	r |= mp_put_str(w, "delay out", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->fwd_ns) :
+						       "-");
+	r |= mp_put_str(w, "delay back", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->rev_ns) :
+							"-");
+	mp_writer_alert(w, m->loss_fwd > 0);
+	r |= mp_put_f64(w, "loss out", "%.1f%%", 100 * m->loss_fwd);
+	mp_writer_alert(w, m->loss_rev > 0);
+	r |= mp_put_f64(w, "loss back", "%.1f%%", 100 * m->loss_rev);
+	mp_writer_alert(w, false);
+	r |= mp_put_str(w, "jitter", "%s", m->valid ?
+			mp_fmt_ns(b, sizeof(b), (double)m->jitter_fwd_ns) : "-");
+	r |= mp_put_str(w, "cost", "%s", m->valid ?
+			mp_fmt_ns(b, sizeof(b), (double)t->cost_us * 1e3) : "-");
+	mp_writer_audience(w, MP_FOR_MACHINES);
+	return r;
+}
+
 /* A tunnel; rxcost: the Babel rxcost given to BIRD (0: excluded), -1 when
  * meshctl routes by itself. */
 static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, uint64_t now)
@@ -59,7 +91,7 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, 
 	const struct mc_metrics *m = &t->m;
 	double nan_ = m->valid ? 0 : __builtin_nan("");
 	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
-	int r = 0;
+	int r = text_link(w, t);
 
 	addr_str(&t->local_addr, la, sizeof(la));
 	addr_str(&t->peer_addr, pa, sizeof(pa));
@@ -102,6 +134,7 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, 
 		r |= mp_put_str_notext(w, "local", la);
 		r |= mp_put_str_notext(w, "peer", pa);
 	}
+	mp_writer_audience(w, MP_FOR_ALL);
 	return r;
 }
 
@@ -258,6 +291,70 @@ static int put_counters(struct mp_writer *w, const struct mc_state *s)
 	return r;
 }
 
+/* The status for people: a line of the node, then the exchange (its drops
+ * on a line of their own, in red when any) and the routes. */
+static int text_status(struct mp_writer *w, const struct mc_state *s, unsigned up,
+		       unsigned reach, unsigned known, unsigned peers, uint64_t now)
+{
+	const struct mc_x_counters *x = &s->xc;
+	const struct mc_route_counters *c = &s->rc;
+	char t[64];
+	int r = 0;
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	r |= mp_put_f64(w, "uptime", "up %.0f s", age_s(s->start_mono_ns, now));
+	snprintf(t, sizeof(t), "%u of %zu", up, s->nt);
+	mp_writer_alert(w, up < s->nt);
+	r |= mp_put_str(w, "tunnels", "tunnels up %s", t);
+	snprintf(t, sizeof(t), "%u of %u", reach, known);
+	mp_writer_alert(w, reach < known);
+	r |= mp_put_str(w, "sites", "sites reachable %s", t);
+	mp_writer_alert(w, false);
+	r |= mp_put_u64(w, "tables", "tables %" PRIu64, peers);
+	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
+	mp_writer_alert(w, s->paths_error);
+	r |= mp_put_bool(w, "consistent", "consistent %s", !s->paths_error);
+	mp_writer_alert(w, false);
+	r |= mp_obj_begin(w, "exchange", "exchange");
+	r |= mp_put_u64(w, "sent", "sent %" PRIu64, x->tx);
+	r |= mp_put_u64(w, "received", "received %" PRIu64, x->rx);
+	r |= mp_put_u64(w, "accepted", "accepted %" PRIu64, x->accepted);
+	r |= mp_put_u64(w, "forwarded", "forwarded %" PRIu64, x->forwarded);
+	mp_writer_alert(w, x->drop_auth || x->drop_replay || x->drop_stale ||
+			   x->drop_malformed || x->drop_ratelimit);
+	r |= mp_obj_begin(w, "dropped", "dropped");
+	r |= mp_put_u64(w, "forged", "forged %" PRIu64, x->drop_auth);
+	r |= mp_put_u64(w, "replayed", "replayed %" PRIu64, x->drop_replay);
+	r |= mp_put_u64(w, "stale", "stale %" PRIu64, x->drop_stale);
+	r |= mp_put_u64(w, "malformed", "malformed %" PRIu64, x->drop_malformed);
+	r |= mp_put_u64(w, "ratelimit", "rate-limited %" PRIu64, x->drop_ratelimit);
+	r |= mp_obj_end(w);
+	mp_writer_alert(w, false);
+	r |= mp_obj_end(w);
+	r |= mp_obj_begin(w, "routes", "routes");
+	r |= mp_put_u64(w, "switches", "switches %" PRIu64, s->route_changes);
+	r |= mp_put_u64(w, "replaced", "written %" PRIu64, c->replaced);
+	r |= mp_put_u64(w, "restored", "restored %" PRIu64, c->restored);
+	r |= mp_put_u64(w, "deleted", "deleted %" PRIu64, c->deleted);
+	mp_writer_alert(w, c->conflicts || c->shadowed || c->errors);
+	r |= mp_put_u64(w, "conflicts", "conflicts %" PRIu64, c->conflicts);
+	r |= mp_put_u64(w, "shadowed", "shadowed %" PRIu64, c->shadowed);
+	r |= mp_put_u64(w, "errors", "errors %" PRIu64, c->errors);
+	mp_writer_alert(w, false);
+	r |= mp_obj_end(w);
+	if (s->bird) {
+		const struct mc_bird_counters *b = mc_bird_counters(s->bird);
+
+		r |= mp_obj_begin(w, "bird", "BIRD");
+		r |= mp_put_u64(w, "reloads", "reloads %" PRIu64, b->reloads);
+		mp_writer_alert(w, b->errors);
+		r |= mp_put_u64(w, "errors", "errors %" PRIu64, b->errors);
+		mp_writer_alert(w, false);
+		r |= mp_obj_end(w);
+	}
+	return r;
+}
+
 int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 {
 	uint64_t now = mp_clock_mono_ns();
@@ -275,6 +372,8 @@ int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 			 now - s->peers[site]->rx_mono_ns <= 10 * MP_NSEC_PER_SEC;
 	snprintf(title, sizeof(title), "meshctl on site %u", s->self);
 	r |= mp_doc_begin(w, title);
+	r |= text_status(w, s, up, reach, known, peers, now);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	r |= mp_put_u64(w, "self", "site %" PRIu64, s->self);
 	r |= mp_put_f64(w, "uptime_s", "up %.0f s", age_s(s->start_mono_ns, now));
 	r |= mp_put_u64(w, "tunnels_up", "tunnels %" PRIu64, up);
@@ -285,6 +384,7 @@ int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
 	r |= mp_put_bool(w, "tables_consistent", "tables consistent %s", !s->paths_error);
 	r |= put_counters(w, s);
+	mp_writer_audience(w, MP_FOR_ALL);
 	r |= mp_doc_end(w);
 	return r;
 }

@@ -89,6 +89,7 @@ static void usage(FILE *f)
 	      "      --state FILE      -s: state file (/run/meshperf/mtufind-peer-IFACE)\n"
 	      "      --restore         -s: put the saved MTU back and exit\n"
 	      "  -f, --format FMT      text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --color[=WHEN]    auto (a terminal, no NO_COLOR), always, never\n"
 	      "      --textfile DIR    also DIR/mtufind-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q, -v                quiet (summary only: no events, no progress), verbose\n"
 	      "  -h, --help            this help;  -V, --version  version\n", f);
@@ -151,6 +152,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;

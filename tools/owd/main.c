@@ -74,6 +74,7 @@ static void usage(FILE *f)
 	      "      --timeout DUR       a probe is lost after DUR (default max(3 RTT, 1s))\n"
 	      "  -l, --length BYTES      test packet length (default 44; 112 with -k)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --color[=WHEN]      auto (a terminal, no NO_COLOR), always, never\n"
 	      "      --interval-report DUR  a record every DUR while running\n"
 	      "  -k, --key-file FILE     authenticated mode (RFC 8762 4.2.2, HMAC-SHA-256)\n"
 	      "  -I, --interface IF      bind to interface IF\n"
@@ -132,6 +133,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;

@@ -258,7 +258,9 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	mp_put_u64(w, "received", "%" PRIu64 " answered", r->received);
 	mp_put_str(w, "duration", "in %s", mp_fmt_ns(a, sizeof(a), (double)r->elapsed_ns));
 	if (!r->received) {
+		mp_writer_alert(w, true);
 		mp_put_str(w, "why", "%s", "no replies");
+		mp_writer_alert(w, false);
 		return;
 	}
 	mp_arr_begin(w, "delays", "");
@@ -272,11 +274,15 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	mp_arr_end(w);
 	mp_obj_begin(w, "loss", "loss");
 	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->fwd.lost, pct(r->fwd.lost, r->sent));
+	mp_writer_alert(w, r->fwd.lost);
 	mp_put_str(w, "forward", "forward %s", t);
 	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->rev.lost, pct(r->rev.lost, fwd_in));
+	mp_writer_alert(w, r->rev.lost);
 	mp_put_str(w, "reverse", "reverse %s", t);
+	mp_writer_alert(w, r->lost_unknown);
 	if (r->lost_unknown)
 		mp_put_u64(w, "unknown", "direction unknown %" PRIu64, r->lost_unknown);
+	mp_writer_alert(w, false);
 	if (r->fwd.duplicates || r->rev.duplicates) {
 		snprintf(t, sizeof(t), "%" PRIu64 "/%" PRIu64, r->fwd.duplicates,
 			 r->rev.duplicates);
@@ -292,7 +298,9 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	snprintf(t, sizeof(t), "%s \xc2\xb1 %s (%s)", mp_fmt_ns(a, sizeof(a), (double)r->offset_ns),
 		 mp_fmt_ns(b, sizeof(b), (double)r->offset_err_ns),
 		 r->suspect ? "suspect: the offsets disagree" : "consistent");
+	mp_writer_alert(w, r->suspect);
 	mp_put_str(w, "offset", "offset %s", t);
+	mp_writer_alert(w, false);
 	mp_put_str(w, "ntp", "NTP-synchronised: this host %s", r->local_synced ? "yes" : "no");
 	mp_put_str(w, "refl", "reflector %s", r->refl_synced ? "yes" : "no");
 	mp_obj_end(w);

@@ -69,6 +69,7 @@ static void usage(FILE *f)
 		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
 		"  -I, --interface IF   send through IF\n"
 		"  -f, --format FMT     %s (default text)\n"
+		"      --color[=WHEN]   auto (a terminal, no NO_COLOR), always, never\n"
 		"  -j, --json           -f json\n"
 		"      --wide           text: every column (responders, p95, jitter, ...)\n"
 		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
@@ -149,6 +150,7 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_WIDE:
 		o->wide = true;

@@ -102,8 +102,11 @@ static void text_hop(struct mp_writer *w, struct pp_hop *h)
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
 	mp_put_str(w, "host", "%s", a);
+	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
+	mp_writer_alert(w, h->link_loss_pct > 0);
 	mp_put_f64(w, "link%", "%.1f%%", h->link_loss_pct);
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "sent", "%" PRIu64, h->sent);
 	mp_put_str(w, "last", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)h->last_rtt_ns) : "-");
 	mp_put_str(w, "avg", "%s", have ? mp_fmt_ns(b, sizeof(b), s.mean_ns) : "-");
@@ -129,7 +132,9 @@ static void text_result(struct mp_writer *w, struct pp_result *res)
 	else
 		snprintf(t, sizeof(t), "not reached: no reply from the target in %u hops",
 			 res->n_hops);
+	mp_writer_alert(w, !res->reached);
 	mp_put_str(w, "reached", "%s", t);
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
 	mp_put_str(w, "duration", "in %s", mp_fmt_ns(b, sizeof(b), (double)res->duration_ns));
 	if (res->interrupted)
