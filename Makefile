@@ -62,6 +62,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 LAB_SRC := $(sort $(wildcard tests/lab/*.c))
 LAB_BIN := $(LAB_SRC:tests/lab/%.c=$(BUILD)/lab/%)
 
+# tests/golden/: each tool's text for fixed results, against the files there
+GOLDEN_SRC := $(sort $(wildcard tests/golden/golden_*.c))
+GOLDEN_BIN := $(GOLDEN_SRC:tests/golden/%.c=$(BUILD)/golden/%)
+
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
@@ -74,20 +78,22 @@ SYSTEMD_UNITS := $(SYSTEMD_IN:contrib/%.in=$(BUILD)/contrib/%)
 PROM_FILES := $(sort $(wildcard contrib/prometheus/*.yml))
 CONTRIB_PATHS := $(BINDIR):$(SBINDIR):$(LIBEXECDIR)
 
-DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d) $(FUZZ_BIN:=.d)
+DEPS := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LAB_BIN:=.d) $(FUZZ_BIN:=.d) \
+	$(GOLDEN_BIN:=.d)
 
-.PHONY: all lib tools lab unit contrib fuzz fuzz-build check check-unit check-formats \
-	check-netns check-man \
+.PHONY: all lib tools lab unit golden contrib fuzz fuzz-build check check-unit check-formats \
+	check-golden check-netns check-man \
 	demo bench install uninstall clean help analyze deps FORCE
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
 
-all: $(TOOL_BIN) $(LAB_BIN) $(UNIT_BIN) $(SYSTEMD_UNITS)
+all: $(TOOL_BIN) $(LAB_BIN) $(UNIT_BIN) $(GOLDEN_BIN) $(SYSTEMD_UNITS)
 
 lib: $(LIB)
 tools: $(TOOL_BIN)
 lab: $(LAB_BIN)
 unit: $(UNIT_BIN)
+golden: $(GOLDEN_BIN)
 contrib: $(SYSTEMD_UNITS)
 
 $(BUILD)/%.o: %.c
@@ -114,6 +120,22 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $$(wildcard tests/unit/%.ldflags)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-declarations \
 		$(LDFLAGS) -o $@ $< $(LIB) $(shell cat tests/unit/$*.ldflags 2>/dev/null) \
 		$(shell $(PKG_CONFIG) --libs cmocka) $(LDLIBS)
+
+# A golden program calls a tool's print code with fixed results: it links the
+# tool's objects but main.o, from an archive so that only the files it needs
+# come in. tests/golden/golden_X.ldflags holds extra linker flags (wraps of
+# the clock and of netlink reads, as for the unit tests).
+$(BUILD)/golden/lib%.a: $$(filter-out %/main.o,$$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tools/$$*/*.c))))
+	$(quiet) AR $@
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/golden/golden_%: tests/golden/golden_%.c $(BUILD)/golden/lib%.a $(LIB) \
+		$$(wildcard tests/golden/golden_%.ldflags)
+	$(quiet) CCLD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itools/$* $(LDFLAGS) -o $@ $< $(BUILD)/golden/lib$*.a \
+		$(LIB) $(shell cat tests/golden/golden_$*.ldflags 2>/dev/null) $(LDLIBS)
 
 $(BUILD)/lab/%: tests/lab/%.c $(LIB)
 	$(quiet) CCLD $@
@@ -156,7 +178,8 @@ fuzz: $(FUZZ_BIN)
 deps:
 	$(Q)scripts/deps.sh
 
-# make check: packages, build, unit tests, fuzz-corpus regression, the keys
+# make check: packages, build, unit tests, fuzz-corpus regression, the text
+# of every tool against tests/golden/, the keys
 # of every tool's output against docs/FORMATS.md, netns suite (each script
 # skips with a reason when not root), man lint. The runner
 # prints every test's result and the totals last.
@@ -169,6 +192,9 @@ check-unit: all
 
 check-formats: all
 	$(Q)BUILD=$(BUILD) tests/run.sh formats
+
+check-golden: $(GOLDEN_BIN)
+	$(Q)BUILD=$(BUILD) tests/run.sh golden
 
 check-netns: all
 	$(Q)BUILD=$(BUILD) tests/run.sh netns
@@ -214,9 +240,11 @@ clean:
 
 help:
 	@echo 'meshperf $(VERSION) targets:'
-	@echo '  all        build the tools, the lab programs and the unit tests (default)'
-	@echo '  check      install missing packages, build, run unit, format and netns tests, lint man'
-	@echo '  check-unit / check-formats / check-netns / check-man   one part of check'
+	@echo '  all        build the tools, the lab programs, the unit tests and the golden programs'
+	@echo '             (default)'
+	@echo '  check      install missing packages, build, run unit, golden, format and netns tests,'
+	@echo '             lint man'
+	@echo '  check-unit / check-golden / check-formats / check-netns / check-man   one part of check'
 	@echo '  demo       bring up the lab mesh and run every tool on it (root; KEEP=1 keeps it)'
 	@echo '  bench      side-by-side benchmarks against the peer tools (bench/)'
 	@echo '  fuzz       run every libFuzzer harness for FUZZ_SECONDS (default 30)'

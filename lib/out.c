@@ -54,6 +54,7 @@ int mp_writer_new(struct mp_writer **ret, enum mp_format fmt, FILE *f, const cha
 	w->fmt = fmt;
 	w->f = f;
 	w->live = true;
+	w->color = fmt == MP_FMT_TEXT && mp_color_for(f);
 	w->text_left = 1;
 	w->tool = strdup(tool);
 	w->schema = strdup(schema);
@@ -957,18 +958,26 @@ static struct out_node *scalar(struct mp_writer *w, enum out_kind kind, const ch
 		n->kind = kind;
 		n->key = (char *)(uintptr_t)key;	/* written before the put returns */
 		n->textonly = w->audience == MP_FOR_TEXT;
+		n->alert = w->alert;
 		return n;
 	}
 	n = out_node_new(&w->arena, kind, key, NULL);
 
-	if (n)
+	if (n) {
 		n->textonly = w->audience == MP_FOR_TEXT;
+		n->alert = w->alert;
+	}
 	return n;
 }
 
 void mp_writer_audience(struct mp_writer *w, enum mp_audience a)
 {
 	w->audience = a;
+}
+
+void mp_writer_alert(struct mp_writer *w, bool on)
+{
+	w->alert = on;
 }
 
 void mp_writer_text_left(struct mp_writer *w, unsigned n)

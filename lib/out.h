@@ -70,6 +70,17 @@ int mp_opt_format(const char *arg, enum mp_format *ret);
 struct mp_writer;
 
 /*
+ * Colour in text (headings bold, alerts red), as --color=WHEN sets it for
+ * the process: WHEN auto (the default: on a terminal, unless NO_COLOR is
+ * set and not empty, or TERM is dumb), always (also for a NULL WHEN, the
+ * bare --color) or never. mp_opt_color() returns 0, or -EINVAL after
+ * saying why. mp_color_for(): whether text written to f is coloured; a
+ * text writer decides when it is made. Never in the other formats.
+ */
+int mp_opt_color(const char *arg);
+bool mp_color_for(FILE *f);
+
+/*
  * Creates a writer for fmt on f (not owned: never closed by the writer).
  * tool and schema (e.g. "owd", "owd/1") are copied. Returns 0, or -errno;
  * *ret set on success.
@@ -121,6 +132,23 @@ int mp_writer_textfile(struct mp_writer *w, const char *dir, const char *job, in
  * for job (NULL: "default"); an error is reported and makes the status 2.
  * Returns the exit status. */
 int mp_textfile_finish(struct mp_writer *w, const char *dir, const char *job, int status);
+
+/*
+ * Prometheus HELP in words: help is a table, ended by { NULL, NULL }, of a
+ * series' key path in the document ("forward.owd_ms", "sent"; array
+ * elements add no key; "*" stands for any one key; the first match counts)
+ * and what it measures ("one-way delay from this host
+ * to the reflector, raw: it includes the clock offset"). A statistic of an
+ * object (min, max, mean, stddev, last, mean_abs) without its own entry
+ * reads "smallest <the object's words>", and the object's summary (its
+ * median and pNN quantiles) takes the object's words. Not copied: keep it
+ * for the writer's life.
+ */
+struct mp_prom_help {
+	const char *path;
+	const char *help;
+};
+void mp_writer_prom_help(struct mp_writer *w, const struct mp_prom_help *help);
 
 /*
  * A measurement run in a child process (a fork of the writer's owner):
@@ -206,6 +234,9 @@ int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, 
  * with an empty title has no title line.
  */
 enum mp_audience { MP_FOR_ALL, MP_FOR_TEXT, MP_FOR_MACHINES };
+/* The fields put while on are alerts (loss, a black hole, a tunnel down):
+ * red in colour text; nothing changes elsewhere. */
+void mp_writer_alert(struct mp_writer *w, bool on);
 void mp_writer_audience(struct mp_writer *w, enum mp_audience a);
 void mp_writer_text_left(struct mp_writer *w, unsigned n);
 

@@ -119,6 +119,33 @@ int mp_opt_format(const char *arg, enum mp_format *ret)
 	return -EINVAL;
 }
 
+/* --color: the process's choice (STYLE.md: state of the command line). */
+static enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_when;
+
+int mp_opt_color(const char *arg)
+{
+	if (!arg || !strcmp(arg, "always"))
+		color_when = COLOR_ALWAYS;
+	else if (!strcmp(arg, "auto"))
+		color_when = COLOR_AUTO;
+	else if (!strcmp(arg, "never"))
+		color_when = COLOR_NEVER;
+	else {
+		mp_warnx("invalid colour '%s': auto, always or never", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool mp_color_for(FILE *f)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (color_when != COLOR_AUTO)
+		return color_when == COLOR_ALWAYS;
+	return !(no && *no) && !(term && !strcmp(term, "dumb")) && isatty(fileno(f));
+}
+
 int mp_opt_key(const char *path, struct mp_auth_key *key)
 {
 	struct stat st;

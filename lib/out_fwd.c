@@ -72,7 +72,8 @@ static void put_node(struct fbuf *b, const struct out_node *n)
 	uint32_t k = 0;
 
 	put_u8(b, (uint8_t)n->kind);
-	put_u8(b, (uint8_t)(n->shown | n->label << 1 | n->textonly << 2 | n->notext << 3));
+	put_u8(b, (uint8_t)(n->shown | n->label << 1 | n->textonly << 2 | n->notext << 3 |
+			    n->alert << 4));
 	put_u8(b, n->text_left);
 	put_str(b, n->key);
 	put_str(b, n->title);
@@ -208,6 +209,7 @@ static struct out_node *get_node(struct cursor *c, struct out_arena *a, unsigned
 	n->shown = flags & 1;
 	n->label = flags >> 1 & 1;
 	n->textonly = flags >> 2 & 1;
+	n->alert = flags >> 4 & 1;
 	n->notext = flags >> 3 & 1;
 	n->text_left = left;
 	get_str(c, a, &n->key);

@@ -24,6 +24,7 @@ struct out_node {
 	bool label;		/* strings: a Prometheus label */
 	bool textonly;		/* shown in text, left out of the other formats */
 	bool notext;		/* containers: not shown in text (scalars: !shown) */
+	bool alert;		/* scalars: red in colour text (mp_writer_alert) */
 	unsigned char text_left;	/* arrays, unit roots: their rows' text-only
 					 * columns left-aligned, from the first */
 	union {
@@ -123,6 +124,7 @@ struct mp_writer {
 	char *multi_key;		/* several documents (mp_writer_set_multi) */
 	json_t *json_docs;		/* json: those documents, in order */
 	struct out_samples *prom;	/* prom: gauges of the documents */
+	const struct mp_prom_help *prom_help;	/* prom: HELP in words */
 	char *rec_label_key, *rec_label;	/* first field of every record */
 	bool keep_prom;			/* gauges kept for a textfile in any format */
 	struct out_text_table *text;	/* text: the table being streamed */
@@ -141,6 +143,8 @@ struct mp_writer {
 	bool dany[OUT_DIRECT_DEPTH];
 	struct out_node dnode;		/* the scalar being written */
 	enum mp_audience audience;	/* of the nodes begun now (mp_writer_audience) */
+	bool alert;			/* the scalars put now are alerts */
+	bool color;			/* text: SGR colour (a terminal, --color) */
 	unsigned char text_left;	/* mp_writer_text_left, for the containers begun now */
 };
 

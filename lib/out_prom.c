@@ -9,7 +9,15 @@
  * _pct -> _ratio (/100), _bps -> _bytes_per_second (/8), _pps ->
  * _packets_per_second, _bytes stays. Label fields (mp_put_label) label
  * every gauge of their object and below; the elements of an array of
- * objects are told apart by their labels. Samples of one metric are
+ * objects are told apart by their labels. Text-only nodes (layouts for
+ * people) are left out. In an object, the quantile fields "median" and
+ * "pNN" (p95, p999) make one summary named after the object (its unit
+ * included), a sample each with quantile="0.5", "0.95", "0.999"; the other
+ * fields of the object (min, mean, max, stddev) stay gauges. HELP is the
+ * tool's words for the series (mp_writer_prom_help): its entry for the
+ * path, or for a statistic (min, max, mean, stddev, last, mean_abs) the
+ * statistic's name before the entry of its object; the key path when the
+ * tool has none. Samples of one metric are
  * grouped under one HELP/TYPE pair, metrics in the order first seen, over
  * every document of the writer (one per target). A textfile (--textfile)
  * is the same exposition with a job label on every sample and the run's
@@ -25,10 +33,13 @@
 
 enum { NAME_MAX_LEN = 200, LABELS_MAX_LEN = 1024 };
 
+enum { HELP_MAX_LEN = 400 };
+
 struct sample {
 	char name[NAME_MAX_LEN];
 	char labels[LABELS_MAX_LEN];	/* "a=\"x\",b=\"y\"" */
-	char help[NAME_MAX_LEN];	/* the json path and unit */
+	char help[HELP_MAX_LEN];
+	bool summary;			/* a quantile of a summary */
 	double value;
 };
 
@@ -105,13 +116,12 @@ static int label_add(char *labels, size_t len, const char *key, const char *valu
 	return 0;
 }
 
-static int sample_add(struct out_samples *s, const char *name, const char *labels,
-		      const char *help, double v)
+static int sample_add(struct out_samples *s, const struct sample *in)
 {
 	struct sample *x;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i].name, name) && !strcmp(s->v[i].labels, labels))
+		if (!strcmp(s->v[i].name, in->name) && !strcmp(s->v[i].labels, in->labels))
 			return 0;	/* one series once: the first value wins */
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 32;
@@ -122,18 +132,92 @@ static int sample_add(struct out_samples *s, const char *name, const char *label
 		s->v = x;
 		s->cap = cap;
 	}
-	x = &s->v[s->n++];
-	snprintf(x->name, sizeof(x->name), "%s", name);
-	snprintf(x->labels, sizeof(x->labels), "%s", labels);
-	snprintf(x->help, sizeof(x->help), "%s", help);
-	x->value = v;
+	s->v[s->n++] = *in;
 	return 0;
 }
 
 struct walk {
 	struct out_samples *s;
 	const char *prefix;	/* meshperf_<tool> */
+	const struct mp_prom_help *help;
 };
+
+/* "median" -> "0.5", "p95" -> "0.95", "p999" -> "0.999"; NULL: not a quantile. */
+static const char *quantile(const char *key, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!key)
+		return NULL;
+	if (!strcmp(key, "median"))
+		return "0.5";
+	n = strlen(key);
+	if (n < 3 || key[0] != 'p' || strspn(key + 1, "0123456789") != n - 1 || n - 1 + 3 > len)
+		return NULL;
+	if (!strcmp(key + 1, "50"))
+		return "0.5";
+	snprintf(buf, len, "0.%s", key + 1);
+	return buf;
+}
+
+/* pattern: keys joined with '.', "*" for any one key. */
+static bool path_match(const char *pattern, const char *path)
+{
+	while (*pattern && *path) {
+		size_t pl = strcspn(pattern, "."), kl = strcspn(path, ".");
+
+		if (!(pl == 1 && *pattern == '*') && (pl != kl || strncmp(pattern, path, pl)))
+			return false;
+		pattern += pl + (pattern[pl] == '.');
+		path += kl + (path[kl] == '.');
+	}
+	return !*pattern && !*path;
+}
+
+static const char *help_find(const struct mp_prom_help *h, const char *path)
+{
+	for (; h && h->path; h++)
+		if (path_match(h->path, path))
+			return h->help;
+	return NULL;
+}
+
+/*
+ * The HELP text of the field at path (keys joined with '.'), its last key
+ * being key; quantile: the field is a quantile of its object's summary.
+ */
+static void help_for(const struct walk *wk, const char *path, const char *key, bool quantile,
+		     char *buf, size_t len)
+{
+	static const struct { const char *key, *words; } stats[] = {
+		{ "min", "smallest" }, { "max", "largest" }, { "mean", "mean" },
+		{ "stddev", "standard deviation of the" }, { "last", "last" },
+		{ "mean_abs", "mean absolute" },
+	};
+	const char *h = help_find(wk->help, path), *dot = strrchr(path, '.');
+	char parent[HELP_MAX_LEN];
+
+	if (h) {
+		snprintf(buf, len, "%s", h);
+		return;
+	}
+	if (dot) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(dot - path), path);
+		h = help_find(wk->help, parent);
+	}
+	if (h && quantile) {
+		snprintf(buf, len, "%s", h);
+		return;
+	}
+	for (size_t i = 0; h && key && i < MP_ARRAY_SIZE(stats); i++) {
+		if (!strcmp(key, stats[i].key)) {
+			snprintf(buf, len, "%s %s", stats[i].words, h);
+			return;
+		}
+	}
+	/* the tool has no words for it: the key path (of the summary) */
+	snprintf(buf, len, "%s", quantile && dot ? parent : path);
+}
 
 /*
  * keys: the key path from the root (NULL entries for array elements),
@@ -147,15 +231,20 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 
 	snprintf(labels, sizeof(labels), "%s", inherited);
 	for (const struct out_node *k = n->child; k && e == 0; k = k->next)
-		if (k->kind == OUT_STR && k->label)
+		if (k->kind == OUT_STR && k->label && !k->textonly)
 			e = label_add(labels, sizeof(labels), k->key ? k->key : "value", k->v.s);
 	if (depth >= 16)
 		return -E2BIG;
 	for (const struct out_node *k = n->child; k && e == 0; k = k->next) {
-		char name[NAME_MAX_LEN], help[NAME_MAX_LEN] = "";
+		struct sample x = { .labels = "" };
+		char path[HELP_MAX_LEN] = "", qbuf[16];
+		const char *q;
 		const struct unit *unit = NULL;
+		size_t name_keys;
 		double v;
 
+		if (k->textonly)
+			continue;	/* a layout for people */
 		keys[depth] = k->key;
 		if (k->kind == OUT_OBJ) {
 			e = walk_obj(wk, k, keys, depth + 1, labels);
@@ -164,7 +253,7 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 		if (k->kind == OUT_ARR) {
 			/* elements share the array's name; labels tell them apart */
 			for (const struct out_node *el = k->child; el && e == 0; el = el->next)
-				if (el->kind == OUT_OBJ)
+				if (el->kind == OUT_OBJ && !el->textonly)
 					e = walk_obj(wk, el, keys, depth + 1, labels);
 			continue;
 		}
@@ -186,23 +275,33 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 		}
 		if (!isfinite(v))
 			continue;
-		snprintf(name, sizeof(name), "%s", wk->prefix);
+		/* a quantile is named after its object: the summary's name */
+		q = depth ? quantile(k->key, qbuf, sizeof(qbuf)) : NULL;
+		name_keys = q ? depth : depth + 1;
+		snprintf(x.name, sizeof(x.name), "%s", wk->prefix);
 		for (size_t i = 0; i <= depth && e == 0; i++) {
 			if (!keys[i])
 				continue;
-			e = name_add(name, sizeof(name), keys[i], &unit);
-			snprintf(help + strlen(help), sizeof(help) - strlen(help), "%s%s",
-				 *help ? "." : "", keys[i]);
+			if (i < name_keys)
+				e = name_add(x.name, sizeof(x.name), keys[i], &unit);
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s",
+				 *path ? "." : "", keys[i]);
 		}
 		if (e < 0)
 			break;
 		if (unit) {
-			if (strlen(name) + strlen(unit->base) >= sizeof(name))
+			if (strlen(x.name) + strlen(unit->base) >= sizeof(x.name))
 				return -ENAMETOOLONG;
-			strcat(name, unit->base);
+			strcat(x.name, unit->base);
 			v *= unit->scale;
 		}
-		e = sample_add(wk->s, name, labels, help, v);
+		snprintf(x.labels, sizeof(x.labels), "%s", labels);
+		if (q && (e = label_add(x.labels, sizeof(x.labels), "quantile", q)) < 0)
+			break;
+		help_for(wk, path, k->key, q, x.help, sizeof(x.help));
+		x.summary = q;
+		x.value = v;
+		e = sample_add(wk->s, &x);
 	}
 	return e;
 }
@@ -217,8 +316,8 @@ static int print_samples(FILE *f, const struct out_samples *s, const char *extra
 	for (size_t i = 0; i < s->n; i++) {
 		if (done[i])
 			continue;
-		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", s->v[i].name, s->v[i].help,
-			s->v[i].name);
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", s->v[i].name, s->v[i].help,
+			s->v[i].name, s->v[i].summary ? "summary" : "gauge");
 		for (size_t j = i; j < s->n; j++) {
 			bool any = *s->v[j].labels || *extra;
 
@@ -239,7 +338,7 @@ int out_prom_add(struct mp_writer *w, const struct out_node *doc)
 	const char *keys[16];
 	char prefix[NAME_MAX_LEN] = "meshperf";
 	const struct unit *none = NULL;
-	struct walk wk = { .prefix = prefix };
+	struct walk wk = { .prefix = prefix, .help = w->prom_help };
 	int e;
 
 	if (!w->prom && !(w->prom = calloc(1, sizeof(*w->prom))))
@@ -247,6 +346,11 @@ int out_prom_add(struct mp_writer *w, const struct out_node *doc)
 	wk.s = w->prom;
 	e = name_add(prefix, sizeof(prefix), w->tool, &none);
 	return e < 0 ? e : walk_obj(&wk, doc, keys, 0, "");
+}
+
+void mp_writer_prom_help(struct mp_writer *w, const struct mp_prom_help *help)
+{
+	w->prom_help = help;
 }
 
 int out_prom_print(struct mp_writer *w)

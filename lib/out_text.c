@@ -7,7 +7,10 @@
  * as the widest cell printed so far, so a cell wider than its column widens
  * it (with room for two more characters, so that it seldom happens twice)
  * and the header is printed again above that row, in step with the rows
- * that follow; no row is ever shifted against the header above it. The document is a block: its title, a line
+ * that follow; no row is ever shifted against the header above it.
+ * Colour (a terminal, --color; out.h): titles and table headers bold,
+ * alert cells red, added around the padded text so that widths stay as
+ * they are. The document is a block: its title, a line
  * of its own fields, then one line per nested object ("title: a, b, c"),
  * indented by depth; an array of objects is a table, aligned over all rows.
  *
@@ -24,6 +27,10 @@
 
 #include "out_int.h"
 
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_OFF "\033[0m"
+
 enum {
 	TEXT_INDENT = 2,
 	TEXT_HOLD_ROWS = 1024,	/* rows a batch writer holds to size its columns */
@@ -35,6 +42,7 @@ struct cell {
 	size_t len;		/* of s */
 	size_t width;		/* terminal columns of s */
 	bool left;		/* left-aligned (strings) */
+	bool alert;		/* red in colour (mp_writer_alert) */
 	bool str, textonly;	/* the field's: a direct row made into nodes again */
 	bool empty;		/* no value, "-" or blank: the column may be dropped */
 	char *owned;		/* a joined scalar-array cell, freed with the row */
@@ -62,7 +70,8 @@ struct out_text_table {
 	size_t *widths;
 	bool header_due;	/* no header printed yet */
 	bool holding;		/* rows held in held, not printed yet */
-	struct out_buf held;	/* held rows: ncols NUL-terminated cells each */
+	struct out_buf held;	/* held rows: ncols cells each, an alert byte
+				 * ('0'/'1') and the NUL-terminated text */
 	size_t held_rows;
 	struct row row;		/* the record being printed, reused */
 };
@@ -166,6 +175,7 @@ static void cell_set(const struct row *r, struct cell *c, const struct out_node 
 	cell_measure(c);
 	c->str = n->kind == OUT_STR;
 	c->textonly = n->textonly;
+	c->alert = n->alert;
 	/* a text-only table is the tool's layout: label, then figures */
 	c->left = (n->kind == OUT_STR || n->kind == OUT_ARR) &&
 		  (!n->textonly || (size_t)(c - r->c) < r->left_cols);
@@ -196,10 +206,11 @@ static int row_build(struct row *r, const struct out_node *n)
 /*
  * Prints n cells (or their headers) padded to widths, strings left-aligned
  * and numbers right-aligned, the last column printed unpadded; columns
- * whose shown is false are left out (shown NULL: all are shown).
+ * whose shown is false are left out (shown NULL: all are shown). In
+ * colour, headers are bold and alert cells red.
  */
 static int row_print(struct out_buf *b, unsigned indent, const struct cell *c, size_t n,
-		     bool hdr, const size_t *widths, size_t nw, const bool *shown)
+		     bool hdr, const size_t *widths, size_t nw, const bool *shown, bool color)
 {
 	size_t last = n;
 	bool first = true;
@@ -217,10 +228,16 @@ static int row_print(struct out_buf *b, unsigned indent, const struct cell *c, s
 		if (!first)
 			e = out_put(b, "  ", 2);
 		first = false;
+		const char *sgr = !color ? NULL : hdr ? SGR_BOLD : c[i].alert ? SGR_RED : NULL;
+
 		if (e == 0 && !c[i].left)
 			e = out_pad(b, fill);
+		if (e == 0 && sgr)
+			e = out_puts(b, sgr);
 		if (e == 0)
 			e = out_put(b, s, len);
+		if (e == 0 && sgr)
+			e = out_puts(b, SGR_OFF);
 		if (e == 0 && c[i].left && i + 1 < last)
 			e = out_pad(b, fill);
 	}
@@ -262,7 +279,7 @@ static int table_start(struct mp_writer *w, struct out_text_table *t, const stru
 }
 
 /* The header row of t, in t's columns. */
-static int table_header(struct out_buf *b, struct out_text_table *t)
+static int table_header(struct mp_writer *w, struct out_text_table *t)
 {
 	struct cell *v = calloc(t->ncols + 1, sizeof(*v));
 	int e;
@@ -271,7 +288,7 @@ static int table_header(struct out_buf *b, struct out_text_table *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->ncols; i++)
 		v[i] = (struct cell){ .hdr = t->hdr[i], .left = t->left[i] };
-	e = row_print(b, 0, v, t->ncols, true, t->widths, t->ncols, t->shown);
+	e = row_print(&w->obuf, 0, v, t->ncols, true, t->widths, t->ncols, t->shown, w->color);
 	free(v);
 	t->header_due = false;
 	return e;
@@ -302,14 +319,15 @@ static int table_release(struct mp_writer *w, struct out_text_table *t)
 		if (t->shown[i] && hw > t->widths[i])
 			t->widths[i] = hw;
 	}
-	e = table_header(&w->obuf, t);
+	e = table_header(w, t);
 	for (size_t k = 0; k < t->held_rows && e == 0; k++) {
 		for (size_t i = 0; i < t->ncols; i++) {
-			c[i] = (struct cell){ .s = p, .left = t->left[i] };
+			c[i] = (struct cell){ .s = p + 1, .left = t->left[i], .alert = *p == '1' };
 			cell_measure(&c[i]);
-			p += c[i].len + 1;
+			p += c[i].len + 2;
 		}
-		e = row_print(&w->obuf, 0, c, t->ncols, false, t->widths, t->ncols, t->shown);
+		e = row_print(&w->obuf, 0, c, t->ncols, false, t->widths, t->ncols, t->shown,
+			      w->color);
 		if (e == 0 && w->obuf.len >= OUT_FLUSH_BYTES)
 			e = out_flush(w);
 	}
@@ -330,7 +348,9 @@ static int table_hold(struct out_text_table *t, const struct row *r)
 			if (r->c[i].width > t->widths[i])
 				t->widths[i] = r->c[i].width;
 		}
-		e = out_put(&t->held, r->c[i].s, r->c[i].len + 1);
+		e = out_putc(&t->held, r->c[i].alert ? '1' : '0');
+		if (e == 0)
+			e = out_put(&t->held, r->c[i].s, r->c[i].len + 1);
 	}
 	t->held_rows++;
 	return e;
@@ -363,8 +383,9 @@ static int table_stream(struct mp_writer *w, struct out_text_table *t, const str
 		}
 	}
 	if (hdr)
-		e = table_header(&w->obuf, t);
-	return e ? e : row_print(&w->obuf, 0, r->c, r->n, false, t->widths, t->ncols, t->shown);
+		e = table_header(w, t);
+	return e ? e : row_print(&w->obuf, 0, r->c, r->n, false, t->widths, t->ncols, t->shown,
+				 w->color);
 }
 
 /* The row in t->row, into its table. */
@@ -447,6 +468,7 @@ int out_text_direct_tree(struct mp_writer *w)
 			n->v.s = n->text ? n->text : (char *)"";
 		n->shown = true;
 		n->textonly = c->textonly;
+		n->alert = c->alert;
 		out_node_add(w->root, n);
 	}
 	row_clear(r);
@@ -513,7 +535,8 @@ static int text_table(struct mp_writer *w, const struct out_node *arr, unsigned 
 	if (e == 0 && nrows && arr->title && !*arr->title) {
 		rindent = indent;	/* no title line, no indent under it */
 	} else if (e == 0 && nrows) {
-		fprintf(w->f, "%*s%s:\n", (int)indent, "", arr->title ? arr->title : arr->key);
+		fprintf(w->f, "%*s%s%s:%s\n", (int)indent, "", w->color ? SGR_BOLD : "",
+			arr->title ? arr->title : arr->key, w->color ? SGR_OFF : "");
 	}
 	if (e == 0 && nrows) {
 		/* the header of the widest row names every column */
@@ -523,10 +546,11 @@ static int text_table(struct mp_writer *w, const struct out_node *arr, unsigned 
 			if (rows[i].n > rows[wide].n)
 				wide = i;
 		e = row_print(&w->obuf, rindent, rows[wide].c, rows[wide].n, true, widths, ncols,
-			      NULL);
+			      NULL, w->color);
 	}
 	for (size_t i = 0; i < nrows && e == 0; i++)
-		e = row_print(&w->obuf, rindent, rows[i].c, rows[i].n, false, widths, ncols, NULL);
+		e = row_print(&w->obuf, rindent, rows[i].c, rows[i].n, false, widths, ncols, NULL,
+			      w->color);
 	for (size_t i = 0; i < nrows; i++)
 		row_done(&rows[i]);
 	free(rows);
@@ -549,10 +573,11 @@ static int text_obj(struct mp_writer *w, const struct out_node *n, unsigned inde
 	const char *label = root ? NULL : (n->title ? n->title : n->key);
 	unsigned sub = root ? indent : indent + TEXT_INDENT;
 	FILE *f = w->f;
-	bool any = false;
+	bool any = false, bold = label && w->color;
 	int e = 0;
 
-	fprintf(f, "%*s%s%s", (int)indent, "", label ? label : "", label ? ":" : "");
+	fprintf(f, "%*s%s%s%s%s", (int)indent, "", bold ? SGR_BOLD : "", label ? label : "",
+		label ? ":" : "", bold ? SGR_OFF : "");
 	for (const struct out_node *k = n->child; k; k = k->next) {
 		if (k->kind == OUT_OBJ || is_table(k) || !is_shown(k))
 			continue;
@@ -565,7 +590,10 @@ static int text_obj(struct mp_writer *w, const struct out_node *n, unsigned inde
 			fprintf(f, "%s: %s", k->title ? k->title : k->key, s);
 			free(s);
 		} else {
-			fputs(k->text ? k->text : "-", f);
+			bool red = k->alert && w->color;
+
+			fprintf(f, "%s%s%s", red ? SGR_RED : "", k->text ? k->text : "-",
+				red ? SGR_OFF : "");
 		}
 		any = true;
 	}
@@ -589,7 +617,8 @@ int out_text_doc(struct mp_writer *w, const struct out_node *doc)
 	if (e < 0)
 		return e;
 	if (doc->title)
-		fprintf(w->f, "%s\n", doc->title);
+		fprintf(w->f, "%s%s%s\n", w->color ? SGR_BOLD : "", doc->title,
+			w->color ? SGR_OFF : "");
 	return text_obj(w, doc, 0, true);
 }
 

@@ -75,6 +75,7 @@ int mp_run_opt(struct mp_run_opts *r, int c, const char *arg)
 	case MP_OPT_TARGETS: r->targets_file = arg; return 0;
 	case MP_OPT_TARGET_KEY: r->target_key = arg; return 0;
 	case MP_OPT_TEXTFILE: r->textfile = arg; return 0;
+	case MP_OPT_COLOR: return mp_opt_color(arg);
 	case MP_OPT_PARALLEL: {
 		uint64_t n;
 

@@ -30,13 +30,15 @@ struct mp_run_opts {
 
 /* Their getopt_long entries (in a tool's table) and values. */
 enum { MP_OPT_TARGETS = 0x1000, MP_OPT_TARGET_KEY, MP_OPT_TEXTFILE, MP_OPT_JOB,
-       MP_OPT_PARALLEL };
+       MP_OPT_PARALLEL, MP_OPT_COLOR };
 #define MP_RUN_OPTIONS								\
 	{ "targets", required_argument, NULL, MP_OPT_TARGETS },		\
 	{ "target-key", required_argument, NULL, MP_OPT_TARGET_KEY },	\
 	{ "textfile", required_argument, NULL, MP_OPT_TEXTFILE },	\
 	{ "job", required_argument, NULL, MP_OPT_JOB },			\
-	{ "parallel-targets", required_argument, NULL, MP_OPT_PARALLEL }
+	{ "parallel-targets", required_argument, NULL, MP_OPT_PARALLEL },	\
+	{ "color", optional_argument, NULL, MP_OPT_COLOR },		\
+	{ "colour", optional_argument, NULL, MP_OPT_COLOR }
 /* --parallel N as well, in the tools where it means nothing else (bwtest's
  * -P, --parallel is its streams, as iperf3's). */
 #define MP_RUN_OPTION_PARALLEL { "parallel", required_argument, NULL, MP_OPT_PARALLEL }

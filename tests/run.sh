@@ -1,11 +1,12 @@
 #!/bin/bash
 # The test runner behind `make check`: unit tests (every cmocka case
-# counted, skips named), fuzz-corpus regression, the output-format checks
+# counted, skips named), fuzz-corpus regression, the golden text of every
+# tool (tests/golden/run.sh, one line per case), the output-format checks
 # (tests/formats/), the netns suite (one script after another; exit 4 =
 # skip, with the reason it printed last), and the man page lint. Prints one
 # line per test and the totals last; exits 1 if any test failed.
 #
-# usage: tests/run.sh [all|unit|fuzz|formats|netns|man]...   (BUILD=dir, default build)
+# usage: tests/run.sh [all|unit|fuzz|golden|formats|netns|man]...   (BUILD=dir, default build)
 set -u
 export LANG=C
 cd "$(dirname "$0")/.."
@@ -64,6 +65,25 @@ run_fuzz() {
 	done
 }
 
+# Each tool's text for fixed results against tests/golden/*.txt: the
+# runner there prints PASS/FAIL per case, details indented.
+run_golden() {
+	local out rc st name detail line
+	out=$(BUILD=$BUILD timeout 300 tests/golden/run.sh 2>&1); rc=$?
+	while IFS= read -r line; do
+		if [[ $line =~ ^(PASS|FAIL)\ ([^ ]+)(\ \ \((.*)\))?$ ]]; then
+			st=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]} detail=${BASH_REMATCH[4]}
+			result "$st" "$name" "$detail"
+		elif [[ $line == '    | '* ]]; then
+			printf '%s\n' "$line"
+		fi
+	done <<<"$out"
+	if ((rc != 0)) && ! grep -q '^FAIL ' <<<"$out"; then
+		result FAIL golden "exit $rc"
+		printf '%s\n' "$out" | tail -20 | sed 's/^/    | /'
+	fi
+}
+
 # Every tool's real output against docs/FORMATS.md (tests/formats/*.sh:
 # the last line says what was checked, or why it skipped).
 run_formats() {
@@ -118,8 +138,8 @@ run_man() {
 (($#)) || set -- all
 for part; do
 	case $part in
-	all) run_unit; run_fuzz; run_formats; run_netns; run_man ;;
-	unit|fuzz|formats|netns|man) "run_$part" ;;
+	all) run_unit; run_fuzz; run_golden; run_formats; run_netns; run_man ;;
+	unit|fuzz|golden|formats|netns|man) "run_$part" ;;
 	*) echo "tests/run.sh: unknown part '$part'" >&2; exit 2 ;;
 	esac
 done

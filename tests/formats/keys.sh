@@ -10,6 +10,9 @@
 #                 owd, pathping (-c N and -c 0), mtufind, bwtest, perfc
 #                 (routes, --diff, --nodes), meshctl show/status/tune
 #
+# Every Prometheus output (-f prom) must pass `promtool check metrics`, and
+# its HELP texts must be words, not the key path.
+#
 # From every CSV output the header row (nested keys split at '.') and from
 # every NDJSON output the keys at any depth are taken, and the check fails
 #   - when a key is a spelling the table lists as not used (target, p50, ...);
@@ -26,7 +29,7 @@
 #   -k   keep the outputs (their directory is printed)
 # BUILD=dir (default build) holds bin/; FORMATS=file (default
 # docs/FORMATS.md) holds the table. Takes about 3 s. Exit status: 0 passed,
-# 1 failed, 4 skipped (not root; unshare, ip, ss or python3 missing).
+# 1 failed, 4 skipped (not root; unshare, ip, ss, promtool or python3 missing).
 set -e
 set -o pipefail
 export LANG=C LC_ALL=C
@@ -100,6 +103,10 @@ collect()
 	"$BIN/bwtest" -t 500ms --interval-report 100ms -f ndjson 127.0.0.1 \
 		>"$d/bwtest.client.ndjson"
 	"$BIN/bwtest" -t 300ms --interval-report 100ms -f csv 127.0.0.1 >"$d/bwtest.client.csv"
+	"$BIN/owd" -c 5 -i 20ms --timeout 100ms -f prom 127.0.0.1 >"$d/owd.client.prom"
+	"$BIN/pathping" -c 2 -f prom 127.0.0.1 >"$d/pathping.report.prom"
+	"$BIN/mtufind" --max-size 1500 -f prom 127.0.0.1 >"$d/mtufind.path.prom"
+	"$BIN/bwtest" -t 300ms -f prom 127.0.0.1 >"$d/bwtest.client.prom"
 
 	"$BIN/perfc" -f ndjson >"$d/perfc.routes.ndjson"
 	"$BIN/perfc" -f csv >"$d/perfc.routes.csv"
@@ -121,7 +128,9 @@ collect()
 
 	local c f
 	for c in status "show links" "show routes" "show paths"; do
-		for f in ndjson csv; do
+		for f in ndjson csv prom; do
+			# routes are records only: nothing for prom
+			[[ $c$f != "show routesprom" ]] || continue
 			# shellcheck disable=SC2086
 			"$BIN/meshctl" $c --ctl "$tmp/mc.sock" -f $f >"$d/meshctl.${c// /-}.$f"
 		done
@@ -141,7 +150,7 @@ collect()
 check()
 {
 	python3 - "$FORMATS" "$1" <<'EOF'
-import csv, json, os, re, sys
+import csv, json, os, re, subprocess, sys
 
 fmt_path, out_dir = sys.argv[1], sys.argv[2]
 TOOLS = {"owd", "pathping", "mtufind", "bwtest", "perfc", "meshctl"}
@@ -211,7 +220,7 @@ def walk(tool, where, v):
         for x in v:
             walk(tool, where, x)
 
-files = sorted(f for f in os.listdir(out_dir) if f.endswith((".csv", ".ndjson")))
+files = sorted(f for f in os.listdir(out_dir) if f.endswith((".csv", ".ndjson", ".prom")))
 if not files:
     sys.exit("keys: no outputs in %s" % out_dir)
 for f in files:
@@ -223,6 +232,18 @@ for f in files:
     lines = open(path, encoding="utf-8").read().splitlines()
     if not lines:
         errors.append("%s: empty output" % f)
+        continue
+    if kind == "prom":
+        # promtool is the judge of the exposition; HELP must be words
+        r = subprocess.run(["promtool", "check", "metrics"], input="\n".join(lines) + "\n",
+                           capture_output=True, text=True)
+        if r.returncode or r.stdout.strip() or r.stderr.strip():
+            errors.append("%s: promtool check metrics: %s" % (f, (r.stdout + r.stderr).strip()))
+        for l in lines:
+            m = re.match(r"# HELP (\S+) (.*)$", l)
+            if m and re.fullmatch(r"[\w.%]+", m.group(2)):
+                errors.append("%s: %s: HELP is a key path (%s), not words" % (f, m.group(1),
+                                                                                m.group(2)))
         continue
     if kind == "csv":
         for col in next(csv.reader([lines[0]])):
@@ -278,7 +299,7 @@ if (($#)); then
 	exit
 fi
 ((EUID == 0)) || skip "not root"
-for c in unshare ip ss; do command -v "$c" >/dev/null || skip "missing tool: $c"; done
+for c in unshare ip ss promtool; do command -v "$c" >/dev/null || skip "missing tool: $c"; done
 for t in owd pathping mtufind bwtest perfc meshctl; do
 	[[ -x $BIN/$t ]] || { echo "FAIL: $BIN/$t not built"; exit 1; }
 done

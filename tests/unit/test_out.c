@@ -398,6 +398,129 @@ static void test_prom_label_escaping(void **state)
 	free(b.data);
 }
 
+/*
+ * Quantiles become one summary named after their object; HELP comes from the
+ * tool's table ("*" for one key, a statistic's name before its object's
+ * words), else the key path; text-only nodes are not exported.
+ */
+static void test_prom_summary_help(void **state)
+{
+	static const struct mp_prom_help help[] = {
+		{ "*.rtt_ms", "round-trip time" },
+		{ "fwd.lost", "probes lost on the way out" },
+		{ NULL, NULL },
+	};
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_PROM, b.f, "owd", "owd/2"), 0);
+	mp_writer_prom_help(w, help);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_put_label(w, "dst", "%s", "h"), 0);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	assert_int_equal(mp_put_u64(w, "shown", "%" PRIu64, 1), 0);
+	mp_writer_audience(w, MP_FOR_ALL);
+	assert_int_equal(mp_obj_begin(w, "fwd", NULL), 0);
+	assert_int_equal(mp_put_u64(w, "lost", "%" PRIu64, 3), 0);
+	assert_int_equal(mp_put_u64(w, "late", "%" PRIu64, 4), 0);
+	assert_int_equal(mp_obj_begin(w, "rtt_ms", NULL), 0);
+	assert_int_equal(mp_put_f64(w, "min", "%.3f", 10.0), 0);
+	assert_int_equal(mp_put_f64(w, "median", "%.3f", 20.0), 0);
+	assert_int_equal(mp_put_f64(w, "p95", "%.3f", 30.0), 0);
+	assert_int_equal(mp_put_f64(w, "p999", "%.3f", 40.0), 0);
+	assert_int_equal(mp_put_f64(w, "stddev", "%.3f", 5.0), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data,
+			    "# HELP meshperf_owd_fwd_lost probes lost on the way out\n"
+			    "# TYPE meshperf_owd_fwd_lost gauge\n"
+			    "meshperf_owd_fwd_lost{dst=\"h\"} 3\n"
+			    "# HELP meshperf_owd_fwd_late fwd.late\n"
+			    "# TYPE meshperf_owd_fwd_late gauge\n"
+			    "meshperf_owd_fwd_late{dst=\"h\"} 4\n"
+			    "# HELP meshperf_owd_fwd_rtt_min_seconds smallest round-trip time\n"
+			    "# TYPE meshperf_owd_fwd_rtt_min_seconds gauge\n"
+			    "meshperf_owd_fwd_rtt_min_seconds{dst=\"h\"} 0.01\n"
+			    "# HELP meshperf_owd_fwd_rtt_seconds round-trip time\n"
+			    "# TYPE meshperf_owd_fwd_rtt_seconds summary\n"
+			    "meshperf_owd_fwd_rtt_seconds{dst=\"h\",quantile=\"0.5\"} 0.02\n"
+			    "meshperf_owd_fwd_rtt_seconds{dst=\"h\",quantile=\"0.95\"} 0.03\n"
+			    "meshperf_owd_fwd_rtt_seconds{dst=\"h\",quantile=\"0.999\"} 0.04\n"
+			    "# HELP meshperf_owd_fwd_rtt_stddev_seconds standard deviation of the "
+			    "round-trip time\n"
+			    "# TYPE meshperf_owd_fwd_rtt_stddev_seconds gauge\n"
+			    "meshperf_owd_fwd_rtt_stddev_seconds{dst=\"h\"} 0.005\n");
+	free(b.data);
+}
+
+/*
+ * Colour (--color=always): the title and a table's header bold, an alert
+ * cell red around its padded text; never in a machine format; never on a
+ * file with --color=auto (NO_COLOR aside, a buffer is no terminal).
+ */
+static void test_text_color(void **state)
+{
+	static const char *const want =
+		"\033[1mt\033[0m\n"
+		"ok, \033[31mbad\033[0m\n"
+		"\033[1mhost\033[0m  \033[1mloss\033[0m\n"
+		"a       \033[31m5%\033[0m\n"
+		"b       0%\n";
+	enum mp_format fmts[] = { MP_FMT_TEXT, MP_FMT_NDJSON };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct mp_writer *w = NULL;
+		struct buf b;
+
+		assert_int_equal(mp_opt_color(i < 2 ? "always" : "auto"), 0);
+		buf_open(&b);
+		assert_int_equal(mp_writer_new(&w, fmts[i % 2 ? 1 : 0], b.f, "x", "x/1"), 0);
+		assert_int_equal(mp_doc_begin(w, "t"), 0);
+		mp_writer_audience(w, MP_FOR_TEXT);
+		mp_writer_text_left(w, 1);
+		assert_int_equal(mp_arr_begin(w, "rows", ""), 0);
+		for (int r = 0; r < 2; r++) {
+			assert_int_equal(mp_obj_begin(w, NULL, NULL), 0);
+			assert_int_equal(mp_put_str(w, "host", "%s", r ? "b" : "a"), 0);
+			mp_writer_alert(w, r == 0);
+			assert_int_equal(mp_put_str(w, "loss", "%s", r ? "0%" : "5%"), 0);
+			mp_writer_alert(w, false);
+			assert_int_equal(mp_obj_end(w), 0);
+		}
+		assert_int_equal(mp_arr_end(w), 0);
+		mp_writer_audience(w, MP_FOR_MACHINES);
+		assert_int_equal(mp_arr_begin(w, "host", NULL), 0);
+		assert_int_equal(mp_put_str(w, NULL, "%s", "a"), 0);
+		assert_int_equal(mp_put_str(w, NULL, "%s", "b"), 0);
+		assert_int_equal(mp_arr_end(w), 0);
+		mp_writer_audience(w, MP_FOR_TEXT);
+		assert_int_equal(mp_put_str(w, "ok", "%s", "ok"), 0);
+		mp_writer_alert(w, true);
+		assert_int_equal(mp_put_str(w, "bad", "%s", "bad"), 0);
+		mp_writer_alert(w, false);
+		mp_writer_audience(w, MP_FOR_ALL);
+		assert_int_equal(mp_doc_end(w), 0);
+		assert_int_equal(mp_writer_close(w), 0);
+		buf_close(&b);
+		if (i == 0)
+			assert_string_equal(b.data, want);
+		else
+			assert_null(strchr(b.data, '\033'));
+		free(b.data);
+	}
+	assert_int_equal(mp_opt_color("never"), 0);
+	assert_int_equal(mp_opt_color("sometimes"), -EINVAL);
+	assert_int_equal(mp_opt_color(NULL), 0);	/* the bare --color */
+	assert_true(mp_color_for(stdout));
+	assert_int_equal(mp_opt_color("auto"), 0);
+}
+
 /* Streamed records alone, and a second record type kept for the close. */
 static void test_json_streamed(void **state)
 {
@@ -1002,6 +1125,8 @@ int main(void)
 		cmocka_unit_test(test_csv_table_choice),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_prom_label_escaping),
+		cmocka_unit_test(test_prom_summary_help),
+		cmocka_unit_test(test_text_color),
 		cmocka_unit_test(test_json_streamed),
 		cmocka_unit_test(test_csv_doubles),
 		cmocka_unit_test(test_json_like_jansson),

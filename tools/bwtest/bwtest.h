@@ -299,6 +299,8 @@ struct bw_print {
 int bw_print_interval(void *ctx, uint8_t dir, uint64_t sent, const struct bw_interval *iv);
 int bw_print_result(struct mp_writer *w, const struct bw_result *res);
 int bw_exit_status(const struct bw_result *res);
+/* Prometheus HELP of the client's and the server's series. */
+extern const struct mp_prom_help bw_prom_help[], bw_srv_prom_help[];
 int bw_print_plot(const struct bw_print *p, const char *png, char *err, size_t errlen);
 /* Several targets and --plot: p's rows into path (none without points);
  * bw_plot_targets draws them (struct mp_run_fns.plot). */

@@ -85,9 +85,10 @@ static void usage(FILE *f)
 	      "  -p, --port PORT        TCP and UDP port (5121)\n"
 	      "  -4, -6                 address family    -I, --interface IF  bind\n"
 	      "  -f, --format FMT       " MP_FORMATS " (-j: json)\n"
+	      "      --color[=WHEN]     auto (a terminal, no NO_COLOR), always, never\n"
 	      "      --plot FILE.png    rate and loss over time (gnuplot)\n"
 	      "      --textfile DIR     also DIR/bwtest-JOB.prom for node_exporter (--job JOB)\n"
-	      "  -q, -v, -h, -V         quiet, verbose, help, version\n", f);
+	      "  -q, -v, -h, -V         quiet (summary only), verbose, help, version\n", f);
 }
 
 /* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */
@@ -181,6 +182,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_PLOT: o->plot = o->run.plot = arg; break;
 	case 'q': o->quiet = true; break;
@@ -335,6 +337,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		goto out;
 	}
+	mp_writer_prom_help(w, o.server ? bw_srv_prom_help : bw_prom_help);
 	if (o.format == MP_FMT_CSV)
 		mp_writer_set_table(w, o.server ? "session" : "interval");
 	if (o.server) {

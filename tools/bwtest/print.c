@@ -42,8 +42,10 @@ static void text_interval(struct mp_writer *w, uint8_t dir, const struct bw_inte
 	mp_put_str(w, "interval", "%s", b);
 	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), rate));
 	mp_put_str(w, "jitter", "%s", mp_fmt_ns(b, sizeof(b), (double)iv->jitter_ns));
+	mp_writer_alert(w, iv->lost);
 	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), iv->lost,
 						     iv->received + iv->lost));
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "dup", "%" PRIu64, iv->duplicates);
 	mp_put_u64(w, "reord", "%" PRIu64, iv->reordered);
 	mp_put_u64(w, "late", "%" PRIu64, iv->late);
@@ -156,7 +158,9 @@ static void text_dir(struct mp_writer *w, const char *name, const struct bw_dir_
 	mp_put_str(w, "", "%s", name);
 	mp_put_u64(w, "sent", "%" PRIu64, d->sent);
 	mp_put_u64(w, "received", "%" PRIu64, c->received);
+	mp_writer_alert(w, c->lost);
 	mp_put_str(w, "lost/total", "%s", lost_text(b, sizeof(b), c->lost, c->expected));
+	mp_writer_alert(w, false);
 	mp_put_str(w, "rate", "%s", mp_fmt_bps(b, sizeof(b), per_s((double)c->bytes * 8, ns)));
 	mp_put_str(w, "packets", "%s", mp_fmt_pps(b, sizeof(b), per_s((double)c->received, ns)));
 	mp_put_str(w, "jitter", "%s", c->received > 1 ? mp_fmt_ns(b, sizeof(b),
@@ -351,3 +355,56 @@ int bw_plot_targets(const struct mp_run_target *t, size_t n, const char *png,
 		mp_warnx("plot %s: %s", png, *err ? err : strerror(-r));
 	return r;
 }
+
+/* Prometheus HELP of the client's series (docs/FORMATS.md has the same words,
+ * longer); the directions share theirs, the metric name says which. */
+const struct mp_prom_help bw_prom_help[] = {
+	{ "streams", "UDP streams per direction" },
+	{ "payload_bytes", "UDP payload per datagram" },
+	{ "granted_rate_bps", "payload rate per direction granted by the server" },
+	{ "granted_pps", "packet rate granted by the server (0: not asked for)" },
+	{ "duration_ms", "data phase of the run, START to STOP" },
+	{ "interrupted", "1 when SIGINT ended the run early" },
+	{ "*.sent", "datagrams the sender sent in this direction" },
+	{ "*.expected", "datagrams the receiver knew were sent in this direction" },
+	{ "*.received", "unique datagrams received in this direction" },
+	{ "*.lost", "datagrams lost in this direction (expected - received)" },
+	{ "*.loss_pct", "share of the datagrams lost in this direction" },
+	{ "*.duplicates", "copies of a datagram already received (RFC 5560)" },
+	{ "*.reordered", "datagrams that arrived after a higher sequence number (RFC 4737)" },
+	{ "*.late", "datagrams that arrived after they were counted lost" },
+	{ "*.reconciled", "1 when the sender's and receiver's counts add up exactly" },
+	{ "*.rate_bps", "received payload rate in this direction (goodput)" },
+	{ "*.pps", "received datagrams per second in this direction" },
+	{ "*.sent_pps", "sent datagrams per second in this direction" },
+	{ "*.jitter_ms", "RFC 3550 interarrival jitter in this direction" },
+	{ "*.loss_bursts", "runs of consecutive lost datagrams" },
+	{ "*.max_loss_burst", "longest run of consecutive lost datagrams" },
+	{ "*.owd_raw_ms", "one-way delay in this direction, raw: includes the clock offset" },
+	{ "*.dropped", "datagrams dropped for a bad token or size" },
+	{ "*.send_errors", "sends that failed in this direction" },
+	{ "find_max.loss_threshold_pct", "loss a find-max trial may have and pass" },
+	{ "find_max.max_rate_bps", "highest payload rate that passed" },
+	{ "find_max.max_pps", "highest packet rate that passed" },
+	{ "find_max.trials.rate_bps", "payload rate offered in the first trial" },
+	{ "find_max.trials.pps", "packet rate offered in the first trial" },
+	{ "find_max.trials.loss_pct", "loss in the first trial" },
+	{ "find_max.trials.sent_pps", "packets per second sent in the first trial" },
+	{ "find_max.trials.rx_pps", "packets per second received in the first trial" },
+	{ NULL, NULL }
+};
+
+/* The server's (bwtest -s). */
+const struct mp_prom_help bw_srv_prom_help[] = {
+	{ "authenticated", "1 when the server requires the PSK" },
+	{ "sessions_accepted", "test sessions accepted" },
+	{ "sessions_completed", "test sessions that ended with STOP" },
+	{ "rejected_auth", "sessions refused for a wrong HMAC" },
+	{ "rejected_busy", "sessions refused at the session or per-source cap" },
+	{ "rejected_protocol", "sessions refused for a protocol error" },
+	{ "udp.received", "data datagrams received" },
+	{ "udp.dropped_token", "data datagrams dropped without a valid session token" },
+	{ "udp.dropped_address", "data datagrams dropped from the wrong source" },
+	{ "udp.dropped_malformed", "data datagrams dropped as malformed" },
+	{ NULL, NULL }
+};

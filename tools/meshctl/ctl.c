@@ -53,6 +53,8 @@ static int render(struct mc_ctl *c, const char *req, char **ret, size_t *ret_len
 	}
 	pthread_mutex_lock(c->lock);
 	r = mp_writer_new(&w, f, out, "meshctl", MC_SCHEMA);
+	if (r == 0)
+		mp_writer_prom_help(w, mc_prom_help);
 	if (r < 0)
 		;
 	else if (!strcmp(what, "links"))

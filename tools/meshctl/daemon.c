@@ -952,6 +952,7 @@ static int print_once(struct loop *l)
 	r = mp_writer_new(&w, l->s.o->format, stdout, "meshctl", MC_SCHEMA);
 	if (r < 0)
 		return r;
+	mp_writer_prom_help(w, mc_prom_help);
 	r = mc_print_once(w, &l->s);
 	return mp_writer_close(w) < 0 ? -EIO : r;
 }

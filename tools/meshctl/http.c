@@ -106,8 +106,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	/* /v1/routes is a perfc/1 route document: perfc --nodes reads it */
 	r = mp_writer_new(&w, pg->fmt, f, "meshctl",
 			  !strcmp(pg->path, "/v1/routes") ? "perfc/1" : MC_SCHEMA);
-	if (r == 0)
+	if (r == 0) {
+		mp_writer_prom_help(w, mc_prom_help);
 		r = render(pg, h->s, w);
+	}
 	if (mp_writer_close(w) < 0 && r == 0)
 		r = -EIO;
 	pthread_mutex_unlock(h->lock);

@@ -106,7 +106,7 @@ static void usage(FILE *f)
 	      "                          (" MC_BIRD_INCLUDE ")\n"
 	      "  -t, --duration DUR      stop after DUR (run); --warmup DUR (3s)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
-	      "  -q, -v                  no event log, more; -h help; -V version\n", f);
+	      "  -q, -v                  quiet (no event log), more; -h help; -V version\n", f);
 }
 
 static int parse_opt(int c, const char *arg, void *ctx)

@@ -562,6 +562,8 @@ int mc_print_paths(struct mp_writer *w, const struct mc_state *s);
 int mc_print_status(struct mp_writer *w, const struct mc_state *s);
 /* Prometheus: links, paths and counters as gauges. */
 int mc_print_metrics(struct mp_writer *w, const struct mc_state *s);
+/* Prometheus HELP of meshctl's series. */
+extern const struct mp_prom_help mc_prom_help[];
 /* What `once` prints: links, then paths. */
 int mc_print_once(struct mp_writer *w, struct mc_state *s);
 

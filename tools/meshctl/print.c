@@ -51,7 +51,39 @@ static double age_s(uint64_t since_ns, uint64_t now_ns)
 	return since_ns && now_ns > since_ns ? (double)(now_ns - since_ns) / 1e9 : 0;
 }
 
-/* One tunnel's fields. */
+/* A tunnel's row for people (`wg show` and mtr are the model): each
+ * figure with its own unit, loss out and back, a tunnel not up in red. */
+static int text_link(struct mp_writer *w, const struct mc_tunnel *t)
+{
+	const struct mc_metrics *m = &t->m;
+	char b[MP_FMT_LEN];
+	int r = 0;
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	r |= mp_put_str(w, "tunnel", "%s", t->ifname);
+	r |= mp_put_u64(w, "site", "%" PRIu64, t->remote_site);
+	mp_writer_alert(w, t->state != MC_ST_UP);
+	r |= mp_put_str(w, "state", "%s", state_name(t->state));
+	mp_writer_alert(w, false);
+	r |= mp_put_str(w, "rtt", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->rtt_median_ns) :
+						 "-");
+	r |= mp_put_str(w, "delay out", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->fwd_ns) :
+						       "-");
+	r |= mp_put_str(w, "delay back", "%s", m->valid ? mp_fmt_ns(b, sizeof(b), (double)m->rev_ns) :
+							"-");
+	mp_writer_alert(w, m->loss_fwd > 0);
+	r |= mp_put_f64(w, "loss out", "%.1f%%", 100 * m->loss_fwd);
+	mp_writer_alert(w, m->loss_rev > 0);
+	r |= mp_put_f64(w, "loss back", "%.1f%%", 100 * m->loss_rev);
+	mp_writer_alert(w, false);
+	r |= mp_put_str(w, "jitter", "%s", m->valid ?
+			mp_fmt_ns(b, sizeof(b), (double)m->jitter_fwd_ns) : "-");
+	r |= mp_put_str(w, "cost", "%s", m->valid ?
+			mp_fmt_ns(b, sizeof(b), (double)t->cost_us * 1e3) : "-");
+	mp_writer_audience(w, MP_FOR_MACHINES);
+	return r;
+}
+
 /* A tunnel; rxcost: the Babel rxcost given to BIRD (0: excluded), -1 when
  * meshctl routes by itself. */
 static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, uint64_t now)
@@ -59,7 +91,7 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, 
 	const struct mc_metrics *m = &t->m;
 	double nan_ = m->valid ? 0 : __builtin_nan("");
 	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
-	int r = 0;
+	int r = text_link(w, t);
 
 	addr_str(&t->local_addr, la, sizeof(la));
 	addr_str(&t->peer_addr, pa, sizeof(pa));
@@ -102,6 +134,7 @@ static int put_link(struct mp_writer *w, const struct mc_tunnel *t, int rxcost, 
 		r |= mp_put_str_notext(w, "local", la);
 		r |= mp_put_str_notext(w, "peer", pa);
 	}
+	mp_writer_audience(w, MP_FOR_ALL);
 	return r;
 }
 
@@ -258,6 +291,70 @@ static int put_counters(struct mp_writer *w, const struct mc_state *s)
 	return r;
 }
 
+/* The status for people: a line of the node, then the exchange (its drops
+ * on a line of their own, in red when any) and the routes. */
+static int text_status(struct mp_writer *w, const struct mc_state *s, unsigned up,
+		       unsigned reach, unsigned known, unsigned peers, uint64_t now)
+{
+	const struct mc_x_counters *x = &s->xc;
+	const struct mc_route_counters *c = &s->rc;
+	char t[64];
+	int r = 0;
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	r |= mp_put_f64(w, "uptime", "up %.0f s", age_s(s->start_mono_ns, now));
+	snprintf(t, sizeof(t), "%u of %zu", up, s->nt);
+	mp_writer_alert(w, up < s->nt);
+	r |= mp_put_str(w, "tunnels", "tunnels up %s", t);
+	snprintf(t, sizeof(t), "%u of %u", reach, known);
+	mp_writer_alert(w, reach < known);
+	r |= mp_put_str(w, "sites", "sites reachable %s", t);
+	mp_writer_alert(w, false);
+	r |= mp_put_u64(w, "tables", "tables %" PRIu64, peers);
+	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
+	mp_writer_alert(w, s->paths_error);
+	r |= mp_put_bool(w, "consistent", "consistent %s", !s->paths_error);
+	mp_writer_alert(w, false);
+	r |= mp_obj_begin(w, "exchange", "exchange");
+	r |= mp_put_u64(w, "sent", "sent %" PRIu64, x->tx);
+	r |= mp_put_u64(w, "received", "received %" PRIu64, x->rx);
+	r |= mp_put_u64(w, "accepted", "accepted %" PRIu64, x->accepted);
+	r |= mp_put_u64(w, "forwarded", "forwarded %" PRIu64, x->forwarded);
+	mp_writer_alert(w, x->drop_auth || x->drop_replay || x->drop_stale ||
+			   x->drop_malformed || x->drop_ratelimit);
+	r |= mp_obj_begin(w, "dropped", "dropped");
+	r |= mp_put_u64(w, "forged", "forged %" PRIu64, x->drop_auth);
+	r |= mp_put_u64(w, "replayed", "replayed %" PRIu64, x->drop_replay);
+	r |= mp_put_u64(w, "stale", "stale %" PRIu64, x->drop_stale);
+	r |= mp_put_u64(w, "malformed", "malformed %" PRIu64, x->drop_malformed);
+	r |= mp_put_u64(w, "ratelimit", "rate-limited %" PRIu64, x->drop_ratelimit);
+	r |= mp_obj_end(w);
+	mp_writer_alert(w, false);
+	r |= mp_obj_end(w);
+	r |= mp_obj_begin(w, "routes", "routes");
+	r |= mp_put_u64(w, "switches", "switches %" PRIu64, s->route_changes);
+	r |= mp_put_u64(w, "replaced", "written %" PRIu64, c->replaced);
+	r |= mp_put_u64(w, "restored", "restored %" PRIu64, c->restored);
+	r |= mp_put_u64(w, "deleted", "deleted %" PRIu64, c->deleted);
+	mp_writer_alert(w, c->conflicts || c->shadowed || c->errors);
+	r |= mp_put_u64(w, "conflicts", "conflicts %" PRIu64, c->conflicts);
+	r |= mp_put_u64(w, "shadowed", "shadowed %" PRIu64, c->shadowed);
+	r |= mp_put_u64(w, "errors", "errors %" PRIu64, c->errors);
+	mp_writer_alert(w, false);
+	r |= mp_obj_end(w);
+	if (s->bird) {
+		const struct mc_bird_counters *b = mc_bird_counters(s->bird);
+
+		r |= mp_obj_begin(w, "bird", "BIRD");
+		r |= mp_put_u64(w, "reloads", "reloads %" PRIu64, b->reloads);
+		mp_writer_alert(w, b->errors);
+		r |= mp_put_u64(w, "errors", "errors %" PRIu64, b->errors);
+		mp_writer_alert(w, false);
+		r |= mp_obj_end(w);
+	}
+	return r;
+}
+
 int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 {
 	uint64_t now = mp_clock_mono_ns();
@@ -275,6 +372,8 @@ int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 			 now - s->peers[site]->rx_mono_ns <= 10 * MP_NSEC_PER_SEC;
 	snprintf(title, sizeof(title), "meshctl on site %u", s->self);
 	r |= mp_doc_begin(w, title);
+	r |= text_status(w, s, up, reach, known, peers, now);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	r |= mp_put_u64(w, "self", "site %" PRIu64, s->self);
 	r |= mp_put_f64(w, "uptime_s", "up %.0f s", age_s(s->start_mono_ns, now));
 	r |= mp_put_u64(w, "tunnels_up", "tunnels %" PRIu64, up);
@@ -285,6 +384,7 @@ int mc_print_status(struct mp_writer *w, const struct mc_state *s)
 	r |= mp_put_bool(w, "deciding", "deciding %s", s->decided);
 	r |= mp_put_bool(w, "tables_consistent", "tables consistent %s", !s->paths_error);
 	r |= put_counters(w, s);
+	mp_writer_audience(w, MP_FOR_ALL);
 	r |= mp_doc_end(w);
 	return r;
 }
@@ -475,3 +575,67 @@ int mc_print_route_doc(struct mp_writer *w, struct mc_state *s)
 	free(x.v);
 	return r;
 }
+
+/* Prometheus HELP (/metrics, -f prom; docs/FORMATS.md has the same words, longer). */
+const struct mp_prom_help mc_prom_help[] = {
+	{ "self", "this node's site" },
+	{ "uptime_s", "time since the daemon started" },
+	{ "tunnels_up", "tunnels in state up" },
+	{ "tunnels", "tunnels found" },
+	{ "sites_reachable", "sites with a path (a route)" },
+	{ "sites", "sites known, this one excepted" },
+	{ "tables", "sites whose tunnel table arrived in the last 10 s" },
+	{ "deciding", "1 past the warm-up: paths are decided and routes written" },
+	{ "tables_consistent", "1 when the last path computation over all tables succeeded" },
+	{ "link.rtt_ms", "round-trip time inside the tunnel, median of the last 5 replies" },
+	{ "link.fwd_ms", "raw one-way delay out through the tunnel (includes the clock offset)" },
+	{ "link.rev_ms", "raw one-way delay back through the tunnel (includes the clock offset)" },
+	{ "link.loss_fwd_pct", "share of the last 100 probes lost on the way out" },
+	{ "link.loss_rev_pct", "share of the last 100 probes lost on the way back" },
+	{ "link.jitter_ms", "RFC 3550 jitter of the tunnel's forward delay" },
+	{ "link.cost_ms", "the tunnel's cost (raw, from delay, loss, jitter and availability)" },
+	{ "link.avail_pct", "share of the last 100 probes during which the tunnel was up" },
+	{ "link.jitter_rev_ms", "RFC 3550 jitter of the tunnel's reverse delay" },
+	{ "link.srtt_ms", "smoothed round-trip time (RFC 6298 SRTT)" },
+	{ "link.rttvar_ms", "round-trip time variation (RFC 6298 RTTVAR)" },
+	{ "link.loss_pct", "share of the last 100 probes unanswered" },
+	{ "link.sent", "probes sent through the tunnel since start" },
+	{ "link.received", "replies received through the tunnel since start" },
+	{ "link.state_age_s", "time since the tunnel's state last changed" },
+	{ "link.state_changes", "tunnel state changes since start" },
+	{ "link.clock_steps", "clock steps seen in the tunnel's raw delays" },
+	{ "link.handshake_age_s", "time since the tunnel's latest WireGuard handshake" },
+	{ "link.mtu_bytes", "the tunnel interface's MTU" },
+	{ "link.bird_rxcost", "Babel rxcost given to BIRD for the tunnel (units of 100 us)" },
+	{ "link.up", "1 when the tunnel is up" },
+	{ "path.cost_ms", "raw cost of the chosen path to the site" },
+	{ "path.est_ms", "offset-free cost estimate of the chosen path to the site" },
+	{ "path.switches", "first-hop changes of the site's path since start" },
+	{ "path.age_s", "time since the site's path was chosen" },
+	{ "path.hops", "tunnels on the site's path (0: none)" },
+	{ "path.waiting", "1 when a better path to the site waits out dwell or hold-down" },
+	{ "path.relayed", "1 when the site is reached through other sites" },
+	{ "exchange.sent", "tunnel tables sent (own and forwarded)" },
+	{ "exchange.received", "datagrams received on the exchange port" },
+	{ "exchange.accepted", "tunnel tables taken" },
+	{ "exchange.forwarded", "tunnel tables passed on for another origin" },
+	{ "exchange.dropped_auth", "exchange messages dropped for a wrong HMAC" },
+	{ "exchange.dropped_replay", "exchange messages dropped as replays" },
+	{ "exchange.dropped_stale", "first tables of an origin dropped for a clock over 60 s off" },
+	{ "exchange.dropped_malformed", "exchange messages dropped as malformed" },
+	{ "exchange.dropped_ratelimit", "exchange messages dropped over the per-source rate limit" },
+	{ "exchange.dropped_self", "exchange messages dropped for claiming this node's site" },
+	{ "exchange.send_errors", "exchange sends that failed" },
+	{ "routes.switches", "first-hop changes of all sites since start" },
+	{ "routes.replaced", "routes written (netlink replace)" },
+	{ "routes.restored", "routes rewritten after something else removed or moved them" },
+	{ "routes.deleted", "routes removed because their site had no path left" },
+	{ "routes.conflicts", "site nets held by another protocol's route (left alone), per sync" },
+	{ "routes.shadowed", "site nets where another protocol's route has a lower metric, per sync" },
+	{ "routes.errors", "netlink route requests refused" },
+	{ "routes.syncs", "times the kernel table was read and aligned" },
+	{ "bird.reloads", "BIRD include files BIRD took (configure)" },
+	{ "bird.errors", "BIRD include writes or reloads that failed" },
+	{ "bird.writes", "BIRD include files written" },
+	{ NULL, NULL }
+};

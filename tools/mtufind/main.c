@@ -55,7 +55,7 @@ static const struct option options[] = {
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT }, /* -s: controller lost */
 	{ "state", required_argument, NULL, OPT_STATE },	/* -s: state file */
 	{ "restore", no_argument, NULL, OPT_RESTORE },		/* -s: restore and exit */
-	{ "quiet", no_argument, NULL, 'q' },			/* nothing on stdout */
+	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },			/* (reserved) */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
 	{ "version", no_argument, NULL, 'V' },			/* version */
@@ -89,8 +89,9 @@ static void usage(FILE *f)
 	      "      --state FILE      -s: state file (/run/meshperf/mtufind-peer-IFACE)\n"
 	      "      --restore         -s: put the saved MTU back and exit\n"
 	      "  -f, --format FMT      text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --color[=WHEN]    auto (a terminal, no NO_COLOR), always, never\n"
 	      "      --textfile DIR    also DIR/mtufind-JOB.prom for node_exporter (--job JOB)\n"
-	      "  -q, -v                quiet (nothing on stdout; --textfile still), verbose\n"
+	      "  -q, -v                quiet (summary only: no events, no progress), verbose\n"
 	      "  -h, --help            this help;  -V, --version  version\n", f);
 }
 
@@ -151,6 +152,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_RESTORE: o->restore = true; return 0;
 	case 'q': o->quiet = true; return 0;
@@ -309,7 +311,6 @@ int main(int argc, char **argv)
 	struct mf_opts opts = MF_OPTS_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct mp_writer *w = NULL;
-	FILE *out = stdout;
 	int r, ret;
 
 	atexit(mp_close_stdout);
@@ -328,16 +329,12 @@ int main(int argc, char **argv)
 	}
 	if (opts.server && !opts.restore && opts.key_file && mp_opt_key_check(opts.key_file) < 0)
 		return MP_EXIT_USAGE;
-	/* -q: nothing on stdout, but the results still reach --textfile */
-	if (opts.quiet && !(out = fopen("/dev/null", "we"))) {
-		mp_warn(errno, "/dev/null");
-		return MP_EXIT_USAGE;
-	}
-	r = mp_writer_new(&w, opts.format, out, "mtufind", "mtufind/2");
+	r = mp_writer_new(&w, opts.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
+	mp_writer_prom_help(w, mf_prom_help);
 	if (opts.run.textfile && (opts.server || opts.wg_ifname))
 		mp_writer_keep_prom(w);
 	if (opts.server) {
@@ -354,7 +351,5 @@ int main(int argc, char **argv)
 		ret = mp_textfile_finish(w, opts.run.textfile, opts.run.job, ret);
 	if (mp_writer_close(w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
-	if (out != stdout)
-		fclose(out);
 	return ret;
 }

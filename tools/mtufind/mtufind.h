@@ -147,6 +147,8 @@ struct mf_wg_result {
 	uint64_t read_real_ns;			/* CLOCK_REALTIME when the peers were read */
 };
 
+/* Prometheus HELP of every mode's series. */
+extern const struct mp_prom_help mf_prom_help[];
 extern volatile sig_atomic_t mf_stop;	/* set by SIGINT / SIGTERM */
 
 /* probe.c: search the PMTU of the path to p->target (filled: target).

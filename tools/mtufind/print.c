@@ -142,7 +142,9 @@ static void text_path(struct mp_writer *w, const struct mf_path *p)
 	mp_put_str(w, "how", "IPv%s", p->family == AF_INET6 ? "6" : "4");
 	mp_put_str(w, "method", "%s probes", mf_method_name(p->method));
 	if (p->error) {
+		mp_writer_alert(w, true);
 		mp_put_str(w, "error", "%s", err_str(p->error));
+		mp_writer_alert(w, false);
 		return;
 	}
 	if (p->n_hops) {
@@ -174,11 +176,13 @@ static void text_path(struct mp_writer *w, const struct mf_path *p)
 			snprintf(t + n, sizeof(t) - (size_t)n, " (%s)", a);
 		mp_put_str(w, "limit", "%s", t);
 	}
+	mp_writer_alert(w, p->blackhole);
 	if (p->blackhole)
 		mp_put_str(w, "blackhole", "black hole%s", p->blackhole_confirmed ? "" :
 			   " (unconfirmed: the target answers no echo to tell)");
 	else if (p->first_fail_bytes)
 		mp_put_str(w, "blackhole", "%s", "no black hole");
+	mp_writer_alert(w, false);
 	mp_obj_end(w);
 	mp_obj_begin(w, "cost", "wireguard");
 	snprintf(t, sizeof(t), "%u%s", p->wg_mtu_bytes, p->wg_mtu_raised ? " (raised to 1280)" : "");
@@ -207,24 +211,88 @@ int mf_print_path(struct mp_writer *w, const struct mf_path *p)
 	return mp_doc_end(w);
 }
 
+/* A peer's row for people (`wg show` is the model): the key as wg shortens
+ * it, the endpoint, the path MTU, where it is limited, the MTU it allows. */
+static void text_peer(struct mp_writer *w, const char *key, double hs_age_s,
+		      const struct mf_path *p)
+{
+	char t[64];
+
+	mp_obj_begin(w, NULL, NULL);
+	snprintf(t, sizeof(t), "%.8s\xe2\x80\xa6", key);
+	mp_put_str(w, "peer", "%s", t);
+	mp_put_str(w, "endpoint", "%s", p->target);
+	if (isnan(hs_age_s))
+		snprintf(t, sizeof(t), "-");
+	else
+		snprintf(t, sizeof(t), "%.0f s", hs_age_s);
+	mp_put_str(w, "handshake", "%s", t);
+	mp_put_str(w, "by", "%s", mf_method_name(p->method));
+	mp_writer_alert(w, p->error);
+	if (p->error)
+		snprintf(t, sizeof(t), "%s", err_str(p->error));
+	else
+		snprintf(t, sizeof(t), "%u", p->pmtu_bytes);
+	mp_put_str(w, "path MTU", "%s", t);
+	mp_writer_alert(w, p->blackhole);
+	mp_put_str(w, "black hole", "%s", p->blackhole ? "yes" : "no");
+	mp_writer_alert(w, false);
+	snprintf(t, sizeof(t), "%u%s", p->wg_mtu_bytes, p->wg_mtu_raised ? " (raised)" : "");
+	mp_put_str(w, "wg MTU", "%s", t);
+	mp_obj_end(w);
+}
+
+/* Seconds since peer i's latest handshake (NaN: none), clamped at 0: the
+ * peer's clock may be ahead of ours. */
+static double hs_age(const struct mf_wg_result *res, unsigned i)
+{
+	uint64_t hs = res->last_handshake_ns[i];
+
+	return !hs ? NAN : res->read_real_ns > hs ? (double)(res->read_real_ns - hs) / 1e9 : 0.0;
+}
+
 int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
 {
+	bool text = mp_writer_format(w) == MP_FMT_TEXT;
 	unsigned i;
+	char t[96];
 
-	for (i = 0; i < res->n_probed; i++) {
-		uint64_t hs = res->last_handshake_ns[i];
-		enum mp_format f = mp_writer_format(w);
-
+	/* text: the peers are a table of the document, aligned over all rows;
+	 * the machine formats have a record each */
+	for (i = 0; i < res->n_probed && !text; i++) {
 		mp_record_begin(w, "peer");
 		mp_put_str(w, "public_key", "%s", res->peer_keys[i]);
-		/* clamped at 0: the peer's clock may be ahead of ours */
-		mp_put_f64(w, "handshake_age_s", "%.0f", !hs ? NAN :
-			   res->read_real_ns > hs ? (double)(res->read_real_ns - hs) / 1e9 : 0.0);
-		/* a text or csv row has one cell per key: no hop table in it */
-		path_fields(w, &res->paths[i], f != MP_FMT_CSV && f != MP_FMT_TEXT, true);
+		mp_put_f64(w, "handshake_age_s", "%.0f", hs_age(res, i));
+		/* a csv row has one cell per key: no hop table in it */
+		path_fields(w, &res->paths[i], mp_writer_format(w) != MP_FMT_CSV, true);
 		mp_record_end(w);
 	}
 	mp_doc_begin(w, "mtufind --wg");
+	mp_writer_audience(w, MP_FOR_TEXT);
+	snprintf(t, sizeof(t), "%u peers, %u probed%s", res->n_peers, res->n_probed,
+		 res->carries_ipv6 ? ", carries IPv6" : "");
+	mp_put_str(w, "interface", "interface %s", res->ifname);
+	mp_put_str(w, "peers", "%s", t);
+	if (res->n_probed) {
+		mp_writer_text_left(w, 2);	/* peer, endpoint */
+		mp_arr_begin(w, "peers", "");
+		mp_writer_text_left(w, 1);
+		for (i = 0; i < res->n_probed; i++)
+			text_peer(w, res->peer_keys[i], hs_age(res, i), &res->paths[i]);
+		mp_arr_end(w);
+	}
+	mp_obj_begin(w, "mtu", "MTU");
+	snprintf(t, sizeof(t), "%u bytes%s", res->wg_mtu_bytes,
+		 res->wg_mtu_raised ? " (raised to the IPv6 minimum)" : "");
+	mp_put_str(w, "recommended", "recommended %s", t);
+	if (res->applied)
+		snprintf(t, sizeof(t), "set: %u -> %u bytes", res->old_mtu_bytes,
+			 res->new_mtu_bytes);
+	else
+		snprintf(t, sizeof(t), "now %u bytes (--apply sets it)", res->old_mtu_bytes);
+	mp_put_str(w, "now", "%s", t);
+	mp_obj_end(w);
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_str(w, "ifname", "interface %s", res->ifname);
 	mp_put_u64(w, "peer_count", "%" PRIu64 " peers", res->n_peers);
 	mp_put_u64(w, "peers_probed", "%" PRIu64 " probed", res->n_probed);
@@ -234,6 +302,7 @@ int mf_print_wg(struct mp_writer *w, const struct mf_wg_result *res)
 	mp_put_u64(w, "old_mtu_bytes", "MTU was %" PRIu64 " bytes", res->old_mtu_bytes);
 	mp_put_u64(w, "mtu_bytes", "MTU now %" PRIu64 " bytes", res->new_mtu_bytes);
 	mp_put_bool(w, "applied", "applied %s", res->applied);
+	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_doc_end(w);
 }
 
@@ -272,3 +341,50 @@ int mf_print_srv(struct mp_writer *w, const struct mf_srv_result *res)
 	mp_put_f64(w, "duration_ms", "ran %.0f ms", (double)res->duration_ns / 1e6);
 	return mp_doc_end(w);
 }
+
+/* Prometheus HELP of every mode (docs/FORMATS.md has the same words, longer). */
+const struct mp_prom_help mf_prom_help[] = {
+	{ "ip_version", "IP version of the probes (4 or 6)" },
+	{ "reached", "1 when the target answered" },
+	{ "pmtu_bytes", "path MTU found: the largest packet that crossed the path" },
+	{ "first_fail_bytes", "smallest packet size that did not cross the path" },
+	{ "local_mtu_bytes", "MTU of the outgoing interface" },
+	{ "kernel_pmtu_bytes", "path MTU the kernel has cached for the target" },
+	{ "blackhole", "1 when packets above the path MTU vanish without an ICMP error" },
+	{ "blackhole_confirmed", "1 when a second probe method saw the same black hole" },
+	{ "reflector_max_bytes", "largest packet the STAMP reflector answered (its own limit)" },
+	{ "blackhole_hop", "hop after which big packets vanish (0: unknown)" },
+	{ "bottleneck_hop", "hop whose link limits the path MTU (0: unknown)" },
+	{ "probes", "probe packets sent" },
+	{ "search_probes", "probe packets sent by the size search" },
+	{ "toobig_msgs", "ICMP packet-too-big / fragmentation-needed messages received" },
+	{ "lost_tries", "probe sizes tried again after a loss" },
+	{ "rtt_ms", "smallest round-trip time of the probes" },
+	{ "duration_ms", "wall time of the run" },
+	{ "wg_overhead_bytes", "WireGuard encapsulation overhead on this path" },
+	{ "wg_mtu_bytes", "recommended WireGuard interface MTU for this path" },
+	{ "wg_mtu_raised", "1 when the WireGuard MTU was raised to IPv6's minimum of 1280" },
+	/* --wg */
+	{ "peer_count", "peers of the WireGuard interface" },
+	{ "peers_probed", "peers whose endpoint was probed" },
+	{ "carries_ipv6", "1 when the interface carries IPv6" },
+	{ "old_mtu_bytes", "interface MTU before the run" },
+	{ "mtu_bytes", "interface MTU now" },
+	{ "applied", "1 when the recommended MTU was set on the interface" },
+	/* -s */
+	{ "port", "UDP port of the MTU control server" },
+	{ "original_mtu_bytes", "interface MTU when the server started" },
+	{ "restored", "1 when the original MTU was put back" },
+	{ "recovered_mtu_bytes", "MTU put back from a state file left by a killed run" },
+	{ "sessions", "sweep sessions served" },
+	{ "changes", "MTU changes made on request" },
+	{ "received", "control datagrams received" },
+	{ "dropped_ratelimit", "datagrams dropped over the per-source rate limit" },
+	{ "dropped_malformed", "datagrams dropped as malformed" },
+	{ "dropped_auth", "datagrams dropped for a wrong HMAC" },
+	{ "dropped_replay", "datagrams dropped as replays" },
+	{ "no_session", "requests for a session that does not exist" },
+	{ "busy", "requests refused while another session ran" },
+	{ "send_errors", "answers whose send failed" },
+	{ NULL, NULL }
+};

@@ -108,7 +108,7 @@ static const struct option options[] = {
 	{ "restore", no_argument, NULL, OPT_RESTORE },		/* restore and exit */
 	{ "peer-key", required_argument, NULL, OPT_PEER_KEY },	/* 2-D: peer's mtufind -s */
 	{ "peer-port", required_argument, NULL, OPT_PEER_PORT }, /* its port */
-	{ "quiet", no_argument, NULL, 'q' },			/* exit status only */
+	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
@@ -129,7 +129,7 @@ static void usage(FILE *f)
 	      "      --plot FILE.png    heatmap of throughput by MTU and direction\n"
 	      "                         (--peer-key: FILE-upload.png, FILE-download.png)\n"
 	      "      --state FILE       state file (default /run/meshperf/mtufind-sweep-IFACE)\n"
-	      "  -f, --format FMT       text, csv, json, ndjson (-j: json);  -q  quiet\n", f);
+	      "  -f, --format FMT       text, csv, json, ndjson (-j: json);  -q  summary only\n", f);
 }
 
 static int parse_mtu(const char *arg, unsigned *ret)
@@ -584,11 +584,11 @@ static int sweep_grid(struct run *u, struct mp_writer *w)
 			if (!o->quiet)
 				put_point(w, pt);
 			u->n++;
-			if (isatty(STDERR_FILENO))
+			if (!o->quiet && isatty(STDERR_FILENO))
 				fprintf(stderr, "\rmtufind sweep: MTU %u, peer %u done", mtu, pm);
 		}
 	}
-	if (u->n && isatty(STDERR_FILENO))
+	if (u->n && !o->quiet && isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 	return 0;
 }
@@ -633,23 +633,21 @@ static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setu
 	rr = sweep_end(&u);
 	if (r == 0)
 		r = rr;
-	if (!o->quiet) {
-		mp_doc_begin(w, "mtufind sweep");
-		mp_put_str(w, "ifname", "interface %s", u.link.name);
-		mp_put_u64(w, "points", "%" PRIu64 " points", u.n);
-		mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes",
-			   u.link.mtu_bytes);
-		mp_put_u64(w, "recovered_mtu_bytes", "(%" PRIu64 " put back from a state file)",
-			   u.recovered_mtu);
-		mp_put_u64(w, "peer_original_mtu_bytes", "peer MTU was %" PRIu64 " bytes",
-			   u.peer_orig_mtu);
-		mp_put_u64(w, "peer_restored_mtu_bytes", "peer MTU restored to %" PRIu64 " bytes",
-			   u.peer_end_mtu);
-		mp_put_bool(w, "interrupted", "interrupted %s", mf_stop);
-		mp_put_f64(w, "duration_ms", "took %.0f ms", (double)(mp_clock_mono_ns() - t0) / 1e6);
-		put_grid(w, &u);
-		mp_doc_end(w);
-	}
+	mp_doc_begin(w, "mtufind sweep");
+	mp_put_str(w, "ifname", "interface %s", u.link.name);
+	mp_put_u64(w, "points", "%" PRIu64 " points", u.n);
+	mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes",
+		   u.link.mtu_bytes);
+	mp_put_u64(w, "recovered_mtu_bytes", "(%" PRIu64 " put back from a state file)",
+		   u.recovered_mtu);
+	mp_put_u64(w, "peer_original_mtu_bytes", "peer MTU was %" PRIu64 " bytes",
+		   u.peer_orig_mtu);
+	mp_put_u64(w, "peer_restored_mtu_bytes", "peer MTU restored to %" PRIu64 " bytes",
+		   u.peer_end_mtu);
+	mp_put_bool(w, "interrupted", "interrupted %s", mf_stop);
+	mp_put_f64(w, "duration_ms", "took %.0f ms", (double)(mp_clock_mono_ns() - t0) / 1e6);
+	put_grid(w, &u);
+	mp_doc_end(w);
 	if (r == 0 && o->plot && u.n)
 		r = plot(&u);
 out:
@@ -695,13 +693,12 @@ int mf_sweep_main(int argc, char **argv)
 		mp_warn(-r, "output");
 		return MP_EXIT_USAGE;
 	}
+	mp_writer_prom_help(w, mf_prom_help);
 	if (o.restore) {
-		if (!o.quiet) {
-			mp_doc_begin(w, "mtufind sweep --restore");
-			mp_put_str(w, "ifname", "interface %s", name);
-			mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes", mtu);
-			r = mp_doc_end(w);
-		}
+		mp_doc_begin(w, "mtufind sweep --restore");
+		mp_put_str(w, "ifname", "interface %s", name);
+		mp_put_u64(w, "restored_mtu_bytes", "MTU restored to %" PRIu64 " bytes", mtu);
+		r = mp_doc_end(w);
 	} else {
 		r = sweep(&o, w, &setup);
 	}

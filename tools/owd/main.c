@@ -74,6 +74,7 @@ static void usage(FILE *f)
 	      "      --timeout DUR       a probe is lost after DUR (default max(3 RTT, 1s))\n"
 	      "  -l, --length BYTES      test packet length (default 44; 112 with -k)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
+	      "      --color[=WHEN]      auto (a terminal, no NO_COLOR), always, never\n"
 	      "      --interval-report DUR  a record every DUR while running\n"
 	      "  -k, --key-file FILE     authenticated mode (RFC 8762 4.2.2, HMAC-SHA-256)\n"
 	      "  -I, --interface IF      bind to interface IF\n"
@@ -132,6 +133,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose = true; return 0;
@@ -267,6 +269,7 @@ int main(int argc, char **argv)
 		mp_warn(-r, "output");
 		goto out;
 	}
+	mp_writer_prom_help(w, opts.server ? owd_srv_prom_help : owd_prom_help);
 	if (opts.server) {
 		r = owd_serve(&opts, opts.key_file ? &key : NULL, w);
 		if (r < 0)

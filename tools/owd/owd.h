@@ -159,5 +159,7 @@ void owd_print_counters(struct mp_writer *w, const char *type,
 struct mp_run_target;
 int owd_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx);
 int owd_exit_status(const struct owd_result *res);
+/* Prometheus HELP of the client's and the reflector's series. */
+extern const struct mp_prom_help owd_prom_help[], owd_srv_prom_help[];
 
 #endif

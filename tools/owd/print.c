@@ -148,7 +148,7 @@ int owd_printer_new(struct owd_printer **ret, const struct owd_opts *o, struct m
 void owd_printer_sink(struct owd_printer *p, struct owd_sink *ret)
 {
 	*ret = (struct owd_sink){ .packet = packet_cb, .ctx = p };
-	if (p->o->report_ns)
+	if (p->o->report_ns && !p->o->quiet)	/* -q: the summary only */
 		ret->interval = interval_cb;
 }
 
@@ -258,7 +258,9 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	mp_put_u64(w, "received", "%" PRIu64 " answered", r->received);
 	mp_put_str(w, "duration", "in %s", mp_fmt_ns(a, sizeof(a), (double)r->elapsed_ns));
 	if (!r->received) {
+		mp_writer_alert(w, true);
 		mp_put_str(w, "why", "%s", "no replies");
+		mp_writer_alert(w, false);
 		return;
 	}
 	mp_arr_begin(w, "delays", "");
@@ -272,11 +274,15 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	mp_arr_end(w);
 	mp_obj_begin(w, "loss", "loss");
 	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->fwd.lost, pct(r->fwd.lost, r->sent));
+	mp_writer_alert(w, r->fwd.lost);
 	mp_put_str(w, "forward", "forward %s", t);
 	snprintf(t, sizeof(t), "%" PRIu64 " (%.1f%%)", r->rev.lost, pct(r->rev.lost, fwd_in));
+	mp_writer_alert(w, r->rev.lost);
 	mp_put_str(w, "reverse", "reverse %s", t);
+	mp_writer_alert(w, r->lost_unknown);
 	if (r->lost_unknown)
 		mp_put_u64(w, "unknown", "direction unknown %" PRIu64, r->lost_unknown);
+	mp_writer_alert(w, false);
 	if (r->fwd.duplicates || r->rev.duplicates) {
 		snprintf(t, sizeof(t), "%" PRIu64 "/%" PRIu64, r->fwd.duplicates,
 			 r->rev.duplicates);
@@ -292,7 +298,9 @@ static void text_summary(struct mp_writer *w, const struct owd_result *r)
 	snprintf(t, sizeof(t), "%s \xc2\xb1 %s (%s)", mp_fmt_ns(a, sizeof(a), (double)r->offset_ns),
 		 mp_fmt_ns(b, sizeof(b), (double)r->offset_err_ns),
 		 r->suspect ? "suspect: the offsets disagree" : "consistent");
+	mp_writer_alert(w, r->suspect);
 	mp_put_str(w, "offset", "offset %s", t);
+	mp_writer_alert(w, false);
 	mp_put_str(w, "ntp", "NTP-synchronised: this host %s", r->local_synced ? "yes" : "no");
 	mp_put_str(w, "refl", "reflector %s", r->refl_synced ? "yes" : "no");
 	mp_obj_end(w);
@@ -454,3 +462,55 @@ int owd_exit_status(const struct owd_result *res)
 {
 	return res->received ? MP_EXIT_OK : MP_EXIT_FAIL;
 }
+
+/* Prometheus HELP (docs/FORMATS.md has the same words, longer). */
+const struct mp_prom_help owd_prom_help[] = {
+	{ "sent", "STAMP probes sent" },
+	{ "received", "probes answered in time (first copy)" },
+	{ "lost", "probes unanswered: forward + reverse + direction unknown" },
+	{ "lost_unknown", "probes unanswered after the last answered one (direction unknowable)" },
+	{ "duration_ms", "time from the first probe to the end of the run" },
+	{ "timeout_ms", "time a probe was waited for at the end of the run" },
+	{ "forward.owd_ms", "one-way delay to the reflector (T2 - T1), raw: includes the clock offset" },
+	{ "reverse.owd_ms", "one-way delay back from the reflector (T4 - T3), raw: includes the clock offset" },
+	{ "forward.lost", "probes that never reached the reflector" },
+	{ "reverse.lost", "replies lost on the way back (late ones included)" },
+	{ "forward.duplicates", "probes the reflector received twice" },
+	{ "reverse.duplicates", "replies received twice" },
+	{ "forward.reordered", "probes the reflector received out of order" },
+	{ "reverse.reordered", "replies received out of order (RFC 4737)" },
+	{ "reverse.late", "replies that came after their probe's timeout" },
+	{ "*.ipdv_pairs", "pairs of consecutive answered probes the IPDV is taken over" },
+	{ "forward.ipdv_ms", "delay variation to the reflector (RFC 3393 IPDV)" },
+	{ "reverse.ipdv_ms", "delay variation back from the reflector (RFC 3393 IPDV)" },
+	{ "rtt_ms", "round-trip time without the reflector's turnaround" },
+	{ "clock.offset_ms", "reflector clock minus this host's, from the fastest probe" },
+	{ "clock.error_ms", "bound of the clock offset estimate (half the smallest RTT)" },
+	{ "clock.offset_min_ms", "smallest clock offset seen over all probes" },
+	{ "clock.offset_max_ms", "largest clock offset seen over all probes" },
+	{ "clock.synced", "1 when the offsets agree with synchronised clocks" },
+	{ "clock.suspect", "1 when a delay was negative or the offset exceeds its bound" },
+	{ "clock.local.synced", "1 when this host's kernel clock is synchronised (ntp_adjtime)" },
+	{ "clock.local.est_error_ms", "this host's kernel estimated clock error" },
+	{ "clock.local.max_error_ms", "this host's kernel maximum clock error" },
+	{ "clock.reflector.synced", "1 when the reflector says its clock is synchronised" },
+	{ "clock.reflector.error_ms", "the reflector's own clock error estimate" },
+	{ "tx_stamp_missing", "answered probes timed in user space (no kernel send stamp)" },
+	{ "icmp_errors", "ICMP errors received for the probes" },
+	{ "interrupted", "1 when SIGINT or SIGTERM ended the run early" },
+	{ NULL, NULL }
+};
+
+/* The reflector's (owd -s). */
+const struct mp_prom_help owd_srv_prom_help[] = {
+	{ "received", "datagrams the reflector received" },
+	{ "reflected", "probes the reflector answered" },
+	{ "dropped_malformed", "datagrams dropped as malformed" },
+	{ "dropped_auth", "datagrams dropped for a wrong HMAC" },
+	{ "dropped_ratelimit", "datagrams dropped over the per-source rate limit" },
+	{ "dropped_size", "datagrams dropped for a size the reflector cannot answer" },
+	{ "dropped_sessions", "datagrams dropped because the session table was full" },
+	{ "send_errors", "replies whose send failed" },
+	{ "sessions", "sessions (sender address and port) seen" },
+	{ NULL, NULL }
+};

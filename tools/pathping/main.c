@@ -44,7 +44,7 @@ static const struct option options[] = {
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
-	{ "quiet", no_argument, NULL, 'q' },		/* no diagnostics */
+	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
 	{ "verbose", no_argument, NULL, 'v' },		/* run diagnostics on stderr */
 	{ "help", no_argument, NULL, 'h' },		/* this text */
 	{ "version", no_argument, NULL, 'V' },		/* program version */
@@ -69,11 +69,12 @@ static void usage(FILE *f)
 		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
 		"  -I, --interface IF   send through IF\n"
 		"  -f, --format FMT     %s (default text)\n"
+		"      --color[=WHEN]   auto (a terminal, no NO_COLOR), always, never\n"
 		"  -j, --json           -f json\n"
 		"      --wide           text: every column (responders, p95, jitter, ...)\n"
 		"      --plot FILE.png  plot RTT per hop with gnuplot\n"
 		"      --textfile DIR   also DIR/pathping-JOB.prom for node_exporter (--job JOB)\n"
-		"  -q, --quiet          no diagnostics on stderr\n"
+		"  -q, --quiet          summary only: no round lines (-c 0), no diagnostics\n"
 		"  -v, --verbose        sockets, unmatched packets, kernel stamps on stderr\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        program version\n"
@@ -149,6 +150,7 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case MP_OPT_TEXTFILE:
 	case MP_OPT_JOB:
 	case MP_OPT_PARALLEL:
+	case MP_OPT_COLOR:
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_WIDE:
 		o->wide = true;
@@ -236,7 +238,7 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 	opts->target = t->host;
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
-	r = pp_run(opts, &res, opts->count ? NULL : pp_print_event, opts->w);
+	r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event, opts->w);
 	if (r == -EPERM && opts->proto == PP_TCP)
 		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
 	else if (r < 0)
@@ -276,9 +278,11 @@ int main(int argc, char **argv)
 	r = signals_init();
 	if (r == 0)
 		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
-	if (r == 0)
+	if (r == 0) {
+		mp_writer_prom_help(opts.w, pp_prom_help);
 		ret = mp_targets_run(&opts.run, opts.w, &(struct mp_run_fns){
 			.one = trace_one, .plot = pp_plot_targets, .ctx = &opts, .stop = &pp_stop });
+	}
 	if (mp_writer_close(opts.w) < 0 && ret == MP_EXIT_OK)
 		ret = MP_EXIT_FAIL;
 	return ret;

@@ -222,6 +222,8 @@ void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o);
 void pp_result_done(struct pp_result *res);
 /* wide: text shows every field (--wide), else mtr's columns. */
 int pp_print(struct pp_result *res, struct mp_writer *w, bool wide);
+/* Prometheus HELP of pathping's series. */
+extern const struct mp_prom_help pp_prom_help[];
 int pp_print_event(const struct pp_event *ev, void *ctx);
 int pp_plot(struct pp_result *res, const char *png);
 

@@ -102,8 +102,11 @@ static void text_hop(struct mp_writer *w, struct pp_hop *h)
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
 	mp_put_str(w, "host", "%s", a);
+	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
+	mp_writer_alert(w, h->link_loss_pct > 0);
 	mp_put_f64(w, "link%", "%.1f%%", h->link_loss_pct);
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "sent", "%" PRIu64, h->sent);
 	mp_put_str(w, "last", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)h->last_rtt_ns) : "-");
 	mp_put_str(w, "avg", "%s", have ? mp_fmt_ns(b, sizeof(b), s.mean_ns) : "-");
@@ -129,7 +132,9 @@ static void text_result(struct mp_writer *w, struct pp_result *res)
 	else
 		snprintf(t, sizeof(t), "not reached: no reply from the target in %u hops",
 			 res->n_hops);
+	mp_writer_alert(w, !res->reached);
 	mp_put_str(w, "reached", "%s", t);
+	mp_writer_alert(w, false);
 	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
 	mp_put_str(w, "duration", "in %s", mp_fmt_ns(b, sizeof(b), (double)res->duration_ns));
 	if (res->interrupted)
@@ -287,3 +292,31 @@ int pp_plot_targets(const struct mp_run_target *t, size_t n, const char *png, vo
 		mp_warnx("plot %s: %s", png, *err ? err : strerror(-r));
 	return r;
 }
+
+/* Prometheus HELP (docs/FORMATS.md has the same words, longer). */
+const struct mp_prom_help pp_prom_help[] = {
+	{ "ip_version", "IP version of the probes (4 or 6)" },
+	{ "reached", "1 when the target answered" },
+	{ "dest_ttl", "TTL at which the target answered (0: not reached)" },
+	{ "rounds", "probe rounds resolved (one probe per hop each)" },
+	{ "duration_ms", "wall time of the run" },
+	{ "raw_sockets", "1 when raw sockets were used" },
+	{ "interrupted", "1 when SIGINT or SIGTERM ended the run early" },
+	{ "unmatched", "ICMP or TCP packets read that answered none of the run's probes" },
+	{ "late", "replies after their probe's timeout (not counted received)" },
+	{ "tx_kernel_stamps", "probes timed by the kernel's send timestamp" },
+	{ "rx_kernel_stamps", "replies timed by the kernel's receive timestamp" },
+	{ "hops.ttl", "TTL (hop limit) of the hop's probes" },
+	{ "hops.responders", "distinct addresses that answered at this TTL" },
+	{ "hops.sent", "probes sent to this hop and resolved" },
+	{ "hops.received", "probes this hop answered" },
+	{ "hops.loss_pct", "share of this hop's probes unanswered" },
+	{ "hops.node_loss_pct", "loss of this hop's own replies, not seen further on the path" },
+	{ "hops.link_loss_pct", "loss introduced on the link just before this hop" },
+	{ "hops.rtt_ms", "round-trip time to this hop" },
+	{ "hops.jitter_ms", "RFC 3550 interarrival jitter of this hop's replies" },
+	{ "hops.ratelimited", "1 when this hop's losses look like ICMP rate limiting" },
+	{ "hops.addrs.received", "replies from this responder at this hop" },
+	{ "hops.addrs.share_pct", "share of this hop's replies from this responder" },
+	{ NULL, NULL }
+};
