@@ -11,7 +11,7 @@
 #   text:  perfc -4              vs  ip -4 route show table all
 #   json:  perfc -4 -j           vs  ip -4 -j route show table all
 #   (and, for reference, perfc -4 -f ndjson, the streaming machine format,
-#   and perfc -4 -q: the netlink dump and conversion, nothing printed)
+#   and perfc -4 -q: the netlink dump and conversion, the summary only)
 #
 # Each is run RUNS times (default 3) alternating; the table gives the median
 # wall time and the largest peak RSS (GNU time %e / %M), and the ratio

@@ -66,14 +66,17 @@ static bool snap_filter(const struct pc_opts *opts, struct pc_names *names,
 	return pc_route_filter(opts, rt);
 }
 
-static int emit(struct mp_writer *w, const char *change, const struct pc_route *rt,
-		const struct pc_route *old)
+/* A change record; none with -q (the summary only). */
+static int emit(struct mp_writer *w, const struct pc_opts *opts, const char *change,
+		const struct pc_route *rt, const struct pc_route *old)
 {
 	char was[512] = "";
 
+	if (opts->quiet)
+		return 0;
 	if (old && pc_route_summary(old, was, sizeof(was)) < 0)
 		was[sizeof(was) - 1] = '\0';
-	return pc_print_route(w, "change", rt, change, was);
+	return pc_print_route(w, "change", rt, change, was, false);
 }
 
 int pc_diff(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
@@ -120,14 +123,14 @@ int pc_diff(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names
 			route_key_cmp(&snap.routes[i], &live.routes[j]);
 
 		if (c < 0) {
-			r = emit(w, "removed", &snap.routes[i++], NULL);
+			r = emit(w, opts, "removed", &snap.routes[i++], NULL);
 			res->removed++;
 		} else if (c > 0) {
-			r = emit(w, "added", &live.routes[j++], NULL);
+			r = emit(w, opts, "added", &live.routes[j++], NULL);
 			res->added++;
 		} else {
 			if (!route_same(&snap.routes[i], &live.routes[j])) {
-				r = emit(w, "changed", &live.routes[j], &snap.routes[i]);
+				r = emit(w, opts, "changed", &live.routes[j], &snap.routes[i]);
 				res->changed++;
 			} else {
 				res->unchanged++;

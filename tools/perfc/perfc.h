@@ -66,7 +66,7 @@ struct pc_opts {
 	const char *job;	/* --job NAME */
 	const char *table_arg;	/* --table as given (name or number) */
 	const char *proto_arg;	/* --proto as given */
-	bool quiet;		/* -q: nothing on stdout in text (machine formats as asked) */
+	bool quiet;		/* -q: the summary only, no route or change records */
 };
 
 /* What a run found, for the exit status. */
@@ -171,8 +171,10 @@ int pc_prefix_canon(const char *s, char *buf, size_t len, struct mp_nl_addr *ret
 void pc_routes_free(struct pc_route *routes, size_t n);
 
 /* print.c */
+/* padded: cells of the usual widths, for rows that come one by one
+ * (--watch): a batch listing is sized from its rows by lib/out. */
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
-		   const char *change, const char *was);
+		   const char *change, const char *was, bool padded);
 int pc_route_summary(const struct pc_route *rt, char *buf, size_t len);
 /* The list's summary document; more (may be NULL) adds fields to it. */
 int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perfc: rendering through lib/out. A route is one record whose keys mirror
- * `ip -j route` (docs/FORMATS.md). Text cells are unpadded: lib/out sizes
- * the table's columns from its first rows and leaves out empty columns.
+ * `ip -j route` (docs/FORMATS.md). A listing's text cells are unpadded:
+ * lib/out sizes the table's columns from its first rows and leaves out
+ * empty columns; --watch's rows come one by one and are padded to the
+ * usual widths, so that the header seldom has to be printed again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +26,7 @@ static bool structured(const struct mp_writer *w)
  * route has no flags.
  */
 static int put_flags(struct mp_writer *w, const char *key, unsigned n,
-		     const char (*flags)[PC_NAME_LEN])
+		     const char (*flags)[PC_NAME_LEN], bool padded)
 {
 	char s[PC_FLAGS_MAX * PC_NAME_LEN];
 	int r;
@@ -36,7 +38,7 @@ static int put_flags(struct mp_writer *w, const char *key, unsigned n,
 				strcat(s, ",");
 			strcat(s, flags[i]);
 		}
-		return mp_put_str(w, key, "%s", s);
+		return mp_put_str(w, key, padded ? "%-6s" : "%s", s);
 	}
 	r = mp_arr_begin(w, key, NULL);
 	for (unsigned i = 0; i < n && r == 0; i++)
@@ -79,7 +81,7 @@ static int put_nexthops(struct mp_writer *w, const struct pc_route *rt)
 		if (r == 0)
 			r = mp_put_u64(w, "weight", "%" PRIu64, nh->weight);
 		if (r == 0)
-			r = put_flags(w, "flags", nh->n_flags, nh->flags);
+			r = put_flags(w, "flags", nh->n_flags, nh->flags, false);
 		if (r == 0)
 			r = mp_obj_end(w);
 	}
@@ -106,26 +108,26 @@ static const char *text_dst(struct mp_writer *w, const struct pc_route *rt,
 }
 
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
-		   const char *change, const char *was)
+		   const char *change, const char *was, bool padded)
 {
 	char dst[PC_PREFIX_LEN];
 
 	mp_record_begin(w, type);
 	if (change)
-		mp_put_str(w, "change", "%s", change);
+		mp_put_str(w, "change", padded ? "%-7s" : "%s", change);
 	mp_put_str_notext(w, "family", rt->family == AF_INET ? "inet" : "inet6");
-	mp_put_str(w, "route_type", "%s", rt->type);
-	mp_put_str(w, "dst", "%s", text_dst(w, rt, &dst));
+	mp_put_str(w, "route_type", padded ? "%-11s" : "%s", rt->type);
+	mp_put_str(w, "dst", padded ? "%-20s" : "%s", text_dst(w, rt, &dst));
 	if (rt->match)
-		mp_put_str(w, "match", "%s", rt->match);
-	mp_put_str(w, "table", "%s", rt->table);
-	mp_put_str(w, "protocol", "%s", rt->protocol);
-	mp_put_str(w, "scope", "%s", rt->scope);
-	mp_put_u64(w, "metric", "%" PRIu64, rt->metric);
-	mp_put_str(w, "gateway", "%s", rt->gateway);
-	mp_put_str(w, "dev", "%s", rt->dev);
-	mp_put_str(w, "prefsrc", "%s", rt->prefsrc);
-	put_flags(w, "flags", rt->n_flags, rt->flags);
+		mp_put_str(w, "match", padded ? "%-6s" : "%s", rt->match);
+	mp_put_str(w, "table", padded ? "%-7s" : "%s", rt->table);
+	mp_put_str(w, "protocol", padded ? "%-8s" : "%s", rt->protocol);
+	mp_put_str(w, "scope", padded ? "%-6s" : "%s", rt->scope);
+	mp_put_u64(w, "metric", padded ? "%6" PRIu64 : "%" PRIu64, rt->metric);
+	mp_put_str(w, "gateway", padded ? "%-15s" : "%s", rt->gateway);
+	mp_put_str(w, "dev", padded ? "%-8s" : "%s", rt->dev);
+	mp_put_str(w, "prefsrc", padded ? "%-15s" : "%s", rt->prefsrc);
+	put_flags(w, "flags", rt->n_flags, rt->flags, padded);
 	put_nexthops(w, rt);
 	if (was)
 		mp_put_str(w, "was", "%s", was);

@@ -125,7 +125,7 @@ static int emit_route(const struct pc_route *rt, void *arg)
 	int r = group_add(c, rt);
 
 	c->count++;
-	return r < 0 || !c->print ? r : pc_print_route(c->w, "route", rt, NULL, NULL);
+	return r < 0 || !c->print ? r : pc_print_route(c->w, "route", rt, NULL, NULL, false);
 }
 
 /* The groups for machines (a Prometheus gauge each: table, protocol and
@@ -163,7 +163,7 @@ static int emit_change(const char *change, const struct pc_route *rt, void *arg)
 	struct emit_ctx *c = arg;
 
 	c->count++;
-	return pc_print_route(c->w, "change", rt, change, NULL);
+	return c->print ? pc_print_route(c->w, "change", rt, change, NULL, true) : 0;
 }
 
 static int run_list(struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
@@ -175,8 +175,8 @@ static int run_list(struct pc_opts *opts, struct mp_nl *nl, struct pc_names *nam
 	size_t n_addrs = 0;
 	int r;
 
-	/* -q text goes nowhere (main.c), prom is the summary's gauges only */
-	c.print = !(opts->quiet && f == MP_FMT_TEXT) && f != MP_FMT_PROM;
+	/* -q: the summary only; prom is the summary's gauges only */
+	c.print = !opts->quiet && f != MP_FMT_PROM;
 	r = pc_list(opts, nl, names, emit_route, &c);
 	if (r < 0) {
 		mp_warn(r, "listing the routes");
@@ -203,7 +203,7 @@ out:
 static int run_watch(struct pc_opts *opts, struct pc_names *names, struct mp_writer *w,
 		     struct pc_result *res)
 {
-	struct emit_ctx c = { .w = w };
+	struct emit_ctx c = { .w = w, .print = !opts->quiet };
 	int r;
 
 	catch_signals();
