@@ -244,17 +244,28 @@ static int row_print(struct out_buf *b, unsigned indent, const struct cell *c, s
 	return e ? e : out_putc(b, '\n');
 }
 
-/* Starts the table of type for rows like r. */
-static int table_start(struct mp_writer *w, struct out_text_table *t, const struct row *r,
-		       const char *type)
+/* Frees the columns of t (its rows and buffers stay). */
+static void table_columns_free(struct out_text_table *t)
 {
-	for (size_t i = 0; i < t->ncols; i++)
+	for (size_t i = 0; t->hdr && i < t->ncols; i++)
 		free(t->hdr[i]);
 	free(t->type);
 	free(t->hdr);
 	free(t->left);
 	free(t->shown);
 	free(t->widths);
+	t->type = NULL;
+	t->hdr = NULL;
+	t->left = t->shown = NULL;
+	t->widths = NULL;
+	t->ncols = 0;
+}
+
+/* Starts the table of type for rows like r. */
+static int table_start(struct mp_writer *w, struct out_text_table *t, const struct row *r,
+		       const char *type)
+{
+	table_columns_free(t);
 	t->ncols = r->n;
 	t->type = strdup(type);
 	t->hdr = calloc(r->n + 1, sizeof(*t->hdr));
@@ -488,13 +499,7 @@ void out_text_done(struct mp_writer *w)
 
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->ncols; i++)
-		free(t->hdr[i]);
-	free(t->type);
-	free(t->hdr);
-	free(t->left);
-	free(t->shown);
-	free(t->widths);
+	table_columns_free(t);
 	free(t->held.p);
 	row_done(&t->row);
 	free(t);
