@@ -36,7 +36,7 @@ struct fbuf {
 
 static void put(struct fbuf *b, const void *v, size_t n)
 {
-	if (b->err)
+	if (b->err || !n)	/* v may be NULL then (an empty string) */
 		return;
 	if (b->cap - b->n < n) {
 		size_t cap = b->cap ? b->cap : 4096;

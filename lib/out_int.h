@@ -56,6 +56,8 @@ int out_buf_grow(struct out_buf *b, size_t n);	/* room for n more; -ENOMEM */
 
 static inline int out_put(struct out_buf *b, const char *s, size_t n)
 {
+	if (!n)
+		return 0;	/* b->p may be NULL yet */
 	if (b->cap - b->len < n && out_buf_grow(b, n) < 0)
 		return -ENOMEM;
 	memcpy(b->p + b->len, s, n);

@@ -304,6 +304,8 @@ int out_buf_grow(struct out_buf *b, size_t n)
 
 int out_pad(struct out_buf *b, size_t n)
 {
+	if (!n)
+		return 0;	/* b->p may be NULL yet */
 	if (b->cap - b->len < n && out_buf_grow(b, n) < 0)
 		return -ENOMEM;
 	memset(b->p + b->len, ' ', n);
