@@ -456,8 +456,9 @@ static int unit_begin(struct mp_writer *w, const char *type, const char *title)
  * Direct records. A json/ndjson record needs nothing from fields to come,
  * so each field is written as it is put, with no node, no copy of key or
  * value and no tree walk at the end: a route listing puts tens of millions
- * of fields. The other formats (and json records kept for the end, and
- * forwarded units) build the unit's tree.
+ * of fields. A text record takes each field as a cell of its row (out_text.c)
+ * until it opens a container, which turns it into a tree. Csv, prom, json
+ * records kept for the end and forwarded units build the unit's tree.
  */
 static int direct_begin(struct mp_writer *w, const char *type)
 {
@@ -512,7 +513,7 @@ static int direct_scalar(struct mp_writer *w, const struct out_node *n)
 	int e;
 
 	if (w->fmt == MP_FMT_TEXT) {
-		if (n->key == NULL)	/* only a container's end is checked here */
+		if (n->key == NULL)	/* in the record itself: containers make a tree */
 			return fail(w, -EINVAL);
 		e = out_text_direct_cell(w, n);
 		return e < 0 ? fail(w, e) : 0;
@@ -641,6 +642,8 @@ int mp_record_end(struct mp_writer *w)
 	else
 		r = record_render(w, root, w->unit_type);
 	w->direct = false;
+	if (r == 0)
+		w->obuf_done = w->obuf.len;
 	if (r == 0 && (w->live || w->obuf.len >= OUT_FLUSH_BYTES))
 		r = out_flush(w);
 	if (r == 0 && w->live && !w->fwd && fflush(w->f) == EOF)
@@ -739,6 +742,14 @@ int mp_writer_close(struct mp_writer *w)
 	r = w->err;
 	if (!r && w->root)
 		r = -EINVAL;	/* a unit was left open */
+	if (r && !w->fwd) {
+		/* the whole records before the error still go out, as they did
+		 * through stdio: not a direct record's beginning */
+		w->obuf.len = w->obuf_done;
+		if (w->fmt == MP_FMT_TEXT)
+			out_text_flush(w);
+		out_flush(w);
+	}
 	if (!r && !w->fwd && w->fmt == MP_FMT_TEXT)
 		r = out_text_flush(w);
 	if (!r && !w->fwd && w->fmt == MP_FMT_JSON &&

@@ -176,8 +176,11 @@ int mp_writer_set_table(struct mp_writer *w, const char *type);
 /*
  * Live writers (the default) flush every record as it ends, so a pipe or a
  * terminal sees each interval or event at once. A tool that writes many
- * records in one burst (a route listing) turns this off and lets stdio
- * buffer; mp_writer_close() flushes.
+ * records in one burst (a route listing) turns this off: the writer then
+ * hands its output on in 64 KiB writes, and in text holds a table's first
+ * 1,024 rows to size its columns and leave out the empty ones
+ * (docs/FORMATS.md); mp_doc_end() and mp_writer_close() flush. Such a tool
+ * prints nothing to the FILE itself between its records.
  */
 void mp_writer_set_live(struct mp_writer *w, bool live);
 

@@ -117,6 +117,7 @@ struct mp_writer {
 	char *jbuf;			/* json: dump buffer, reused */
 	size_t jbuf_len;
 	struct out_buf obuf;		/* rendered records not yet handed to f */
+	size_t obuf_done;		/* obuf's length at the last whole record */
 	uint64_t time_sec;		/* json/ndjson: the second time_head is of */
 	char time_head[32];		/* "YYYY-MM-DDTHH:MM:SS." of time_sec */
 	char *table_type;		/* csv: set by mp_writer_set_table */

@@ -331,7 +331,7 @@ int out_flush(struct mp_writer *w)
 {
 	size_t n = w->obuf.len;
 
-	w->obuf.len = 0;
+	w->obuf.len = w->obuf_done = 0;
 	if (n && fwrite(w->obuf.p, 1, n, w->f) != n)
 		return errno ? -errno : -EIO;
 	return 0;

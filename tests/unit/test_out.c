@@ -716,6 +716,36 @@ static void test_text_batch_columns(void **state)
 	free(b.data);
 }
 
+/* After an error a batch writer still hands on the whole records before it,
+ * and none of the record that failed. */
+static void test_batch_error(void **state)
+{
+	static const enum mp_format fmts[] = { MP_FMT_TEXT, MP_FMT_NDJSON, MP_FMT_JSON };
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		buf_open(&b);
+		assert_int_equal(mp_writer_new(&w, fmts[i], b.f, "t", "t/1"), 0);
+		mp_writer_set_live(w, false);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(mp_record_begin(w, "row"), 0);
+			assert_int_equal(mp_put_str(w, "name", "%s", k ? "second" : "first"), 0);
+			assert_int_equal(mp_record_end(w), 0);
+		}
+		assert_int_equal(mp_record_begin(w, "row"), 0);
+		assert_int_equal(mp_put_str(w, "name", "%s", "broken"), 0);
+		assert_int_equal(mp_obj_end(w), -EINVAL);
+		assert_int_equal(mp_writer_close(w), -EINVAL);
+		buf_close(&b);
+		assert_non_null(strstr(b.data, "first"));
+		assert_non_null(strstr(b.data, "second"));
+		assert_null(strstr(b.data, "broken"));
+		free(b.data);
+	}
+}
+
 /* A live writer flushes each record; a batch writer leaves it to stdio. */
 static void test_live(void **state)
 {
@@ -1131,6 +1161,7 @@ int main(void)
 		cmocka_unit_test(test_csv_doubles),
 		cmocka_unit_test(test_json_like_jansson),
 		cmocka_unit_test(test_text_batch_columns),
+		cmocka_unit_test(test_batch_error),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_forward),
