@@ -7,7 +7,9 @@
  * as the widest cell printed so far, so a cell wider than its column widens
  * it (with room for two more characters, so that it seldom happens twice)
  * and the header is printed again above that row, in step with the rows
- * that follow; no row is ever shifted against the header above it.
+ * that follow; no row is ever shifted against the header above it. A batch
+ * writer holds a table's first rows to size it and drop its empty columns
+ * (struct out_text_table). Rows are rendered into the writer's buffer.
  * Colour (a terminal, --color; out.h): titles and table headers bold,
  * alert cells red, added around the padded text so that widths stay as
  * they are. The document is a block: its title, a line

@@ -81,7 +81,7 @@ struct group {
 
 struct emit_ctx {
 	struct mp_writer *w;
-	bool print;		/* a record per route (not: -q text, prom) */
+	bool print;		/* a record per route or change (not: -q, prom) */
 	long count;
 	struct group *groups;
 	size_t n_groups;
