@@ -68,6 +68,7 @@ run()
 		"$BIN/bwtest" -t 300ms --interval-report 100ms 127.0.0.1
 	check pathping '^ +[0-9]+ +[0-9]+ +127\.0\.0\.1 ' \
 		"$BIN/pathping" -c 0 -t 300ms 127.0.0.1
+	check perfc '^127\.0\.0\.1 ' "$BIN/perfc"
 	return $((fails > 0))
 }
 
@@ -77,7 +78,7 @@ export OUT BIN
 export -f run
 if timeout 60 unshare -n bash -c run >"$OUT/log" 2>&1; then
 	cat "$OUT/log"
-	echo "-q: the summary only in owd, bwtest, pathping"
+	echo "-q: the summary only in owd, bwtest, pathping, perfc"
 else
 	cat "$OUT/log"
 	echo "FAIL: -q is not the summary only"

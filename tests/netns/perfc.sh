@@ -466,13 +466,12 @@ test_quiet()
 # The text table's layout is what this test is about, so it reads the text
 # (T4 otherwise): one header, every left-aligned cell starting under its
 # header and every right-aligned one ending under it, no column that is "-"
-# in every row, no line over 100 columns (max=N: N) on an ordinary table;
-# r1's is not one: multipath cells hold every path
-# ("10.210.0.2@to-r2*1 10.210.0.3@to-r2*2") and nine columns are filled.
+# in every row, no line over 100 columns (max=N: N), r1's table with its
+# multipath routes, flags, sources and five tables included.
 TEXT_CHECK='
 function fail(m) { print "line " NR ": " m; bad = 1; exit 1 }
 NR == 1 {
-	if ($1 != "route_type") fail("no header")
+	if ($1 != "dst") fail("no header")
 	for (i = 1; i <= length($0); i++) {
 		c = substr($0, i, 1); p = i > 1 ? substr($0, i - 1, 1) : " "
 		if (c != " " && p == " ") start[++n] = i
@@ -482,7 +481,7 @@ NR == 1 {
 }
 /^[0-9]+ routes$/ { next }
 {
-	if ($1 == "route_type") fail("a second header")
+	if ($1 == "dst") fail("a second header")
 	if (length($0) > (max ? max : 100)) fail(length($0) " columns")
 	if (length($0) > widest) widest = length($0)
 	for (k = 1; k <= n; k++) {
@@ -505,6 +504,7 @@ END {
 
 test_text()
 {
+	local out
 	[[ -e $LAB_DIR/t6/pid ]] || {
 		lab_node_add t6 || return
 		lab_ip t6 link add d0 type veth peer name d1	# no dummy module here
@@ -517,15 +517,19 @@ test_text()
 	# an ordinary host's table has its link-local address's /128 route
 	lab_wait 10 lab_exec t6 sh -c 'ip -6 route show table local | grep -q "^local fe80::"'
 	lab_exec t6 "$PERFC" >"$T_OUT/t6.txt"
-	t_note "t6: $(awk "$TEXT_CHECK" "$T_OUT/t6.txt")"
-	grep -q '^unicast  *2001:db8:1234:5678::/64  .* fe80::1 ' "$T_OUT/t6.txt"
-	grep -q '^unicast  *fdac:c9:1::/64 ' "$T_OUT/t6.txt"
-	# no flags or nexthops anywhere here: those columns are left out
-	! head -1 "$T_OUT/t6.txt" | grep -q 'flags\\|nexthops' || false
-	# r1: multipath, flags, prefsrc, five tables
+	out=$(awk "$TEXT_CHECK" "$T_OUT/t6.txt") || { echo "t6: $out"; cat "$T_OUT/t6.txt"; return 1; }
+	t_note "t6: $out"
+	grep -q '^2001:db8:1234:5678::/64  *fe80::1  *d0 ' "$T_OUT/t6.txt"
+	grep -q '^fdac:c9:1::/64  *-  *d0  *kernel ' "$T_OUT/t6.txt"
+	# scopes only when not the kernel's usual one for the route
+	grep -q '^10.250.0.0/24  *-  *d0  *kernel  *0  src 10.250.0.1$' "$T_OUT/t6.txt"
+	! grep -q 'scope' "$T_OUT/t6.txt" || false
+	[[ $(head -1 "$T_OUT/t6.txt") =~ ^dst\ +via\ +dev\ +proto\ +metric\ +notes$ ]]
+	# r1: multipath (the other paths as notes), flags, sources, five tables
 	lab_exec r1 "$PERFC" >"$T_OUT/r1.txt"
-	t_note "r1: $(awk -v max=200 "$TEXT_CHECK" "$T_OUT/r1.txt")"
-	head -1 "$T_OUT/r1.txt" | grep -q 'nexthops'
+	out=$(awk "$TEXT_CHECK" "$T_OUT/r1.txt") || { echo "r1: $out"; cat "$T_OUT/r1.txt"; return 1; }
+	t_note "r1: $out"
+	grep -q ' +[0-9.]*@to-r2' "$T_OUT/r1.txt"
 }
 
 t_main "$@"

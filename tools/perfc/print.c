@@ -107,11 +107,91 @@ static const char *text_dst(struct mp_writer *w, const struct pc_route *rt,
 	return *buf;
 }
 
+/*
+ * A route's row for people (ip route's words, aligned): the destination,
+ * via and dev of its first path, protocol, metric, then notes: a type
+ * other than unicast, a scope other than the type's usual one, a table
+ * other than main, the preferred source, flags, and a multipath route's
+ * other paths. What is empty in
+ * every row of a listing is left out by lib/out. The machine formats have
+ * every field under its own key.
+ */
+/* The scope the kernel gives a route of this type by default (ip route add
+ * without "scope"): IPv6 routes are all global; IPv4 host for local, link
+ * for broadcast and multicast and for a unicast route without a gateway,
+ * global otherwise. */
+static const char *usual_scope(const struct pc_route *rt)
+{
+	if (rt->family == AF_INET6)
+		return "global";
+	if (!strcmp(rt->type, "local") || !strcmp(rt->type, "nat"))
+		return "host";
+	if (!strcmp(rt->type, "broadcast") || !strcmp(rt->type, "multicast") ||
+	    !strcmp(rt->type, "anycast") ||
+	    (!strcmp(rt->type, "unicast") && !rt->gateway[0] && !rt->multipath))
+		return "link";
+	return "global";
+}
+
+static int text_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
+		      const char *change, const char *was, bool padded)
+{
+	const struct pc_nh *nh = rt->multipath && rt->n_nh ? &rt->nh[0] : NULL;
+	char dst[PC_PREFIX_LEN], notes[512];
+	size_t off = 0;
+
+#define NOTE(...)								\
+	do {									\
+		int n_ = snprintf(notes + off, sizeof(notes) - off, "%s", off ? " " : "");	\
+		if (n_ > 0 && (size_t)n_ < sizeof(notes) - off)			\
+			off += (size_t)n_;					\
+		n_ = snprintf(notes + off, sizeof(notes) - off, __VA_ARGS__);	\
+		if (n_ > 0 && (size_t)n_ < sizeof(notes) - off)			\
+			off += (size_t)n_;					\
+	} while (0)
+
+	notes[0] = '\0';
+	if (strcmp(rt->type, "unicast"))
+		NOTE("%s", rt->type);
+	if (strcmp(rt->scope, usual_scope(rt)))
+		NOTE("scope %s", rt->scope);
+	if (strcmp(rt->table, "main"))
+		NOTE("table %s", rt->table);
+	if (rt->prefsrc[0])
+		NOTE("src %s", rt->prefsrc);
+	for (unsigned i = 0; i < rt->n_flags; i++)
+		NOTE("%s", rt->flags[i]);
+	for (unsigned i = 1; nh && i < rt->n_nh; i++)
+		NOTE("+%s@%s", rt->nh[i].gateway[0] ? rt->nh[i].gateway : "-",
+		     rt->nh[i].dev[0] ? rt->nh[i].dev : "-");
+	if (was)
+		NOTE("was: %s", was);
+#undef NOTE
+	mp_writer_text_left(w, 255);	/* strings left, the metric right */
+	mp_record_begin(w, type);
+	mp_writer_text_left(w, 1);
+	mp_writer_audience(w, MP_FOR_TEXT);
+	if (change)
+		mp_put_str(w, "change", padded ? "%-7s" : "%s", change);
+	mp_put_str(w, "dst", padded ? "%-18s" : "%s", text_dst(w, rt, &dst));
+	mp_put_str(w, "via", padded ? "%-15s" : "%s", nh ? nh->gateway : rt->gateway);
+	mp_put_str(w, "dev", padded ? "%-8s" : "%s", nh ? nh->dev : rt->dev);
+	mp_put_str(w, "proto", padded ? "%-7s" : "%s", rt->protocol);
+	mp_put_u64(w, "metric", padded ? "%6" PRIu64 : "%" PRIu64, rt->metric);
+	mp_writer_alert(w, strstr(notes, "dead") || strstr(notes, "linkdown"));
+	mp_put_str(w, "notes", "%s", notes);
+	mp_writer_alert(w, false);
+	mp_writer_audience(w, MP_FOR_ALL);
+	return mp_record_end(w);
+}
+
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		   const char *change, const char *was, bool padded)
 {
 	char dst[PC_PREFIX_LEN];
 
+	if (mp_writer_format(w) == MP_FMT_TEXT)
+		return text_route(w, type, rt, change, was, padded);
 	mp_record_begin(w, type);
 	if (change)
 		mp_put_str(w, "change", padded ? "%-7s" : "%s", change);
