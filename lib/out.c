@@ -164,8 +164,17 @@ static json_t *json_from_node(const struct out_node *n)
 		return json_integer(n->v.i);
 	case OUT_F64:
 		return isfinite(n->v.f) ? json_real(n->v.f) : json_null();
-	case OUT_STR:
-		return json_string(n->v.s);
+	case OUT_STR: {
+		/* not UTF-8 (a Latin-1 table name): as the streamed records have it */
+		char *clean;
+
+		v = json_string(n->v.s);
+		if (v || !(clean = out_utf8_clean(n->v.s)))
+			return v;
+		v = json_string(clean);
+		free(clean);
+		return v;
+	}
 	case OUT_BOOL:
 		return json_boolean(n->v.b);
 	}

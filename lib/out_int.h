@@ -205,6 +205,9 @@ int out_text_direct_tree(struct mp_writer *w);
  * jansson's JSON_ENSURE_ASCII does; the members (elements) of an object
  * (array) node, each preceded by ',' when comma or after the first. */
 int out_json_str(struct out_buf *b, const char *s);
+/* s with each byte that is not part of valid UTF-8 replaced by U+FFFD, as
+ * out_json_str writes it (malloc'd; NULL: no memory). */
+char *out_utf8_clean(const char *s);
 int out_json_members(struct out_buf *b, const struct out_node *n, bool comma);
 /* A scalar's (or a whole container node's) json value. */
 int out_json_value(struct out_buf *b, const struct out_node *n);

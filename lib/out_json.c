@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "out_int.h"
@@ -54,6 +55,31 @@ static size_t utf8_decode(const unsigned char *s, unsigned *ret_cp)
 		return 0;
 	*ret_cp = cp;
 	return len;
+}
+
+char *out_utf8_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *d = malloc(3 * strlen(s) + 1), *o = d;	/* a bad byte: 3 bytes of U+FFFD */
+	unsigned cp;
+
+	if (!d)
+		return NULL;
+	while (*p) {
+		size_t len = *p < 0x80 ? 1 : utf8_decode(p, &cp);
+
+		if (len) {
+			memcpy(o, p, len);
+			o += len;
+			p += len;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+		}
+	}
+	*o = '\0';
+	return d;
 }
 
 /* Written straight into the buffer, sized first: an input byte is at most

@@ -63,10 +63,15 @@ static const struct unit {
 	{ "_bytes", "_bytes", 1 },
 };
 
-/* Appends key to name with '_', stripping a unit suffix into *unit. */
+/*
+ * Appends key to name with '_', stripping a unit suffix into *unit. A key
+ * "X_count" is the gauge "Xs" (route_count: routes): promtool reserves the
+ * "_count" suffix for summaries and histograms.
+ */
 static int name_add(char *name, size_t len, const char *key, const struct unit **unit)
 {
 	size_t at = strlen(name), kl = strlen(key);
+	bool count = kl > 6 && !strcmp(key + kl - 6, "_count");
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(units); i++) {
 		size_t sl = strlen(units[i].suffix);
@@ -77,7 +82,9 @@ static int name_add(char *name, size_t len, const char *key, const struct unit *
 			break;
 		}
 	}
-	if (at + 1 + kl >= len)
+	if (count)
+		kl -= 6;
+	if (at + 2 + kl >= len)
 		return -ENAMETOOLONG;
 	name[at++] = '_';
 	for (size_t i = 0; i < kl; i++) {
@@ -86,6 +93,8 @@ static int name_add(char *name, size_t len, const char *key, const struct unit *
 		name[at++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			     (c >= '0' && c <= '9') ? c : '_';
 	}
+	if (count)
+		name[at++] = 's';
 	name[at] = '\0';
 	return 0;
 }
@@ -156,6 +165,8 @@ static const char *quantile(const char *key, char *buf, size_t len)
 		return NULL;
 	if (!strcmp(key + 1, "50"))
 		return "0.5";
+	if (!strcmp(key + 1, "100"))
+		return "1";
 	snprintf(buf, len, "0.%s", key + 1);
 	return buf;
 }

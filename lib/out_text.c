@@ -392,7 +392,8 @@ static int table_stream(struct mp_writer *w, struct out_text_table *t, const str
 			t->widths[i] = hw > c ? hw : c;
 		} else if (t->shown[i] && c > t->widths[i]) {
 			t->widths[i] = c + (t->header_due ? 0 : 2);
-			hdr |= i + 1 < last;	/* the last column is never padded */
+			/* the last column is padded only when right-aligned */
+			hdr |= i + 1 < last || !r->c[i].left;
 		}
 	}
 	if (hdr)

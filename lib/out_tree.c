@@ -242,6 +242,19 @@ out:
 	return strip_zeros(buf, n);
 }
 
+/* The key whose unit a number has: its own, else that of the nearest
+ * object around it that has one (owd's forward.owd_ms.mean is in ms). */
+static const char *unit_key(const struct out_node *n)
+{
+	static const char *const suffixes[] = { "_ms", "_us", "_ns", "_s" };
+
+	for (const struct out_node *p = n; p; p = p->parent)
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (key_unit(p->key, suffixes[i]))
+				return p->key;
+	return n->key;
+}
+
 static int scalar_value(const struct out_node *n, const char *key, char *buf, size_t len)
 {
 	switch (n->kind) {
@@ -265,7 +278,7 @@ int out_node_value(const struct out_node *n, char *buf, size_t len)
 	size_t at = 0;
 
 	if (out_node_is_scalar(n)) {
-		int m = scalar_value(n, n->key, buf, len);
+		int m = scalar_value(n, unit_key(n), buf, len);
 
 		return m < 0 || (size_t)m >= len ? -ENOSPC : m;
 	}
@@ -276,7 +289,7 @@ int out_node_value(const struct out_node *n, char *buf, size_t len)
 		if (m < 0 || (size_t)m >= len - at)
 			return -ENOSPC;
 		at += (size_t)m;
-		m = scalar_value(k, n->key, buf + at, len - at);	/* the array's unit */
+		m = scalar_value(k, unit_key(n), buf + at, len - at);	/* the array's unit */
 		if (m < 0 || (size_t)m >= len - at)
 			return -ENOSPC;
 		at += (size_t)m;

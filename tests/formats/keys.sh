@@ -110,6 +110,7 @@ collect()
 
 	"$BIN/perfc" -f ndjson >"$d/perfc.routes.ndjson"
 	"$BIN/perfc" -f csv >"$d/perfc.routes.csv"
+	"$BIN/perfc" -f prom >"$d/perfc.routes.prom"
 	# --diff against a snapshot missing a route and holding another
 	"$BIN/perfc" -j >"$tmp/snap.json"
 	ip route add 192.0.2.0/24 dev lo

@@ -589,6 +589,47 @@ static void test_csv_doubles(void **state)
 	buf_close(&b);
 	assert_string_equal(b.data, expected);
 	free(b.data);
+
+	/* a statistic takes the unit of the object it is in (owd_ms.mean) */
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_CSV, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_obj_begin(w, "fwd", NULL), 0);
+	assert_int_equal(mp_obj_begin(w, "owd_ms", NULL), 0);
+	assert_int_equal(mp_put_f64(w, "mean", "%g", 12.3456789), 0);
+	assert_int_equal(mp_put_f64(w, "max", "%g", 1234.567891), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_put_f64(w, "ratio", "%g", 0.123456789), 0);
+	assert_int_equal(mp_obj_end(w), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_string_equal(b.data, "fwd.owd_ms.mean,fwd.owd_ms.max,fwd.ratio\n"
+				    "12.345679,1234.567891,0.123457\n");
+	free(b.data);
+}
+
+/* A string that is not UTF-8 (a Latin-1 table name) is written with U+FFFD
+ * for each bad byte, in a streamed record and in the document alike. */
+static void test_json_bad_utf8(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_open(&b);
+	assert_int_equal(mp_writer_new(&w, MP_FMT_JSON, b.f, "t", "t/1"), 0);
+	assert_int_equal(mp_record_begin(w, "rec"), 0);
+	assert_int_equal(mp_put_str(w, "table", "%s", "tabl\xe9"), 0);
+	assert_int_equal(mp_record_end(w), 0);
+	assert_int_equal(mp_doc_begin(w, NULL), 0);
+	assert_int_equal(mp_put_str(w, "name", "%s", "x\xff\xc3\xa9"), 0);
+	assert_int_equal(mp_doc_end(w), 0);
+	assert_int_equal(mp_writer_close(w), 0);
+	buf_close(&b);
+	assert_non_null(strstr(b.data, "\"tabl\\uFFFD\""));
+	assert_non_null(strstr(b.data, "\"x\\uFFFD\\u00E9\""));
+	free(b.data);
 }
 
 /* json records are serialized by hand: byte for byte what jansson writes. */
@@ -1160,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(test_json_streamed),
 		cmocka_unit_test(test_csv_doubles),
 		cmocka_unit_test(test_json_like_jansson),
+		cmocka_unit_test(test_json_bad_utf8),
 		cmocka_unit_test(test_text_batch_columns),
 		cmocka_unit_test(test_batch_error),
 		cmocka_unit_test(test_live),

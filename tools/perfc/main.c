@@ -191,6 +191,7 @@ int main(int argc, char **argv)
 		mp_warn(r, "output");
 		goto out;
 	}
+	mp_writer_prom_help(w, pc_prom_help);
 	/* --watch shows each change at once; the other modes write in bulk */
 	mp_writer_set_live(w, opts.mode == PC_WATCH);
 	if (opts.textfile)

@@ -176,6 +176,8 @@ void pc_routes_free(struct pc_route *routes, size_t n);
 int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		   const char *change, const char *was, bool padded);
 int pc_route_summary(const struct pc_route *rt, char *buf, size_t len);
+/* Prometheus HELP of perfc's series. */
+extern const struct mp_prom_help pc_prom_help[];
 /* The list's summary document; more (may be NULL) adds fields to it. */
 int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long count,
 		      char **addresses, size_t n_addresses,

@@ -133,6 +133,24 @@ static const char *usual_scope(const struct pc_route *rt)
 	return "global";
 }
 
+static bool flags_down(unsigned n, const char (*flags)[PC_NAME_LEN])
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(flags[i], "dead") || !strcmp(flags[i], "linkdown"))
+			return true;
+	return false;
+}
+
+/* A route, or one of its paths, is dead or its link down (red in text). */
+static bool route_down(const struct pc_route *rt)
+{
+	bool down = flags_down(rt->n_flags, rt->flags);
+
+	for (unsigned i = 0; rt->multipath && i < rt->n_nh; i++)
+		down |= flags_down(rt->nh[i].n_flags, rt->nh[i].flags);
+	return down;
+}
+
 static int text_route(struct mp_writer *w, const char *type, const struct pc_route *rt,
 		      const char *change, const char *was, bool padded)
 {
@@ -161,10 +179,14 @@ static int text_route(struct mp_writer *w, const char *type, const struct pc_rou
 		NOTE("src %s", rt->prefsrc);
 	for (unsigned i = 0; i < rt->n_flags; i++)
 		NOTE("%s", rt->flags[i]);
-	for (unsigned i = 1; nh && i < rt->n_nh; i++)
-		NOTE("+%s@%s", rt->nh[i].gateway[0] ? rt->nh[i].gateway : "-",
-		     rt->nh[i].dev[0] ? rt->nh[i].dev : "-");
-	if (was)
+	for (unsigned i = 0; nh && i < rt->n_nh; i++) {
+		if (i)
+			NOTE("+%s@%s", rt->nh[i].gateway[0] ? rt->nh[i].gateway : "-",
+			     rt->nh[i].dev[0] ? rt->nh[i].dev : "-");
+		for (unsigned k = 0; k < rt->nh[i].n_flags; k++)	/* the path's own */
+			NOTE("%s", rt->nh[i].flags[k]);
+	}
+	if (was && *was)
 		NOTE("was: %s", was);
 #undef NOTE
 	mp_writer_text_left(w, 255);	/* strings left, the metric right */
@@ -178,7 +200,7 @@ static int text_route(struct mp_writer *w, const char *type, const struct pc_rou
 	mp_put_str(w, "dev", padded ? "%-8s" : "%s", nh ? nh->dev : rt->dev);
 	mp_put_str(w, "proto", padded ? "%-7s" : "%s", rt->protocol);
 	mp_put_u64(w, "metric", padded ? "%6" PRIu64 : "%" PRIu64, rt->metric);
-	mp_writer_alert(w, strstr(notes, "dead") || strstr(notes, "linkdown"));
+	mp_writer_alert(w, route_down(rt));
 	mp_put_str(w, "notes", "%s", notes);
 	mp_writer_alert(w, false);
 	mp_writer_audience(w, MP_FOR_ALL);
@@ -213,6 +235,23 @@ int pc_print_route(struct mp_writer *w, const char *type, const struct pc_route 
 		mp_put_str(w, "was", "%s", was);
 	return mp_record_end(w);
 }
+
+/* Prometheus HELP of every mode's series (-f prom, --textfile). */
+const struct mp_prom_help pc_prom_help[] = {
+	{ "tables.routes", "routes of this protocol and family in this table" },
+	{ "route_count", "routes listed" },
+	{ "change_count", "route changes seen" },
+	{ "added", "routes in the table, not in the snapshot" },
+	{ "removed", "routes in the snapshot, not in the table" },
+	{ "changed", "routes in both whose type, protocol, scope, source or paths differ" },
+	{ "unchanged", "routes the same in both" },
+	{ "nodes", "node documents read" },
+	{ "path_count", "paths followed between the nodes" },
+	{ "loops", "paths that loop" },
+	{ "blackholes", "paths that end without a route" },
+	{ "asymmetric", "node pairs whose path back is not the reverse of the path there" },
+	{ NULL, NULL }
+};
 
 /* One line for a route's forwarding part: "unicast via 10.0.0.1 dev eth0 proto static". */
 int pc_route_summary(const struct pc_route *rt, char *buf, size_t len)
@@ -265,10 +304,8 @@ int pc_print_list_doc(struct mp_writer *w, const struct pc_opts *opts, long coun
 		r = mp_arr_end(w);
 	if (r == 0 && opts->prefix)
 		r = mp_put_str(w, "prefix", "prefix %s", opts->prefix);
-	/* not a gauge: promtool rejects "_count" on one (the sum of the
-	 * tables' gauges is the same figure); lib/out cannot leave one field
-	 * out of prom alone, so --textfile in the other formats still has it */
-	if (r == 0 && mp_writer_format(w) != MP_FMT_PROM)
+	/* prom: the gauge meshperf_perfc_routes (lib/out's "_count" rule) */
+	if (r == 0)
 		r = mp_put_u64(w, "route_count", "%" PRIu64 " routes", count);
 	if (r == 0 && more)
 		r = more(w, arg);
