@@ -249,30 +249,35 @@ static int setup(void)
 static int c_links(struct mp_writer *w, bool flag)
 {
 	(void)flag;
+	mp_writer_set_live(w, false);	/* as ctl.c and once have it */
 	return setup() ?: mc_print_links(w, &state);
 }
 
 static int c_paths(struct mp_writer *w, bool flag)
 {
 	(void)flag;
+	mp_writer_set_live(w, false);	/* as ctl.c and once have it */
 	return setup() ?: mc_print_paths(w, &state);
 }
 
 static int c_routes(struct mp_writer *w, bool flag)
 {
 	(void)flag;
+	mp_writer_set_live(w, false);	/* as ctl.c and once have it */
 	return setup() ?: mc_print_routes(w, &state);
 }
 
 static int c_status(struct mp_writer *w, bool flag)
 {
 	(void)flag;
+	mp_writer_set_live(w, false);	/* as ctl.c and once have it */
 	return setup() ?: mc_print_status(w, &state);
 }
 
 static int c_once(struct mp_writer *w, bool flag)
 {
 	(void)flag;
+	mp_writer_set_live(w, false);	/* as ctl.c and once have it */
 	return setup() ?: mc_print_once(w, &state);
 }
 

@@ -53,8 +53,11 @@ static int render(struct mc_ctl *c, const char *req, char **ret, size_t *ret_len
 	}
 	pthread_mutex_lock(c->lock);
 	r = mp_writer_new(&w, f, out, "meshctl", MC_SCHEMA);
-	if (r == 0)
+	if (r == 0) {
 		mp_writer_prom_help(w, mc_prom_help);
+		/* a listing at once: lib/out sizes its text columns from the rows */
+		mp_writer_set_live(w, false);
+	}
 	if (r < 0)
 		;
 	else if (!strcmp(what, "links"))

@@ -953,6 +953,7 @@ static int print_once(struct loop *l)
 	if (r < 0)
 		return r;
 	mp_writer_prom_help(w, mc_prom_help);
+	mp_writer_set_live(w, false);	/* a listing at once (ctl.c) */
 	r = mc_print_once(w, &l->s);
 	return mp_writer_close(w) < 0 ? -EIO : r;
 }

@@ -182,6 +182,32 @@ static void best_str(const struct mc_state *s, unsigned site, char *buf, size_t 
 		off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? ">" : "", sites[i]);
 }
 
+/* A site's row for people: its path, the cost with its unit, the best path
+ * when another one waits, why, then the cost with its unit and since when
+ * (mc_print_paths left-aligns the first six); a site without a path red. */
+static int text_choice(struct mp_writer *w, const struct mc_choice *c, unsigned site,
+		       const char *kind, const char *path, const char *tunnel,
+		       const char *best, double age)
+{
+	char b[MP_FMT_LEN];
+	int r = 0;
+
+	mp_writer_audience(w, MP_FOR_TEXT);
+	r |= mp_put_u64(w, "site", "%" PRIu64, site);
+	mp_writer_alert(w, !c->set);
+	r |= mp_put_str(w, "kind", "%s", kind);
+	mp_writer_alert(w, false);
+	r |= mp_put_str(w, "path", "%s", path);
+	r |= mp_put_str(w, "tunnel", "%s", tunnel);
+	r |= mp_put_str(w, "best", "%s", best);
+	r |= mp_put_str(w, "reason", "%s", c->set ? c->reason : "");
+	r |= mp_put_str(w, "cost", "%s", c->set ? mp_fmt_ns(b, sizeof(b), (double)c->cost_us * 1e3) :
+					      "-");
+	r |= mp_put_u64(w, "switches", "%" PRIu64, c->switches);
+	r |= mp_put_str(w, "age", "%s", c->set ? mp_fmt_ns(b, sizeof(b), age * 1e9) : "-");
+	return r;
+}
+
 /* A site's choice: the path, its cost, why and since when. */
 static int put_choice(struct mp_writer *w, const struct mc_state *s, unsigned site,
 		      uint64_t now)
@@ -194,6 +220,9 @@ static int put_choice(struct mp_writer *w, const struct mc_state *s, unsigned si
 
 	mc_choice_format(c, path, sizeof(path));
 	best_str(s, site, best, sizeof(best));
+	r |= text_choice(w, c, site, kind, path, tunnel_name(s, s->want[site]), best,
+			 age_s(c->since_mono_ns, now));
+	mp_writer_audience(w, MP_FOR_MACHINES);
 	if (mp_writer_format(w) == MP_FMT_PROM) {
 		snprintf(ss, sizeof(ss), "%u", site);
 		r |= mp_put_label(w, "site", "%s", ss);
@@ -211,6 +240,7 @@ static int put_choice(struct mp_writer *w, const struct mc_state *s, unsigned si
 	r |= mp_put_f64(w, "age_s", "%7.1f", age_s(c->since_mono_ns, now) + nan_);
 	r |= mp_put_u64_notext(w, "hops", c->set ? c->nsites - 1U : 0);
 	r |= mp_put_bool_notext(w, "waiting", c->cand_set);
+	mp_writer_audience(w, MP_FOR_ALL);
 	return r;
 }
 
@@ -225,7 +255,9 @@ int mc_print_paths(struct mp_writer *w, const struct mc_state *s)
 	for (site = 0; site < MC_SITES && r == 0; site++) {
 		if (site == s->self || !s->site_known[site])
 			continue;
+		mp_writer_text_left(w, 6);	/* site .. reason */
 		r = mp_record_begin(w, "path");
+		mp_writer_text_left(w, 1);
 		if (r == 0)
 			r = put_choice(w, s, site, now);
 		if (r == 0)
@@ -464,13 +496,13 @@ static int put_route(struct mp_writer *w, const struct mc_state *s,
 		snprintf(table, sizeof(table), "main");
 	else
 		snprintf(table, sizeof(table), "%" PRIu32, rt->table);
-	r |= mp_put_str(w, "dst", "%-20s", dst);
-	r |= mp_put_str(w, "gateway", "%-16s", gw);
-	r |= mp_put_str(w, "dev", "%-12s", dev);
+	r |= mp_put_str(w, "dst", "%s", dst);
+	r |= mp_put_str(w, "gateway", "%s", gw);
+	r |= mp_put_str(w, "dev", "%s", dev);
 	r |= mp_put_i64(w, "site", "%4" PRId64, site);
-	r |= mp_put_str(w, "path", "%-10s", path);
-	r |= mp_put_u64(w, "metric", "%6" PRIu64, rt->has_priority ? rt->priority : 0);
-	r |= mp_put_str(w, "reason", "%-8s", c && c->set ? c->reason : "");
+	r |= mp_put_str(w, "path", "%s", path);
+	r |= mp_put_u64(w, "metric", "%" PRIu64, rt->has_priority ? rt->priority : 0);
+	r |= mp_put_str(w, "reason", "%s", c && c->set ? c->reason : "");
 	r |= mp_put_str_notext(w, "family", rt->family == AF_INET6 ? "inet6" : "inet");
 	r |= mp_put_str_notext(w, "route_type", rt->type == RTN_UNREACHABLE ? "unreachable" :
 			       "unicast");
