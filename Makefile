@@ -178,7 +178,8 @@ fuzz: $(FUZZ_BIN)
 deps:
 	$(Q)scripts/deps.sh
 
-# make check: packages, build, unit tests, fuzz-corpus regression, the text
+# make check: packages, build, unit tests, fuzz-corpus regression and a
+# 10 s smoke run of every harness (FUZZ_SMOKE_SECONDS=0: none), the text
 # of every tool against tests/golden/, the keys
 # of every tool's output against docs/FORMATS.md, netns suite (each script
 # skips with a reason when not root), man lint. The runner

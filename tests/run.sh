@@ -1,6 +1,7 @@
 #!/bin/bash
 # The test runner behind `make check`: unit tests (every cmocka case
-# counted, skips named), fuzz-corpus regression, the golden text of every
+# counted, skips named), fuzz-corpus regression and a short fuzz run
+# of every harness (run_fuzz), the golden text of every
 # tool (tests/golden/run.sh, one line per case), the output-format checks
 # (tests/formats/), the netns suite (one script after another; exit 4 =
 # skip, with the reason it printed last), and the man page lint. Prints one
@@ -47,8 +48,12 @@ run_unit() {
 }
 
 # Every harness replays its stored corpus: a crash found once stays fixed.
+# Each harness replays its seed corpus, then fuzzes for FUZZ_SMOKE_SECONDS
+# (default 10; 0: none) from it, new inputs kept in a scratch directory, so
+# that a crash in any parser fails make check; a crashing input is kept in
+# $BUILD/fuzz/crashes/HARNESS/ and named in the failure.
 run_fuzz() {
-	local f n out
+	local f n out tmp runs secs=${FUZZ_SMOKE_SECONDS:-10}
 	for f in "$BUILD"/fuzz/fuzz_*; do
 		[[ -x $f && $f != *.d && $f != *.log ]] || continue
 		n=${f##*/}
@@ -56,12 +61,27 @@ run_fuzz() {
 			result FAIL "fuzz/$n" "no seed corpus in tests/fuzz/corpus/$n"
 			continue
 		fi
-		if out=$(timeout 300 "$f" -runs=0 tests/fuzz/corpus/"$n" 2>&1); then
-			result PASS "fuzz/$n" "$(ls tests/fuzz/corpus/"$n" | wc -l) inputs"
-		else
+		if ! out=$(timeout 300 "$f" -runs=0 tests/fuzz/corpus/"$n" 2>&1); then
 			result FAIL "fuzz/$n"
 			printf '%s\n' "$out" | tail -30 | sed 's/^/    | /'
+			continue
 		fi
+		if ((secs == 0)); then
+			result PASS "fuzz/$n" "$(ls tests/fuzz/corpus/"$n" | wc -l) inputs"
+			continue
+		fi
+		tmp=$(mktemp -d)
+		mkdir -p "$BUILD/fuzz/crashes/$n"
+		if out=$(timeout $((secs * 3 + 60)) "$f" -max_total_time="$secs" \
+			-print_final_stats=1 -artifact_prefix="$BUILD/fuzz/crashes/$n/" \
+			"$tmp" tests/fuzz/corpus/"$n" 2>&1); then
+			runs=$(sed -n 's/^stat::number_of_executed_units: *//p' <<<"$out")
+			result PASS "fuzz/$n" "$(ls tests/fuzz/corpus/"$n" | wc -l) inputs; ${runs:-?} runs in ${secs} s, no crash"
+		else
+			result FAIL "fuzz/$n" "crash within ${secs} s: $(ls "$BUILD/fuzz/crashes/$n" | head -1)"
+			printf '%s\n' "$out" | sed -n '/ERROR/,$p' | head -30 | sed 's/^/    | /'
+		fi
+		rm -rf "$tmp"
 	done
 }
 
