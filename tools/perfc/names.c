@@ -126,14 +126,12 @@ void pc_names_free(struct pc_names *n)
 	free(n);
 }
 
-/* iproute2's format: "ID NAME" per line, '#' comments; ID decimal or 0x hex. */
-static void load_file(struct pc_names *n, const char *path, bool tables)
+/* iproute2's format: "ID NAME" per line, '#' comments; ID decimal or 0x
+ * hex (tests/fuzz/fuzz_perfc_names.c feeds it anything). */
+static void load_stream(struct pc_names *n, FILE *f, bool tables)
 {
 	char line[256];
-	FILE *f = fopen(path, "re");
 
-	if (!f)
-		return;
 	while (fgets(line, sizeof(line), f)) {
 		char name[PC_NAME_LEN], *end;
 		unsigned long id;
@@ -153,6 +151,15 @@ static void load_file(struct pc_names *n, const char *path, bool tables)
 		else if (!tables && id < 256)
 			set_name(&n->proto[id], name);
 	}
+}
+
+static void load_file(struct pc_names *n, const char *path, bool tables)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	load_stream(n, f, tables);
 	fclose(f);
 }
 
