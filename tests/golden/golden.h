@@ -19,6 +19,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "out.h"
 
 struct golden_case {
@@ -26,6 +30,18 @@ struct golden_case {
 	const char *flag;	/* the text variant it also has, NULL: none */
 	int (*fn)(struct mp_writer *w, bool flag);	/* returns 0, or -errno */
 };
+
+/* A numeric IPv4 or IPv6 address into ss (fixed inputs: always valid). */
+static inline void golden_addr(struct sockaddr_storage *ss, const char *a)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+	} else {
+		ss->ss_family = AF_INET6;
+		inet_pton(AF_INET6, a, &((struct sockaddr_in6 *)ss)->sin6_addr);
+	}
+}
 
 static int golden_main(int argc, char **argv, const struct golden_case *c, size_t n,
 		       const char *tool, const char *schema)

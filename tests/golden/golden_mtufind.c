@@ -11,17 +11,6 @@
 #include "mtufind.h"
 #include "golden.h"
 
-static void sa_set(struct sockaddr_storage *ss, const char *a)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, a, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		ss->ss_family = AF_INET;
-	} else {
-		ss->ss_family = AF_INET6;
-		inet_pton(AF_INET6, a, &((struct sockaddr_in6 *)ss)->sin6_addr);
-	}
-}
-
 /* hops: address (NULL: no answer) and the largest size known to reach it */
 static void hops_set(struct mf_path *p, const char *const *addr, const unsigned *mtu, unsigned n)
 {
@@ -30,7 +19,7 @@ static void hops_set(struct mf_path *p, const char *const *addr, const unsigned 
 		p->hops[i].ttl = i + 1;
 		p->hops[i].answered = addr[i] != NULL;
 		if (addr[i])
-			sa_set(&p->hops[i].addr, addr[i]);
+			golden_addr(&p->hops[i].addr, addr[i]);
 		p->hops[i].mtu_bytes = mtu[i];
 	}
 }
@@ -44,7 +33,7 @@ static void path_v4(struct mf_path *p)
 	static const unsigned mtu[] = { 1500, 1500, 1400, 1400 };
 
 	snprintf(p->target, sizeof(p->target), "%s", "www.example.com");
-	sa_set(&p->addr, "198.51.100.20");
+	golden_addr(&p->addr, "198.51.100.20");
 	p->addr_len = sizeof(struct sockaddr_in);
 	p->family = AF_INET;
 	p->method = MF_METHOD_STAMP;
@@ -57,7 +46,7 @@ static void path_v4(struct mf_path *p)
 	p->search_probes = 11;
 	p->toobig_msgs = 3;
 	p->bottleneck_hop = 2;
-	sa_set(&p->bottleneck_addr, "100.64.12.1");
+	golden_addr(&p->bottleneck_addr, "100.64.12.1");
 	hops_set(p, addr, mtu, 4);
 	p->rtt_ns = 19400000;
 	p->duration_ns = 412600000;
@@ -93,7 +82,7 @@ static int c_blackhole(struct mp_writer *w, bool flag)
 	if (!p)
 		return -ENOMEM;
 	snprintf(p->target, sizeof(p->target), "%s", "2001:db8:20::5");
-	sa_set(&p->addr, "2001:db8:20::5");
+	golden_addr(&p->addr, "2001:db8:20::5");
 	p->addr_len = sizeof(struct sockaddr_in6);
 	p->family = AF_INET6;
 	p->method = MF_METHOD_STAMP;
@@ -109,7 +98,7 @@ static int c_blackhole(struct mp_writer *w, bool flag)
 	p->blackhole_confirmed = true;
 	p->bottleneck_hop = 2;
 	p->blackhole_hop = 2;
-	sa_set(&p->bottleneck_addr, "2001:db8:ffff:1234:5678:9abc:def0:1");
+	golden_addr(&p->bottleneck_addr, "2001:db8:ffff:1234:5678:9abc:def0:1");
 	hops_set(p, addr, mtu, 4);
 	p->rtt_ns = 24800000;
 	p->duration_ns = 2871000000;
@@ -130,7 +119,7 @@ static int c_noanswer(struct mp_writer *w, bool flag)
 	if (!p)
 		return -ENOMEM;
 	snprintf(p->target, sizeof(p->target), "%s", "203.0.113.99");
-	sa_set(&p->addr, "203.0.113.99");
+	golden_addr(&p->addr, "203.0.113.99");
 	p->addr_len = sizeof(struct sockaddr_in);
 	p->family = AF_INET;
 	p->method = MF_METHOD_ICMP;
@@ -169,7 +158,7 @@ static int c_wg(struct mp_writer *w, bool flag)
 	path_v4(&p[0]);
 	snprintf(p[0].target, sizeof(p[0].target), "%s", "198.51.100.20:51820");
 	snprintf(p[1].target, sizeof(p[1].target), "%s", "[2001:db8:30::7]:51820");
-	sa_set(&p[1].addr, "2001:db8:30::7");
+	golden_addr(&p[1].addr, "2001:db8:30::7");
 	p[1].family = AF_INET6;
 	p[1].method = MF_METHOD_ICMP;
 	p[1].reachable = true;

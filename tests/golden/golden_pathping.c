@@ -24,17 +24,6 @@ struct hop_spec {
 	int64_t rtt_ns;		/* base RTT */
 };
 
-static void sa_set(struct sockaddr_storage *ss, const char *a)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, a, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		ss->ss_family = AF_INET;
-	} else {
-		ss->ss_family = AF_INET6;
-		inet_pton(AF_INET6, a, &((struct sockaddr_in6 *)ss)->sin6_addr);
-	}
-}
-
 /* A fixed wobble of up to 1.5 ms (a small LCG: the same every run). */
 static int64_t wobble_ns(unsigned ttl, unsigned round)
 {
@@ -61,7 +50,7 @@ static int hop_fill(struct pp_result *res, unsigned ttl, const struct hop_spec *
 		if ((i + 1) * s->lost / ROUNDS != i * s->lost / ROUNDS)
 			continue;
 		if (h->addrs[k].addr.ss_family == 0)
-			sa_set(&h->addrs[k].addr, s->addr[k]);
+			golden_addr(&h->addrs[k].addr, s->addr[k]);
 		h->n_addrs = MP_MAX(h->n_addrs, k + 1);
 		h->addrs[k].received++;
 		h->received++;
@@ -80,7 +69,7 @@ static int trace(struct mp_writer *w, bool wide, const char *target, const char 
 
 	if (r < 0)
 		return r;
-	sa_set(&res->dst, dst);
+	golden_addr(&res->dst, dst);
 	snprintf(res->dst_str, sizeof(res->dst_str), "%s", dst);
 	res->target = target;
 	res->probe = "icmp";

@@ -7,6 +7,7 @@
  * usual widths, so that the header seldom has to be printed again.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,28 @@ static const char *text_dst(struct mp_writer *w, const struct pc_route *rt,
  * every row of a listing is left out by lib/out. The machine formats have
  * every field under its own key.
  */
+/* A route's notes for people: words joined by spaces, cut at the end. */
+struct notes {
+	char s[512];
+	size_t len;
+};
+
+static void note(struct notes *n, const char *fmt, ...) MP_PRINTF(2, 3);
+static void note(struct notes *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (n->len && n->len + 1 < sizeof(n->s))
+		n->s[n->len++] = ' ';
+	va_start(ap, fmt);
+	r = vsnprintf(n->s + n->len, sizeof(n->s) - n->len, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		n->len += (size_t)r < sizeof(n->s) - n->len ? (size_t)r : sizeof(n->s) - 1 - n->len;
+	n->s[n->len] = '\0';
+}
+
 /* The scope the kernel gives a route of this type by default (ip route add
  * without "scope"): IPv6 routes are all global; IPv4 host for local, link
  * for broadcast and multicast and for a unicast route without a gateway,
@@ -155,40 +178,28 @@ static int text_route(struct mp_writer *w, const char *type, const struct pc_rou
 		      const char *change, const char *was, bool padded)
 {
 	const struct pc_nh *nh = rt->multipath && rt->n_nh ? &rt->nh[0] : NULL;
-	char dst[PC_PREFIX_LEN], notes[512];
-	size_t off = 0;
+	struct notes notes = { .len = 0 };
+	char dst[PC_PREFIX_LEN];
 
-#define NOTE(...)								\
-	do {									\
-		int n_ = snprintf(notes + off, sizeof(notes) - off, "%s", off ? " " : "");	\
-		if (n_ > 0 && (size_t)n_ < sizeof(notes) - off)			\
-			off += (size_t)n_;					\
-		n_ = snprintf(notes + off, sizeof(notes) - off, __VA_ARGS__);	\
-		if (n_ > 0 && (size_t)n_ < sizeof(notes) - off)			\
-			off += (size_t)n_;					\
-	} while (0)
-
-	notes[0] = '\0';
 	if (strcmp(rt->type, "unicast"))
-		NOTE("%s", rt->type);
+		note(&notes, "%s", rt->type);
 	if (strcmp(rt->scope, usual_scope(rt)))
-		NOTE("scope %s", rt->scope);
+		note(&notes, "scope %s", rt->scope);
 	if (strcmp(rt->table, "main"))
-		NOTE("table %s", rt->table);
+		note(&notes, "table %s", rt->table);
 	if (rt->prefsrc[0])
-		NOTE("src %s", rt->prefsrc);
+		note(&notes, "src %s", rt->prefsrc);
 	for (unsigned i = 0; i < rt->n_flags; i++)
-		NOTE("%s", rt->flags[i]);
+		note(&notes, "%s", rt->flags[i]);
 	for (unsigned i = 0; nh && i < rt->n_nh; i++) {
 		if (i)
-			NOTE("+%s@%s", rt->nh[i].gateway[0] ? rt->nh[i].gateway : "-",
+			note(&notes, "+%s@%s", rt->nh[i].gateway[0] ? rt->nh[i].gateway : "-",
 			     rt->nh[i].dev[0] ? rt->nh[i].dev : "-");
 		for (unsigned k = 0; k < rt->nh[i].n_flags; k++)	/* the path's own */
-			NOTE("%s", rt->nh[i].flags[k]);
+			note(&notes, "%s", rt->nh[i].flags[k]);
 	}
 	if (was && *was)
-		NOTE("was: %s", was);
-#undef NOTE
+		note(&notes, "was: %s", was);
 	mp_writer_text_left(w, 255);	/* strings left, the metric right */
 	mp_record_begin(w, type);
 	mp_writer_text_left(w, 1);
@@ -201,7 +212,7 @@ static int text_route(struct mp_writer *w, const char *type, const struct pc_rou
 	mp_put_str(w, "proto", padded ? "%-7s" : "%s", rt->protocol);
 	mp_put_u64(w, "metric", padded ? "%6" PRIu64 : "%" PRIu64, rt->metric);
 	mp_writer_alert(w, route_down(rt));
-	mp_put_str(w, "notes", "%s", notes);
+	mp_put_str(w, "notes", "%s", notes.s);
 	mp_writer_alert(w, false);
 	mp_writer_audience(w, MP_FOR_ALL);
 	return mp_record_end(w);
