@@ -592,7 +592,7 @@ lab_mesh_failover()
 	link=$(lab_mesh_pair "$a" "$b")
 	lab_spawn "site$a" mon ip -ts monitor route || return
 	lab_spawn "site$a" ping ping -D -n -i 0.01 -W 1 "10.201.$b.1" || return
-	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log" || return
+	lab_wait 3 grep -qs 'bytes from' "$LAB_DIR/site$a/ping.log" || return
 	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
 	lab_wg_silent "$link" both on || return
 	t0=$EPOCHREALTIME
