@@ -34,6 +34,10 @@
 #  - silent router r1: hop 1 loss = node loss = 100 %, every link loss 0;
 #  - rate-limiting router r1: hop 1 flagged ratelimited, node loss > 0,
 #    every link loss 0, hops 2 and 3 lose nothing; no hop flagged otherwise;
+#  - DSCP: probes sent with --dscp ef; r1 rewrites EF to CS0 in its forward
+#    hook, after its own TTL check, so r1's time-exceeded quotes ef and
+#    every later quote cs0 (exactly: a header byte, no tolerance); ECN 0
+#    throughout; without the rule every hop quotes ef;
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
@@ -48,6 +52,7 @@ T_TESTS=(
 	"stream      line  -c 0: NDJSON round records as they happen, summary on SIGINT"
 	"formats     line  csv rows per hop, prom passes promtool, text, --plot PNG"
 	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused"
+	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -335,6 +340,50 @@ test_formats()
 	! n c "$PP" -c -3 "${S[4]}" 2>"$d/err" || false
 	grep -q "invalid count '-3'" "$d/err"
 	n c "$PP" -V | grep -q '^pathping meshperf '
+}
+
+test_dscp()
+{
+	local fam p out want
+	warm
+	for fam in 4 6; do
+		for p in icmp udp tcp; do
+			out=$LAB_DIR/dscp-$fam-$p-plain.json
+			pp "$out" -P "$p" --dscp ef -c 3 -i 10ms "${S[$fam]}"
+			# every error message quotes ef; echo replies and SYN-ACKs quote nothing
+			jq -e '.dscp == 46 and ([.hops[] | select(.quoted > 0) |
+				.quoted_dscp == 46 and .dscp_changed == 0] | all) and
+				(.hops[1].quoted > 0)' "$out" >/dev/null
+		done
+	done
+	n r1 nft -f - <<-'EOF'
+		table inet pp_remark {
+			chain forward {
+				type filter hook forward priority 0;
+				ip dscp ef ip dscp set cs0
+				ip6 dscp ef ip6 dscp set cs0
+			}
+		}
+	EOF
+	for fam in 4 6; do
+		for p in icmp udp tcp; do
+			out=$LAB_DIR/dscp-$fam-$p.json
+			pp "$out" -P "$p" --dscp ef -c 3 -i 10ms "${S[$fam]}"
+			t_note "IPv$fam $p: quoted DSCP per hop $(jq -c '[.hops[] | .quoted_dscp]' "$out")"
+			# hop 1 quotes ef; hop 2 and the target's unreachable (udp) quote cs0
+			want='.hops[0].quoted == 3 and .hops[0].quoted_dscp == 46 and
+				.hops[0].dscp_changed == 0 and
+				.hops[1].quoted == 3 and .hops[1].quoted_dscp == 0 and
+				.hops[1].dscp_changed == 3 and
+				([.hops[] | select(.quoted > 0) | .quoted_ecn == 0] | all)'
+			[[ $p == udp ]] && want+=' and .hops[2].quoted_dscp == 0'
+			jq -e "$want" "$out" >/dev/null
+		done
+	done
+	n c "$PP" -P udp --dscp ef -c 3 -i 10ms "${S[4]}" >"$LAB_DIR/dscp.txt"
+	grep -q '^ 2\.  *DSCP ef sent, cs0 quoted from here on$' "$LAB_DIR/dscp.txt" ||
+		{ cat "$LAB_DIR/dscp.txt"; false; }
+	n r1 nft delete table inet pp_remark
 }
 
 test_unpriv()

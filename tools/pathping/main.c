@@ -24,6 +24,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_PLOT,
 	OPT_WIDE,
+	OPT_TOS,
+	OPT_DSCP,
 };
 
 static const struct option options[] = {
@@ -38,6 +40,8 @@ static const struct option options[] = {
 	{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },	/* last TTL probed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* reply timeout */
 	{ "interface", required_argument, NULL, 'I' },	/* bind to an interface */
+	{ "tos", required_argument, NULL, OPT_TOS },	/* TOS / traffic class byte */
+	{ "dscp", required_argument, NULL, OPT_DSCP },	/* DSCP, ECN 0 */
 	{ "format", required_argument, NULL, 'f' },	/* output format */
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
@@ -68,6 +72,8 @@ static void usage(FILE *f)
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
 		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
 		"  -I, --interface IF   send through IF\n"
+		"      --dscp DSCP      mark probes: 0..63 or a name (ef, af41, cs1, ...)\n"
+		"      --tos N          the whole TOS / traffic class byte, 0..255 (DSCP, ECN)\n"
 		"  -f, --format FMT     %s (default text)\n"
 		"      --color[=WHEN]   auto (a terminal, no NO_COLOR), always, never\n"
 		"  -j, --json           -f json\n"
@@ -103,6 +109,7 @@ static int parse_proto(const char *s, enum pp_proto *ret)
 static int parse_opt(int c, const char *arg, struct pp_opts *o)
 {
 	uint64_t v;
+	uint8_t d;
 
 	switch (c) {
 	case '4':
@@ -142,6 +149,21 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case 'I':
 		o->ifname = arg;
 		return 0;
+	case OPT_TOS:
+		if (mp_parse_u64(arg, 0, 255, &v) == 0) {
+			o->tos = (int)v;
+			return 0;
+		}
+		mp_warnx("invalid tos '%s' (0 to 255)", arg);
+		return -EINVAL;
+	case OPT_DSCP:
+		if (mp_parse_dscp(arg, &d) == 0) {
+			o->tos = d << 2;
+			return 0;
+		}
+		mp_warnx("invalid dscp '%s' (0 to 63, or a name: ef, af11..af43, cs0..cs7, va, le)",
+			 arg);
+		return -EINVAL;
 	case 'f':
 	case 'j':
 		return mp_opt_format(c == 'j' ? "json" : arg, &o->format);
@@ -277,7 +299,7 @@ int main(int argc, char **argv)
 	}
 	r = signals_init();
 	if (r == 0)
-		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
+		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/3");
 	if (r == 0) {
 		mp_writer_prom_help(opts.w, pp_prom_help);
 		ret = mp_targets_run(&opts.run, opts.w, &(struct mp_run_fns){
