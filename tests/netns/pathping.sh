@@ -38,11 +38,16 @@
 #    hook, after its own TTL check, so r1's time-exceeded quotes ef and
 #    every later quote cs0 (exactly: a header byte, no tolerance); ECN 0
 #    throughout; without the rule every hop quotes ef;
+#  - names: every hop's name is the one c's hosts file gives its address,
+#    in text and JSON (name and addr), IPv4 and IPv6; a name with an escape
+#    octet (outside input that could drive a terminal) shows it as '?';
+#    with -n no name at all and no lookup (strace: /etc/hosts never opened,
+#    while a run without -n opens it);
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
 
-T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file)
+T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace)
 T_TESTS=(
 	"delay       line  5/10/20 ms links: RTT 10/30/70 ms, mean no further off than mtr's +0.5 ms, 4/6 x icmp/udp/tcp"
 	"link_loss   line  random loss on r1-r2: hops 2, 3 within 4 sigma, charged to the link"
@@ -53,6 +58,7 @@ T_TESTS=(
 	"formats     line  csv rows per hop, prom passes promtool, text, --plot PNG"
 	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused"
 	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
+	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -384,6 +390,40 @@ test_dscp()
 	grep -q '^ 2\.  *DSCP ef sent, cs0 quoted from here on$' "$LAB_DIR/dscp.txt" ||
 		{ cat "$LAB_DIR/dscp.txt"; false; }
 	n r1 nft delete table inet pp_remark
+}
+
+test_names()
+{
+	local fam out
+	printf '%s\n' '127.0.0.1 localhost' '10.200.1.2 r1-a.lab.example' \
+		'10.200.2.2 r2-a.lab.example' '10.200.3.2 s.lab.example' \
+		'fdac:c8:1::2 r1-a6.lab.example' 'fdac:c8:2::2 r2-a6.lab.example' \
+		$'fdac:c8:3::2 s6\e[31m.lab.example' | lab_hosts c
+	warm
+	for fam in 4 6; do
+		out=$LAB_DIR/names-$fam.json
+		pp "$out" -c 2 -i 10ms "${S[$fam]}"
+		t_note "IPv$fam names: $(jq -c '[.hops[] | .name]' "$out")"
+		if [[ $fam == 4 ]]; then
+			jq -e '[.hops[] | .name] == ["r1-a.lab.example", "r2-a.lab.example", "s.lab.example"]
+				and .hops[0].addr == "10.200.1.2" and
+				.hops[0].addrs[0].name == "r1-a.lab.example"' "$out" >/dev/null
+		else
+			jq -e '[.hops[] | .name] == ["r1-a6.lab.example", "r2-a6.lab.example", "s6?[31m.lab.example"]
+				and .hops[2].addr == "fdac:c8:3::2"' "$out" >/dev/null
+		fi
+	done
+	n c "$PP" -c 2 -i 10ms "${S[4]}" >"$LAB_DIR/names.txt"
+	grep -q '^ 2\.  r2-a\.lab\.example  ' "$LAB_DIR/names.txt" || { cat "$LAB_DIR/names.txt"; false; }
+	# -n: no name, and the resolver never runs (it would read the hosts file)
+	n c strace -f -qq -e trace=openat -o "$LAB_DIR/names.strace" \
+		"$PP" -n -j -c 2 -i 10ms "${S[4]}" >"$LAB_DIR/names-n.json"
+	jq -e '[.hops[] | .name == "" and (.addrs | map(.name == "") | all)] | all' \
+		"$LAB_DIR/names-n.json" >/dev/null
+	! grep -q 'hosts' "$LAB_DIR/names.strace" || { grep hosts "$LAB_DIR/names.strace"; false; }
+	n c strace -f -qq -e trace=openat -o "$LAB_DIR/names.strace" \
+		"$PP" -j -c 2 -i 10ms "${S[4]}" >/dev/null
+	grep -q '/etc/hosts' "$LAB_DIR/names.strace"
 }
 
 test_unpriv()

@@ -40,6 +40,7 @@ static const struct option options[] = {
 	{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },	/* last TTL probed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* reply timeout */
 	{ "interface", required_argument, NULL, 'I' },	/* bind to an interface */
+	{ "numeric", no_argument, NULL, 'n' },		/* no reverse DNS */
 	{ "tos", required_argument, NULL, OPT_TOS },	/* TOS / traffic class byte */
 	{ "dscp", required_argument, NULL, OPT_DSCP },	/* DSCP, ECN 0 */
 	{ "format", required_argument, NULL, 'f' },	/* output format */
@@ -72,6 +73,7 @@ static void usage(FILE *f)
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
 		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
 		"  -I, --interface IF   send through IF\n"
+		"  -n, --numeric        addresses only: no reverse DNS names\n"
 		"      --dscp DSCP      mark probes: 0..63 or a name (ef, af41, cs1, ...)\n"
 		"      --tos N          the whole TOS / traffic class byte, 0..255 (DSCP, ECN)\n"
 		"  -f, --format FMT     %s (default text)\n"
@@ -148,6 +150,9 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 60 * MP_NSEC_PER_SEC, &o->timeout_ns);
 	case 'I':
 		o->ifname = arg;
+		return 0;
+	case 'n':
+		o->numeric = true;
 		return 0;
 	case OPT_TOS:
 		if (mp_parse_u64(arg, 0, 255, &v) == 0) {

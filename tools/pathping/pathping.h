@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "out.h"
+#include "rdns.h"
 #include "stats.h"
 #include "run.h"
 
@@ -52,6 +53,7 @@ enum {
 #define PP_TIMEOUT_MAX_NS (2 * MP_NSEC_PER_SEC)
 #define PP_TIMEOUT_MIN_NS (100 * MP_NSEC_PER_MSEC)
 #define PP_RL_GAP_NS (1 * MP_NSEC_PER_SEC)
+#define PP_NAMES_WAIT_NS (1 * MP_NSEC_PER_SEC)	/* for hop names after the last round */
 
 struct pp_opts {
 	const char *target;		/* host name or address as given */
@@ -73,6 +75,7 @@ struct pp_opts {
 	bool verbose;			/* -v: run diagnostics on stderr */
 	bool wide;			/* --wide: every column in text */
 	int tos;			/* --tos / --dscp: TOS / traffic class byte, -1: unset */
+	bool numeric;			/* -n: no reverse DNS names */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
@@ -255,6 +258,7 @@ struct pp_result {
 	unsigned dest_ttl;		/* hops to the target, 0 if not reached */
 	unsigned n_hops;		/* hops reported: 1..n_hops */
 	struct pp_hop hops[PP_MAX_TTL + 1]; /* index = TTL */
+	struct mp_rdns *names;		/* the responders' names, NULL with -n */
 	uint64_t rounds;		/* probe rounds resolved */
 	uint64_t start_real_ns;		/* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;		/* wall time of the run */

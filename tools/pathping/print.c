@@ -123,7 +123,16 @@ static void quote_fields(struct mp_writer *w, const struct pp_hop *h)
 	mp_put_u64_notext(w, "dscp_changed", h->dscp_changed);
 }
 
-static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
+/* addr's reverse DNS name, "" when it has none (or -n). */
+static const char *name_of(const struct pp_result *res, const struct sockaddr_storage *addr)
+{
+	const char *n = mp_rdns_name(res->names, addr);
+
+	return n ? n : "";
+}
+
+static int hop_fields(struct mp_writer *w, const struct pp_result *res, struct pp_hop *h,
+		      bool with_addrs)
 {
 	const struct pp_responder *m = main_responder(h);
 	char a[MP_ADDR_STRLEN] = "";
@@ -134,6 +143,7 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 	mp_put_u64_label(w, "hop", "%3" PRIu64 ".|--", h->ttl);
 	mp_put_u64_notext(w, "ttl", h->ttl);
 	mp_put_str(w, "addr", "%s", a);
+	mp_put_str_notext(w, "name", m ? name_of(res, &m->addr) : "");
 	mp_put_u64(w, "responders", "%" PRIu64, (uint64_t)h->n_addrs + !!h->other_received);
 	mp_put_f64(w, "loss_pct", "%.1f%%", h->loss_pct);
 	mp_put_f64(w, "node_loss_pct", "%.1f%%", h->node_loss_pct);
@@ -150,6 +160,7 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 		addr_str(&h->addrs[i].addr, a, sizeof(a));
 		mp_obj_begin(w, NULL, NULL);
 		mp_put_str_notext(w, "addr", a);
+		mp_put_str_notext(w, "name", name_of(res, &h->addrs[i].addr));
 		mp_put_u64_notext(w, "received", h->addrs[i].received);
 		mp_put_f64_notext(w, "share_pct",
 				  100.0 * (double)h->addrs[i].received / (double)h->received);
@@ -184,7 +195,7 @@ static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp
 	mp_obj_begin(w, NULL, NULL);
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
-	mp_put_str(w, "host", "%s", a);
+	mp_put_str(w, "host", "%s", m && *name_of(res, &m->addr) ? name_of(res, &m->addr) : a);
 	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
 	mp_writer_alert(w, h->link_loss_pct > 0);
@@ -337,7 +348,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 		mp_writer_set_table(w, "hop");
 		for (ttl = 1; ttl <= res->n_hops; ttl++) {
 			mp_record_begin(w, "hop");
-			hop_fields(w, &res->hops[ttl], false);
+			hop_fields(w, res, &res->hops[ttl], false);
 			mp_record_end(w);
 		}
 		return 0;
@@ -370,7 +381,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	mp_arr_begin(w, "hops", NULL);
 	for (ttl = 1; ttl <= res->n_hops; ttl++) {
 		mp_obj_begin(w, NULL, NULL);
-		hop_fields(w, &res->hops[ttl], true);
+		hop_fields(w, res, &res->hops[ttl], true);
 		mp_writer_audience(w, MP_FOR_MACHINES);
 		ext_fields(w, &res->hops[ttl]);
 		mp_writer_audience(w, wide ? MP_FOR_ALL : MP_FOR_MACHINES);

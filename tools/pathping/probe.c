@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "mp.h"
 #include "pathping.h"
+#include "rdns.h"
 #include "sock.h"
 
 enum {
@@ -441,7 +442,9 @@ static struct round *round_of(struct run *rn, uint16_t id)
 	return NULL;
 }
 
-static void responder_add(struct pp_hop *h, const struct sockaddr_storage *from)
+/* Counts a reply from; a responder new to the hop gets its name looked up. */
+static void responder_add(struct pp_result *res, struct pp_hop *h,
+			  const struct sockaddr_storage *from)
 {
 	unsigned i;
 
@@ -457,6 +460,7 @@ static void responder_add(struct pp_hop *h, const struct sockaddr_storage *from)
 	}
 	h->addrs[h->n_addrs].addr = *from;
 	h->addrs[h->n_addrs++].received = 1;
+	mp_rdns_want(res->names, from);
 }
 
 /* What the reply quoted of the probe and told in extensions (raw sockets). */
@@ -628,7 +632,7 @@ static int round_resolve(struct run *rn, struct round *rd)
 			if (mp_stats_add(h->rtt, rtt) < 0)
 				r = -ENOMEM;
 			mp_jitter_add(&h->jitter, sl->tx_real_ns, sl->rx_real_ns);
-			responder_add(h, &sl->from);
+			responder_add(res, h, &sl->from);
 			if (sa_same(&sl->from, &res->dst))
 				h->reached = true;
 			if (rtt > 0 && (uint64_t)rtt > rn->max_rtt_ns)
@@ -786,10 +790,16 @@ int pp_run(const struct pp_opts *o, struct pp_result *res, pp_event_cb cb, void 
 	r = setup(&rn);
 	if (r < 0)
 		goto out;
+	/* names are a nicety: without a resolver thread, addresses */
+	if (!o->numeric && mp_rdns_new(&res->names) < 0)
+		res->names = NULL;
 	res->start_real_ns = mp_clock_real_ns();
 	t0 = mp_clock_mono_ns();
 	r = loop(&rn);
 	res->duration_ns = mp_clock_mono_ns() - t0;
+	/* the report names the hops it can: what is still pending after
+	 * this wait is left out (a DNS server that does not answer) */
+	mp_rdns_wait(res->names, PP_NAMES_WAIT_NS);
 	if (r == 0)
 		pp_analyze(res);
 out:
@@ -810,4 +820,6 @@ void pp_result_done(struct pp_result *res)
 		mp_stats_free(res->hops[ttl].rtt);
 		res->hops[ttl].rtt = NULL;
 	}
+	mp_rdns_free(res->names);
+	res->names = NULL;
 }
