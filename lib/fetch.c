@@ -189,7 +189,6 @@ static int curl_error(CURL *c, CURLcode e, const struct buf *b, const char *errb
 	case CURLE_SSL_CACERT_BADFILE:
 		snprintf(err, errlen, "%s", why);
 		return -EKEYREJECTED;
-	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		snprintf(err, errlen, "bad URL: %s", why);
 		return -EINVAL;
