@@ -151,12 +151,24 @@ static int set_opts(CURL *c, const char *url, const struct mp_fetch_opts *o, str
 	return e == CURLE_OK ? 0 : -EINVAL;
 }
 
+/* curl's errors told apart by errno; all others are -EPROTO, curl's words. */
+static const struct {
+	CURLcode code;
+	int err;
+} curl_errnos[] = {
+	{ CURLE_OPERATION_TIMEDOUT, ETIMEDOUT },
+	{ CURLE_COULDNT_RESOLVE_HOST, EHOSTUNREACH },
+	{ CURLE_PEER_FAILED_VERIFICATION, EKEYREJECTED },
+	{ CURLE_SSL_CACERT_BADFILE, EKEYREJECTED },
+};
+
 /* A failed transfer as -errno and one line in err. */
 static int curl_error(CURL *c, CURLcode e, const struct buf *b, const char *errbuf, char *err,
 		      size_t errlen)
 {
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(e);
 	long status = 0, os_errno = 0;
+	size_t i;
 
 	switch (e) {
 	case CURLE_WRITE_ERROR:
@@ -172,12 +184,6 @@ static int curl_error(CURL *c, CURLcode e, const struct buf *b, const char *errb
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		snprintf(err, errlen, "HTTP status %ld", status);
 		return -EPROTO;
-	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(err, errlen, "%s", why);
-		return -ETIMEDOUT;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(err, errlen, "%s", why);
-		return -EHOSTUNREACH;
 	case CURLE_COULDNT_CONNECT:
 		/* curl says "Couldn't connect to server": name the reason */
 		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
@@ -185,17 +191,50 @@ static int curl_error(CURL *c, CURLcode e, const struct buf *b, const char *errb
 			os_errno = ECONNREFUSED;
 		snprintf(err, errlen, "%s (%s)", why, strerror((int)os_errno));
 		return -(int)os_errno;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		snprintf(err, errlen, "%s", why);
-		return -EKEYREJECTED;
 	case CURLE_URL_MALFORMAT:
 		snprintf(err, errlen, "bad URL: %s", why);
 		return -EINVAL;
 	default:
 		snprintf(err, errlen, "%s", why);
+		for (i = 0; i < MP_ARRAY_SIZE(curl_errnos); i++)
+			if (curl_errnos[i].code == e)
+				return -curl_errnos[i].err;
 		return -EPROTO;
 	}
+}
+
+/* err quotes what a server sent (a Location, curl's words about a reply):
+ * no control character of it reaches a terminal. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* Runs the transfer set up on c: 0, or -errno with err set. */
+static int fetch_perform(CURL *c, const struct buf *b, const char *errbuf, char *err,
+			 size_t errlen)
+{
+	CURLcode e = curl_easy_perform(c);
+	long status = 0;
+	char *to = NULL;
+	int r = -EPROTO;
+
+	if (e != CURLE_OK) {
+		r = curl_error(c, e, b, errbuf, err, errlen);
+		goto out;
+	}
+	/* 1xx and 3xx: FAILONERROR only stops >= 400 */
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status <= 299)
+		return 0;
+	curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &to);
+	snprintf(err, errlen, "HTTP status %ld%s%s%s", status, to ? " (redirect to " : "",
+		 to ? to : "", to ? " not followed)" : "");
+out:
+	printable(err);
+	return r;
 }
 
 static int fetch_url(const char *url, const struct mp_fetch_opts *o, struct buf *b, char *err,
@@ -203,9 +242,7 @@ static int fetch_url(const char *url, const struct mp_fetch_opts *o, struct buf 
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
-	long status = 0;
 	CURL *c = NULL;
-	CURLcode e;
 	int r;
 
 	pthread_once(&curl_once, curl_init);
@@ -214,24 +251,8 @@ static int fetch_url(const char *url, const struct mp_fetch_opts *o, struct buf 
 	c = curl_easy_init();
 	hdrs = curl_slist_append(NULL, "Accept: application/json");
 	r = c && hdrs ? set_opts(c, url, o, b, hdrs, errbuf) : -ENOMEM;
-	if (r < 0)
-		goto out;
-	e = curl_easy_perform(c);
-	if (e != CURLE_OK) {
-		r = curl_error(c, e, b, errbuf, err, errlen);
-		goto out;
-	}
-	/* 1xx and 3xx: FAILONERROR only stops >= 400 */
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		char *to = NULL;
-
-		curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &to);
-		snprintf(err, errlen, "HTTP status %ld%s%s%s", status,
-			 to ? " (redirect to " : "", to ? to : "", to ? " not followed)" : "");
-		r = -EPROTO;
-	}
-out:
+	if (r == 0)
+		r = fetch_perform(c, b, errbuf, err, errlen);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	return r;

@@ -103,6 +103,19 @@ static int fetch(const char *url, const struct mp_fetch_opts *o, char **body, si
 	return mp_fetch(url, o, body, len, err, errlen);
 }
 
+/* One fetch from a server that answers resp. */
+static int serve_fetch(struct srv *s, const char *resp, size_t resp_len, char **body,
+		       size_t *len, char *err, size_t errlen)
+{
+	char url[64];
+	int r;
+
+	srv_start(s, resp, resp_len, url, sizeof(url));
+	r = fetch(url, &opts, body, len, err, errlen);
+	srv_stop(s);
+	return r;
+}
+
 static void test_file(void **state)
 {
 	char path[] = "/tmp/test_fetch.XXXXXX", err[256], *body;
@@ -143,14 +156,12 @@ static void test_ok(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
 				   "Content-Type: application/json\r\n\r\n{\"a\":1}";
-	char url[64], err[256], *body;
+	char err[256], *body;
 	struct srv s;
 	size_t len;
 
 	(void)state;
-	srv_start(&s, resp, sizeof(resp) - 1, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), 0);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, resp, sizeof(resp) - 1, &body, &len, err, sizeof(err)), 0);
 	assert_int_equal(len, 7);
 	assert_string_equal(body, "{\"a\":1}");
 	assert_non_null(strstr(s.req, "GET /v1/routes HTTP/1.1\r\n"));
@@ -163,31 +174,25 @@ static void test_ok(void **state)
  * when there is none (HTTP/1.0, body until close). */
 static void test_cap(void **state)
 {
-	char url[64], err[256], *body, resp[8192];
+	char err[256], *body, resp[8192];
 	size_t len, n;
 	struct srv s;
 
 	(void)state;
 	n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n");
 	memset(resp + n, 'x', 5000);
-	srv_start(&s, resp, n + 5000, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), -EFBIG);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, resp, n + 5000, &body, &len, err, sizeof(err)), -EFBIG);
 	assert_string_equal(err, "larger than 1024 bytes");
 	assert_null(body);
 
 	n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n\r\n");
 	memset(resp + n, 'x', 5000);
-	srv_start(&s, resp, n + 5000, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), -EFBIG);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, resp, n + 5000, &body, &len, err, sizeof(err)), -EFBIG);
 	assert_string_equal(err, "larger than 1024 bytes");
 	/* exactly the cap is accepted */
 	n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n\r\n");
 	memset(resp + n, 'x', 1024);
-	srv_start(&s, resp, n + 1024, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), 0);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, resp, n + 1024, &body, &len, err, sizeof(err)), 0);
 	assert_int_equal(len, 1024);
 	free(body);
 }
@@ -197,23 +202,22 @@ static void test_status(void **state)
 	static const char r404[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
 	static const char r301[] = "HTTP/1.1 301 Moved\r\nLocation: http://10.9.9.9/x\r\n"
 				   "Content-Length: 0\r\n\r\n";
-	char url[64], err[256], *body;
+	static const char r301esc[] = "HTTP/1.1 302 Found\r\nLocation: http://10.9.9.9/\033[2J\r\n"
+				      "Content-Length: 0\r\n\r\n";
+	char err[256], *body;
 	struct srv s;
 	size_t len;
 
 	(void)state;
-	srv_start(&s, r404, sizeof(r404) - 1, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), -EPROTO);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, r404, sizeof(r404) - 1, &body, &len, err, sizeof(err)), -EPROTO);
 	assert_string_equal(err, "HTTP status 404");
-	srv_start(&s, r301, sizeof(r301) - 1, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), -EPROTO);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, r301, sizeof(r301) - 1, &body, &len, err, sizeof(err)), -EPROTO);
 	assert_string_equal(err, "HTTP status 301 (redirect to http://10.9.9.9/x not followed)");
+	/* what the server says reaches no terminal raw */
+	assert_int_equal(serve_fetch(&s, r301esc, sizeof(r301esc) - 1, &body, &len, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "HTTP status 302 (redirect to http://10.9.9.9/?[2J not followed)");
 	/* not HTTP at all */
-	srv_start(&s, "SSH-2.0-x\r\n", 11, url, sizeof(url));
-	assert_int_equal(fetch(url, &opts, &body, &len, err, sizeof(err)), -EPROTO);
-	srv_stop(&s);
+	assert_int_equal(serve_fetch(&s, "SSH-2.0-x\r\n", 11, &body, &len, err, sizeof(err)), -EPROTO);
 	assert_string_equal(err, "Received HTTP/0.9 when not allowed");
 }
 
