@@ -4,7 +4,8 @@
  * in time and size: what perfc --nodes reads, and what meshctl's HTTP reads
  * are to use. Only http and https are spoken; redirects are not followed;
  * TLS peers are verified (certificate chain and host name), against the
- * system's CAs or a given PEM file.
+ * system's CAs or a given PEM file. Safe to call from several threads at
+ * once (libcurl is initialised once; each call has its own handle).
  */
 #ifndef MP_FETCH_H
 #define MP_FETCH_H
