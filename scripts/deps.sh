@@ -7,7 +7,7 @@ set -eu
 # build: compiler, pkg-config and the libraries (DESIGN.md "Dependencies")
 BUILD="build-essential pkg-config clang libclang-rt-14-dev
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libpcap-dev libcsv-dev
-libjansson-dev libsodium-dev libmicrohttpd-dev libcmocka-dev"
+libjansson-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev"
 # run time: plots, namespaces, nft, WireGuard in user space
 RUN="gnuplot-nox iproute2 nftables ethtool util-linux procps psmisc
 wireguard-go wireguard-tools"

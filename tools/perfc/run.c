@@ -231,10 +231,9 @@ static int run_nodes(struct pc_opts *opts, struct mp_writer *w, struct pc_result
 		char err[256] = "", *buf = NULL;
 		size_t len = 0;
 
-		r = pc_fetch(opts->nodes[n], opts->timeout_ns, opts->max_bytes, &buf, &len, err,
-			     sizeof(err));
+		r = pc_fetch(opts, opts->nodes[n], opts->max_bytes, &buf, &len, err, sizeof(err));
 		if (r < 0) {
-			mp_warn(r, "%s%s%s", opts->nodes[n], err[0] ? ": " : "", err);
+			mp_warnx("%s: %s", opts->nodes[n], err);
 			goto out;
 		}
 		r = pc_doc_parse(buf, len, &docs[n], err, sizeof(err));
