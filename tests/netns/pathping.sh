@@ -43,11 +43,16 @@
 #    octet (outside input that could drive a terminal) shows it as '?';
 #    with -n no name at all and no lookup (strace: /etc/hosts never opened,
 #    while a run without -n opens it);
+#  - live: on a pseudo-terminal (script(1)), -c 0 enters the alternate
+#    screen, draws the report from the top at least 5 times in 1.5 s at
+#    -i 100ms, ends on 'q' (and on SIGINT) well before the 10 s guard,
+#    leaves the alternate screen, then prints the final report; stty -g is
+#    the same before and after; --live to a pipe is refused (exit 2);
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
 
-T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace)
+T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script)
 T_TESTS=(
 	"delay       line  5/10/20 ms links: RTT 10/30/70 ms, mean no further off than mtr's +0.5 ms, 4/6 x icmp/udp/tcp"
 	"link_loss   line  random loss on r1-r2: hops 2, 3 within 4 sigma, charged to the link"
@@ -59,6 +64,7 @@ T_TESTS=(
 	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused"
 	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
+	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -424,6 +430,42 @@ test_names()
 	n c strace -f -qq -e trace=openat -o "$LAB_DIR/names.strace" \
 		"$PP" -j -c 2 -i 10ms "${S[4]}" >/dev/null
 	grep -q '/etc/hosts' "$LAB_DIR/names.strace"
+}
+
+# live_run OUT STOP: pathping -c 0 on a pty in c, stopped by STOP (q: the
+# key after 1.5 s; int: SIGINT after 1.5 s); OUT gets what the terminal
+# saw, OUT.before / OUT.after its stty -g.
+live_run()
+{
+	local out=$1 cmd
+	cmd="stty -g >$out.before; $PP -c 0 -i 100ms ${S[4]}; echo rc=\$?; stty -g >$out.after"
+	if [[ $2 == q ]]; then
+		(sleep 1.5; printf q) | n c timeout 10 script -qfec "$cmd" /dev/null >"$out"
+	else
+		cmd="stty -g >$out.before; timeout --foreground --preserve-status -s INT 1.5 $PP -c 0 -i 100ms ${S[4]};"
+		cmd+=" echo rc=\$?; stty -g >$out.after"
+		n c timeout 10 script -qfec "$cmd" /dev/null </dev/null >"$out"
+	fi
+}
+
+test_live()
+{
+	local out stop draws
+	warm
+	for stop in q int; do
+		out=$LAB_DIR/live-$stop
+		live_run "$out" "$stop"
+		draws=$(grep -o $'\e\[H' "$out" | wc -l)
+		t_note "stopped by $stop: $draws drawings; $(grep -ao 'rc=[0-9]*' "$out")"
+		((draws >= 5))
+		cmp -s "$out.before" "$out.after"
+		# the alternate screen entered, left, and then the final report
+		grep -aq $'\e\[?1049h' "$out"
+		sed -n $'/\e\[?1049l/,$p' "$out" | grep -aq 'reached in 3 hops'
+		grep -aq 'rc=0' "$out"
+	done
+	! n c "$PP" --live -c 5 "${S[4]}" >/dev/null 2>"$LAB_DIR/live.err" || false
+	grep -q 'live draws one HOST' "$LAB_DIR/live.err"
 }
 
 test_unpriv()

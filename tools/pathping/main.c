@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -26,6 +27,7 @@ enum {
 	OPT_WIDE,
 	OPT_TOS,
 	OPT_DSCP,
+	OPT_LIVE,
 };
 
 static const struct option options[] = {
@@ -47,6 +49,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
+	{ "live", no_argument, NULL, OPT_LIVE },		/* redraw in place */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
@@ -66,8 +69,9 @@ static void usage(FILE *f)
 		"  -4, -6               IPv4 / IPv6 only\n"
 		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
 		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
-		"  -c, --count N        probes per hop (default 10); 0: until interrupted,\n"
-		"                       streaming every round\n"
+		"  -c, --count N        probes per hop (default 10); 0: until interrupted, the\n"
+		"                       live view on a terminal, else streaming every round\n"
+		"      --live           the live view also with a count (q or Ctrl-C ends it)\n"
 		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
 		"  -t, --duration DUR   stop after DUR (default: by count)\n"
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
@@ -182,6 +186,9 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case OPT_WIDE:
 		o->wide = true;
 		return 0;
+	case OPT_LIVE:
+		o->live = true;
+		return 0;
 	case OPT_PLOT:
 		o->plot = o->run.plot = arg;
 		return 0;
@@ -232,6 +239,10 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		mp_warnx("--port applies to udp and tcp probes only");
 		return -EINVAL;
 	}
+	if (o->live && (o->multi || o->format != MP_FMT_TEXT || !isatty(STDOUT_FILENO))) {
+		mp_warnx("--live draws one HOST's text report on a terminal");
+		return -EINVAL;
+	}
 	if (!o->count && o->format == MP_FMT_PROM) {
 		mp_warnx("-c 0 streams rounds; -f prom is a snapshot: give a count");
 		return -EINVAL;
@@ -255,17 +266,37 @@ static int signals_init(void)
 	return 0;
 }
 
+/* The report drawn in place: asked for, or -c 0 with text on a terminal. */
+static bool live_view(const struct pp_opts *o)
+{
+	return o->live || (!o->count && !o->quiet && !o->multi && o->format == MP_FMT_TEXT &&
+			   isatty(STDOUT_FILENO));
+}
+
 /* One target: trace, print, plot; its exit status. */
 static int trace_one(const struct mp_run_target *t, void *ctx)
 {
 	struct pp_opts *opts = ctx;
 	static struct pp_result res;
+	struct pp_live lv;
+	bool live = live_view(opts);
 	int r;
 
 	opts->target = t->host;
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
-	r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event, opts->w);
+	if (live && (r = pp_live_begin(&lv, &res, opts)) < 0) {
+		mp_warn(-r, "live view");
+		pp_live_end(&lv);
+		return MP_EXIT_FAIL;
+	}
+	if (live)
+		r = pp_run(opts, &res, pp_live_event, &lv);
+	else
+		r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event,
+			   opts->w);
+	if (live)
+		pp_live_end(&lv);
 	if (r == -EPERM && opts->proto == PP_TCP)
 		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
 	else if (r < 0)

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -76,6 +77,7 @@ struct pp_opts {
 	bool wide;			/* --wide: every column in text */
 	int tos;			/* --tos / --dscp: TOS / traffic class byte, -1: unset */
 	bool numeric;			/* -n: no reverse DNS names */
+	bool live;			/* --live: the live view also with a count */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
@@ -301,5 +303,21 @@ int pp_plot_csv(const struct pp_result *res, const char *path);
 struct mp_run_target;
 int pp_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx);
 int pp_exit_status(const struct pp_result *res);
+
+/* The live view (live.c): the report drawn in place every round. */
+struct pp_live {
+	struct pp_result *res;		/* the running result (pp_run's) */
+	const struct pp_opts *opts;
+	struct pp_result *snap;		/* a copy, analysed for each drawing */
+	uint64_t round;			/* round of the last event seen */
+	bool drawn;
+};
+
+/* Takes the terminal: alternate screen, no echo, keys read per round. */
+int pp_live_begin(struct pp_live *lv, struct pp_result *res, const struct pp_opts *o);
+/* pp_run's event callback: draws after each round, reads 'q'. */
+int pp_live_event(const struct pp_event *ev, void *ctx);
+/* Gives the terminal back as it was found. */
+void pp_live_end(struct pp_live *lv);
 
 #endif
