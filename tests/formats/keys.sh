@@ -105,6 +105,11 @@ collect()
 	"$BIN/bwtest" -t 300ms --interval-report 100ms -f csv 127.0.0.1 >"$d/bwtest.client.csv"
 	"$BIN/owd" -c 5 -i 20ms --timeout 100ms -f prom 127.0.0.1 >"$d/owd.client.prom"
 	"$BIN/pathping" -c 2 -f prom 127.0.0.1 >"$d/pathping.report.prom"
+	if ((EUID == 0)); then	# --all-paths needs raw sockets
+		"$BIN/pathping" -P udp --all-paths -f prom 127.0.0.1 >"$d/pathping.allpaths.prom"
+		"$BIN/pathping" -P udp --all-paths -f ndjson 127.0.0.1 \
+			>"$d/pathping.allpaths.ndjson"
+	fi
 	"$BIN/mtufind" --max-size 1500 -f prom 127.0.0.1 >"$d/mtufind.path.prom"
 	"$BIN/bwtest" -t 300ms -f prom 127.0.0.1 >"$d/bwtest.client.prom"
 

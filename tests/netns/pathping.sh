@@ -48,6 +48,13 @@
 #    -i 100ms, ends on 'q' (and on SIGINT) well before the 10 s guard,
 #    leaves the alternate screen, then prints the final report; stty -g is
 #    the same before and after; --live to a pipe is refused (exit 2);
+#  - ECMP (a lab of its own): r1 hashes L4 over a1/a2, r2 over b1/b2/b3;
+#    --all-paths (udp and tcp) finds exactly {a1, a2} at hop 2 and
+#    {b1, b2, b3} at hop 4, one responder at the other hops, r1 followed
+#    by both a's and r2 by all three b's; 3 to 6 paths (the MDA finds
+#    every next hop, not every combination of them) that take them all;
+#    the stopping rule met, and says how many probes it took; the default flow meets one responder
+#    per hop (5 hops); an ICMP --all-paths is refused (exit 2);
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
@@ -65,6 +72,7 @@ T_TESTS=(
 	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
+	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -336,7 +344,7 @@ test_formats()
 	warm
 	n c "$PP" -f csv -c 5 -i 10ms "${S[4]}" >"$d/pp.csv"
 	hdr=$(head -1 "$d/pp.csv")
-	[[ $hdr == hop,ttl,addr,responders,loss_pct,node_loss_pct,link_loss_pct,sent,received,* ]]
+	[[ $hdr == hop,ttl,addr,name,responders,loss_pct,node_loss_pct,link_loss_pct,sent,received,* ]]
 	(($(wc -l <"$d/pp.csv") == 4))
 	n c "$PP" -f prom -c 5 -i 10ms "${S[6]}" >"$d/pp.prom"
 	promtool check metrics <"$d/pp.prom"
@@ -466,6 +474,78 @@ test_live()
 	done
 	! n c "$PP" --live -c 5 "${S[4]}" >/dev/null 2>"$LAB_DIR/live.err" || false
 	grep -q 'live draws one HOST' "$LAB_DIR/live.err"
+}
+
+# ecmp_lab: c - r1 = {a1, a2} = r2 = {b1, b2, b3} = s, r1 and r2 hashing
+# L4 (fib_multipath_hash_policy 1); link k is 10.210.k.0/24 (A of "A-B"
+# .1, B .2); the target is s's 10.210.99.1. Replies come back over a1 and
+# b1 only.
+ECMP_LINKS=(c-r1 r1-a1 r1-a2 a1-r2 a2-r2 r2-b1 r2-b2 r2-b3 b1-s b2-s b3-s)
+ecmp_lab()
+{
+	local k=0 l a b
+	lab_new
+	lab_node_add c r1 a1 a2 r2 b1 b2 b3 s
+	lab_link_add "${ECMP_LINKS[@]}"
+	for l in "${ECMP_LINKS[@]}"; do
+		k=$((k + 1)) a=${l%-*} b=${l#*-}
+		lab_addr "$a" "to-$b" "10.210.$k.1/24"
+		lab_addr "$b" "to-$a" "10.210.$k.2/24"
+	done
+	lab_addr s lo 10.210.99.1/32
+	n r1 sysctl -qw net.ipv4.fib_multipath_hash_policy=1
+	n r2 sysctl -qw net.ipv4.fib_multipath_hash_policy=1
+	ipn c route add default via 10.210.1.2
+	ipn r1 route add default nexthop via 10.210.2.2 nexthop via 10.210.3.2
+	ipn a1 route add default via 10.210.4.2
+	ipn a1 route add 10.210.1.0/24 via 10.210.2.1
+	ipn a2 route add default via 10.210.5.2
+	ipn a2 route add 10.210.1.0/24 via 10.210.3.1
+	ipn r2 route add default nexthop via 10.210.6.2 nexthop via 10.210.7.2 \
+		nexthop via 10.210.8.2
+	ipn r2 route add 10.210.1.0/24 via 10.210.4.1
+	for k in 1 2 3; do
+		ipn "b$k" route add default via "10.210.$((8 + k)).2"
+		ipn "b$k" route add 10.210.1.0/24 via "10.210.$((5 + k)).1"
+	done
+	ipn s route add 10.210.1.0/24 via 10.210.9.1
+	lab_ping c -c 1 -W 2 10.210.99.1 >/dev/null
+}
+
+test_ecmp()
+{
+	local p out d=$LAB_DIR
+	ecmp_lab
+	for p in udp tcp; do
+		out=$d/ecmp-$p.json
+		pp "$out" -P "$p" -p 7 --all-paths "10.210.99.1"
+		t_note "$p: $(jq -r '.all_paths | "\(.flows) flows, \(.probes) probes, " +
+			"\(.paths | length) paths"' "$out"); per hop: $(jq -c '[.hops[] |
+			[.addrs[].addr] | sort]' "$out")"
+		jq -e '.reached and (.hops | length) == 5 and .all_paths.complete and
+			([.hops[] | [.addrs[].addr] | sort] == [["10.210.1.2"],
+				["10.210.2.2", "10.210.3.2"], ["10.210.4.2"],
+				["10.210.6.2", "10.210.7.2", "10.210.8.2"], ["10.210.99.1"]]) and
+			(.hops[0].addrs[0].next | sort) == ["10.210.2.2", "10.210.3.2"] and
+			(.hops[2].addrs[0].next | sort) == ["10.210.6.2", "10.210.7.2", "10.210.8.2"] and
+			(.all_paths.paths | length) >= 3 and (.all_paths.paths | length) <= 6 and
+			([.all_paths.paths[].hops[1]] | unique) == ["10.210.2.2", "10.210.3.2"] and
+			([.all_paths.paths[].hops[3]] | unique) ==
+				["10.210.6.2", "10.210.7.2", "10.210.8.2"] and
+			([.all_paths.paths[].flows] | add) == .all_paths.flows and
+			.all_paths.probes >= .all_paths.flows * 5' "$out" >/dev/null
+	done
+	# the default: one Paris flow, one responder per hop
+	for p in icmp udp tcp; do
+		pp "$d/ecmp-one-$p.json" -P "$p" -c 20 -i 10ms 10.210.99.1
+		jq -e '.reached and (.hops | length) == 5 and ([.hops[] | .responders == 1] | all)' \
+			"$d/ecmp-one-$p.json" >/dev/null
+	done
+	n c "$PP" -P udp --all-paths 10.210.99.1 >"$d/ecmp.txt"
+	grep -q ' [3-6] paths in [0-9]* flows, [0-9]* probes (MDA, 95%)' "$d/ecmp.txt" ||
+		{ cat "$d/ecmp.txt"; false; }
+	! n c "$PP" --all-paths 10.210.99.1 2>"$d/ecmp.err" || false
+	grep -q -- '--all-paths varies the source port' "$d/ecmp.err"
 }
 
 test_unpriv()

@@ -28,6 +28,8 @@
  * default icmp_ratelimit), and the run no longer waits for its count.
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "pathping.h"
 
@@ -98,4 +100,118 @@ int pp_exit_status(const struct pp_result *res)
 	if (!res->reached || !res->hops[res->dest_ttl].received)
 		return MP_EXIT_FAIL;
 	return MP_EXIT_OK;
+}
+
+/*
+ * Multipath Detection Algorithm (Augustin et al., "Multipath tracing with
+ * Paris traceroute", 2007; the bound of Veitch et al., "Failure control in
+ * multipath route tracing", 2009). A responder with k next hops seen might
+ * have k + 1, each taken by a flow with probability 1 / (k + 1): after n
+ * flows through it, the chance that one of the k + 1 was never taken is at
+ * most (k + 1) (k / (k + 1))^n. The smallest n that brings this under
+ * 1 - confidence: 6, 11, 16, 21, 27 ... flows for k = 1, 2, 3, 4, 5 at 95 %.
+ */
+unsigned pp_mda_needed(unsigned k, unsigned confidence_pct)
+{
+	double alpha = 1.0 - confidence_pct / 100.0;
+
+	if (k < 1)
+		k = 1;
+	return (unsigned)ceil(log((k + 1) / alpha) / log((k + 1.0) / k));
+}
+
+static unsigned bits(uint8_t v)
+{
+	unsigned n = 0;
+
+	for (; v; v &= (uint8_t)(v - 1))
+		n++;
+	return n;
+}
+
+bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsigned last)
+{
+	struct pp_mda *m = res->mda;
+	unsigned ttl, v, k;
+	int next;
+
+	if (m->n_flows < PP_MDA_FLOWS_MAX)
+		m->flows[m->n_flows++] = *f;
+	for (ttl = 1; ttl < last; ttl++) {
+		struct pp_hop *h = &res->hops[ttl];
+
+		if (f->at[ttl] < 0)
+			continue;
+		v = (unsigned)f->at[ttl];
+		next = f->at[ttl + 1];
+		if (next >= 0)
+			h->succ[v] |= (uint8_t)(1U << next);
+		if (next == -1)
+			h->next_lost[v]++;
+		else
+			h->next_probed[v]++;
+	}
+	/* the source's own next hops: every flow goes through it */
+	if (m->n_flows < pp_mda_needed(res->hops[1].n_addrs, m->confidence_pct))
+		return false;
+	for (ttl = 1; ttl < last; ttl++) {
+		const struct pp_hop *h = &res->hops[ttl];
+
+		for (v = 0; v < h->n_addrs; v++) {
+			k = bits(h->succ[v]);
+			if (h->next_probed[v] + h->next_lost[v] < pp_mda_needed(k, m->confidence_pct))
+				return false;
+		}
+	}
+	m->complete = true;
+	return true;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool same_path(const struct pp_mda_flow *a, const struct pp_mda_flow *b, unsigned n)
+{
+	return !memcmp(a->at + 1, b->at + 1, n);
+}
+
+unsigned pp_mda_paths(const struct pp_result *res, struct pp_mda_path *out, unsigned max)
+{
+	const struct pp_mda *m = res->mda;
+	int64_t rtts[PP_MDA_FLOWS_MAX];
+	unsigned n = 0, i, j, k, nr;
+
+	if (!m)
+		return 0;
+	for (i = 0; i < m->n_flows; i++) {
+		for (j = 0; j < n; j++)
+			if (same_path(&m->flows[out[j].flow], &m->flows[i], res->n_hops))
+				break;
+		if (j == n) {
+			if (n == max)
+				continue;
+			out[n++] = (struct pp_mda_path){ .flow = i, .rtt_ns = -1 };
+		}
+		out[j].flows++;
+		out[j].sent += m->flows[i].sent;
+		out[j].received += m->flows[i].received;
+	}
+	for (j = 0; j < n; j++) {
+		const struct pp_mda_flow *p = &m->flows[out[j].flow];
+
+		for (i = out[j].flow, nr = 0; i < m->n_flows; i++)
+			if (same_path(p, &m->flows[i], res->n_hops) && m->flows[i].last_ttl &&
+			    m->flows[i].last_ttl == p->last_ttl)
+				rtts[nr++] = m->flows[i].rtt_ns;
+		if (!nr)
+			continue;
+		qsort(rtts, nr, sizeof(rtts[0]), cmp_i64);
+		k = nr / 2;
+		out[j].rtt_ns = nr % 2 ? rtts[k] : (rtts[k - 1] + rtts[k]) / 2;
+	}
+	return n;
 }

@@ -28,6 +28,7 @@ enum {
 	OPT_TOS,
 	OPT_DSCP,
 	OPT_LIVE,
+	OPT_ALL_PATHS,
 };
 
 static const struct option options[] = {
@@ -50,6 +51,7 @@ static const struct option options[] = {
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
 	{ "live", no_argument, NULL, OPT_LIVE },		/* redraw in place */
+	{ "all-paths", optional_argument, NULL, OPT_ALL_PATHS },	/* MDA */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
@@ -72,6 +74,8 @@ static void usage(FILE *f)
 		"  -c, --count N        probes per hop (default 10); 0: until interrupted, the\n"
 		"                       live view on a terminal, else streaming every round\n"
 		"      --live           the live view also with a count (q or Ctrl-C ends it)\n"
+		"      --all-paths[=C]  every ECMP path (MDA), C%% confidence (default 95):\n"
+		"                       one flow per round, udp or tcp, raw sockets\n"
 		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
 		"  -t, --duration DUR   stop after DUR (default: by count)\n"
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
@@ -189,6 +193,17 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case OPT_LIVE:
 		o->live = true;
 		return 0;
+	case OPT_ALL_PATHS:
+		if (!arg) {
+			o->all_paths = 95;
+			return 0;
+		}
+		if (mp_parse_u64(arg, 50, 99, &v) == 0) {
+			o->all_paths = (unsigned)v;
+			return 0;
+		}
+		mp_warnx("invalid confidence '%s' (a percentage, 50 to 99)", arg);
+		return -EINVAL;
 	case OPT_PLOT:
 		o->plot = o->run.plot = arg;
 		return 0;
@@ -233,6 +248,10 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 	o->multi = mp_run_multi(&o->run);
 	if (o->multi && !o->count) {
 		mp_warnx("-c 0 takes one HOST");
+		return -EINVAL;
+	}
+	if (o->all_paths && o->proto == PP_ICMP) {
+		mp_warnx("--all-paths varies the source port: -P udp or -P tcp");
 		return -EINVAL;
 	}
 	if (o->proto == PP_ICMP && o->dport) {
@@ -297,8 +316,9 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 			   opts->w);
 	if (live)
 		pp_live_end(&lv);
-	if (r == -EPERM && opts->proto == PP_TCP)
-		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
+	if (r == -EPERM && (opts->proto == PP_TCP || opts->all_paths))
+		mp_warnx("%s: %s need raw sockets (root or CAP_NET_RAW)", opts->target,
+			 opts->all_paths ? "--all-paths' flows" : "tcp probes");
 	else if (r < 0)
 		mp_warn_target(opts->target, r);
 	if (r < 0)

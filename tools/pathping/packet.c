@@ -209,6 +209,12 @@ int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *b
 
 /* ---- replies ---- */
 
+/* A source port of the run: the flow's, or one of its span (--all-paths). */
+static bool sport_ours(const struct pp_flow *f, uint16_t port)
+{
+	return port == f->sport || (uint16_t)(port - f->sport) < f->sport_span;
+}
+
 /* The transport header the router quoted: which probe it was. */
 static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t len,
 			    bool have_ipid, uint16_t ipid, uint16_t *ret_id)
@@ -225,7 +231,7 @@ static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t le
 		*ret_id = mp_be16_get(t + 6);
 		return 0;
 	case PP_UDP:
-		if (mp_be16_get(t) != f->sport || mp_be16_get(t + 2) != f->dport)
+		if (!sport_ours(f, mp_be16_get(t)) || mp_be16_get(t + 2) != f->dport)
 			return -ENOENT;
 		if (len >= UDP_HDR + 4 &&
 		    (uint16_t)(mp_be16_get(t + UDP_HDR) ^ mp_be16_get(t + UDP_HDR + 2)) == 0xffff) {
@@ -237,7 +243,7 @@ static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t le
 		*ret_id = ipid;
 		return 0;
 	case PP_TCP:
-		if (mp_be16_get(t) != f->sport || mp_be16_get(t + 2) != f->dport)
+		if (!sport_ours(f, mp_be16_get(t)) || mp_be16_get(t + 2) != f->dport)
 			return -ENOENT;
 		d = mp_be32_get(t + 4) - f->tcp_seq0;
 		if (d > UINT16_MAX)
@@ -473,7 +479,7 @@ static int tcp_parse(const struct pp_flow *f, const uint8_t *t, size_t len, stru
 
 	if (len < 20)
 		return -EINVAL;
-	if (f->proto != PP_TCP || mp_be16_get(t) != f->dport || mp_be16_get(t + 2) != f->sport)
+	if (f->proto != PP_TCP || mp_be16_get(t) != f->dport || !sport_ours(f, mp_be16_get(t + 2)))
 		return -ENOENT;
 	if (!(t[13] & TCP_RST) && (t[13] & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
 		return -ENOENT;

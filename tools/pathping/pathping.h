@@ -33,6 +33,7 @@ enum {
 	PP_PKT_MAX = 1500,		/* largest probe or reply handled */
 	PP_DPORT_UDP = 33434,		/* default UDP destination port (traceroute's) */
 	PP_DPORT_TCP = 80,		/* default TCP destination port */
+	PP_MDA_FLOWS_MAX = 512,		/* --all-paths: flows tried at most */
 	PP_MPLS_MAX = 8,		/* MPLS label stack entries kept per reply */
 	PP_IFINFO_MAX = 4,		/* RFC 5837 interface objects kept per reply */
 	PP_IFNAME_MAX = 64,		/* RFC 5837: a name of up to 63 octets */
@@ -78,6 +79,7 @@ struct pp_opts {
 	int tos;			/* --tos / --dscp: TOS / traffic class byte, -1: unset */
 	bool numeric;			/* -n: no reverse DNS names */
 	bool live;			/* --live: the live view also with a count */
+	unsigned all_paths;		/* --all-paths: MDA at this confidence (%), 0: one flow */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
@@ -98,6 +100,8 @@ struct pp_flow {
 	uint16_t dport;			/* UDP/TCP destination port */
 	uint32_t tcp_seq0;		/* TCP: sequence number of probe id 0 */
 	uint8_t tos;			/* raw IPv4: the TOS byte of the header we build */
+	uint16_t sport_span;		/* --all-paths: replies from sport .. sport + span - 1
+					 * are ours too (the probe id tells which) */
 };
 
 enum pp_reply_kind {
@@ -228,6 +232,11 @@ struct pp_hop {
 	uint64_t ext_seen;		/* replies with an extension structure */
 	uint64_t ext_bad;		/* ... malformed, ignored */
 	struct pp_ext ext;		/* the latest well-formed one */
+	/* --all-paths: per responder, what followed it one TTL on */
+	uint8_t succ[PP_ADDRS_MAX];	/* bit j: addrs[j] of the next hop answered a flow
+					 * that went through it */
+	uint32_t next_probed[PP_ADDRS_MAX]; /* flows through it answered one TTL on */
+	uint32_t next_lost[PP_ADDRS_MAX]; /* ... unanswered one TTL on */
 	/* pacing and rate-limit detection */
 	uint64_t history;		/* last outcomes, 2 bits each (enum pp_outcome) */
 	unsigned history_n;		/* outcomes in history, <= PP_RL_WINDOW */
@@ -248,6 +257,35 @@ enum pp_outcome {
 	PP_OUT_LOST,		/* no answer, and nothing deeper answered */
 };
 
+/* --all-paths: one flow (a source port) and the responder it met per TTL. */
+struct pp_mda_flow {
+	uint16_t sport;
+	int8_t at[PP_MAX_TTL + 1];	/* index into hops[ttl].addrs, -1: no answer,
+					 * -2: a responder beyond PP_ADDRS_MAX */
+	int64_t rtt_ns;			/* RTT at the last TTL it answered */
+	uint8_t last_ttl;		/* that TTL, 0: none */
+	uint8_t sent, received;		/* its probes, and those answered */
+};
+
+/* --all-paths: the flows that met the same responders at every TTL. */
+struct pp_mda_path {
+	unsigned flow;			/* its first flow: flows[flow].at is the path */
+	unsigned flows;			/* flows that took it */
+	uint64_t sent, received;	/* their probes, and those answered */
+	int64_t rtt_ns;			/* median RTT of its flows at the path's end, -1: none */
+};
+
+/* The Multipath Detection Algorithm's run: flows traced until every
+ * responder has been followed by enough flows to have shown every next hop
+ * it has, at the confidence asked for (analyze.c, pp_mda_needed). */
+struct pp_mda {
+	unsigned confidence_pct;
+	uint64_t probes;		/* probes sent */
+	unsigned n_flows;
+	bool complete;			/* the stopping rule held everywhere */
+	struct pp_mda_flow flows[PP_MDA_FLOWS_MAX];
+};
+
 struct pp_result {
 	struct sockaddr_storage dst;	/* the target's address */
 	char dst_str[64];		/* ... as text */
@@ -261,6 +299,7 @@ struct pp_result {
 	unsigned n_hops;		/* hops reported: 1..n_hops */
 	struct pp_hop hops[PP_MAX_TTL + 1]; /* index = TTL */
 	struct mp_rdns *names;		/* the responders' names, NULL with -n */
+	struct pp_mda *mda;		/* --all-paths, else NULL */
 	uint64_t rounds;		/* probe rounds resolved */
 	uint64_t start_real_ns;		/* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;		/* wall time of the run */
@@ -287,6 +326,15 @@ extern volatile sig_atomic_t pp_stop;	/* set by SIGINT/SIGTERM */
 int pp_parse_args(int argc, char **argv, struct pp_opts *opts);
 int pp_run(const struct pp_opts *opts, struct pp_result *res, pp_event_cb cb, void *ctx);
 void pp_analyze(struct pp_result *res);
+/* MDA: flows that must go through a responder with k next hops seen, to
+ * rule out a (k+1)-th at confidence_pct (k >= 1). */
+unsigned pp_mda_needed(unsigned k, unsigned confidence_pct);
+/* MDA: records one resolved flow (its responders per TTL in f) up to TTL
+ * last; true when every responder up to last has been followed enough. */
+bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsigned last);
+/* MDA: the flows grouped by path over hops 1..n_hops, in the order of their
+ * first flows; returns how many (at most max). */
+unsigned pp_mda_paths(const struct pp_result *res, struct pp_mda_path *out, unsigned max);
 void pp_hop_outcome(struct pp_hop *h, enum pp_outcome o);
 void pp_result_done(struct pp_result *res);
 /* wide: text shows every field (--wide), else mtr's columns. */

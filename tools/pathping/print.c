@@ -123,6 +123,127 @@ static void quote_fields(struct mp_writer *w, const struct pp_hop *h)
 	mp_put_u64_notext(w, "dscp_changed", h->dscp_changed);
 }
 
+/* --all-paths: what followed responder i of hop h one TTL on. */
+static void next_fields(struct mp_writer *w, const struct pp_result *res,
+			const struct pp_hop *h, unsigned i)
+{
+	const struct pp_hop *nx = &res->hops[h->ttl + 1];
+	char a[MP_ADDR_STRLEN];
+
+	mp_put_u64_notext(w, "flows_next", (uint64_t)h->next_probed[i] + h->next_lost[i]);
+	mp_arr_begin(w, "next", NULL);
+	for (unsigned j = 0; j < nx->n_addrs && h->ttl < PP_MAX_TTL; j++) {
+		if (!(h->succ[i] & (1U << j)))
+			continue;
+		addr_str(&nx->addrs[j].addr, a, sizeof(a));
+		mp_put_str(w, NULL, "%s", a);
+	}
+	mp_arr_end(w);
+}
+
+/* The responder a flow met at ttl, as text: "" for none, "?" for one
+ * beyond the hop's list. */
+static void flow_at(const struct pp_result *res, const struct pp_mda_flow *f, unsigned ttl,
+		    char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (f->at[ttl] >= 0)
+		addr_str(&res->hops[ttl].addrs[f->at[ttl]].addr, buf, len);
+	else if (f->at[ttl] == -2)
+		snprintf(buf, len, "?");
+}
+
+/* --all-paths: the run's figures and every path its flows took. */
+static void mda_fields(struct mp_writer *w, const struct pp_result *res,
+		       const struct pp_mda_path *p, unsigned n)
+{
+	const struct pp_mda *m = res->mda;
+	char a[MP_ADDR_STRLEN];
+
+	mp_obj_begin(w, "all_paths", NULL);
+	mp_put_u64(w, "confidence_pct", "%" PRIu64, m->confidence_pct);
+	mp_put_u64(w, "probes", "%" PRIu64, m->probes);
+	mp_put_u64(w, "flows", "%" PRIu64, m->n_flows);
+	mp_put_bool(w, "complete", "%s", m->complete);
+	mp_arr_begin(w, "paths", NULL);
+	for (unsigned i = 0; i < n; i++) {
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_u64_label(w, "path", "%" PRIu64, i + 1);
+		mp_put_u64(w, "flows", "%" PRIu64, p[i].flows);
+		mp_put_u64(w, "sent", "%" PRIu64, p[i].sent);
+		mp_put_u64(w, "received", "%" PRIu64, p[i].received);
+		mp_put_f64(w, "loss_pct", "%.1f",
+			   p[i].sent ? 100.0 * (double)(p[i].sent - p[i].received) /
+					       (double)p[i].sent : NAN);
+		mp_put_f64(w, "rtt_ms", "%.3f", p[i].rtt_ns >= 0 ? MP_NS_TO_MS(p[i].rtt_ns) : NAN);
+		mp_arr_begin(w, "hops", NULL);
+		for (unsigned ttl = 1; ttl <= res->n_hops; ttl++) {
+			flow_at(res, &m->flows[p[i].flow], ttl, a, sizeof(a));
+			mp_put_str(w, NULL, "%s", a);
+		}
+		mp_arr_end(w);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+	mp_obj_end(w);
+}
+
+/* Where paths part: the responders a path meets at the hops that have
+ * several ("2 10.0.0.1, 4 10.0.1.3"). */
+static void path_route(const struct pp_result *res, const struct pp_mda_flow *f, char *buf,
+		       size_t len)
+{
+	char a[MP_ADDR_STRLEN];
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (unsigned ttl = 1; ttl <= res->n_hops && k < len; ttl++) {
+		if (res->hops[ttl].n_addrs < 2)
+			continue;
+		flow_at(res, f, ttl, a, sizeof(a));
+		k += (size_t)snprintf(buf + k, len - k, "%s%u %s", k ? ", " : "", ttl,
+				      *a ? a : "*");
+	}
+}
+
+/* --all-paths for people: a line of figures, then a row per path. */
+static void text_mda(struct mp_writer *w, const struct pp_result *res,
+		     const struct pp_mda_path *p, unsigned n)
+{
+	const struct pp_mda *m = res->mda;
+	char b[MP_FMT_LEN], line[256];
+	double loss;
+
+	snprintf(line, sizeof(line), "%u path%s in %u flows, %" PRIu64 " probes (MDA, %u%%%s)",
+		 n, n == 1 ? "" : "s", m->n_flows, m->probes, m->confidence_pct,
+		 m->complete ? "" : "; stopped at the flow limit");
+	mp_writer_alert(w, !m->complete);
+	mp_put_str(w, "all_paths", "%s", line);
+	mp_writer_alert(w, false);
+	if (n < 2)
+		return;
+	mp_writer_text_left(w, 1);
+	mp_arr_begin(w, "paths", "");
+	mp_writer_text_left(w, 1);
+	for (unsigned i = 0; i < n; i++) {
+		loss = p[i].sent ? 100.0 * (double)(p[i].sent - p[i].received) / (double)p[i].sent
+				 : 0;
+		path_route(res, &res->mda->flows[p[i].flow], line, sizeof(line));
+		mp_obj_begin(w, NULL, NULL);
+		snprintf(b, sizeof(b), "%u.", i + 1);
+		mp_put_str(w, "path", "%s", b);
+		mp_put_u64(w, "flows", "%" PRIu64, p[i].flows);
+		mp_writer_alert(w, loss > 0);
+		mp_put_f64(w, "loss", "%.1f%%", loss);
+		mp_writer_alert(w, false);
+		mp_put_str(w, "rtt", "%s", p[i].rtt_ns >= 0 ?
+			   mp_fmt_ns(b, sizeof(b), (double)p[i].rtt_ns) : "-");
+		mp_put_str(w, "where it parts", "%s", line);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+}
+
 /* addr's reverse DNS name, "" when it has none (or -n). */
 static const char *name_of(const struct pp_result *res, const struct sockaddr_storage *addr)
 {
@@ -164,6 +285,8 @@ static int hop_fields(struct mp_writer *w, const struct pp_result *res, struct p
 		mp_put_u64_notext(w, "received", h->addrs[i].received);
 		mp_put_f64_notext(w, "share_pct",
 				  100.0 * (double)h->addrs[i].received / (double)h->received);
+		if (res->mda)
+			next_fields(w, res, h, i);
 		mp_obj_end(w);
 	}
 	return mp_arr_end(w);
@@ -187,15 +310,22 @@ static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp
 {
 	const struct pp_responder *m = main_responder(h);
 	struct mp_stats_summary s;
-	char a[MP_ADDR_STRLEN] = "*", b[MP_FMT_LEN];
+	char a[320] = "*", b[MP_FMT_LEN];
 	bool have = h->received && mp_stats_summary_get(h->rtt, &s) == 0;
+	unsigned others;
 
 	if (m)
 		addr_str(&m->addr, a, sizeof(a));
 	mp_obj_begin(w, NULL, NULL);
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
-	mp_put_str(w, "host", "%s", m && *name_of(res, &m->addr) ? name_of(res, &m->addr) : a);
+	/* the most frequent responder, by name if it has one; "+N": N others */
+	if (m && *name_of(res, &m->addr))
+		snprintf(a, sizeof(a), "%s", name_of(res, &m->addr));
+	others = h->n_addrs + !!h->other_received - 1;
+	if (m && others > 0 && strlen(a) + 8 < sizeof(a))
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), " +%u", others);
+	mp_put_str(w, "host", "%s", a);
 	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
 	mp_writer_alert(w, h->link_loss_pct > 0);
@@ -340,8 +470,10 @@ static void text_result(struct mp_writer *w, struct pp_result *res)
 
 int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 {
+	struct pp_mda_path *paths = NULL;
 	char title[400];
-	unsigned ttl;
+	unsigned ttl, np = 0;
+	int r;
 
 	/* a csv stream is one table: the hops, one row each */
 	if (mp_writer_format(w) == MP_FMT_CSV) {
@@ -356,10 +488,18 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	snprintf(title, sizeof(title), "pathping to %s%s%s%s, %s probes",
 		 res->target ? res->target : res->dst_str, res->target ? " (" : "",
 		 res->target ? res->dst_str : "", res->target ? ")" : "", res->probe);
+	if (res->mda) {
+		paths = calloc(PP_MDA_FLOWS_MAX, sizeof(*paths));
+		if (!paths)
+			return -ENOMEM;
+		np = pp_mda_paths(res, paths, PP_MDA_FLOWS_MAX);
+	}
 	mp_doc_begin(w, title);
 	if (!wide) {
 		mp_writer_audience(w, MP_FOR_TEXT);
 		text_result(w, res);
+		if (res->mda)
+			text_mda(w, res, paths, np);
 		mp_writer_audience(w, MP_FOR_MACHINES);
 	}
 	mp_put_label(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
@@ -388,8 +528,12 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 		mp_obj_end(w);
 	}
 	mp_arr_end(w);
+	if (res->mda)
+		mda_fields(w, res, paths, np);
 	mp_writer_audience(w, MP_FOR_ALL);
-	return mp_doc_end(w);
+	r = mp_doc_end(w);
+	free(paths);
+	return r;
 }
 
 int pp_print_event(const struct pp_event *ev, void *ctx)
@@ -524,6 +668,16 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "hops.extensions.mpls.ttl", "MPLS TTL of the label stack entry" },
 	{ "hops.extensions.interfaces.ifindex", "interface index the hop reported (RFC 5837)" },
 	{ "hops.extensions.interfaces.mtu", "interface MTU the hop reported (RFC 5837)" },
+	{ "hops.addrs.flows_next", "flows through this responder probed one hop further" },
+	{ "all_paths.confidence_pct", "confidence of the multipath detection" },
+	{ "all_paths.probes", "probes the multipath detection sent" },
+	{ "all_paths.flows", "flows the multipath detection traced" },
+	{ "all_paths.complete", "1 when the multipath detection's stopping rule held everywhere" },
+	{ "all_paths.paths.flows", "flows that took this path" },
+	{ "all_paths.paths.sent", "probes sent along this path" },
+	{ "all_paths.paths.received", "probes answered along this path" },
+	{ "all_paths.paths.loss_pct", "share of this path's probes unanswered" },
+	{ "all_paths.paths.rtt_ms", "median round-trip time at this path's last hop" },
 	{ "hops.addrs.received", "replies from this responder at this hop" },
 	{ "hops.addrs.share_pct", "share of this hop's replies from this responder" },
 	{ NULL, NULL }

@@ -84,6 +84,8 @@ struct run {
 	uint64_t round_no;		/* next round number */
 	unsigned limit;			/* highest TTL probed now */
 	uint64_t max_rtt_ns;		/* largest RTT seen, for the adaptive timeout */
+	uint16_t sport0;		/* --all-paths: the first flow's source port */
+	bool mda_done;			/* --all-paths: the stopping rule held */
 	pp_event_cb cb;
 	void *ctx;
 };
@@ -317,6 +319,8 @@ static int setup(struct run *rn)
 	rn->flow.sport = (uint16_t)(20000 + port % 10000);
 	rn->flow.ident = port;
 	r = open_raw(rn);
+	if ((r == -EPERM || r == -EACCES) && o->all_paths)
+		return -EPERM;	/* flows of our own choosing: raw sockets */
 	if (r == -EPERM || r == -EACCES) {
 		mp_sock_free(rn->tx);
 		mp_sock_free(rn->icmp);
@@ -329,6 +333,10 @@ static int setup(struct run *rn)
 	if (r < 0)
 		return r;
 	rn->res->raw = rn->flow.raw;
+	if (o->all_paths) {
+		rn->sport0 = rn->flow.sport;
+		rn->flow.sport_span = PP_MDA_FLOWS_MAX;
+	}
 	rn->res->tos_set = o->tos >= 0;
 	rn->res->tos = rn->flow.tos;
 	/* raw IPv4 carries it in the header we build */
@@ -357,6 +365,15 @@ static uint64_t timeout_ns(const struct run *rn)
 		return PP_TIMEOUT_MAX_NS;
 	t = 3 * rn->max_rtt_ns + 10 * MP_NSEC_PER_MSEC;
 	return MP_MAX(PP_TIMEOUT_MIN_NS, MP_MIN(t, PP_TIMEOUT_MAX_NS));
+}
+
+/* The source port of round no: the run's one, or with --all-paths one
+ * flow per round. */
+static uint16_t round_sport(const struct run *rn, uint64_t no)
+{
+	if (!rn->res->mda)
+		return rn->flow.sport;
+	return (uint16_t)(rn->sport0 + no % PP_MDA_FLOWS_MAX);
 }
 
 static int send_probe(struct run *rn, uint16_t id, unsigned ttl)
@@ -406,10 +423,12 @@ static int send_round(struct run *rn, uint64_t now)
 		return 0;	/* too many in flight: skip a beat */
 	rd = &rn->rounds[(rn->r_head + rn->r_count) % ROUNDS_MAX];
 	*rd = (struct round){ .no = rn->round_no, .mono_ns = now, .first_id = rn->next_id };
+	rn->flow.sport = round_sport(rn, rn->round_no);
 	for (ttl = 1; ttl <= rn->limit; ttl++) {
 		struct pp_hop *h = &rn->res->hops[ttl];
 
-		if ((rn->o->count && h->queued >= rn->o->count) || h->next_mono_ns > now)
+		if ((rn->o->count && !rn->res->mda && h->queued >= rn->o->count) ||
+		    h->next_mono_ns > now)
 			continue;
 		rn->slots[rn->next_id].round = rn->round_no;
 		r = send_probe(rn, rn->next_id, ttl);
@@ -418,6 +437,8 @@ static int send_round(struct run *rn, uint64_t now)
 		h->queued++;
 		h->next_mono_ns = now + h->gap_ns;
 		rd->n++;
+		if (rn->res->mda)
+			rn->res->mda->probes++;
 		rn->next_id = rn->next_id == UINT16_MAX ? 1 : rn->next_id + 1;
 	}
 	if (!rd->n)
@@ -442,25 +463,27 @@ static struct round *round_of(struct run *rn, uint16_t id)
 	return NULL;
 }
 
-/* Counts a reply from; a responder new to the hop gets its name looked up. */
-static void responder_add(struct pp_result *res, struct pp_hop *h,
-			  const struct sockaddr_storage *from)
+/* Counts a reply from; a responder new to the hop gets its name looked up.
+ * Returns its index in h->addrs, or -2 when it is one beyond them. */
+static int responder_add(struct pp_result *res, struct pp_hop *h,
+			 const struct sockaddr_storage *from)
 {
 	unsigned i;
 
 	for (i = 0; i < h->n_addrs; i++) {
 		if (sa_same(&h->addrs[i].addr, from)) {
 			h->addrs[i].received++;
-			return;
+			return (int)i;
 		}
 	}
 	if (h->n_addrs == PP_ADDRS_MAX) {
 		h->other_received++;
-		return;
+		return -2;
 	}
 	h->addrs[h->n_addrs].addr = *from;
 	h->addrs[h->n_addrs++].received = 1;
 	mp_rdns_want(res->names, from);
+	return (int)h->n_addrs - 1;
 }
 
 /* What the reply quoted of the probe and told in extensions (raw sockets). */
@@ -605,8 +628,11 @@ static void rx_errq(struct run *rn, struct mp_sock *s)
 static int round_resolve(struct run *rn, struct round *rd)
 {
 	struct pp_result *res = rn->res;
+	struct pp_mda_flow fl = { .sport = round_sport(rn, rd->no) };
 	unsigned deepest = 0, i;
 	int r = 0;
+
+	memset(fl.at, -1, sizeof(fl.at));
 
 	for (i = 0; i < rd->n; i++) {
 		struct slot *sl = &rn->slots[(uint16_t)(rd->first_id + i)];
@@ -624,15 +650,21 @@ static int round_resolve(struct run *rn, struct round *rd)
 			continue;	/* answered by the target at a lower TTL */
 		}
 		h->sent++;
+		fl.sent++;
 		if (sl->state == SLOT_ANSWERED) {
 			int64_t rtt = (int64_t)(sl->rx_real_ns - sl->tx_real_ns);
 
 			h->received++;
+			fl.received++;
 			h->last_rtt_ns = rtt;
 			if (mp_stats_add(h->rtt, rtt) < 0)
 				r = -ENOMEM;
 			mp_jitter_add(&h->jitter, sl->tx_real_ns, sl->rx_real_ns);
-			responder_add(res, h, &sl->from);
+			fl.at[sl->ttl] = (int8_t)responder_add(res, h, &sl->from);
+			if (sl->ttl > fl.last_ttl) {
+				fl.last_ttl = sl->ttl;
+				fl.rtt_ns = rtt;
+			}
 			if (sa_same(&sl->from, &res->dst))
 				h->reached = true;
 			if (rtt > 0 && (uint64_t)rtt > rn->max_rtt_ns)
@@ -649,6 +681,8 @@ static int round_resolve(struct run *rn, struct round *rd)
 			r = rn->cb(&ev, rn->ctx);
 	}
 	res->rounds++;
+	if (res->mda && pp_mda_flow_done(res, &fl, rn->limit))
+		rn->mda_done = true;
 	return r;
 }
 
@@ -676,6 +710,8 @@ static bool sending_done(const struct run *rn)
 {
 	unsigned ttl;
 
+	if (rn->res->mda)
+		return rn->mda_done || rn->round_no >= PP_MDA_FLOWS_MAX;
 	if (!rn->o->count)
 		return false;
 	for (ttl = 1; ttl <= rn->limit; ttl++) {
@@ -780,6 +816,14 @@ int pp_run(const struct pp_opts *o, struct pp_result *res, pp_event_cb cb, void 
 	r = hops_init(&rn);
 	if (r < 0)
 		goto out;
+	if (o->all_paths) {
+		res->mda = calloc(1, sizeof(*res->mda));
+		if (!res->mda) {
+			r = -ENOMEM;
+			goto out;
+		}
+		res->mda->confidence_pct = o->all_paths;
+	}
 	rn.slots = calloc(N_SLOTS, sizeof(*rn.slots));
 	rn.txmap = calloc(N_SLOTS, sizeof(*rn.txmap));
 	rn.rounds = calloc(ROUNDS_MAX, sizeof(*rn.rounds));
@@ -822,4 +866,6 @@ void pp_result_done(struct pp_result *res)
 	}
 	mp_rdns_free(res->names);
 	res->names = NULL;
+	free(res->mda);
+	res->mda = NULL;
 }
