@@ -348,6 +348,21 @@ static void ratelimit_detector(void **state)
 	assert_false(h.ratelimited);
 }
 
+/* The MDA's flows per responder: at 95 % the union bound gives the table
+ * of the MDA papers for k = 1..6 (6, 11, 16, 21, 27, 33); more flows for a
+ * higher confidence, fewer for a lower one. */
+static void mda_needed(void **state)
+{
+	static const unsigned want95[] = { 6, 11, 16, 21, 27, 33 };
+
+	(void)state;
+	for (unsigned k = 1; k <= MP_ARRAY_SIZE(want95); k++)
+		assert_int_equal(pp_mda_needed(k, 95), want95[k - 1]);
+	assert_int_equal(pp_mda_needed(0, 95), 6);
+	assert_true(pp_mda_needed(2, 99) > pp_mda_needed(2, 95));
+	assert_true(pp_mda_needed(2, 50) < pp_mda_needed(2, 95));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +372,7 @@ int main(void)
 		cmocka_unit_test(probes_constant_flow),
 		cmocka_unit_test(loss_split),
 		cmocka_unit_test(ratelimit_detector),
+		cmocka_unit_test(mda_needed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
