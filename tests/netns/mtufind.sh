@@ -49,6 +49,7 @@ T_TESTS=(
 	"formats    line  csv and text (tracepath-like, <= 100 columns), exit 1 when nothing answers"
 	"wg         mesh  wireguard-go over an outer MTU 1400: --wg recommends 1340, --apply sets it"
 	"sweep      mesh  sweep 1280-1440/8: CSV, heatmap, <= 1/20 of the seed's time, kill -9, --restore"
+	"sweep_kill mesh  kill -9 mid-run, a new sweep interrupted (INT, KILL): back at 1420; no iperf3 left"
 	"sweep2d    mesh  3x3 grid with mtufind -s on the peer: both MTUs as ip monitor saw them, restored"
 	"peer_kill  mesh  kill -9 the sweep (peer restores on silence), then the server (state file)"
 	"peer_auth  mesh  replayed, unsigned and wrong-key requests change nothing; counted"
@@ -462,6 +463,83 @@ for r in rows:
 	t_note "sweep of 21 MTUs: $((t_sweep / 1000)) ms; seed per point $((t_seed / 1000)) ms," \
 		"21 points $((21 * t_seed / 1000)) ms: ratio 1/$((21 * t_seed / t_sweep))"
 	((20 * t_sweep <= 21 * t_seed))
+}
+
+# iperf_any NODE: any iperf3 process in NODE's network namespace.
+iperf_any()
+{
+	local pid
+	for pid in $(ip netns pids "$LAB_ID-$1"); do
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == iperf3 ]] && return 0
+	done
+	return 1
+}
+
+SWEEP_STATE=/run/meshperf/mtufind-sweep-wg0.1_v4
+
+# sweep_1d TAG: a 1-D sweep spawned on site0; waits until it has changed the
+# MTU and its iperf3 client runs, and at least 1.5 s (issue 16's timing).
+sweep_1d()
+{
+	local t0=${EPOCHREALTIME/./}
+	lab_spawn site0 "$1" "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --bytes 64M -j
+	busywait 10000 sweep_started
+	busywait 10000 iperf_client site0
+	lab_wait 3 eval '((${EPOCHREALTIME/./} - t0 >= 1500000))'
+	lab_running site0 "$1"
+}
+
+# sig_sweep SIG TAG: signal the spawned sweep, wait until it is gone.
+sig_sweep()
+{
+	local pid
+	read -r pid <"$LAB_DIR/site0/$2.pid"
+	kill "-$1" "$pid"
+	lab_wait 5 _lab_gone "$pid"
+}
+
+test_sweep_kill()
+{
+	local rc
+	lab_running site1 iperf || lab_spawn site1 iperf iperf3 -s -B 10.201.1.100
+	busywait 3000 lab_listening site1 tcp 5201
+	lab_ping site0 -c 1 -W 6 10.201.1.100 >/dev/null
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	# 1. kill -9 mid-run: no iperf3 left 100 ms after; the original on disk
+	sweep_1d k1
+	sig_sweep KILL k1
+	sleep 0.1
+	! iperf_any site0 || false
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	# a new sweep puts 1420 back first (one line on stderr), records 1420,
+	# and interrupted (SIGINT) ends at 1420 with the state file gone
+	sweep_1d k2
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/k2.log"
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	sig_sweep INT k2
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	grep -v '^mtufind: ' "$LAB_DIR/site0/k2.log" >"$T_OUT/k2.json"
+	t_json "$T_OUT/k2.json" '.interrupted and .recovered_mtu_bytes == 1420 and
+		.restored_mtu_bytes == 1420'
+	# 2. kill -9 twice (the second sweep mid-run too): still 1420 on disk,
+	# the next sweep's restore puts it back
+	sweep_1d k3
+	sig_sweep KILL k3
+	sweep_1d k4
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/k4.log"
+	sig_sweep KILL k4
+	sleep 0.1
+	! iperf_any site0 || false
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	n site0 "$MF" sweep --restore -q --wg wg0.1_v4 -j >"$T_OUT/restore.json"
+	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	t_note "kill -9 at >= 1.5 s, a new sweep interrupted by SIGINT / kill -9: 1420 back;" \
+		"no iperf3 in site0 100 ms after each kill -9"
 }
 
 # ---------------------------------------------------------------- 2-D sweeps
