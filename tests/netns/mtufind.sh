@@ -538,6 +538,28 @@ test_sweep_kill()
 	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
 	(($(mtu_of site0 wg0.1_v4) == 1420))
 	! n site0 test -e "$SWEEP_STATE" || false
+	# 3. a corrupt state file (the old sscanf took this one as 1300): a
+	# clear error naming it, exit 2, the MTU and the file as they were
+	n site0 sh -c "printf 'wg0.1_v4 1300 x\n' >$SWEEP_STATE"
+	for args in "--peer 10.201.1.100" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/corrupt.err" || rc=$?
+		((rc == 2))
+		grep -q "^mtufind: .*state file $SWEEP_STATE: corrupt: not one line 'IFNAME MTU'" \
+			"$T_OUT/corrupt.err"
+		(($(wc -l <"$T_OUT/corrupt.err") == 1))
+		(($(mtu_of site0 wg0.1_v4) == 1420))
+		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1300 x" ]]
+	done
+	# a state file of another interface given by --state: the same
+	n site0 sh -c "printf 'wg0.1_v6 1300\n' >$SWEEP_STATE"
+	rc=0
+	n site0 "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --state "$SWEEP_STATE" \
+		2>"$T_OUT/other.err" || rc=$?
+	((rc == 2)) && grep -q 'names another interface' "$T_OUT/other.err"
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site0 wg0.1_v6) == 1420))
+	n site0 rm "$SWEEP_STATE"
 	t_note "kill -9 at >= 1.5 s, a new sweep interrupted by SIGINT / kill -9: 1420 back;" \
 		"no iperf3 in site0 100 ms after each kill -9"
 }

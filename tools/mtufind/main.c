@@ -271,8 +271,8 @@ static int server(const struct mf_opts *o, struct mp_writer *w)
 			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
 	else if (r == -ENOENT && o->restore)
 		mp_warnx("--restore: no state file for %s (nothing to restore)", o->wg_ifname);
-	else if (r == -EEXIST)
-		mp_warnx("the state file names another interface than %s", o->wg_ifname);
+	else if (r == -EEXIST || r == -EBADMSG)
+		mp_warnx("-s --wg %s: its state file %s", o->wg_ifname, mf_state_strerror(r));
 	else if (r < 0)
 		mp_warn(-r, "-s --wg %s", o->wg_ifname);
 	ret = r < 0 ? MP_EXIT_USAGE : res.restored ? MP_EXIT_OK : MP_EXIT_FAIL;

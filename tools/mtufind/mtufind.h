@@ -220,6 +220,23 @@ int mf_state_restore(const char *path, unsigned *ret_mtu, char *ifname, size_t l
  * (*ret_mtu set: applied and removed), 0 (none), -EEXIST (the file names
  * another interface), or -errno. */
 int mf_state_recover(const char *path, const char *ifname, unsigned *ret_mtu);
+/* Parse a state file's len octets (untrusted: fuzzed): exactly the line
+ * mf_state_write writes. Returns 0 (name, *ret_mtu set), or -EBADMSG. */
+int mf_state_parse(const char *buf, size_t len, char name[16], unsigned *ret_mtu);
+/* What a state file error means, for a message (a constant string). */
+const char *mf_state_strerror(int r);
+
+/* iperf.c: the figures of one iperf3 --bidir -J run (bit/s). */
+struct mf_iperf {
+	double up_rcv_bps, up_send_bps;		/* local to peer: received, sent */
+	double down_rcv_bps, down_send_bps;	/* peer to local */
+	unsigned retransmits;			/* TCP retransmissions, both ways */
+};
+
+/* Parse iperf3's JSON (len octets; untrusted: fuzzed). Returns 0 (*ret
+ * set), or -EBADMSG when it is not JSON or lacks a finite, non-negative
+ * end sum. */
+int mf_iperf_parse(const char *buf, size_t len, struct mf_iperf *ret);
 
 /* remote.c: the controller of a peer's MTU (mtufind -s at addr). */
 struct mf_remote;

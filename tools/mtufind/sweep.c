@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -61,7 +60,8 @@ enum {
 	GRID_POINTS_MAX = 4096,
 	BURST_COUNT = 10,
 	IPERF_ATTEMPTS = 3,		/* runs tried per repeat when iperf3 fails */
-	OUT_MAX = 1 << 20,		/* iperf3 JSON read at most */
+	OUT_MAX = 16 << 20,		/* iperf3 JSON read at most (1 s intervals
+					 * of a run up to --step-timeout 1 h) */
 };
 
 #define STEP_TIMEOUT_NS (10 * MP_NSEC_PER_SEC)
@@ -164,7 +164,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("repeat", arg, 0);
 		o->repeat = (unsigned)u;
 		return 0;
-	case OPT_IPERF_PORT: return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
+	case OPT_IPERF_PORT:
+		return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_STEP_TIMEOUT:
 		return mp_opt_duration("timeout", arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
 					 &o->step_timeout_ns);
@@ -224,13 +225,6 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char *state, 
 
 /* ---------------------------------------------------------------- iperf3 */
 
-static double jnum(json_t *root, const char *a, const char *b)
-{
-	json_t *v = json_object_get(json_object_get(root, a), b);
-
-	return json_is_number(v) ? json_number_value(v) : -1;
-}
-
 /* iperf3 (argv) with stdout on fd and stdin /dev/null, killed by the
  * kernel when this process dies (PR_SET_PDEATHSIG): a SIGKILLed sweep
  * leaves no client behind to hold the peer's one-client server. 127: it
@@ -256,6 +250,26 @@ static int iperf_spawn(char *const argv[], int fd, pid_t *ret)
 	_exit(127);
 }
 
+/* iperf3's JSON from the file at fd, at most OUT_MAX octets. Returns 0, or
+ * -EIO (unreadable, too long, or not the figures of a run). */
+static int iperf_read(int fd, struct mf_iperf *ret)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int r;
+
+	if (fstat(fd, &st) < 0 || st.st_size > OUT_MAX)
+		return -EIO;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	r = n == st.st_size ? mf_iperf_parse(buf, (size_t)n, ret) : -EIO;
+	free(buf);
+	return r < 0 ? -EIO : 0;
+}
+
 /* One iperf3 --bidir run; adds its figures to pt; keeps the peer's
  * session alive meanwhile (rc, may be NULL). Returns 0, or -errno
  * (-ETIMEDOUT when killed, -EIO when it failed or said nothing usable, the
@@ -266,10 +280,9 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 	char *argv[] = { "iperf3", "-c", peer, "-p", port, "-n", bytes, "--bidir",
 			 "-J", "--connect-timeout", "1000", NULL };
 	uint64_t deadline = mp_clock_mono_ns() + o->step_timeout_ns;
-	json_t *root = NULL, *end;
+	struct mf_iperf res;
 	int fd, r, status = 0;
 	pid_t pid = 0, w;
-	double v[4];
 
 	snprintf(peer, sizeof(peer), "%s", o->peer);
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, o->bytes);
@@ -296,29 +309,21 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 		r = -errno;
 		goto out;
 	}
-	lseek(fd, 0, SEEK_SET);
-	root = json_loadfd(fd, 0, NULL);
-	end = json_object_get(root, "end");
-	v[0] = jnum(end, "sum_received", "bits_per_second");
-	v[1] = jnum(end, "sum_sent", "bits_per_second");
-	v[2] = jnum(end, "sum_received_bidir_reverse", "bits_per_second");
-	v[3] = jnum(end, "sum_sent_bidir_reverse", "bits_per_second");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || v[0] < 0 || v[1] < 0 || v[2] < 0 ||
-	    v[3] < 0) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		r = -EIO;
 		goto out;
 	}
-	pt->up_rcv_bps += v[0];
-	pt->up_send_bps += v[1];
-	pt->down_rcv_bps += v[2];
-	pt->down_send_bps += v[3];
-	v[0] = jnum(end, "sum_sent", "retransmits");
-	v[1] = jnum(end, "sum_sent_bidir_reverse", "retransmits");
-	pt->retransmits += (unsigned)(MP_MAX(v[0], 0.0) + MP_MAX(v[1], 0.0));
+	r = iperf_read(fd, &res);
+	if (r < 0)
+		goto out;
+	pt->up_rcv_bps += res.up_rcv_bps;
+	pt->up_send_bps += res.up_send_bps;
+	pt->down_rcv_bps += res.down_rcv_bps;
+	pt->down_send_bps += res.down_send_bps;
+	pt->retransmits += res.retransmits;
 	pt->repeats++;
 	r = 0;
 out:
-	json_decref(root);
 	close(fd);
 	return r;
 }
@@ -519,7 +524,7 @@ static int sweep_setup(struct run *u)
 		r = mp_nl_link_get(u->nl, u->link.ifindex, NULL, &u->link);
 	}
 	if (r < 0) {
-		mp_warn(-r, "state file %s", o->state);
+		mp_warnx("state file %s: %s", o->state, mf_state_strerror(r));
 		return r;
 	}
 	if (o->peer_key) {
@@ -657,6 +662,27 @@ out:
 	return r;
 }
 
+/* --restore: the state file's MTU back on its interface (which must be
+ * --wg's when given). Returns 0, or -errno (said on stderr). */
+static int restore(const struct sweep_opts *o, unsigned *ret_mtu, char *name, size_t len)
+{
+	int r;
+
+	if (o->ifname) {
+		r = mf_state_recover(o->state, o->ifname, ret_mtu);
+		if (r > 0)
+			snprintf(name, len, "%s", o->ifname);
+		r = r == 0 ? -ENOENT : r;
+	} else {
+		r = mf_state_restore(o->state, ret_mtu, name, len);
+	}
+	if (r == -ENOENT)
+		mp_warnx("--restore: no state file %s (nothing to restore)", o->state);
+	else if (r < 0)
+		mp_warnx("--restore: state file %s: %s", o->state, mf_state_strerror(r));
+	return r < 0 ? r : 0;
+}
+
 int mf_sweep_main(int argc, char **argv)
 {
 	struct sweep_opts o = {
@@ -682,11 +708,9 @@ int mf_sweep_main(int argc, char **argv)
 	if (o.peer_key && mp_opt_key_check(o.peer_key) < 0)
 		return MP_EXIT_USAGE;
 	if (o.restore) {
-		r = mf_state_restore(o.state, &mtu, name, sizeof(name));
-		if (r < 0) {
-			mp_warn(-r, "restoring from %s", o.state);
+		r = restore(&o, &mtu, name, sizeof(name));
+		if (r < 0)
 			return MP_EXIT_USAGE;
-		}
 	}
 	r = mp_writer_new(&w, o.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
