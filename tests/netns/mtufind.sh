@@ -52,6 +52,7 @@ T_TESTS=(
 	"sweep_kill mesh  kill -9 mid-run, a new sweep interrupted (INT, KILL): back at 1420; no iperf3 left"
 	"sweep2d    mesh  3x3 grid with mtufind -s on the peer: both MTUs as ip monitor saw them, restored"
 	"peer_kill  mesh  kill -9 the sweep (peer restores on silence), then the server (state file)"
+	"peer_busy  mesh  kill -9 the 2-D sweep, start another at once: it waits for the peer, 1420 both ends"
 	"peer_auth  mesh  replayed, unsigned and wrong-key requests change nothing; counted"
 )
 T_MESH_SITES=${T_MESH_SITES:-2}
@@ -538,6 +539,20 @@ test_sweep_kill()
 	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
 	(($(mtu_of site0 wg0.1_v4) == 1420))
 	! n site0 test -e "$SWEEP_STATE" || false
+	# a second sweep, or --restore, while a sweep runs: refused (exit 2),
+	# the running sweep's state file and MTU untouched; it ends at 1420
+	sweep_1d k5
+	for args in "--peer 10.201.1.100" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/busy.err" || rc=$?
+		((rc == 2)) && grep -q 'in use by a running sweep' "$T_OUT/busy.err"
+		(($(mtu_of site0 wg0.1_v4) != 1420))
+		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	done
+	sig_sweep TERM k5
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
 	# 3. a corrupt state file (the old sscanf took this one as 1300): a
 	# clear error naming it, exit 2, the MTU and the file as they were
 	n site0 sh -c "printf 'wg0.1_v4 1300 x\n' >$SWEEP_STATE"
@@ -766,6 +781,38 @@ test_peer_kill()
 	t_note "sweep killed: peer restored 1420 after $((t_idle / 1000)) ms (--idle-timeout 3s);" \
 		"server killed: --restore and a restart both put 1420 back"
 	lab_wait 15 eval '! iperf_client site0'
+}
+
+test_peer_busy()
+{
+	tunnel_up
+	peer_server --idle-timeout 3s
+	# the killed sweep's session holds the peer (at a changed MTU) for 3 s
+	sweep_2d b1
+	busywait 10000 both_changed
+	kill9 site0 b1
+	sleep 0.1
+	! iperf_any site0 || false
+	# a new sweep at once: the local original back first, then it waits for
+	# the peer to end the old session, takes it, and calls 1420 the
+	# peer's original; interrupted, both ends are at 1420
+	sweep_2d b2 -j
+	busywait 3000 grep -q '^mtufind: peer .*: held by another session' "$LAB_DIR/site0/b2.log"
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/b2.log"
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	busywait 10000 both_changed
+	lab_stop site0 b2
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	grep -v '^mtufind: ' "$LAB_DIR/site0/b2.log" >"$T_OUT/b2.json"
+	t_json "$T_OUT/b2.json" '.interrupted and .recovered_mtu_bytes == 1420 and
+		.peer_original_mtu_bytes == 1420 and .peer_restored_mtu_bytes == 1420'
+	lab_stop site1 mfsrv
+	peer_summary >"$T_OUT/srv.json"
+	t_json "$T_OUT/srv.json" '.sessions == 2 and .busy >= 1 and .restored == true'
+	grep -q '"event":"timeout"' "$LAB_DIR/site1/mfsrv.log"
+	t_note "2-D sweep killed, another at once: it waited for the peer's 3 s idle timeout;" \
+		"peer original 1420, both ends back at 1420"
 }
 
 # send HEX...: datagrams to site1's mtufind -s from site0, through the tunnel.

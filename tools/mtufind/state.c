@@ -7,11 +7,13 @@
  * Prints nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,9 +85,33 @@ int mf_state_parse(const char *buf, size_t len, char name[IF_NAMESIZE], unsigned
 	return 0;
 }
 
+int mf_state_lock(const char *path, int *ret_fd)
+{
+	char lock[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock))
+		return -ENAMETOOLONG;
+	if (!strncmp(path, MF_STATE_DIR "/", sizeof(MF_STATE_DIR)))
+		mkdir(MF_STATE_DIR, 0755);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* never removed: unlinking a lock file races with its next taker */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 const char *mf_state_strerror(int r)
 {
 	switch (r) {
+	case -EBUSY:
+		return "in use by a running sweep of the interface (nothing changed)";
 	case -EBADMSG:
 		return "corrupt: not one line 'IFNAME MTU' (nothing changed; fix or remove it)";
 	case -EEXIST:

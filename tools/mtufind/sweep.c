@@ -112,6 +112,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
+	{ "version", no_argument, NULL, 'V' },			/* version */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,7 +130,9 @@ static void usage(FILE *f)
 	      "      --plot FILE.png    heatmap of throughput by MTU and direction\n"
 	      "                         (--peer-key: FILE-upload.png, FILE-download.png)\n"
 	      "      --state FILE       state file (default /run/meshperf/mtufind-sweep-IFACE)\n"
-	      "  -f, --format FMT       text, csv, json, ndjson (-j: json);  -q  summary only\n", f);
+	      "  -f, --format FMT       text, csv, json, ndjson, prom (-j: json)\n"
+	      "  -q, --quiet            summary only (no points, no progress line)\n"
+	      "  -h, --help             this text;  -V, --version  version\n", f);
 }
 
 static int parse_mtu(const char *arg, unsigned *ret)
@@ -179,6 +182,9 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
+	case 'V':
+		printf("mtufind meshperf %s\n", MP_VERSION);
+		return MP_ARGS_HELP + 1;
 	default: return -EINVAL;
 	}
 }
@@ -338,6 +344,7 @@ struct run {
 	socklen_t peer_len;
 	struct mp_nl *nl;
 	struct mp_nl_link link;			/* the local interface, as it was */
+	int lock_fd;				/* the state file's lock, held; -1 */
 	unsigned recovered_mtu;			/* put back from a state file, 0 */
 	struct mf_remote *rc;			/* the peer's mtufind -s; NULL: 1-D */
 	unsigned peer_orig_mtu;			/* the peer's MTU before the sweep */
@@ -496,6 +503,33 @@ static void put_grid(struct mp_writer *w, const struct run *u)
 	mp_arr_end(w);
 }
 
+/* The peer's session, taken. A sweep killed a moment ago still holds the
+ * peer until its idle timeout, with the peer's MTU changed: wait for the
+ * peer to end it and put its original back (one timeout and a second at
+ * most); the MTU read when the session is taken is the original. */
+static int peer_claim(struct run *u, const char *a)
+{
+	uint64_t deadline = 0, now;
+	unsigned mtu;
+	int r;
+
+	for (;;) {
+		r = mf_remote_hello(u->rc, &mtu);
+		if (r == 0)
+			r = mf_remote_claim(u->rc, &u->peer_orig_mtu);
+		now = mp_clock_mono_ns();
+		if (r != -EBUSY || mf_stop || (deadline && now >= deadline))
+			return r;
+		if (!deadline) {
+			deadline = now + mf_remote_idle_ns(u->rc) + MP_NSEC_PER_SEC;
+			mp_warnx("peer %s: held by another session (MTU %u; a killed sweep?): "
+				 "waiting up to %.0f s for it to end", a, mtu,
+				 (double)(deadline - now) / 1e9);
+		}
+		mp_clock_sleep_until(now + 250 * MP_NSEC_PER_MSEC);
+	}
+}
+
 /* Everything before the first change; a failure here is a setup error. */
 static int sweep_setup(struct run *u)
 {
@@ -516,8 +550,11 @@ static int sweep_setup(struct run *u)
 		mp_warn(-r, "interface %s", o->ifname);
 		return r;
 	}
-	/* a state file left by a killed sweep holds the true original */
-	r = mf_state_recover(o->state, u->link.name, &u->recovered_mtu);
+	/* a state file left by a killed sweep holds the true original; one
+	 * whose lock is held is a live sweep's, not ours to apply */
+	r = mf_state_lock(o->state, &u->lock_fd);
+	if (r == 0)
+		r = mf_state_recover(o->state, u->link.name, &u->recovered_mtu);
 	if (r > 0) {
 		mp_warnx("%s: MTU %u put back from %s (left by a sweep that did not end)",
 			 u->link.name, u->recovered_mtu, o->state);
@@ -531,22 +568,28 @@ static int sweep_setup(struct run *u)
 		ctl = u->peer;
 		mp_addr_port_set(&ctl, o->peer_port);
 		mp_addr_to_str_port((struct sockaddr *)&ctl, a, sizeof(a));
+		/* the key was checked before: what fails here is the socket */
 		r = mf_remote_open(&u->rc, o->peer_key, &ctl, u->peer_len);
 		if (r < 0) {
-			mp_warn(-r, "--peer-key %s", o->peer_key);
+			mp_warn(-r, "peer %s", a);
 			return r;
 		}
-		r = mf_remote_hello(u->rc, &u->peer_orig_mtu);
+		r = peer_claim(u, a);
 		if (r == -ETIMEDOUT)
 			mp_warnx("peer %s: no signed answer (no mtufind -s there, or another key)", a);
-		else if (r < 0)
+		else if (r == -EBUSY)
+			mp_warnx("peer %s: still held by another session", a);
+		else if (r < 0 && r != -EINTR)
 			mp_warn(-r, "peer %s", a);
 		if (r < 0)
 			return r;
 	}
 	r = mf_state_write(o->state, u->link.name, u->link.mtu_bytes);
-	if (r < 0)
+	if (r < 0) {
 		mp_warn(-r, "state file %s", o->state);
+		if (u->rc)
+			mf_remote_end(u->rc, &u->peer_end_mtu);
+	}
 	return r;
 }
 
@@ -621,7 +664,7 @@ static int sweep_end(struct run *u)
 /* Returns 0, or -errno; *ret_setup: the failure came before any change. */
 static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setup)
 {
-	struct run u = { .o = o, .mo = MF_OPTS_INIT };
+	struct run u = { .o = o, .mo = MF_OPTS_INIT, .lock_fd = -1 };
 	uint64_t t0 = mp_clock_mono_ns();
 	int r, rr;
 
@@ -656,6 +699,8 @@ static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setu
 	if (r == 0 && o->plot && u.n)
 		r = plot(&u);
 out:
+	if (u.lock_fd >= 0)
+		close(u.lock_fd);
 	mf_remote_free(u.rc);
 	mp_nl_free(u.nl);
 	free(u.pts);
@@ -666,16 +711,20 @@ out:
  * --wg's when given). Returns 0, or -errno (said on stderr). */
 static int restore(const struct sweep_opts *o, unsigned *ret_mtu, char *name, size_t len)
 {
-	int r;
+	int r, fd = -1;
 
-	if (o->ifname) {
+	/* no lock file is left where there is nothing to restore */
+	r = access(o->state, F_OK) < 0 ? -errno : mf_state_lock(o->state, &fd);
+	if (r == 0 && o->ifname) {
 		r = mf_state_recover(o->state, o->ifname, ret_mtu);
 		if (r > 0)
 			snprintf(name, len, "%s", o->ifname);
 		r = r == 0 ? -ENOENT : r;
-	} else {
+	} else if (r == 0) {
 		r = mf_state_restore(o->state, ret_mtu, name, len);
 	}
+	if (fd >= 0)
+		close(fd);
 	if (r == -ENOENT)
 		mp_warnx("--restore: no state file %s (nothing to restore)", o->state);
 	else if (r < 0)
@@ -697,10 +746,10 @@ int mf_sweep_main(int argc, char **argv)
 	int r, ret;
 
 	r = parse_args(argc, argv, &o, state, sizeof(state));
-	if (r == MP_ARGS_HELP) {
+	if (r == MP_ARGS_HELP)
 		usage(stdout);
+	if (r > 0)
 		return MP_EXIT_OK;
-	}
 	if (r < 0) {
 		fputs("Try 'mtufind sweep --help'.\n", stderr);
 		return MP_EXIT_USAGE;
