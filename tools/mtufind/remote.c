@@ -181,16 +181,22 @@ int mf_remote_hello(struct mf_remote *rc, unsigned *ret_mtu)
 	return 0;
 }
 
-int mf_remote_claim(struct mf_remote *rc, unsigned *ret_mtu)
+/* A request of the session; *ret_mtu: the MTU its reply reports. */
+static int ask(struct mf_remote *rc, uint8_t type, unsigned mtu, bool stop, unsigned *ret_mtu)
 {
 	struct mf_ctl_msg rp;
 	int r;
 
-	/* the first signed request of an offered session claims the interface */
-	r = transact(rc, MF_CTL_PING, 0, true, &rp);
+	r = transact(rc, type, mtu, stop, &rp);
 	if (r == 0)
 		*ret_mtu = rp.mtu;
 	return r;
+}
+
+int mf_remote_claim(struct mf_remote *rc, unsigned *ret_mtu)
+{
+	/* the first signed request of an offered session claims the interface */
+	return ask(rc, MF_CTL_PING, 0, true, ret_mtu);
 }
 
 uint64_t mf_remote_idle_ns(const struct mf_remote *rc)
@@ -200,25 +206,13 @@ uint64_t mf_remote_idle_ns(const struct mf_remote *rc)
 
 int mf_remote_set(struct mf_remote *rc, unsigned mtu, unsigned *ret_mtu)
 {
-	struct mf_ctl_msg rp;
-	int r;
-
-	r = transact(rc, MF_CTL_SET, mtu, true, &rp);
-	if (r == 0)
-		*ret_mtu = rp.mtu;
-	return r;
+	return ask(rc, MF_CTL_SET, mtu, true, ret_mtu);
 }
 
 int mf_remote_end(struct mf_remote *rc, unsigned *ret_mtu)
 {
-	struct mf_ctl_msg rp;
-	int r;
-
 	/* the end is sent even when a signal ended the sweep */
-	r = transact(rc, MF_CTL_END, 0, false, &rp);
-	if (r == 0)
-		*ret_mtu = rp.mtu;
-	return r;
+	return ask(rc, MF_CTL_END, 0, false, ret_mtu);
 }
 
 int mf_remote_tick(struct mf_remote *rc)
