@@ -518,7 +518,9 @@ static int peer_claim(struct run *u, const char *a)
 		if (r == 0)
 			r = mf_remote_claim(u->rc, &u->peer_orig_mtu);
 		now = mp_clock_mono_ns();
-		if (r != -EBUSY || mf_stop || (deadline && now >= deadline))
+		if (r == -EBUSY && mf_stop)
+			return -EINTR;
+		if (r != -EBUSY || (deadline && now >= deadline))
 			return r;
 		if (!deadline) {
 			deadline = now + mf_remote_idle_ns(u->rc) + MP_NSEC_PER_SEC;
