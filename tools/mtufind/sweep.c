@@ -11,13 +11,17 @@
  * first change and restored at the end, on SIGINT / SIGTERM, and by
  * `mtufind sweep --restore` after a kill -9; a sweep that finds a state
  * file for its interface puts that MTU back first (it is the original).
- * Every step is bounded: iperf3 is killed after --step-timeout, probes wait
+ * A running sweep holds the file's lock (state.c), so neither a second
+ * sweep nor --restore takes a live sweep's file for a dead one's; a
+ * corrupt file stops everything before any change. Every step is bounded: iperf3 is killed after --step-timeout, probes wait
  * at most 100 ms each.
  *
  * With --peer-key the peer's MTU is swept too (nr-wg-mtu-finder's grid):
  * `mtufind -s` on the peer sets it on signed requests (remote.c), and
  * every local MTU is measured at every peer MTU. Both MTUs are reported as
- * the kernels read them back. Without it peer_mtu is 0.
+ * the kernels read them back. Without it peer_mtu is 0. The peer's
+ * session is taken before anything changes; one a killed sweep still
+ * holds is waited out (the peer restores its original when it ends).
  */
 #include <errno.h>
 #include <fcntl.h>
