@@ -835,12 +835,19 @@ test_peer_auth()
 {
 	local cap=$T_OUT/ctl.hex set1 hello req reqs forged
 	keys
-	# a listener that never accepts: each iperf3 run waits out --step-timeout
-	# (4 s: with 2 s the row at peer MTU 1440 ended before the replays sent
-	# meanwhile, a python3 start each, were through: 4 failures in 4 runs
-	# on a 2-vCPU machine shared with other labs, main's code too)
-	lab_spawn site1 hang python3 -c 'import socket, time
-s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); time.sleep(600)'
+	# an iperf3 "server" that fails every run while the peer is at 1360 (the
+	# first row goes by at once) and holds every run at 1440: the sweep
+	# stays at peer MTU 1440 until it is stopped. (A fixed --step-timeout
+	# of 2 s let the row end before the replays were through, a python3
+	# start each, up to 2 s apiece on a 2-vCPU machine shared with others.)
+	lab_spawn site1 hang python3 -c 'import socket
+s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); held = []
+while True:
+    c, _ = s.accept()
+    if open("/sys/class/net/wg1.0_v4/mtu").read().strip() == "1440":
+        held.append(c)
+    else:
+        c.close()'
 	busywait 3000 lab_listening site1 tcp 5299
 	lab_ping site0 -c 1 -W 6 "$PEER" >/dev/null
 	lab_spawn site1 sniff python3 "$CTL" sniff wg1.0_v4 "$cap"
@@ -849,7 +856,7 @@ s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); time.sleep(60
 	# nothing at all before a session: garbage, and a HELLO with a zero MAC
 	hello=$(n site0 python3 "$CTL" forge "4d4601010000000000000000000000000000000000000000$(printf '%032d' 7)$(printf '%032d' 0)" 1 zero)
 	[[ -z $(send 00112233 "$hello") ]]
-	sweep_2d auth --min 1360 --max 1440 --step 80 --iperf-port 5299 --step-timeout 4s
+	sweep_2d auth --min 1360 --max 1440 --step 80 --iperf-port 5299 --step-timeout 60s
 	busywait 10000 peer_at 1440
 	# the first row's SET (peer MTU 1360), captured: replayed as it is, with a
 	# higher number but its old MAC, re-signed with a wrong key, unsigned
@@ -868,7 +875,7 @@ for l in open(sys.argv[1]):
 		[[ -z $(send "$req") ]]
 	done
 	unchanged 1440
-	lab_wait 30 eval '! lab_running site0 auth'
+	lab_stop site0 auth	# SIGTERM: it ends the peer's session (END)
 	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
 	# after the session: every captured request again (HELLO, SETs, PINGs,
 	# END): signed answers at most, no change
