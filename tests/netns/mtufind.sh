@@ -556,7 +556,7 @@ test_sweep_kill()
 		rc=0
 		# shellcheck disable=SC2086
 		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/busy.err" || rc=$?
-		((rc == 2)) && grep -q 'in use by a running sweep' "$T_OUT/busy.err"
+		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
 		(($(mtu_of site0 wg0.1_v4) != 1420))
 		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
 	done
@@ -795,6 +795,7 @@ test_peer_kill()
 
 test_peer_busy()
 {
+	local rc args
 	tunnel_up
 	peer_server --idle-timeout 3s
 	# the killed sweep's session holds the peer (at a changed MTU) for 3 s
@@ -811,6 +812,16 @@ test_peer_busy()
 	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/b2.log"
 	(($(mtu_of site0 wg0.1_v4) == 1420))
 	busywait 10000 both_changed
+	# a second mtufind -s for wg1.0_v4 (on another port), or -s --restore,
+	# while this one holds the session: refused, exit 2, nothing changed
+	for args in "-k $KEY -p 5123" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site1 "$MF" -s --wg wg1.0_v4 $args 2>"$T_OUT/busy.err" || rc=$?
+		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
+		(($(mtu_of site1 wg1.0_v4) != 1420))
+		n site1 test -e "$PEER_STATE"
+	done
 	lab_stop site0 b2
 	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
 	! n site0 test -e "$SWEEP_STATE" || false

@@ -271,7 +271,7 @@ static int server(const struct mf_opts *o, struct mp_writer *w)
 			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
 	else if (r == -ENOENT && o->restore)
 		mp_warnx("--restore: no state file for %s (nothing to restore)", o->wg_ifname);
-	else if (r == -EEXIST || r == -EBADMSG)
+	else if (r == -EEXIST || r == -EBADMSG || r == -EBUSY)
 		mp_warnx("-s --wg %s: its state file %s", o->wg_ifname, mf_state_strerror(r));
 	else if (r < 0)
 		mp_warn(-r, "-s --wg %s", o->wg_ifname);

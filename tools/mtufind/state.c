@@ -111,7 +111,7 @@ const char *mf_state_strerror(int r)
 {
 	switch (r) {
 	case -EBUSY:
-		return "in use by a running sweep of the interface (nothing changed)";
+		return "in use by another mtufind running for the interface (nothing changed)";
 	case -EBADMSG:
 		return "corrupt: not one line 'IFNAME MTU' (nothing changed; fix or remove it)";
 	case -EEXIST:
