@@ -49,8 +49,10 @@ T_TESTS=(
 	"formats    line  csv and text (tracepath-like, <= 100 columns), exit 1 when nothing answers"
 	"wg         mesh  wireguard-go over an outer MTU 1400: --wg recommends 1340, --apply sets it"
 	"sweep      mesh  sweep 1280-1440/8: CSV, heatmap, <= 1/20 of the seed's time, kill -9, --restore"
+	"sweep_kill mesh  kill -9 mid-run, a new sweep interrupted (INT, KILL): back at 1420; no iperf3 left"
 	"sweep2d    mesh  3x3 grid with mtufind -s on the peer: both MTUs as ip monitor saw them, restored"
 	"peer_kill  mesh  kill -9 the sweep (peer restores on silence), then the server (state file)"
+	"peer_busy  mesh  kill -9 the 2-D sweep, start another at once: it waits for the peer, 1420 both ends"
 	"peer_auth  mesh  replayed, unsigned and wrong-key requests change nothing; counted"
 )
 T_MESH_SITES=${T_MESH_SITES:-2}
@@ -343,7 +345,7 @@ frags() { lab_snmp "$1" Ip.FragCreates; }
 # fit): an MTU is right when the largest inner packet needs no fragment.
 test_wg()
 {
-	local f=$T_OUT/wg4.json peer=10.201.1.100 f0
+	local f=$T_OUT/wg4.json peer=10.201.1.100 f0 rc
 	# the first handshake: one caught by a wire's switch, or sent before
 	# the peer was configured, is retried 5 s later (docs/LAB.md)
 	lab_ping site0 -c 1 -W 6 "$peer" >/dev/null
@@ -384,6 +386,16 @@ test_wg()
 	     END { exit !ok }' "$T_OUT/wg4.txt"
 	grep -q '^MTU: recommended 1340 bytes, ' "$T_OUT/wg4.txt"
 	(($(wc -L <"$T_OUT/wg4.txt") <= 100))
+	# setup errors exit 2 (mtufind.1): an unknown interface, and the socket
+	# a dead wireguard-go left behind (ECONNREFUSED: it said 1)
+	rc=0
+	n site0 "$MF" --wg nosuch0 2>"$T_OUT/wg.err" || rc=$?
+	((rc == 2)) && grep -q "^mtufind: --wg nosuch0: no UAPI socket" "$T_OUT/wg.err"
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+		"$T_OUT/dead0.sock"
+	rc=0
+	n site0 "$MF" --wg dead0 --uapi-dir "$T_OUT" 2>"$T_OUT/wg.err" || rc=$?
+	((rc == 2)) && grep -q "^mtufind: --wg dead0: Connection refused" "$T_OUT/wg.err"
 	t_note "wg0.1_v4: outer PMTU 1400 -> MTU 1340 applied (was 1420): 1340 DF passes" \
 		"unfragmented, 1341 refused (at MTU 1341 it needs outer fragments);" \
 		"wg0.1_v6: 1320 recommended"
@@ -462,6 +474,119 @@ for r in rows:
 	t_note "sweep of 21 MTUs: $((t_sweep / 1000)) ms; seed per point $((t_seed / 1000)) ms," \
 		"21 points $((21 * t_seed / 1000)) ms: ratio 1/$((21 * t_seed / t_sweep))"
 	((20 * t_sweep <= 21 * t_seed))
+}
+
+# iperf_any NODE: any iperf3 process in NODE's network namespace.
+iperf_any()
+{
+	local pid
+	for pid in $(ip netns pids "$LAB_ID-$1"); do
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == iperf3 ]] && return 0
+	done
+	return 1
+}
+
+SWEEP_STATE=/run/meshperf/mtufind-sweep-wg0.1_v4
+
+# sweep_1d TAG: a 1-D sweep spawned on site0; waits until it has changed the
+# MTU and its iperf3 client runs, and at least 1.5 s (issue 16's timing).
+sweep_1d()
+{
+	local t0=${EPOCHREALTIME/./}
+	lab_spawn site0 "$1" "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --bytes 64M -j
+	busywait 10000 sweep_started
+	busywait 10000 iperf_client site0
+	lab_wait 3 eval '((${EPOCHREALTIME/./} - t0 >= 1500000))'
+	lab_running site0 "$1"
+}
+
+# sig_sweep SIG TAG: signal the spawned sweep, wait until it is gone.
+sig_sweep()
+{
+	local pid
+	read -r pid <"$LAB_DIR/site0/$2.pid"
+	kill "-$1" "$pid"
+	lab_wait 5 _lab_gone "$pid"
+}
+
+test_sweep_kill()
+{
+	local rc
+	lab_running site1 iperf || lab_spawn site1 iperf iperf3 -s -B 10.201.1.100
+	busywait 3000 lab_listening site1 tcp 5201
+	lab_ping site0 -c 1 -W 6 10.201.1.100 >/dev/null
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	# 1. kill -9 mid-run: no iperf3 left 100 ms after; the original on disk
+	sweep_1d k1
+	sig_sweep KILL k1
+	sleep 0.1
+	! iperf_any site0 || false
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	# a new sweep puts 1420 back first (one line on stderr), records 1420,
+	# and interrupted (SIGINT) ends at 1420 with the state file gone
+	sweep_1d k2
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/k2.log"
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	sig_sweep INT k2
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	grep -v '^mtufind: ' "$LAB_DIR/site0/k2.log" >"$T_OUT/k2.json"
+	t_json "$T_OUT/k2.json" '.interrupted and .recovered_mtu_bytes == 1420 and
+		.restored_mtu_bytes == 1420'
+	# 2. kill -9 twice (the second sweep mid-run too): still 1420 on disk,
+	# the next sweep's restore puts it back
+	sweep_1d k3
+	sig_sweep KILL k3
+	sweep_1d k4
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/k4.log"
+	sig_sweep KILL k4
+	sleep 0.1
+	! iperf_any site0 || false
+	(($(mtu_of site0 wg0.1_v4) != 1420))
+	[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	n site0 "$MF" sweep --restore -q --wg wg0.1_v4 -j >"$T_OUT/restore.json"
+	t_json "$T_OUT/restore.json" '.restored_mtu_bytes == 1420'
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	# a second sweep, or --restore, while a sweep runs: refused (exit 2),
+	# the running sweep's state file and MTU untouched; it ends at 1420
+	sweep_1d k5
+	for args in "--peer 10.201.1.100" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/busy.err" || rc=$?
+		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
+		(($(mtu_of site0 wg0.1_v4) != 1420))
+		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
+	done
+	sig_sweep TERM k5
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	# 3. a corrupt state file (the old sscanf took this one as 1300): a
+	# clear error naming it, exit 2, the MTU and the file as they were
+	n site0 sh -c "printf 'wg0.1_v4 1300 x\n' >$SWEEP_STATE"
+	for args in "--peer 10.201.1.100" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/corrupt.err" || rc=$?
+		((rc == 2))
+		grep -q "^mtufind: .*state file $SWEEP_STATE: corrupt: not one line 'IFNAME MTU'" \
+			"$T_OUT/corrupt.err"
+		(($(wc -l <"$T_OUT/corrupt.err") == 1))
+		(($(mtu_of site0 wg0.1_v4) == 1420))
+		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1300 x" ]]
+	done
+	# a state file of another interface given by --state: the same
+	n site0 sh -c "printf 'wg0.1_v6 1300\n' >$SWEEP_STATE"
+	rc=0
+	n site0 "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --state "$SWEEP_STATE" \
+		2>"$T_OUT/other.err" || rc=$?
+	((rc == 2)) && grep -q 'names another interface' "$T_OUT/other.err"
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site0 wg0.1_v6) == 1420))
+	n site0 rm "$SWEEP_STATE"
+	t_note "kill -9 at >= 1.5 s, a new sweep interrupted by SIGINT / kill -9: 1420 back;" \
+		"no iperf3 in site0 100 ms after each kill -9"
 }
 
 # ---------------------------------------------------------------- 2-D sweeps
@@ -668,6 +793,49 @@ test_peer_kill()
 	lab_wait 15 eval '! iperf_client site0'
 }
 
+test_peer_busy()
+{
+	local rc args
+	tunnel_up
+	peer_server --idle-timeout 3s
+	# the killed sweep's session holds the peer (at a changed MTU) for 3 s
+	sweep_2d b1
+	busywait 10000 both_changed
+	kill9 site0 b1
+	sleep 0.1
+	! iperf_any site0 || false
+	# a new sweep at once: the local original back first, then it waits for
+	# the peer to end the old session, takes it, and calls 1420 the
+	# peer's original; interrupted, both ends are at 1420
+	sweep_2d b2 -j
+	busywait 3000 grep -q '^mtufind: peer .*: held by another session' "$LAB_DIR/site0/b2.log"
+	grep -q '^mtufind: wg0.1_v4: MTU 1420 put back from ' "$LAB_DIR/site0/b2.log"
+	(($(mtu_of site0 wg0.1_v4) == 1420))
+	busywait 10000 both_changed
+	# a second mtufind -s for wg1.0_v4 (on another port), or -s --restore,
+	# while this one holds the session: refused, exit 2, nothing changed
+	for args in "-k $KEY -p 5123" "--restore"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n site1 "$MF" -s --wg wg1.0_v4 $args 2>"$T_OUT/busy.err" || rc=$?
+		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
+		(($(mtu_of site1 wg1.0_v4) != 1420))
+		n site1 test -e "$PEER_STATE"
+	done
+	lab_stop site0 b2
+	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
+	! n site0 test -e "$SWEEP_STATE" || false
+	grep -v '^mtufind: ' "$LAB_DIR/site0/b2.log" >"$T_OUT/b2.json"
+	t_json "$T_OUT/b2.json" '.interrupted and .recovered_mtu_bytes == 1420 and
+		.peer_original_mtu_bytes == 1420 and .peer_restored_mtu_bytes == 1420'
+	lab_stop site1 mfsrv
+	peer_summary >"$T_OUT/srv.json"
+	t_json "$T_OUT/srv.json" '.sessions == 2 and .busy >= 1 and .restored == true'
+	grep -q '"event":"timeout"' "$LAB_DIR/site1/mfsrv.log"
+	t_note "2-D sweep killed, another at once: it waited for the peer's 3 s idle timeout;" \
+		"peer original 1420, both ends back at 1420"
+}
+
 # send HEX...: datagrams to site1's mtufind -s from site0, through the tunnel.
 send() { n site0 python3 "$CTL" send "$PEER" 5122 "$@"; }
 
@@ -678,9 +846,19 @@ test_peer_auth()
 {
 	local cap=$T_OUT/ctl.hex set1 hello req reqs forged
 	keys
-	# a listener that never accepts: each iperf3 run waits out --step-timeout
-	lab_spawn site1 hang python3 -c 'import socket, time
-s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); time.sleep(600)'
+	# an iperf3 "server" that fails every run while the peer is at 1360 (the
+	# first row goes by at once) and holds every run at 1440: the sweep
+	# stays at peer MTU 1440 until it is stopped. (A fixed --step-timeout
+	# of 2 s let the row end before the replays were through, a python3
+	# start each, up to 2 s apiece on a 2-vCPU machine shared with others.)
+	lab_spawn site1 hang python3 -c 'import socket
+s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); held = []
+while True:
+    c, _ = s.accept()
+    if open("/sys/class/net/wg1.0_v4/mtu").read().strip() == "1440":
+        held.append(c)
+    else:
+        c.close()'
 	busywait 3000 lab_listening site1 tcp 5299
 	lab_ping site0 -c 1 -W 6 "$PEER" >/dev/null
 	lab_spawn site1 sniff python3 "$CTL" sniff wg1.0_v4 "$cap"
@@ -689,7 +867,7 @@ s = socket.socket(); s.bind(("10.201.1.100", 5299)); s.listen(64); time.sleep(60
 	# nothing at all before a session: garbage, and a HELLO with a zero MAC
 	hello=$(n site0 python3 "$CTL" forge "4d4601010000000000000000000000000000000000000000$(printf '%032d' 7)$(printf '%032d' 0)" 1 zero)
 	[[ -z $(send 00112233 "$hello") ]]
-	sweep_2d auth --min 1360 --max 1440 --step 80 --iperf-port 5299 --step-timeout 2s
+	sweep_2d auth --min 1360 --max 1440 --step 80 --iperf-port 5299 --step-timeout 60s
 	busywait 10000 peer_at 1440
 	# the first row's SET (peer MTU 1360), captured: replayed as it is, with a
 	# higher number but its old MAC, re-signed with a wrong key, unsigned
@@ -708,7 +886,7 @@ for l in open(sys.argv[1]):
 		[[ -z $(send "$req") ]]
 	done
 	unchanged 1440
-	lab_wait 20 eval '! lab_running site0 auth'
+	lab_stop site0 auth	# SIGTERM: it ends the peer's session (END)
 	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site1 wg1.0_v4) == 1420))
 	# after the session: every captured request again (HELLO, SETs, PINGs,
 	# END): signed answers at most, no change

@@ -271,8 +271,8 @@ static int server(const struct mf_opts *o, struct mp_writer *w)
 			 "chmod 600 %s", o->key_file, (unsigned)(st.st_mode & 07777), o->key_file);
 	else if (r == -ENOENT && o->restore)
 		mp_warnx("--restore: no state file for %s (nothing to restore)", o->wg_ifname);
-	else if (r == -EEXIST)
-		mp_warnx("the state file names another interface than %s", o->wg_ifname);
+	else if (r == -EEXIST || r == -EBADMSG || r == -EBUSY)
+		mp_warnx("-s --wg %s: its state file %s", o->wg_ifname, mf_state_strerror(r));
 	else if (r < 0)
 		mp_warn(-r, "-s --wg %s", o->wg_ifname);
 	ret = r < 0 ? MP_EXIT_USAGE : res.restored ? MP_EXIT_OK : MP_EXIT_FAIL;
@@ -293,9 +293,11 @@ static int wg(const struct mf_opts *o, struct mp_writer *w)
 			 o->uapi_dir ? o->uapi_dir : "/run/wireguard", o->wg_ifname);
 	else if (r < 0 && r != -EINTR)
 		mp_warn(-r, "--wg %s", o->wg_ifname);
+	/* mtufind.1: 1 only when no peer endpoint answered; what kept it
+	 * from reading, probing or setting (a dead wireguard-go's socket,
+	 * EACCES, a malformed UAPI answer, netlink) is a setup error */
 	if (r < 0 && r != -EINTR) {
-		ret = r == -ENOENT || r == -ENODEV || r == -EPERM || r == -EINVAL ?
-		      MP_EXIT_USAGE : MP_EXIT_FAIL;
+		ret = MP_EXIT_USAGE;
 		goto out;
 	}
 	ret = res.wg_mtu_bytes && r == 0 ? MP_EXIT_OK : MP_EXIT_FAIL;

@@ -220,6 +220,27 @@ int mf_state_restore(const char *path, unsigned *ret_mtu, char *ifname, size_t l
  * (*ret_mtu set: applied and removed), 0 (none), -EEXIST (the file names
  * another interface), or -errno. */
 int mf_state_recover(const char *path, const char *ifname, unsigned *ret_mtu);
+/* Parse a state file's len octets (untrusted: fuzzed): exactly the line
+ * mf_state_write writes. Returns 0 (name, *ret_mtu set), or -EBADMSG. */
+int mf_state_parse(const char *buf, size_t len, char name[16], unsigned *ret_mtu);
+/* Hold path's lock (path.lock, flock) for as long as *ret_fd is open: a
+ * state file whose lock is held belongs to a live run, not a killed one.
+ * Returns 0, or -errno (-EBUSY: another process holds it). */
+int mf_state_lock(const char *path, int *ret_fd);
+/* What a state file error means, for a message (a constant string). */
+const char *mf_state_strerror(int r);
+
+/* iperf.c: the figures of one iperf3 --bidir -J run (bit/s). */
+struct mf_iperf {
+	double up_rcv_bps, up_send_bps;		/* local to peer: received, sent */
+	double down_rcv_bps, down_send_bps;	/* peer to local */
+	unsigned retransmits;			/* TCP retransmissions, both ways */
+};
+
+/* Parse iperf3's JSON (len octets; untrusted: fuzzed). Returns 0 (*ret
+ * set), or -EBADMSG when it is not JSON or lacks a finite, non-negative
+ * end sum. */
+int mf_iperf_parse(const char *buf, size_t len, struct mf_iperf *ret);
 
 /* remote.c: the controller of a peer's MTU (mtufind -s at addr). */
 struct mf_remote;
@@ -227,9 +248,15 @@ struct mf_remote;
 int mf_remote_open(struct mf_remote **ret, const char *key_file,
 		   const struct sockaddr_storage *addr, socklen_t addr_len);
 void mf_remote_free(struct mf_remote *rc);
-/* A session; *ret_mtu: the peer's MTU now. -ETIMEDOUT: no (signed) answer,
- * -ECONNREFUSED: nothing listens, -EBUSY: another controller holds it. */
+/* A session offered; *ret_mtu: the peer's MTU now (another session may
+ * have changed it). -ETIMEDOUT: no (signed) answer, -ECONNREFUSED: nothing
+ * listens. */
 int mf_remote_hello(struct mf_remote *rc, unsigned *ret_mtu);
+/* Take the offered session: *ret_mtu: the peer's MTU then, its original.
+ * -EBUSY: another controller holds the interface (a HELLO again, later). */
+int mf_remote_claim(struct mf_remote *rc, unsigned *ret_mtu);
+/* The peer's idle timeout (from its HELLO answer), ns. */
+uint64_t mf_remote_idle_ns(const struct mf_remote *rc);
 /* Set the peer's MTU; *ret_mtu: as its kernel reports it, once in place.
  * Returns 0, or -errno (-ENOLINK: the session is gone, -ERANGE: refused,
  * the kernel's errno). */

@@ -28,8 +28,8 @@ struct mf_remote {
 	uint8_t nonce[MF_CTL_NONCE_LEN];	/* ours, for the whole run */
 	uint8_t session[MF_CTL_NONCE_LEN];	/* the server's, from its CHALLENGE */
 	uint64_t seq;				/* last sent */
-	uint64_t ping_ns;			/* keep-alive interval: a third of the
-						 * server's idle timeout */
+	uint64_t idle_ns;			/* the server's idle timeout */
+	uint64_t ping_ns;			/* keep-alive interval: a third of it */
 	uint64_t sent_ns;			/* CLOCK_MONOTONIC of the last request */
 	bool lost;				/* the server no longer knows the session */
 };
@@ -174,32 +174,45 @@ int mf_remote_hello(struct mf_remote *rc, unsigned *ret_mtu)
 	if (r < 0)
 		return r;
 	memcpy(rc->session, rp.session, sizeof(rc->session));
-	rc->ping_ns = MP_MAX(rp.arg * MP_NSEC_PER_MSEC / 3, PING_MIN_NS);
+	rc->idle_ns = rp.arg * MP_NSEC_PER_MSEC;
+	rc->ping_ns = MP_MAX(rc->idle_ns / 3, PING_MIN_NS);
+	rc->lost = false;
 	*ret_mtu = rp.mtu;
 	return 0;
 }
 
-int mf_remote_set(struct mf_remote *rc, unsigned mtu, unsigned *ret_mtu)
+/* A request of the session; *ret_mtu: the MTU its reply reports. */
+static int ask(struct mf_remote *rc, uint8_t type, unsigned mtu, bool stop, unsigned *ret_mtu)
 {
 	struct mf_ctl_msg rp;
 	int r;
 
-	r = transact(rc, MF_CTL_SET, mtu, true, &rp);
+	r = transact(rc, type, mtu, stop, &rp);
 	if (r == 0)
 		*ret_mtu = rp.mtu;
 	return r;
 }
 
+int mf_remote_claim(struct mf_remote *rc, unsigned *ret_mtu)
+{
+	/* the first signed request of an offered session claims the interface */
+	return ask(rc, MF_CTL_PING, 0, true, ret_mtu);
+}
+
+uint64_t mf_remote_idle_ns(const struct mf_remote *rc)
+{
+	return rc->idle_ns;
+}
+
+int mf_remote_set(struct mf_remote *rc, unsigned mtu, unsigned *ret_mtu)
+{
+	return ask(rc, MF_CTL_SET, mtu, true, ret_mtu);
+}
+
 int mf_remote_end(struct mf_remote *rc, unsigned *ret_mtu)
 {
-	struct mf_ctl_msg rp;
-	int r;
-
 	/* the end is sent even when a signal ended the sweep */
-	r = transact(rc, MF_CTL_END, 0, false, &rp);
-	if (r == 0)
-		*ret_mtu = rp.mtu;
-	return r;
+	return ask(rc, MF_CTL_END, 0, false, ret_mtu);
 }
 
 int mf_remote_tick(struct mf_remote *rc)

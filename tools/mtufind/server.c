@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "ctl.h"
@@ -72,6 +73,7 @@ struct srv {
 	int ifindex;
 	bool has_v6;			/* refuse MTUs below 1280 */
 	const char *state;
+	int lock_fd;			/* the state file's lock, held; -1 */
 	struct mp_sock *s[2];
 	struct rl_slot rl[RL_SLOTS];
 	struct offer offers[OFFERS];
@@ -392,8 +394,13 @@ static int setup(struct srv *sv, char *state, size_t len)
 	else
 		return -ENAMETOOLONG;
 	/* the state file's MTU is the true original: the current one may be
-	 * what a killed run left behind */
-	r = mf_state_recover(sv->state, link.name, &mtu);
+	 * what a killed run left behind, unless a live one holds its lock
+	 * (a second -s on another port); --restore leaves no lock file where
+	 * there is nothing to restore */
+	r = sv->o->restore && access(sv->state, F_OK) < 0 ? -errno :
+	    mf_state_lock(sv->state, &sv->lock_fd);
+	if (r == 0)
+		r = mf_state_recover(sv->state, link.name, &mtu);
 	if (r < 0)
 		return r;
 	if (r > 0) {
@@ -480,6 +487,7 @@ int mf_server_run(const struct mf_opts *o, mf_srv_event_fn fn, void *arg,
 	int r;
 
 	memset(&sv, 0, sizeof(sv));
+	sv.lock_fd = -1;
 	sv.o = o;
 	sv.res = res;
 	sv.fn = fn;
@@ -496,5 +504,7 @@ int mf_server_run(const struct mf_opts *o, mf_srv_event_fn fn, void *arg,
 		mp_sock_free(sv.s[k]);
 	mp_nl_free(sv.nl);
 	mp_auth_key_done(&sv.key);
+	if (sv.lock_fd >= 0)
+		close(sv.lock_fd);
 	return r;
 }

@@ -11,18 +11,21 @@
  * first change and restored at the end, on SIGINT / SIGTERM, and by
  * `mtufind sweep --restore` after a kill -9; a sweep that finds a state
  * file for its interface puts that MTU back first (it is the original).
- * Every step is bounded: iperf3 is killed after --step-timeout, probes wait
+ * A running sweep holds the file's lock (state.c), so neither a second
+ * sweep nor --restore takes a live sweep's file for a dead one's; a
+ * corrupt file stops everything before any change. Every step is bounded: iperf3 is killed after --step-timeout, probes wait
  * at most 100 ms each.
  *
  * With --peer-key the peer's MTU is swept too (nr-wg-mtu-finder's grid):
  * `mtufind -s` on the peer sets it on signed requests (remote.c), and
  * every local MTU is measured at every peer MTU. Both MTUs are reported as
- * the kernels read them back. Without it peer_mtu is 0.
+ * the kernels read them back. Without it peer_mtu is 0. The peer's
+ * session is taken before anything changes; one a killed sweep still
+ * holds is waited out (the peer restores its original when it ends).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -61,7 +64,8 @@ enum {
 	GRID_POINTS_MAX = 4096,
 	BURST_COUNT = 10,
 	IPERF_ATTEMPTS = 3,		/* runs tried per repeat when iperf3 fails */
-	OUT_MAX = 1 << 20,		/* iperf3 JSON read at most */
+	OUT_MAX = 16 << 20,		/* iperf3 JSON read at most (1 s intervals
+					 * of a run up to --step-timeout 1 h) */
 };
 
 #define STEP_TIMEOUT_NS (10 * MP_NSEC_PER_SEC)
@@ -112,6 +116,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },		/* output format */
 	{ "json", no_argument, NULL, 'j' },			/* = -f json */
 	{ "help", no_argument, NULL, 'h' },			/* this text */
+	{ "version", no_argument, NULL, 'V' },			/* version */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,7 +134,9 @@ static void usage(FILE *f)
 	      "      --plot FILE.png    heatmap of throughput by MTU and direction\n"
 	      "                         (--peer-key: FILE-upload.png, FILE-download.png)\n"
 	      "      --state FILE       state file (default /run/meshperf/mtufind-sweep-IFACE)\n"
-	      "  -f, --format FMT       text, csv, json, ndjson (-j: json);  -q  summary only\n", f);
+	      "  -f, --format FMT       text, csv, json, ndjson, prom (-j: json)\n"
+	      "  -q, --quiet            summary only (no points, no progress line)\n"
+	      "  -h, --help             this text;  -V, --version  version\n", f);
 }
 
 static int parse_mtu(const char *arg, unsigned *ret)
@@ -164,7 +171,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return mp_warn_invalid("repeat", arg, 0);
 		o->repeat = (unsigned)u;
 		return 0;
-	case OPT_IPERF_PORT: return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
+	case OPT_IPERF_PORT:
+		return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_STEP_TIMEOUT:
 		return mp_opt_duration("timeout", arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
 					 &o->step_timeout_ns);
@@ -178,6 +186,9 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case 'f': return mp_opt_format(arg, &o->format);
 	case 'j': o->format = MP_FMT_JSON; return 0;
 	case 'h': return MP_ARGS_HELP;
+	case 'V':
+		printf("mtufind meshperf %s\n", MP_VERSION);
+		return MP_ARGS_HELP + 1;
 	default: return -EINVAL;
 	}
 }
@@ -224,13 +235,6 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o, char *state, 
 
 /* ---------------------------------------------------------------- iperf3 */
 
-static double jnum(json_t *root, const char *a, const char *b)
-{
-	json_t *v = json_object_get(json_object_get(root, a), b);
-
-	return json_is_number(v) ? json_number_value(v) : -1;
-}
-
 /* iperf3 (argv) with stdout on fd and stdin /dev/null, killed by the
  * kernel when this process dies (PR_SET_PDEATHSIG): a SIGKILLed sweep
  * leaves no client behind to hold the peer's one-client server. 127: it
@@ -256,6 +260,26 @@ static int iperf_spawn(char *const argv[], int fd, pid_t *ret)
 	_exit(127);
 }
 
+/* iperf3's JSON from the file at fd, at most OUT_MAX octets. Returns 0, or
+ * -EIO (unreadable, too long, or not the figures of a run). */
+static int iperf_read(int fd, struct mf_iperf *ret)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int r;
+
+	if (fstat(fd, &st) < 0 || st.st_size > OUT_MAX)
+		return -EIO;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	r = n == st.st_size ? mf_iperf_parse(buf, (size_t)n, ret) : -EIO;
+	free(buf);
+	return r < 0 ? -EIO : 0;
+}
+
 /* One iperf3 --bidir run; adds its figures to pt; keeps the peer's
  * session alive meanwhile (rc, may be NULL). Returns 0, or -errno
  * (-ETIMEDOUT when killed, -EIO when it failed or said nothing usable, the
@@ -266,10 +290,9 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 	char *argv[] = { "iperf3", "-c", peer, "-p", port, "-n", bytes, "--bidir",
 			 "-J", "--connect-timeout", "1000", NULL };
 	uint64_t deadline = mp_clock_mono_ns() + o->step_timeout_ns;
-	json_t *root = NULL, *end;
+	struct mf_iperf res;
 	int fd, r, status = 0;
 	pid_t pid = 0, w;
-	double v[4];
 
 	snprintf(peer, sizeof(peer), "%s", o->peer);
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, o->bytes);
@@ -296,29 +319,21 @@ static int iperf_run(const struct sweep_opts *o, struct mf_remote *rc, struct po
 		r = -errno;
 		goto out;
 	}
-	lseek(fd, 0, SEEK_SET);
-	root = json_loadfd(fd, 0, NULL);
-	end = json_object_get(root, "end");
-	v[0] = jnum(end, "sum_received", "bits_per_second");
-	v[1] = jnum(end, "sum_sent", "bits_per_second");
-	v[2] = jnum(end, "sum_received_bidir_reverse", "bits_per_second");
-	v[3] = jnum(end, "sum_sent_bidir_reverse", "bits_per_second");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || v[0] < 0 || v[1] < 0 || v[2] < 0 ||
-	    v[3] < 0) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		r = -EIO;
 		goto out;
 	}
-	pt->up_rcv_bps += v[0];
-	pt->up_send_bps += v[1];
-	pt->down_rcv_bps += v[2];
-	pt->down_send_bps += v[3];
-	v[0] = jnum(end, "sum_sent", "retransmits");
-	v[1] = jnum(end, "sum_sent_bidir_reverse", "retransmits");
-	pt->retransmits += (unsigned)(MP_MAX(v[0], 0.0) + MP_MAX(v[1], 0.0));
+	r = iperf_read(fd, &res);
+	if (r < 0)
+		goto out;
+	pt->up_rcv_bps += res.up_rcv_bps;
+	pt->up_send_bps += res.up_send_bps;
+	pt->down_rcv_bps += res.down_rcv_bps;
+	pt->down_send_bps += res.down_send_bps;
+	pt->retransmits += res.retransmits;
 	pt->repeats++;
 	r = 0;
 out:
-	json_decref(root);
 	close(fd);
 	return r;
 }
@@ -333,6 +348,7 @@ struct run {
 	socklen_t peer_len;
 	struct mp_nl *nl;
 	struct mp_nl_link link;			/* the local interface, as it was */
+	int lock_fd;				/* the state file's lock, held; -1 */
 	unsigned recovered_mtu;			/* put back from a state file, 0 */
 	struct mf_remote *rc;			/* the peer's mtufind -s; NULL: 1-D */
 	unsigned peer_orig_mtu;			/* the peer's MTU before the sweep */
@@ -491,6 +507,35 @@ static void put_grid(struct mp_writer *w, const struct run *u)
 	mp_arr_end(w);
 }
 
+/* The peer's session, taken. A sweep killed a moment ago still holds the
+ * peer until its idle timeout, with the peer's MTU changed: wait for the
+ * peer to end it and put its original back (one timeout and a second at
+ * most); the MTU read when the session is taken is the original. */
+static int peer_claim(struct run *u, const char *a)
+{
+	uint64_t deadline = 0, now;
+	unsigned mtu;
+	int r;
+
+	for (;;) {
+		r = mf_remote_hello(u->rc, &mtu);
+		if (r == 0)
+			r = mf_remote_claim(u->rc, &u->peer_orig_mtu);
+		now = mp_clock_mono_ns();
+		if (r == -EBUSY && mf_stop)
+			return -EINTR;
+		if (r != -EBUSY || (deadline && now >= deadline))
+			return r;
+		if (!deadline) {
+			deadline = now + mf_remote_idle_ns(u->rc) + MP_NSEC_PER_SEC;
+			mp_warnx("peer %s: held by another session (MTU %u; a killed sweep?): "
+				 "waiting up to %.0f s for it to end", a, mtu,
+				 (double)(deadline - now) / 1e9);
+		}
+		mp_clock_sleep_until(now + 250 * MP_NSEC_PER_MSEC);
+	}
+}
+
 /* Everything before the first change; a failure here is a setup error. */
 static int sweep_setup(struct run *u)
 {
@@ -511,37 +556,46 @@ static int sweep_setup(struct run *u)
 		mp_warn(-r, "interface %s", o->ifname);
 		return r;
 	}
-	/* a state file left by a killed sweep holds the true original */
-	r = mf_state_recover(o->state, u->link.name, &u->recovered_mtu);
+	/* a state file left by a killed sweep holds the true original; one
+	 * whose lock is held is a live sweep's, not ours to apply */
+	r = mf_state_lock(o->state, &u->lock_fd);
+	if (r == 0)
+		r = mf_state_recover(o->state, u->link.name, &u->recovered_mtu);
 	if (r > 0) {
 		mp_warnx("%s: MTU %u put back from %s (left by a sweep that did not end)",
 			 u->link.name, u->recovered_mtu, o->state);
 		r = mp_nl_link_get(u->nl, u->link.ifindex, NULL, &u->link);
 	}
 	if (r < 0) {
-		mp_warn(-r, "state file %s", o->state);
+		mp_warnx("state file %s: %s", o->state, mf_state_strerror(r));
 		return r;
 	}
 	if (o->peer_key) {
 		ctl = u->peer;
 		mp_addr_port_set(&ctl, o->peer_port);
 		mp_addr_to_str_port((struct sockaddr *)&ctl, a, sizeof(a));
+		/* the key was checked before: what fails here is the socket */
 		r = mf_remote_open(&u->rc, o->peer_key, &ctl, u->peer_len);
 		if (r < 0) {
-			mp_warn(-r, "--peer-key %s", o->peer_key);
+			mp_warn(-r, "peer %s", a);
 			return r;
 		}
-		r = mf_remote_hello(u->rc, &u->peer_orig_mtu);
+		r = peer_claim(u, a);
 		if (r == -ETIMEDOUT)
 			mp_warnx("peer %s: no signed answer (no mtufind -s there, or another key)", a);
-		else if (r < 0)
+		else if (r == -EBUSY)
+			mp_warnx("peer %s: still held by another session", a);
+		else if (r < 0 && r != -EINTR)
 			mp_warn(-r, "peer %s", a);
 		if (r < 0)
 			return r;
 	}
 	r = mf_state_write(o->state, u->link.name, u->link.mtu_bytes);
-	if (r < 0)
+	if (r < 0) {
 		mp_warn(-r, "state file %s", o->state);
+		if (u->rc)
+			mf_remote_end(u->rc, &u->peer_end_mtu);
+	}
 	return r;
 }
 
@@ -616,7 +670,7 @@ static int sweep_end(struct run *u)
 /* Returns 0, or -errno; *ret_setup: the failure came before any change. */
 static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setup)
 {
-	struct run u = { .o = o, .mo = MF_OPTS_INIT };
+	struct run u = { .o = o, .mo = MF_OPTS_INIT, .lock_fd = -1 };
 	uint64_t t0 = mp_clock_mono_ns();
 	int r, rr;
 
@@ -651,10 +705,37 @@ static int sweep(const struct sweep_opts *o, struct mp_writer *w, bool *ret_setu
 	if (r == 0 && o->plot && u.n)
 		r = plot(&u);
 out:
+	if (u.lock_fd >= 0)
+		close(u.lock_fd);
 	mf_remote_free(u.rc);
 	mp_nl_free(u.nl);
 	free(u.pts);
 	return r;
+}
+
+/* --restore: the state file's MTU back on its interface (which must be
+ * --wg's when given). Returns 0, or -errno (said on stderr). */
+static int restore(const struct sweep_opts *o, unsigned *ret_mtu, char *name, size_t len)
+{
+	int r, fd = -1;
+
+	/* no lock file is left where there is nothing to restore */
+	r = access(o->state, F_OK) < 0 ? -errno : mf_state_lock(o->state, &fd);
+	if (r == 0 && o->ifname) {
+		r = mf_state_recover(o->state, o->ifname, ret_mtu);
+		if (r > 0)
+			snprintf(name, len, "%s", o->ifname);
+		r = r == 0 ? -ENOENT : r;
+	} else if (r == 0) {
+		r = mf_state_restore(o->state, ret_mtu, name, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r == -ENOENT)
+		mp_warnx("--restore: no state file %s (nothing to restore)", o->state);
+	else if (r < 0)
+		mp_warnx("--restore: state file %s: %s", o->state, mf_state_strerror(r));
+	return r < 0 ? r : 0;
 }
 
 int mf_sweep_main(int argc, char **argv)
@@ -671,10 +752,10 @@ int mf_sweep_main(int argc, char **argv)
 	int r, ret;
 
 	r = parse_args(argc, argv, &o, state, sizeof(state));
-	if (r == MP_ARGS_HELP) {
+	if (r == MP_ARGS_HELP)
 		usage(stdout);
+	if (r > 0)
 		return MP_EXIT_OK;
-	}
 	if (r < 0) {
 		fputs("Try 'mtufind sweep --help'.\n", stderr);
 		return MP_EXIT_USAGE;
@@ -682,11 +763,9 @@ int mf_sweep_main(int argc, char **argv)
 	if (o.peer_key && mp_opt_key_check(o.peer_key) < 0)
 		return MP_EXIT_USAGE;
 	if (o.restore) {
-		r = mf_state_restore(o.state, &mtu, name, sizeof(name));
-		if (r < 0) {
-			mp_warn(-r, "restoring from %s", o.state);
+		r = restore(&o, &mtu, name, sizeof(name));
+		if (r < 0)
 			return MP_EXIT_USAGE;
-		}
 	}
 	r = mp_writer_new(&w, o.format, stdout, "mtufind", "mtufind/2");
 	if (r < 0) {
