@@ -55,6 +55,10 @@
 #    every next hop, not every combination of them) that take them all;
 #    the stopping rule met, and says how many probes it took; the default flow meets one responder
 #    per hop (5 hops); an ICMP --all-paths is refused (exit 2);
+#  - targets: r1, r2 and s (1, 2 and 3 hops, 10 ms each way on r1-r2) in
+#    one run: one JSON document, each target reached at its depth with its
+#    RTT; the run takes less than twice the slowest target alone (in turn
+#    it would take three times);
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
@@ -73,6 +77,7 @@ T_TESTS=(
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
 	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them"
+	"targets     line  r1, r2 and s at once: one document, each right, no slower than the slowest alone"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -546,6 +551,27 @@ test_ecmp()
 		{ cat "$d/ecmp.txt"; false; }
 	! n c "$PP" --all-paths 10.210.99.1 2>"$d/ecmp.err" || false
 	grep -q -- '--all-paths varies the source port' "$d/ecmp.err"
+}
+
+test_targets()
+{
+	local d=$LAB_DIR t0 alone=0 t all
+	lab_delay r1-r2 10ms 10ms
+	warm
+	for t in 10.200.1.2 10.200.2.2 10.200.3.2; do
+		t0=$EPOCHREALTIME
+		pp "$d/alone.json" -n -c 20 -i 20ms "$t"
+		t=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+		alone=$(awk -v a="$alone" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
+	done
+	t0=$EPOCHREALTIME
+	pp "$d/all.json" -n -c 20 -i 20ms 10.200.1.2 10.200.2.2 10.200.3.2
+	all=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+	t_note "three at once in $all s; the slowest alone $alone s"
+	jq -e '[.targets[] | [.dst, .dest_ttl, .reached]] == [["10.200.1.2", 1, true],
+		["10.200.2.2", 2, true], ["10.200.3.2", 3, true]] and
+		(.targets[2].hops[2].rtt_ms.min >= 20)' "$d/all.json" >/dev/null
+	awk -v a="$all" -v s="$alone" 'BEGIN { exit !(a < 2 * s) }'
 }
 
 test_unpriv()

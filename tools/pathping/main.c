@@ -67,7 +67,7 @@ static void usage(FILE *f)
 		"Hop-by-hop latency and loss to HOST; loss split into node and link loss.\n"
 		"  -, --targets FILE    hosts from stdin or FILE: a list, csv or ndjson\n"
 		"      --target-key K   the hosts' key (default dst, addr, peer)\n"
-		"      --parallel N     measure up to N targets at once\n"
+		"      --parallel N     measure up to N targets at once (default 8)\n"
 		"  -4, -6               IPv4 / IPv6 only\n"
 		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
 		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
@@ -246,6 +246,10 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 	o->run.ops = argv + optind;
 	o->run.nops = argc - optind;
 	o->multi = mp_run_multi(&o->run);
+	/* several hosts at once: each run is paced by its interval, not by
+	 * the machine, so they finish together (a raw socket each) */
+	if (o->multi && !o->run.parallel)
+		o->run.parallel = PP_PARALLEL_DEFAULT;
 	if (o->multi && !o->count) {
 		mp_warnx("-c 0 takes one HOST");
 		return -EINVAL;

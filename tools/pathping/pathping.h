@@ -34,6 +34,7 @@ enum {
 	PP_DPORT_UDP = 33434,		/* default UDP destination port (traceroute's) */
 	PP_DPORT_TCP = 80,		/* default TCP destination port */
 	PP_MDA_FLOWS_MAX = 512,		/* --all-paths: flows tried at most */
+	PP_PARALLEL_DEFAULT = 8,	/* several hosts: traced at once, up to this many */
 	PP_MPLS_MAX = 8,		/* MPLS label stack entries kept per reply */
 	PP_IFINFO_MAX = 4,		/* RFC 5837 interface objects kept per reply */
 	PP_IFNAME_MAX = 64,		/* RFC 5837: a name of up to 63 octets */
