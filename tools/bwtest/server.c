@@ -27,6 +27,10 @@ enum {
 	RX_MSGS = 32,			/* datagrams per recvmmsg */
 	RX_BUF = 65536,			/* per datagram: GRO may coalesce */
 	RX_ROUNDS = 16,			/* recvmmsg calls per wake-up per socket */
+	ACCEPTS = 32,			/* accept4 calls per wake-up per socket: a source
+					 * that reconnects as fast as it is dropped would
+					 * keep the loop (and the dropped, not yet freed
+					 * sessions) growing for ever */
 	OUT_MAX = 8192,			/* control bytes queued per session */
 	SOCK_BUF = 8 << 20,		/* UDP socket buffers */
 };
@@ -97,6 +101,8 @@ struct server {
 	struct sess *sessions;
 	unsigned n_sessions, next_id;
 	struct sess *last_hit;		/* token cache */
+	struct sess *spare;		/* freed sessions kept for reuse (linked by next) */
+	unsigned n_spare;
 	struct mp_msg *msgs;
 	uint8_t *rxbuf;
 	/* counters for the summary */
@@ -233,6 +239,13 @@ static void sess_reject_why(struct server *sv, struct sess *s, uint16_t code, co
 
 	snprintf(m.reason, sizeof(m.reason), "%s", why);
 	sess_send(sv, s, &m);
+	if (!s->out_len && s->fd >= 0) {
+		/* REJECT is out: the connection goes now, not after this epoll
+		 * batch, so that a flooding source never holds more than its
+		 * caps (the struct lives on until service() frees it) */
+		close(s->fd);
+		s->fd = -1;
+	}
 	if (!s->accepted)
 		reject_record(sv, &s->peer, reason ? reason : rej_names[code]);
 	s->st = S_DONE;
@@ -527,10 +540,20 @@ static void sess_free(struct server *sv, struct sess *s)
 		sv->last_hit = NULL;
 	sv->n_sessions--;
 	mp_admit_close(sv->adm, s->adm);
-	close(s->fd);
+	if (s->fd >= 0)
+		close(s->fd);
 	bw_tx_free(s->tx);
 	bw_rx_free(s->rx);
-	free(s);
+	/* Kept for the next connection, up to the pools' size: a flood of
+	 * connections then reuses the same memory instead of churning the
+	 * heap under the sessions' large receiver state. */
+	if (sv->n_spare < sv->o->max_pending + sv->o->max_sessions) {
+		s->next = sv->spare;
+		sv->spare = s;
+		sv->n_spare++;
+	} else {
+		free(s);
+	}
 }
 
 /* Drop the pending connection the pool gave up for a newer one (the oldest
@@ -574,10 +597,10 @@ static void on_accept(struct server *sv, int idx, uint64_t now)
 	uint64_t evicted;
 	socklen_t plen;
 	uint32_t h;
-	int fd, one = 1;
+	int fd, one = 1, n = 0;
 
-	while ((fd = accept4(sv->lfd[idx], (struct sockaddr *)&ss, &len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while (n++ < ACCEPTS && (fd = accept4(sv->lfd[idx], (struct sockaddr *)&ss, &len,
+					      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		plen = len;
 		len = sizeof(ss);
 		if (mp_admit_open(sv->adm, (struct sockaddr *)&ss, sv->next_id + 1U, &h,
@@ -587,7 +610,14 @@ static void on_accept(struct server *sv, int idx, uint64_t now)
 		}
 		if (evicted != UINT64_MAX)
 			evict(sv, evicted);
-		s = calloc(1, sizeof(*s));
+		s = sv->spare;
+		if (s) {
+			sv->spare = s->next;
+			sv->n_spare--;
+			memset(s, 0, sizeof(*s));
+		} else {
+			s = calloc(1, sizeof(*s));
+		}
 		if (!s) {
 			mp_admit_close(sv->adm, h);
 			close(fd);
@@ -887,6 +917,12 @@ int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 out:
 	while (sv.sessions)
 		sess_free(&sv, sv.sessions);
+	while (sv.spare) {
+		struct sess *nx = sv.spare->next;
+
+		free(sv.spare);
+		sv.spare = nx;
+	}
 	if (r == 0)
 		summary(&sv);
 	for (int i = 0; i < 2; i++) {
