@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "clock.h"
 
 struct slot {
 	bool used;
@@ -233,19 +234,15 @@ void mp_admit_expire(struct mp_admit *a, uint32_t h)
 	a->cnt.refused[MP_ADMIT_HANDSHAKE_TIMEOUT]++;
 }
 
-/* GCRA as in responder.c: a line may go when the bucket's theoretical
- * arrival time is at most (burst - 1) periods ahead of now. */
 bool mp_admit_log_ok(struct mp_admit *a, uint64_t now_ns, uint64_t *ret_suppressed)
 {
 	const uint64_t t = MP_NSEC_PER_SEC / MP_ADMIT_LOG_RATE;
-	uint64_t tat = MP_MAX(a->log_tat_ns, now_ns);
 
-	if (tat - now_ns > t * (MP_ADMIT_LOG_BURST - 1)) {
+	if (!mp_gcra_take(&a->log_tat_ns, t, t * (MP_ADMIT_LOG_BURST - 1), now_ns)) {
 		a->log_suppressed++;
 		a->cnt.log_suppressed++;
 		return false;
 	}
-	a->log_tat_ns = tat + t;
 	if (ret_suppressed)
 		*ret_suppressed = a->log_suppressed;
 	a->log_suppressed = 0;
