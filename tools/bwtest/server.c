@@ -93,6 +93,7 @@ struct server {
 	struct mp_auth_key key;
 	bool auth;
 	struct mp_admit *adm;		/* pending pool and session slots */
+	uint64_t now;			/* CLOCK_MONOTONIC of this turn of the loop */
 	int ep;
 	int lfd[2];
 	struct tag ltag[2];
@@ -213,7 +214,7 @@ static void reject_record(struct server *sv, const struct sockaddr_storage *peer
 	struct mp_writer *w = sv->w;
 	uint64_t suppressed;
 
-	if (!mp_admit_log_ok(sv->adm, mp_clock_mono_ns(), &suppressed))
+	if (!mp_admit_log_ok(sv->adm, sv->now, &suppressed))
 		return;
 	if (mp_addr_to_str_port((const struct sockaddr *)peer, addr, sizeof(addr)) < 0)
 		addr[0] = '\0';
@@ -250,7 +251,7 @@ static void sess_reject_why(struct server *sv, struct sess *s, uint16_t code, co
 		reject_record(sv, &s->peer, reason ? reason : rej_names[code]);
 	s->st = S_DONE;
 	s->closing = true;
-	s->deadline_ns = mp_clock_mono_ns() + MP_NSEC_PER_SEC;	/* to flush REJECT */
+	s->deadline_ns = sv->now + MP_NSEC_PER_SEC;	/* to flush REJECT */
 	if (code == BW_REJ_AUTH)
 		sv->rejected_auth++;
 	else if (code == BW_REJ_BUSY)
@@ -369,7 +370,7 @@ static void on_auth(struct server *sv, struct sess *s, const struct bw_msg *m)
 	}
 	s->st = S_READY;
 	s->accepted = true;
-	s->deadline_ns = mp_clock_mono_ns() + START_NS;
+	s->deadline_ns = sv->now + START_NS;
 	sv->accepted++;
 	sess_send(sv, s, &a);
 }
@@ -467,7 +468,7 @@ static void finish(struct server *sv, struct sess *s)
 	sv->completed++;
 	sess_record(sv, s, s->rx ? &m.rx : NULL, true);
 	s->st = S_DONE;
-	s->deadline_ns = mp_clock_mono_ns() + START_NS;	/* for the client to close */
+	s->deadline_ns = sv->now + START_NS;	/* for the client to close */
 }
 
 static void on_msg(struct server *sv, struct sess *s, const struct bw_msg *m, uint64_t now)
@@ -824,6 +825,43 @@ static void summary(struct server *sv)
 	mp_doc_end(w);
 }
 
+/* One turn of the loop: timers and senders at now, then what the sockets
+ * hold; with wait, sleeping until the earliest deadline at most (and now is
+ * read again after it; without, the fuzz harness's clock stands). Returns 0,
+ * or -errno from epoll. */
+static int turn(struct server *sv, uint64_t now, bool wait)
+{
+	struct epoll_event evs[64];
+	uint64_t next;
+	struct timespec ts = { 0 };
+	int n;
+
+	sv->now = now;
+	next = service(sv, now);
+	if (wait && next > now) {
+		ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
+		ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
+	}
+	n = epoll_pwait2(sv->ep, evs, (int)MP_ARRAY_SIZE(evs), &ts, NULL);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (wait)
+		sv->now = now = mp_clock_mono_ns();
+	for (int i = 0; i < n; i++) {
+		struct tag *t = evs[i].data.ptr;
+
+		if (t->kind == TAG_LISTEN)
+			on_accept(sv, t->idx, now);
+		else if (t->kind == TAG_UDP)
+			on_udp(sv, t->idx);
+		else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			sess_read(sv, t->s, now);
+		if (t->kind == TAG_SESS && (evs[i].events & EPOLLOUT))
+			sess_flush(sv, t->s);
+	}
+	return 0;
+}
+
 static int admit_open(struct server *sv)
 {
 	const struct bw_opts *o = sv->o;
@@ -838,11 +876,73 @@ static int admit_open(struct server *sv)
 	return mp_admit_new(&sv->adm, &ao);
 }
 
+/* Sockets, pools and buffers of sv (o, w, key and auth set by the caller).
+ * Returns 0, or -errno; server_close() undoes it either way. */
+static int server_open(struct server *sv)
+{
+	const struct bw_opts *o = sv->o;
+	int r, nfam = 0;
+
+	r = admit_open(sv);
+	if (r < 0)
+		return r;
+	sv->msgs = calloc(RX_MSGS, sizeof(*sv->msgs));
+	sv->rxbuf = malloc((size_t)RX_MSGS * RX_BUF);
+	sv->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!sv->msgs || !sv->rxbuf || sv->ep < 0)
+		return sv->ep < 0 ? -errno : -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		int fam = i ? AF_INET6 : AF_INET;
+
+		if (o->family != AF_UNSPEC && o->family != fam)
+			continue;
+		r = listen_open(sv, i, fam);
+		if (r == 0)
+			r = udp_open(sv, i, fam);
+		if (r == -EAFNOSUPPORT && o->family == AF_UNSPEC)
+			continue;
+		if (r < 0)
+			return r;
+		sv->ltag[i] = (struct tag){ .kind = TAG_LISTEN, .idx = i };
+		sv->utag[i] = (struct tag){ .kind = TAG_UDP, .idx = i };
+		if ((r = ep_add(sv, sv->lfd[i], EPOLLIN, &sv->ltag[i])) < 0 ||
+		    (r = ep_add(sv, mp_sock_fd(sv->udp[i]), EPOLLIN, &sv->utag[i])) < 0)
+			return r;
+		nfam++;
+	}
+	return nfam ? 0 : -EAFNOSUPPORT;
+}
+
+/* Every session ends (its record written); then the summary if wanted. */
+static void server_close(struct server *sv, bool with_summary)
+{
+	while (sv->sessions)
+		sess_free(sv, sv->sessions);
+	while (sv->spare) {
+		struct sess *nx = sv->spare->next;
+
+		free(sv->spare);
+		sv->spare = nx;
+	}
+	if (with_summary)
+		summary(sv);
+	for (int i = 0; i < 2; i++) {
+		if (sv->lfd[i] >= 0)
+			close(sv->lfd[i]);
+		mp_sock_free(sv->udp[i]);
+	}
+	if (sv->ep >= 0)
+		close(sv->ep);
+	free(sv->msgs);
+	free(sv->rxbuf);
+	mp_admit_free(sv->adm);
+	mp_auth_key_done(&sv->key);
+}
+
 int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 {
 	struct server sv = { .o = o, .w = w, .ep = -1, .lfd = { -1, -1 } };
-	struct epoll_event evs[64];
-	int r = 0, nfam = 0;
+	int r;
 
 	if (o->key_file) {
 		r = mp_auth_key_load(o->key_file, &sv.key);
@@ -850,91 +950,9 @@ int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 			return r;
 		sv.auth = true;
 	}
-	r = admit_open(&sv);
-	if (r < 0)
-		goto out;
-	sv.msgs = calloc(RX_MSGS, sizeof(*sv.msgs));
-	sv.rxbuf = malloc((size_t)RX_MSGS * RX_BUF);
-	sv.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!sv.msgs || !sv.rxbuf || sv.ep < 0) {
-		r = sv.ep < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < 2; i++) {
-		int fam = i ? AF_INET6 : AF_INET;
-
-		if (o->family != AF_UNSPEC && o->family != fam)
-			continue;
-		r = listen_open(&sv, i, fam);
-		if (r == 0)
-			r = udp_open(&sv, i, fam);
-		if (r == -EAFNOSUPPORT && o->family == AF_UNSPEC) {
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			goto out;
-		sv.ltag[i] = (struct tag){ .kind = TAG_LISTEN, .idx = i };
-		sv.utag[i] = (struct tag){ .kind = TAG_UDP, .idx = i };
-		if ((r = ep_add(&sv, sv.lfd[i], EPOLLIN, &sv.ltag[i])) < 0 ||
-		    (r = ep_add(&sv, mp_sock_fd(sv.udp[i]), EPOLLIN, &sv.utag[i])) < 0)
-			goto out;
-		nfam++;
-	}
-	if (!nfam) {
-		r = -EAFNOSUPPORT;
-		goto out;
-	}
-	while (!bw_stop_flag) {
-		uint64_t now = mp_clock_mono_ns(), next = service(&sv, now);
-		struct timespec ts = { 0 };
-		int n;
-
-		if (next > now) {
-			ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
-			ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
-		}
-		n = epoll_pwait2(sv.ep, evs, (int)MP_ARRAY_SIZE(evs), &ts, NULL);
-		if (n < 0 && errno != EINTR) {
-			r = -errno;
-			goto out;
-		}
-		now = mp_clock_mono_ns();
-		for (int i = 0; i < n; i++) {
-			struct tag *t = evs[i].data.ptr;
-
-			if (t->kind == TAG_LISTEN)
-				on_accept(&sv, t->idx, now);
-			else if (t->kind == TAG_UDP)
-				on_udp(&sv, t->idx);
-			else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-				sess_read(&sv, t->s, now);
-			if (t->kind == TAG_SESS && (evs[i].events & EPOLLOUT))
-				sess_flush(&sv, t->s);
-		}
-	}
-	r = 0;
-out:
-	while (sv.sessions)
-		sess_free(&sv, sv.sessions);
-	while (sv.spare) {
-		struct sess *nx = sv.spare->next;
-
-		free(sv.spare);
-		sv.spare = nx;
-	}
-	if (r == 0)
-		summary(&sv);
-	for (int i = 0; i < 2; i++) {
-		if (sv.lfd[i] >= 0)
-			close(sv.lfd[i]);
-		mp_sock_free(sv.udp[i]);
-	}
-	if (sv.ep >= 0)
-		close(sv.ep);
-	free(sv.msgs);
-	free(sv.rxbuf);
-	mp_admit_free(sv.adm);
-	mp_auth_key_done(&sv.key);
+	r = server_open(&sv);
+	while (r == 0 && !bw_stop_flag)
+		r = turn(&sv, mp_clock_mono_ns(), true);
+	server_close(&sv, r == 0);
 	return r;
 }
