@@ -108,6 +108,7 @@ struct server {
 	uint8_t *rxbuf;
 	/* counters for the summary */
 	uint64_t accepted, rejected_busy, rejected_auth, rejected_proto, completed;
+	uint64_t rejects_written;
 	uint64_t udp_received, udp_dropped_token, udp_dropped_addr, udp_dropped_malformed;
 };
 
@@ -218,6 +219,7 @@ static void reject_record(struct server *sv, const struct sockaddr_storage *peer
 		return;
 	if (mp_addr_to_str_port((const struct sockaddr *)peer, addr, sizeof(addr)) < 0)
 		addr[0] = '\0';
+	sv->rejects_written++;
 	mp_record_begin(w, "reject");
 	mp_put_str(w, "peer", "%s", addr);
 	mp_put_str(w, "reason", "%s", reason);
@@ -764,7 +766,8 @@ static uint64_t service(struct server *sv, uint64_t now)
 	return next;
 }
 
-/* The limits and what they did (summary; admit.h). */
+/* The limits and what they did (summary; admit.h): three objects, each a
+ * line of text within 100 columns; and the reject records. */
 static void put_admission(struct server *sv)
 {
 	const struct bw_opts *o = sv->o;
@@ -772,34 +775,36 @@ static void put_admission(struct server *sv)
 	struct mp_admit_counters c;
 
 	mp_admit_counters_get(sv->adm, &c);
-	mp_obj_begin(w, "admission", "admission");
-	mp_put_u64(w, "max_pending", "pending: max %" PRIu64, o->max_pending);
+	mp_obj_begin(w, "limits", "limits");
+	mp_put_u64(w, "max_pending", "pending %" PRIu64, o->max_pending);
 	mp_put_u64(w, "max_pending_per_source", "per source %" PRIu64, o->pending_per_source);
-	mp_put_f64(w, "handshake_timeout_ms", "handshake %.0f ms",
-		   MP_NS_TO_MS(o->handshake_ns));
-	mp_put_u64(w, "max_sessions", "sessions: max %" PRIu64, o->max_sessions);
-	mp_put_u64(w, "max_sessions_per_source", "per source %" PRIu64,
-		   o->sessions_per_source);
-	mp_put_u64(w, "open_budget_bps", "open budget %" PRIu64 " bit/s",
+	mp_put_f64(w, "handshake_timeout_ms", "deadline %.0f ms", MP_NS_TO_MS(o->handshake_ns));
+	mp_put_u64(w, "max_sessions", "sessions %" PRIu64, o->max_sessions);
+	mp_put_u64(w, "max_sessions_per_source", "per source %" PRIu64, o->sessions_per_source);
+	mp_put_u64(w, "open_budget_bps", "budget %" PRIu64 " bit/s",
 		   sv->auth ? 0 : o->open_budget_bps);
-	mp_put_u64(w, "pending", "now: pending %" PRIu64, c.pending);
+	mp_obj_end(w);
+	mp_obj_begin(w, "admission", "admission");
+	mp_put_u64(w, "pending", "pending %" PRIu64, c.pending);
 	mp_put_u64(w, "sessions", "sessions %" PRIu64, c.sessions);
 	mp_put_u64(w, "budget_used_bps", "budget used %" PRIu64 " bit/s", c.budget_used_bps);
 	mp_put_u64(w, "pending_admitted", "admitted: pending %" PRIu64, c.pending_admitted);
 	mp_put_u64(w, "sessions_admitted", "sessions %" PRIu64, c.sessions_admitted);
-	mp_put_u64(w, "refused_pending_full", "refused: pending pool full %" PRIu64,
-		   c.refused[MP_ADMIT_PENDING_FULL]);
-	mp_put_u64(w, "evicted", "evicted (oldest of its source) %" PRIu64,
-		   c.refused[MP_ADMIT_EVICTED]);
-	mp_put_u64(w, "handshake_timeouts", "handshake timeouts %" PRIu64,
+	mp_obj_end(w);
+	mp_obj_begin(w, "refused", "refused");
+	/* keys: the reasons of the reject records */
+	mp_put_u64(w, "pending_full", "pool full %" PRIu64, c.refused[MP_ADMIT_PENDING_FULL]);
+	mp_put_u64(w, "evicted", "evicted %" PRIu64, c.refused[MP_ADMIT_EVICTED]);
+	mp_put_u64(w, "handshake_timeout", "timeout %" PRIu64,
 		   c.refused[MP_ADMIT_HANDSHAKE_TIMEOUT]);
-	mp_put_u64(w, "refused_sessions_full", "sessions full %" PRIu64,
-		   c.refused[MP_ADMIT_SESSIONS_FULL]);
-	mp_put_u64(w, "refused_sessions_source", "per source %" PRIu64,
+	mp_put_u64(w, "sessions_full", "sessions full %" PRIu64, c.refused[MP_ADMIT_SESSIONS_FULL]);
+	mp_put_u64(w, "sessions_source", "per source %" PRIu64,
 		   c.refused[MP_ADMIT_SESSIONS_SOURCE]);
-	mp_put_u64(w, "refused_budget", "budget %" PRIu64, c.refused[MP_ADMIT_BUDGET]);
-	mp_put_u64(w, "reject_records_suppressed", "reject records not written %" PRIu64,
-		   c.log_suppressed);
+	mp_put_u64(w, "budget", "budget %" PRIu64, c.refused[MP_ADMIT_BUDGET]);
+	mp_obj_end(w);
+	mp_obj_begin(w, "reject_records", "reject records");
+	mp_put_u64(w, "written", "written %" PRIu64, sv->rejects_written);
+	mp_put_u64(w, "suppressed", "not written (rate limit) %" PRIu64, c.log_suppressed);
 	mp_obj_end(w);
 }
 
