@@ -281,9 +281,14 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 		mp_warnx("--open-budget is for --no-auth servers");
 		return -EINVAL;
 	}
+	if (o->sessions_per_source > o->max_sessions) {
+		mp_warnx("invalid --max-sessions-per-source '%u': above --max-sessions %u",
+			 o->sessions_per_source, o->max_sessions);
+		return -EINVAL;
+	}
 	if (o->no_auth)
 		o->sessions_per_source = 1;
-	else if (!o->sessions_per_source || o->sessions_per_source > o->max_sessions)
+	else if (!o->sessions_per_source)
 		o->sessions_per_source = o->max_sessions;
 	if (o->pending_per_source > o->max_pending) {
 		mp_warnx("invalid --max-pending-per-source '%u': above --max-pending %u",
