@@ -222,6 +222,7 @@ struct bw_opts {
 	unsigned pending_per_source;	/* of them from one source */
 	uint64_t handshake_ns;		/* accept to AUTH */
 	uint64_t open_budget_bps;	/* --no-auth: granted bit/s of all sessions */
+	uint64_t status_ns;		/* server: status records every, 0: none */
 	uint64_t max_rate_bps;
 	uint64_t max_duration_ns;
 	bool no_gso;

@@ -88,7 +88,8 @@ static void usage(FILE *f)
 	      "  -t, --duration DUR     test length (10s; --find-max trials: 1s)\n"
 	      "  -R, --reverse          the server sends; --bidir: both directions\n"
 	      "  -P, --parallel N       streams per direction (1)\n"
-	      "      --interval-report DUR  interval records (1s; 0: none)\n"
+	      "      --interval-report DUR  interval records (1s; 0: none); server: status\n"
+	      "                         records (none by default)\n"
 	      "      --find-max LOSS%   highest rate whose loss stays <= LOSS %\n"
 	      "  -k, --key-file FILE    pre-shared key (mode 0600)\n"
 	      "      --no-auth          server without a key (caps 1 Mbit/s, 10 s)\n"
@@ -114,7 +115,7 @@ static void usage(FILE *f)
 /* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */
 struct parse_state {
 	struct bw_opts *o;
-	bool reverse, bidir, dur_set, budget_set;
+	bool reverse, bidir, dur_set, budget_set, iv_set;
 };
 
 static int parse_opt(int c, const char *arg, void *ctx)
@@ -167,6 +168,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		else if ((r = mp_opt_duration("interval", arg, 10 * MP_NSEC_PER_MSEC,
 					      3600 * MP_NSEC_PER_SEC, &o->req.interval_ns)) < 0)
 			return r;
+		a->iv_set = true;
 		break;
 	case OPT_FIND_MAX:
 		if ((r = mp_parse_double(arg, 0, 100, &o->find_max_pct)) < 0)
@@ -286,6 +288,8 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 			 o->sessions_per_source, o->max_sessions);
 		return -EINVAL;
 	}
+	if (o->server && a.iv_set)
+		o->status_ns = o->req.interval_ns;
 	if (o->no_auth)
 		o->sessions_per_source = 1;
 	else if (!o->sessions_per_source)

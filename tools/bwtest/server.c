@@ -808,6 +808,27 @@ static void put_admission(struct server *sv)
 	mp_obj_end(w);
 }
 
+/* A `status` record: the admission gauges and counters so far. */
+static void status_record(struct server *sv)
+{
+	struct mp_writer *w = sv->w;
+	struct mp_admit_counters c;
+	uint64_t refused = 0;
+
+	mp_admit_counters_get(sv->adm, &c);
+	for (int i = MP_ADMIT_OK + 1; i < MP_ADMIT_REASONS; i++)
+		refused += c.refused[i];
+	mp_record_begin(w, "status");
+	mp_put_u64(w, "pending", "%" PRIu64, c.pending);
+	mp_put_u64(w, "sessions", "%" PRIu64, c.sessions);
+	mp_put_u64(w, "budget_used_bps", "%" PRIu64, c.budget_used_bps);
+	mp_put_u64(w, "pending_admitted", "%" PRIu64, c.pending_admitted);
+	mp_put_u64(w, "sessions_admitted", "%" PRIu64, c.sessions_admitted);
+	mp_put_u64(w, "refused", "%" PRIu64, refused);
+	mp_put_u64(w, "rejects_suppressed", "%" PRIu64, c.log_suppressed);
+	mp_record_end(w);
+}
+
 static void summary(struct server *sv)
 {
 	struct mp_writer *w = sv->w;
@@ -843,6 +864,8 @@ static int turn(struct server *sv, uint64_t now, bool wait)
 
 	sv->now = now;
 	next = service(sv, now);
+	if (sv->o->status_ns)	/* wake for the status records too */
+		next = MP_MIN(next, now + sv->o->status_ns);
 	if (wait && next > now) {
 		ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
 		ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
@@ -947,6 +970,7 @@ static void server_close(struct server *sv, bool with_summary)
 int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 {
 	struct server sv = { .o = o, .w = w, .ep = -1, .lfd = { -1, -1 } };
+	uint64_t next_status;
 	int r;
 
 	if (o->key_file) {
@@ -956,8 +980,14 @@ int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 		sv.auth = true;
 	}
 	r = server_open(&sv);
-	while (r == 0 && !bw_stop_flag)
+	next_status = mp_clock_mono_ns() + o->status_ns;
+	while (r == 0 && !bw_stop_flag) {
 		r = turn(&sv, mp_clock_mono_ns(), true);
+		if (o->status_ns && sv.now >= next_status) {
+			status_record(&sv);
+			next_status += o->status_ns;
+		}
+	}
 	server_close(&sv, r == 0);
 	return r;
 }
