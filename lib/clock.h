@@ -87,4 +87,21 @@ int mp_clock_rfc3339(uint64_t real_ns, char *buf, size_t len);
  */
 int mp_clock_sleep_until(uint64_t mono_ns);
 
+/*
+ * GCRA, the token bucket as one timestamp: each event moves the theoretical
+ * arrival time *tat_ns on by t_ns (1/rate); an event is over the limit when
+ * that time runs more than tau_ns ((burst - 1) t_ns) ahead of now_ns.
+ * Returns whether the event at now_ns conforms (and then takes it).
+ */
+static inline bool mp_gcra_take(uint64_t *tat_ns, uint64_t t_ns, uint64_t tau_ns,
+				uint64_t now_ns)
+{
+	uint64_t tat = *tat_ns > now_ns ? *tat_ns : now_ns;
+
+	if (tat - now_ns > tau_ns)
+		return false;
+	*tat_ns = tat + t_ns;
+	return true;
+}
+
 #endif

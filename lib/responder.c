@@ -89,6 +89,9 @@ struct mp_responder {
 	bool no_loop_check;
 	uint64_t gcra_t_ns;		/* ns per packet at rate_pps; 0: no limit */
 	uint64_t gcra_tau_ns;		/* burst tolerance, ns */
+	uint64_t global_t_ns;		/* ns per packet at global_pps; 0: no limit */
+	uint64_t global_tau_ns;		/* its burst tolerance, ns */
+	uint64_t global_tat_ns;		/* its theoretical arrival time */
 	uint64_t session_idle_ns;
 	uint32_t max_len;
 	int64_t clock_offset_ns;	/* opts->clock_offset_ns */
@@ -298,14 +301,11 @@ static bool looks_reflected(const struct mp_msg *m, bool auth)
 
 /* ---- limits ---- */
 
-/* GCRA, the token bucket as one timestamp: each packet moves the source's
- * theoretical arrival time on by T = 1/rate; a packet is over the limit when
- * that time runs more than tau = (burst - 1) T ahead of now. */
+/* The source's GCRA bucket (clock.h), found or made in the sources table. */
 static bool rate_ok(struct mp_responder *r, const struct mp_msg *m, uint64_t now_ns)
 {
 	struct table *t = &r->sources;
 	struct flow_key k;
-	uint64_t tat;
 	uint32_t b, i;
 	uint16_t port;
 
@@ -323,11 +323,14 @@ static bool rate_ok(struct mp_responder *r, const struct mp_msg *m, uint64_t now
 		t->e[i].val = now_ns;
 	}
 	table_touch(t, i, now_ns);
-	tat = MP_MAX(t->e[i].val, now_ns);
-	if (tat - now_ns > r->gcra_tau_ns)
-		return false;
-	t->e[i].val = tat + r->gcra_t_ns;
-	return true;
+	return mp_gcra_take(&t->e[i].val, r->gcra_t_ns, r->gcra_tau_ns, now_ns);
+}
+
+/* The same over every source at once. */
+static bool global_ok(struct mp_responder *r, uint64_t now_ns)
+{
+	return !r->global_t_ns ||
+	       mp_gcra_take(&r->global_tat_ns, r->global_t_ns, r->global_tau_ns, now_ns);
 }
 
 /* The reflector's Sequence Number for this packet's session (RFC 8762
@@ -438,6 +441,12 @@ static int reflect(struct mp_responder *r, unsigned si, struct mp_msg *m, uint64
 	/* the limit comes before the HMAC: it is there to protect the CPU too */
 	if (!rate_ok(r, m, now_ns)) {
 		r->cnt.dropped_ratelimit++;
+		return 0;
+	}
+	/* after the source's own limit, so a flooding source is cut by its
+	 * own bucket first and spends little of everyone's */
+	if (!global_ok(r, now_ns)) {
+		r->cnt.dropped_global++;
 		return 0;
 	}
 	rc = mp_stamp_test_decode(m->buf, m->len, key, &req);
@@ -612,6 +621,8 @@ static int opts_check(const struct mp_responder_opts *o)
 		return -EINVAL;
 	if (o->rate_pps && (!o->burst || !o->max_sources || o->max_sources > TABLE_MAX))
 		return -EINVAL;
+	if (o->global_pps && !o->global_burst)
+		return -EINVAL;
 	if (!o->stateless && (!o->max_sessions || o->max_sessions > TABLE_MAX))
 		return -EINVAL;
 	return 0;
@@ -644,6 +655,10 @@ int mp_responder_new(struct mp_responder **ret, const struct mp_responder_opts *
 	if (o->rate_pps) {
 		r->gcra_t_ns = MP_MAX(MP_NSEC_PER_SEC / o->rate_pps, 1);
 		r->gcra_tau_ns = r->gcra_t_ns * (o->burst - 1);
+	}
+	if (o->global_pps) {
+		r->global_t_ns = MP_MAX(MP_NSEC_PER_SEC / o->global_pps, 1);
+		r->global_tau_ns = r->global_t_ns * (o->global_burst - 1);
 	}
 	rc = table_init(&r->sources, o->rate_pps ? o->max_sources : 0);
 	if (rc >= 0)

@@ -26,7 +26,9 @@
  *    requests carrying a Receive Timestamp where a sender has MBZ (i.e.
  *    another reflector's reply) are dropped.
  *  - Each source address has a token bucket (rate_pps, burst), in a table of
- *    max_sources entries; sessions live in a table of max_sessions entries.
+ *    max_sources entries; beside it one bucket for all sources together
+ *    (global_pps, global_burst) caps what the reflector sends in all;
+ *    sessions live in a table of max_sessions entries.
  *    Both tables are allocated once: memory does not grow with traffic.
  *
  * Not thread-safe: one thread calls process() for a given responder.
@@ -48,6 +50,8 @@ enum {
 	MP_RESPONDER_BIND_MAX = 8,		/* addresses in mp_responder_opts.bind */
 	MP_RESPONDER_RATE_PPS = 10000,		/* default per-source rate */
 	MP_RESPONDER_BURST = 1000,		/* default per-source burst, packets */
+	MP_RESPONDER_GLOBAL_PPS = 100000,	/* default rate of all sources together */
+	MP_RESPONDER_GLOBAL_BURST = 10000,	/* default burst of all sources, packets */
 	MP_RESPONDER_MAX_SOURCES = 8192,	/* default rate-limit table size */
 	MP_RESPONDER_MAX_SESSIONS = 4096,	/* default session table size */
 	MP_RESPONDER_MAX_LEN = MP_STAMP_MAX_LEN, /* default largest request, octets:
@@ -75,6 +79,8 @@ struct mp_responder_opts {
 	uint32_t rate_pps;		/* per source address, packets/s; 0: no limit */
 	uint32_t burst;			/* packets a source may send at once (>= 1) */
 	uint32_t max_sources;		/* sources rate-limited at once (LRU beyond) */
+	uint32_t global_pps;		/* all sources together, packets/s; 0: no limit */
+	uint32_t global_burst;		/* packets all sources may send at once (>= 1) */
 	uint32_t max_sessions;		/* stateful sessions at once (>= 1) */
 	uint64_t session_idle_ns;	/* idle time before a session may be reused */
 	uint32_t max_len;		/* largest request reflected, octets (44..65535) */
@@ -88,6 +94,8 @@ struct mp_responder_opts {
 	.port = MP_STAMP_PORT,						\
 	.rate_pps = MP_RESPONDER_RATE_PPS,				\
 	.burst = MP_RESPONDER_BURST,					\
+	.global_pps = MP_RESPONDER_GLOBAL_PPS,				\
+	.global_burst = MP_RESPONDER_GLOBAL_BURST,			\
 	.max_sources = MP_RESPONDER_MAX_SOURCES,			\
 	.max_sessions = MP_RESPONDER_MAX_SESSIONS,			\
 	.session_idle_ns = MP_RESPONDER_SESSION_IDLE_NS,		\
@@ -106,6 +114,8 @@ struct mp_responder_counters {
 	uint64_t dropped_auth;		/* authenticated mode: HMAC wrong or missing
 					 * (44 <= length < 112) */
 	uint64_t dropped_ratelimit;	/* over the source's token bucket */
+	uint64_t dropped_global;	/* within its source's bucket, over the
+					 * bucket of all sources (global_pps) */
 	uint64_t dropped_size;		/* below 44 octets, or above max_len */
 	uint64_t dropped_sessions;	/* session table full of live sessions */
 	uint64_t send_errors;		/* sendmsg() failed (buffer full, no route) */

@@ -30,6 +30,17 @@
 # reordering: > 0 reordered and 0 lost without injected loss; goodput
 # through a 10 Mbit/s tbf within 3 % of iperf3 -u's received goodput,
 # measured in the same run with the same payload size and offered rate.
+#
+# flood (issue 16): r2 (10.200.3.1) holds 100 idle control connections to
+# the key server (port 5121) and 64 session requests to a --no-auth server
+# on s (port 5131), reopening each one closed (tests/netns/bwtest_flood.py);
+# meanwhile c and r1 run 4 clients back to back, 2 against each server,
+# with every 10th UDP packet dropped on r1-r2 (the flood does not cross it).
+# Bounds: every run exact (== nft); the connections the servers hold from
+# r2 (ss, owned by the server process, sampled every 100 ms) never above
+# the caps (key server: 4 pending per source, no session; open server: 4
+# pending + 1 session); each server's VmRSS grows < 2 MiB over the flood
+# (from after one session of its own, before the flood, to the flood's end).
 
 T_REQUIRE=(ip nft tc jq iperf3 nsenter timeout python3)
 T_TESTS=(
@@ -42,6 +53,7 @@ T_TESTS=(
 	"auth        line  wrong/no key refused, tokenless/spoofed data dropped and counted"
 	"caps        line  server caps: rate, duration, sessions; --no-auth caps"
 	"clients     line  50 clients at once: separate, exact accounting"
+	"flood       line  one source: 100 idle connections + 64 --no-auth sessions; 4 others exact"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -269,7 +281,9 @@ test_caps()
 test_clients()
 {
 	local i pids=() sum_lost sum_rcvd sum_sent drop seen
-	server
+	# 50 clients of one host connect within milliseconds: more than the
+	# default 4 unauthenticated connections per source (bwtest.1)
+	server --max-pending 64 --max-pending-per-source 50
 	warm
 	lab_loss c-r1 ab nth 10 any udp
 	for i in $(seq 1 50); do
@@ -289,6 +303,101 @@ test_clients()
 	server_summary >"$T_OUT/clients-srv.json"
 	t_json "$T_OUT/clients-srv.json" '.sessions_completed == 50 and
 		([.sessions[].rx_lost] | add) == '"$drop" >/dev/null
+}
+
+FLOOD_PY=$(cd "$(dirname "$0")" && pwd)/bwtest_flood.py
+FLOODER=10.200.3.1	# r2, on the r2-s link
+OPEN_PORT=5131
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# held PORT: established control connections from the flooder that the
+# server on PORT holds (sockets owned by a process: not the accept queue).
+held()
+{
+	lab_exec s ss -Htnp state established "( sport = :$1 )" dst "$FLOODER" |
+		grep -c 'users:' || true
+}
+
+# flood_up: the flood holds connections to both servers.
+flood_up() { (($(held 5121) > 0 && $(held $OPEN_PORT) > 0)); }
+
+# sampler FILE STOP: "key open" held counts every 100 ms until STOP exists.
+sampler()
+{
+	while [[ ! -e $2 ]]; do
+		echo "$(held 5121) $(held $OPEN_PORT)" >>"$1"
+		_lab_nap 0.1
+	done
+}
+
+test_flood()
+{
+	local kpid opid rk0 ro0 rk1 ro1 i node port f spid mk mo
+	local runs=("c 5121" "r1 $OPEN_PORT" "c $OPEN_PORT" "r1 5121")
+	server
+	lab_stop s bwopen
+	lab_spawn s bwopen "$BW" -s -j --no-auth -p "$OPEN_PORT"
+	lab_wait "$LAB_UP_TIMEOUT" lab_listening s tcp "$OPEN_PORT"
+	read -r kpid <"$LAB_DIR/s/bwsrv.pid"
+	read -r opid <"$LAB_DIR/s/bwopen.pid"
+	warm
+	lab_ping r1 -c 1 -W 2 "$SRV" >/dev/null
+	lab_ping r2 -c 1 -W 2 "$SRV" >/dev/null
+	# one session on each server first: the first session's receiver
+	# state (about 2 MiB: delay samples, stream tables) is the server's
+	# working set, not growth under the flood
+	n c "$BW" -k "$KEY" -j --pps 400 -l 200 -t 1 "$SRV" >/dev/null
+	n c "$BW" -j -p "$OPEN_PORT" --pps 400 -l 200 -t 1 "$SRV" >/dev/null
+	rk0=$(rss_kib "$kpid") ro0=$(rss_kib "$opid")
+	lab_spawn r2 flood timeout 120 python3 "$FLOOD_PY" "$SRV" 5121 100 "$OPEN_PORT" 64 40 \
+		"$T_OUT/flood.stats"
+	busywait 10000 flood_up || { echo "held: $(held 5121) $(held $OPEN_PORT)";
+		lab_exec s ss -tnp; cat "$LAB_DIR/r2/flood.log"; false; }
+	sampler "$T_OUT/held" "$T_OUT/held.stop" &
+	spid=$!
+	for i in "${!runs[@]}"; do
+		read -r node port <<<"${runs[i]}"
+		f=$T_OUT/flood$i.json
+		lab_loss r1-r2 ab nth 10 any udp
+		if ((port == 5121)); then
+			n "$node" "$BW" -k "$KEY" -j --pps 400 -l 200 -t 2 "$SRV" >"$f"
+		else
+			n "$node" "$BW" -j -p "$port" --pps 400 -l 200 -t 2 "$SRV" >"$f"
+		fi
+		check_dir "$f" forward r1-r2 - ab
+		(($(jq .forward.sent "$f") == 800))
+	done
+	touch "$T_OUT/held.stop"
+	wait "$spid"
+	rk1=$(rss_kib "$kpid") ro1=$(rss_kib "$opid")
+	lab_stop r2 flood
+	read -r mk mo < <(awk '$1 > k { k = $1 } $2 > o { o = $2 } END { print k + 0, o + 0 }' \
+		"$T_OUT/held")
+	server_summary >"$T_OUT/flood-key.json"
+	lab_stop s bwopen
+	cp "$LAB_DIR/s/bwopen.log" "$T_OUT/flood-open.json"
+	t_note "flood: $(cat "$T_OUT/flood.stats" 2>/dev/null)"
+	t_note "held from r2, most of $(wc -l <"$T_OUT/held") samples: key server $mk," \
+		"open server $mo; VmRSS kiB key $rk0 -> $rk1, open $ro0 -> $ro1"
+	t_note "key: $(jq -c '[.admission, .refused, .reject_records] | add |
+		{pending_admitted, sessions_admitted, evicted, handshake_timeout, written,
+		suppressed}' "$T_OUT/flood-key.json")"
+	t_note "open: $(jq -c '[.admission, .refused, .reject_records] | add |
+		{pending_admitted, sessions_admitted, evicted, sessions_source, written,
+		suppressed}' "$T_OUT/flood-open.json")"
+	((mk <= 4 && mo <= 5))
+	((rk1 - rk0 < 2048 && ro1 - ro0 < 2048))
+	# the flood was one: it reopened what was closed, and was refused
+	t_json "$T_OUT/flood-key.json" '.admission.pending_admitted > 200 and
+		.refused.evicted + .refused.handshake_timeout > 100 and
+		.admission.sessions_admitted == 3 and (.sessions | length) == 3 and
+		([.sessions[] | select(.complete)] | length) == 3 and
+		([.rejects[] | select(.peer | startswith("'"$FLOODER"':"))] | length) > 0' \
+		>/dev/null
+	t_json "$T_OUT/flood-open.json" '.refused.sessions_source > 0 and
+		([.sessions[] | select(.peer | startswith("'"$FLOODER"':") | not)] | length) == 3
+		and ([.sessions[] | select(.complete)] | length) == 3' >/dev/null
 }
 
 t_main "$@"

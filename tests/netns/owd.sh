@@ -39,6 +39,7 @@ T_TESTS=(
 	"interop     line  tshark decodes TWAMP-Test; independent STAMP sender/reflector"
 	"offset      line  a known reflector clock offset: raw shift, estimate, suspect flag"
 	"rate        line  10,000 packets/s: counts complete"
+	"global      line  --max-pps 1000, two sources at 10,000/s: the global cap holds (GCRA bound)"
 	"stream      line  --interval-report NDJSON records arrive while running (-t 0)"
 	"prom        line  -f prom passes promtool check metrics"
 	"text        line  default text: at most 100 columns, a table with units, no nan; no reply says so"
@@ -314,6 +315,34 @@ test_rate()
 		.reverse.lost == 0 and .lost_unknown == 0' "$o") == true ]]
 	# 20,000 probes at 100 us: about 2 s of sending, then the timeout
 	[[ $(jq '.duration_ms < 4000' "$o") == true ]]
+}
+
+# Two sources, each within its own limit (10,000/s, burst 1,000), 4,000
+# requests together in about 0.2 s against a global cap of 1,000/s (burst
+# 1,000): in any window of T seconds the cap lets through at most
+# 1,000 + 1,000 T requests (GCRA), T here the wall time of both runs; and
+# at least the burst. Nothing is over a source's own limit; every request
+# is counted once.
+test_global()
+{
+	local t0 t1 refl glob rl recv
+	reflector 863 --max-pps 1000
+	warm
+	lab_ping r1 -c 1 -W 2 "${S[4]}" >/dev/null
+	t0=${EPOCHREALTIME/./}
+	owd_c -c 2000 -i 100us --timeout 200ms -p 863 -j "${S[4]}" >"$O/global-c.json" &
+	lab_exec r1 "$OWD" -c 2000 -i 100us --timeout 200ms -p 863 -j "${S[4]}" \
+		>"$O/global-r1.json" || true
+	wait $! || true
+	t1=${EPOCHREALTIME/./}
+	lab_wait 2 eval '(($(refl_counter 863 received) >= 4000))'
+	refl=$(refl_counter 863 reflected) glob=$(refl_counter 863 dropped_global)
+	rl=$(refl_counter 863 dropped_ratelimit) recv=$(refl_counter 863 received)
+	t_note "4000 requests in $(((t1 - t0) / 1000)) ms: reflected $refl, over the global cap" \
+		"$glob, over a source's limit $rl"
+	((recv == 4000 && rl == 0 && refl + glob == recv))
+	((refl >= 1000 && refl * 1000000 <= 1000 * 1000000 + 1000 * (t1 - t0)))
+	(($(jq -s 'map(.received) | add' "$O/global-c.json" "$O/global-r1.json") == refl))
 }
 
 # has_intervals FILE N: FILE holds N interval records.

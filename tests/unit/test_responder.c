@@ -163,7 +163,8 @@ static void counters_balance(struct mp_responder *r)
 
 	mp_responder_counters_get(r, &c);
 	assert_true(c.received == c.reflected + c.dropped_malformed + c.dropped_auth +
-		    c.dropped_ratelimit + c.dropped_size + c.dropped_sessions + c.send_errors);
+		    c.dropped_ratelimit + c.dropped_global + c.dropped_size + c.dropped_sessions +
+		    c.send_errors);
 }
 
 /* ---- reflection ---- */
@@ -475,6 +476,46 @@ static void test_rate_limit(void **state)
 	close(fd2);
 }
 
+/* Global cap 10/s, burst 6, per source 10/s, burst 4, the clock held
+ * still: the first source's 10 requests give 4 replies (its own bucket),
+ * the second's 10 give 2 (the global bucket has 6 - 4 left) and 2 more
+ * over the global cap; the rest are over their own bucket. */
+static void test_global_limit(void **state)
+{
+	struct mp_responder_opts o = MP_RESPONDER_OPTS_INIT;
+	struct mp_responder_counters c;
+	struct mp_responder *r;
+	struct sockaddr_storage ra[2];
+	socklen_t rlen;
+	uint64_t now = mp_clock_mono_ns();
+	int fd[2], i, k;
+
+	(void)state;
+	o.rate_pps = 10;
+	o.burst = 4;
+	o.global_pps = 10;
+	o.global_burst = 6;
+	r = responder_on("127.0.0.1", &o, ra, &rlen);
+	fd[0] = client_open("127.0.0.1", 0);
+	fd[1] = client_open("127.0.0.3", 0);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 10; i++) {
+			struct mp_stamp_test t = { .seq = (uint32_t)i };
+
+			send_test(fd[k], &ra[0], rlen, &t, NULL, 44);
+		}
+		pump(r, now, 10 * (uint64_t)(k + 1));
+	}
+	mp_responder_counters_get(r, &c);
+	assert_int_equal(c.reflected, 6);
+	assert_int_equal(c.dropped_global, 2);
+	assert_int_equal(c.dropped_ratelimit, 12);
+	counters_balance(r);
+	mp_responder_free(r);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* Short, oversized and unanswerable datagrams are counted and never get a
  * reply; the responder goes on serving afterwards. */
 static void test_malformed(void **state)
@@ -709,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_session_cap),
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_global_limit),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_loop_check),
 		cmocka_unit_test(test_auth),

@@ -217,6 +217,12 @@ struct bw_opts {
 	bool quiet;
 	int verbose;
 	unsigned max_sessions;		/* server caps */
+	unsigned sessions_per_source;	/* 0: max_sessions (key mode); 1 with no_auth */
+	unsigned max_pending;		/* unauthenticated connections at once */
+	unsigned pending_per_source;	/* of them from one source */
+	uint64_t handshake_ns;		/* accept to AUTH */
+	uint64_t open_budget_bps;	/* --no-auth: granted bit/s of all sessions */
+	uint64_t status_ns;		/* server: status records every, 0: none */
 	uint64_t max_rate_bps;
 	uint64_t max_duration_ns;
 	bool no_gso;
@@ -228,6 +234,7 @@ struct bw_opts {
 #define BW_MAX_RATE_BPS 10000000000ULL			/* default cap: 10 Gbit/s */
 #define BW_MAX_DURATION_NS (300ULL * MP_NSEC_PER_SEC)	/* default cap: 300 s */
 #define BW_MAX_SESSIONS 64U				/* default cap */
+#define BW_OPEN_BUDGET_BPS 10000000ULL			/* --no-auth: all sessions, 10 Mbit/s */
 #define BW_GRACE_NS (300ULL * MP_NSEC_PER_MSEC)		/* in-flight wait after STOP */
 #define BW_GSO_MIN_PPS 50000.0				/* GSO at this rate and above */
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bwtest.h"
+#include "admit.h"
 #include "args.h"
 #include "cli.h"
 #include "run.h"
@@ -23,6 +24,11 @@ enum {
 	OPT_FIND_MAX,
 	OPT_NO_AUTH,
 	OPT_MAX_SESSIONS,
+	OPT_MAX_SESSIONS_SOURCE,
+	OPT_MAX_PENDING,
+	OPT_MAX_PENDING_SOURCE,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_OPEN_BUDGET,
 	OPT_MAX_RATE,
 	OPT_MAX_DURATION,
 	OPT_NO_GSO,
@@ -44,6 +50,14 @@ static const struct option options[] = {
 	{ "key-file", required_argument, NULL, 'k' },		/* pre-shared key */
 	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },		/* server without a key */
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },	/* server cap */
+	{ "max-sessions-per-source", required_argument, NULL, OPT_MAX_SESSIONS_SOURCE },
+								/* key mode: per source */
+	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },	/* unauthenticated */
+	{ "max-pending-per-source", required_argument, NULL, OPT_MAX_PENDING_SOURCE },
+								/* ... per source */
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+								/* accept to AUTH */
+	{ "open-budget", required_argument, NULL, OPT_OPEN_BUDGET },	/* --no-auth total */
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },	/* server cap */
 	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },	/* server cap */
 	{ "no-gso", no_argument, NULL, OPT_NO_GSO },		/* plain sendmmsg */
@@ -74,11 +88,18 @@ static void usage(FILE *f)
 	      "  -t, --duration DUR     test length (10s; --find-max trials: 1s)\n"
 	      "  -R, --reverse          the server sends; --bidir: both directions\n"
 	      "  -P, --parallel N       streams per direction (1)\n"
-	      "      --interval-report DUR  interval records (1s; 0: none)\n"
+	      "      --interval-report DUR  interval records (1s; 0: none); server: status\n"
+	      "                         records (none by default)\n"
 	      "      --find-max LOSS%   highest rate whose loss stays <= LOSS %\n"
 	      "  -k, --key-file FILE    pre-shared key (mode 0600)\n"
 	      "      --no-auth          server without a key (caps 1 Mbit/s, 10 s)\n"
 	      "      --max-sessions N   server: sessions at once (64)\n"
+	      "      --max-sessions-per-source N  server: per source (--max-sessions;\n"
+	      "                         --no-auth: 1)\n"
+	      "      --max-pending N    server: unauthenticated connections at once (32)\n"
+	      "      --max-pending-per-source N  server: of them per source (4)\n"
+	      "      --handshake-timeout DUR  server: connect to authenticated (1s)\n"
+	      "      --open-budget RATE server --no-auth: all sessions together (10M)\n"
 	      "      --max-rate RATE    server: per session and direction (10G)\n"
 	      "      --max-duration DUR server: per session (300s)\n"
 	      "      --no-gso           send without UDP GSO\n"
@@ -94,7 +115,7 @@ static void usage(FILE *f)
 /* Parse state beyond bw_opts: flags whose conflicts are checked after the loop. */
 struct parse_state {
 	struct bw_opts *o;
-	bool reverse, bidir, dur_set;
+	bool reverse, bidir, dur_set, budget_set, iv_set;
 };
 
 static int parse_opt(int c, const char *arg, void *ctx)
@@ -147,6 +168,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		else if ((r = mp_opt_duration("interval", arg, 10 * MP_NSEC_PER_MSEC,
 					      3600 * MP_NSEC_PER_SEC, &o->req.interval_ns)) < 0)
 			return r;
+		a->iv_set = true;
 		break;
 	case OPT_FIND_MAX:
 		if ((r = mp_parse_double(arg, 0, 100, &o->find_max_pct)) < 0)
@@ -158,6 +180,32 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		if ((r = mp_parse_u64(arg, 1, 100000, &v)) < 0)
 			return mp_warn_invalid("session count", arg, r);
 		o->max_sessions = (unsigned)v;
+		break;
+	case OPT_MAX_SESSIONS_SOURCE:
+		if ((r = mp_parse_u64(arg, 1, 100000, &v)) < 0)
+			return mp_warn_invalid("session count per source", arg, r);
+		o->sessions_per_source = (unsigned)v;
+		break;
+	case OPT_MAX_PENDING:
+		if ((r = mp_parse_u64(arg, 1, MP_ADMIT_PENDING_MAX, &v)) < 0)
+			return mp_warn_invalid("pending connection count", arg, r);
+		o->max_pending = (unsigned)v;
+		break;
+	case OPT_MAX_PENDING_SOURCE:
+		if ((r = mp_parse_u64(arg, 1, MP_ADMIT_PENDING_MAX, &v)) < 0)
+			return mp_warn_invalid("pending connection count per source", arg, r);
+		o->pending_per_source = (unsigned)v;
+		break;
+	case OPT_HANDSHAKE_TIMEOUT:
+		if ((r = mp_opt_duration("handshake timeout", arg, 10 * MP_NSEC_PER_MSEC,
+					 60 * MP_NSEC_PER_SEC, &o->handshake_ns)) < 0)
+			return r;
+		break;
+	case OPT_OPEN_BUDGET:
+		if ((r = mp_opt_rate("open budget", arg, 1000, 1000000000000ULL,
+				     &o->open_budget_bps)) < 0)
+			return r;
+		a->budget_set = true;
 		break;
 	case OPT_MAX_RATE:
 		if ((r = mp_opt_rate("rate", arg, 1000, 1000000000000ULL, &o->max_rate_bps)) < 0)
@@ -220,6 +268,35 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 	}
 	if (o->key_file && o->no_auth) {
 		mp_warnx("-k and --no-auth are incompatible");
+		return -EINVAL;
+	}
+	if (!o->server && (o->sessions_per_source || a.budget_set)) {
+		mp_warnx("--max-sessions-per-source and --open-budget are server options");
+		return -EINVAL;
+	}
+	if (o->no_auth && o->sessions_per_source > 1) {
+		mp_warnx("--no-auth allows one session per source: "
+			 "invalid --max-sessions-per-source '%u'", o->sessions_per_source);
+		return -EINVAL;
+	}
+	if (!o->no_auth && a.budget_set) {
+		mp_warnx("--open-budget is for --no-auth servers");
+		return -EINVAL;
+	}
+	if (o->sessions_per_source > o->max_sessions) {
+		mp_warnx("invalid --max-sessions-per-source '%u': above --max-sessions %u",
+			 o->sessions_per_source, o->max_sessions);
+		return -EINVAL;
+	}
+	if (o->server && a.iv_set)
+		o->status_ns = o->req.interval_ns;
+	if (o->no_auth)
+		o->sessions_per_source = 1;
+	else if (!o->sessions_per_source)
+		o->sessions_per_source = o->max_sessions;
+	if (o->pending_per_source > o->max_pending) {
+		mp_warnx("invalid --max-pending-per-source '%u': above --max-pending %u",
+			 o->pending_per_source, o->max_pending);
 		return -EINVAL;
 	}
 	if (a.reverse && a.bidir) {
@@ -304,6 +381,8 @@ int main(int argc, char **argv)
 			 .interval_ns = MP_NSEC_PER_SEC },
 		.max_sessions = BW_MAX_SESSIONS, .max_rate_bps = BW_MAX_RATE_BPS,
 		.max_duration_ns = BW_MAX_DURATION_NS,
+		.max_pending = MP_ADMIT_MAX_PENDING, .pending_per_source = MP_ADMIT_PENDING_PER_SOURCE,
+		.handshake_ns = MP_ADMIT_HANDSHAKE_NS, .open_budget_bps = BW_OPEN_BUDGET_BPS,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bw_result *res = calloc(1, sizeof(*res));

@@ -20,17 +20,22 @@
 #include <unistd.h>
 
 #include "bwtest.h"
+#include "admit.h"
 #include "clock.h"
 
 enum {
 	RX_MSGS = 32,			/* datagrams per recvmmsg */
 	RX_BUF = 65536,			/* per datagram: GRO may coalesce */
 	RX_ROUNDS = 16,			/* recvmmsg calls per wake-up per socket */
+	ACCEPTS = 32,			/* accept4 calls per wake-up per socket: a source
+					 * that reconnects as fast as it is dropped would
+					 * keep the loop (and the dropped, not yet freed
+					 * sessions) growing for ever */
 	OUT_MAX = 8192,			/* control bytes queued per session */
 	SOCK_BUF = 8 << 20,		/* UDP socket buffers */
 };
 
-#define HANDSHAKE_NS (5ULL * MP_NSEC_PER_SEC)	/* HELLO to START */
+#define START_NS (5ULL * MP_NSEC_PER_SEC)	/* ACCEPT to START, and RESULT to close */
 #define OVERRUN_NS (10ULL * MP_NSEC_PER_SEC)	/* past the end without STOP */
 
 enum sess_state {
@@ -77,6 +82,8 @@ struct sess {
 	size_t out_len;
 	bool closing;			/* close once out is flushed */
 	bool reported;			/* its record was written */
+	bool accepted;			/* authenticated and admitted: a session */
+	uint32_t adm;			/* its admission slot, MP_ADMIT_NONE: none */
 	struct sess *next;
 };
 
@@ -85,6 +92,8 @@ struct server {
 	struct mp_writer *w;
 	struct mp_auth_key key;
 	bool auth;
+	struct mp_admit *adm;		/* pending pool and session slots */
+	uint64_t now;			/* CLOCK_MONOTONIC of this turn of the loop */
 	int ep;
 	int lfd[2];
 	struct tag ltag[2];
@@ -93,10 +102,13 @@ struct server {
 	struct sess *sessions;
 	unsigned n_sessions, next_id;
 	struct sess *last_hit;		/* token cache */
+	struct sess *spare;		/* freed sessions kept for reuse (linked by next) */
+	unsigned n_spare;
 	struct mp_msg *msgs;
 	uint8_t *rxbuf;
 	/* counters for the summary */
 	uint64_t accepted, rejected_busy, rejected_auth, rejected_proto, completed;
+	uint64_t rejects_written;
 	uint64_t udp_received, udp_dropped_token, udp_dropped_addr, udp_dropped_malformed;
 };
 
@@ -193,21 +205,66 @@ static void sess_send(struct server *sv, struct sess *s, const struct bw_msg *m)
 	sess_flush(sv, s);
 }
 
-static void sess_reject(struct server *sv, struct sess *s, uint16_t code, const char *why)
+/* A `reject` record: a connection refused or dropped before it became a
+ * session. Rate-limited (a flood must not flood the log too); each record
+ * says how many were left out before it. */
+static void reject_record(struct server *sv, const struct sockaddr_storage *peer,
+			  const char *reason)
+{
+	char addr[MP_ADDR_PORT_STRLEN];
+	struct mp_writer *w = sv->w;
+	uint64_t suppressed;
+
+	if (!mp_admit_log_ok(sv->adm, sv->now, &suppressed))
+		return;
+	if (mp_addr_to_str_port((const struct sockaddr *)peer, addr, sizeof(addr)) < 0)
+		addr[0] = '\0';
+	sv->rejects_written++;
+	mp_record_begin(w, "reject");
+	mp_put_str(w, "peer", "%s", addr);
+	mp_put_str(w, "reason", "%s", reason);
+	mp_put_u64(w, "suppressed", "(%" PRIu64 " not written before)", suppressed);
+	mp_record_end(w);
+}
+
+static const char *const rej_names[] = {
+	[BW_REJ_PROTO] = "protocol", [BW_REJ_AUTH] = "auth", [BW_REJ_BUSY] = "busy",
+	[BW_REJ_PARAMS] = "params",
+};
+
+/* Send REJECT and close. Before ACCEPT it is a `reject` record (why: the
+ * admission reason if any, else the code's name); after, the session's
+ * record says it did not complete. */
+static void sess_reject_why(struct server *sv, struct sess *s, uint16_t code, const char *why,
+			    const char *reason)
 {
 	struct bw_msg m = { .type = BW_MSG_REJECT, .code = code };
 
 	snprintf(m.reason, sizeof(m.reason), "%s", why);
 	sess_send(sv, s, &m);
+	if (!s->out_len && s->fd >= 0) {
+		/* REJECT is out: the connection goes now, not after this epoll
+		 * batch, so that a flooding source never holds more than its
+		 * caps (the struct lives on until service() frees it) */
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (!s->accepted)
+		reject_record(sv, &s->peer, reason ? reason : rej_names[code]);
 	s->st = S_DONE;
 	s->closing = true;
-	s->deadline_ns = mp_clock_mono_ns() + MP_NSEC_PER_SEC;	/* to flush REJECT */
+	s->deadline_ns = sv->now + MP_NSEC_PER_SEC;	/* to flush REJECT */
 	if (code == BW_REJ_AUTH)
 		sv->rejected_auth++;
 	else if (code == BW_REJ_BUSY)
 		sv->rejected_busy++;
 	else
 		sv->rejected_proto++;
+}
+
+static void sess_reject(struct server *sv, struct sess *s, uint16_t code, const char *why)
+{
+	sess_reject_why(sv, s, code, why, NULL);
 }
 
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -281,6 +338,17 @@ static void on_auth(struct server *sv, struct sess *s, const struct bw_msg *m)
 	}
 	if (grant(sv, &s->req, &s->granted) < 0)
 		return sess_reject(sv, s, BW_REJ_PARAMS, "invalid session parameters");
+	/* Only now, authenticated, does it take a session slot. */
+	r = mp_admit_auth(sv->adm, &s->adm, s->granted.rate_bps *
+			  (unsigned)__builtin_popcount(s->granted.dirs));
+	if (r != MP_ADMIT_OK)
+		return sess_reject_why(sv, s, BW_REJ_BUSY,
+				       r == MP_ADMIT_SESSIONS_SOURCE ?
+				       "server busy: session limit per source reached" :
+				       r == MP_ADMIT_BUDGET ?
+				       "server busy: open-mode bandwidth budget used up" :
+				       "server busy: session limit reached",
+				       mp_admit_reason_name(r));
 	do {
 		if (mp_auth_nonce(&s->token, sizeof(s->token)) < 0)
 			return sess_reject(sv, s, BW_REJ_PROTO, "server error: no randomness");
@@ -303,6 +371,8 @@ static void on_auth(struct server *sv, struct sess *s, const struct bw_msg *m)
 		mp_auth_hmac(&sv->key, in, n, a.mac);
 	}
 	s->st = S_READY;
+	s->accepted = true;
+	s->deadline_ns = sv->now + START_NS;
 	sv->accepted++;
 	sess_send(sv, s, &a);
 }
@@ -354,7 +424,7 @@ static void sess_record(struct server *sv, struct sess *s, const struct bw_rx_co
 	struct mp_writer *w = sv->w;
 	uint64_t span = s->stop_ns > s->start_ns ? s->stop_ns - s->start_ns : 0;
 
-	if (s->reported || s->st < S_READY)
+	if (s->reported || !s->accepted)
 		return;
 	s->reported = true;
 	if (mp_addr_to_str_port((struct sockaddr *)&s->peer, addr, sizeof(addr)) < 0)
@@ -400,7 +470,7 @@ static void finish(struct server *sv, struct sess *s)
 	sv->completed++;
 	sess_record(sv, s, s->rx ? &m.rx : NULL, true);
 	s->st = S_DONE;
-	s->deadline_ns = mp_clock_mono_ns() + HANDSHAKE_NS;	/* for the client to close */
+	s->deadline_ns = sv->now + START_NS;	/* for the client to close */
 }
 
 static void on_msg(struct server *sv, struct sess *s, const struct bw_msg *m, uint64_t now)
@@ -455,7 +525,7 @@ static void sess_free(struct server *sv, struct sess *s)
 {
 	struct sess **pp;
 
-	if (s->st >= S_RUN && !s->reported) {
+	if (s->accepted && s->st >= S_RUN && !s->reported) {
 		struct bw_rx_counts c;
 
 		if (s->rx && bw_rx_counts(s->rx, &c) == 0)
@@ -472,10 +542,54 @@ static void sess_free(struct server *sv, struct sess *s)
 	if (sv->last_hit == s)
 		sv->last_hit = NULL;
 	sv->n_sessions--;
-	close(s->fd);
+	mp_admit_close(sv->adm, s->adm);
+	if (s->fd >= 0)
+		close(s->fd);
 	bw_tx_free(s->tx);
 	bw_rx_free(s->rx);
-	free(s);
+	/* Kept for the next connection, up to the pools' size: a flood of
+	 * connections then reuses the same memory instead of churning the
+	 * heap under the sessions' large receiver state. */
+	if (sv->n_spare < sv->o->max_pending + sv->o->max_sessions) {
+		s->next = sv->spare;
+		sv->spare = s;
+		sv->n_spare++;
+	} else {
+		free(s);
+	}
+}
+
+/* Drop the pending connection the pool gave up for a newer one (the oldest
+ * of its source): it is freed by service(), after this epoll batch. */
+static void evict(struct server *sv, uint64_t id)
+{
+	struct sess *s;
+
+	for (s = sv->sessions; s && s->id != id; s = s->next)
+		;
+	if (!s)
+		return;
+	s->adm = MP_ADMIT_NONE;	/* its slot is taken already */
+	if (s->closing)
+		return;		/* on its way out anyway */
+	sess_reject_why(sv, s, BW_REJ_BUSY, "server busy: dropped for a newer connection "
+			"from the same source", mp_admit_reason_name(MP_ADMIT_EVICTED));
+}
+
+/* The pending pool is full: refuse at once, before any state is kept. */
+static void refuse(struct server *sv, int fd, const struct sockaddr_storage *peer)
+{
+	struct bw_msg m = { .type = BW_MSG_REJECT, .code = BW_REJ_BUSY };
+	uint8_t buf[BW_CTRL_MAX];
+	int n;
+
+	snprintf(m.reason, sizeof(m.reason), "server busy: too many unauthenticated connections");
+	n = bw_msg_encode(&m, buf, sizeof(buf));
+	if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		n = 0;	/* best effort: the client sees the connection close */
+	close(fd);
+	sv->rejected_busy++;
+	reject_record(sv, peer, mp_admit_reason_name(MP_ADMIT_PENDING_FULL));
 }
 
 static void on_accept(struct server *sv, int idx, uint64_t now)
@@ -483,33 +597,49 @@ static void on_accept(struct server *sv, int idx, uint64_t now)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct sess *s;
-	int fd, one = 1;
+	uint64_t evicted;
+	socklen_t plen;
+	uint32_t h;
+	int fd, one = 1, n = 0;
 
-	while ((fd = accept4(sv->lfd[idx], (struct sockaddr *)&ss, &len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		s = calloc(1, sizeof(*s));
+	while (n++ < ACCEPTS && (fd = accept4(sv->lfd[idx], (struct sockaddr *)&ss, &len,
+					      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		plen = len;
+		len = sizeof(ss);
+		if (mp_admit_open(sv->adm, (struct sockaddr *)&ss, sv->next_id + 1U, &h,
+				  &evicted) != MP_ADMIT_OK) {
+			refuse(sv, fd, &ss);
+			continue;
+		}
+		if (evicted != UINT64_MAX)
+			evict(sv, evicted);
+		s = sv->spare;
+		if (s) {
+			sv->spare = s->next;
+			sv->n_spare--;
+			memset(s, 0, sizeof(*s));
+		} else {
+			s = calloc(1, sizeof(*s));
+		}
 		if (!s) {
+			mp_admit_close(sv->adm, h);
 			close(fd);
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		s->fd = fd;
+		s->adm = h;
 		s->id = ++sv->next_id;
 		s->peer = ss;
-		s->peer_len = len;
+		s->peer_len = plen;
 		s->fam = idx;
 		s->tag = (struct tag){ .kind = TAG_SESS, .s = s };
-		s->deadline_ns = now + HANDSHAKE_NS;
+		s->deadline_ns = now + sv->o->handshake_ns;
 		s->next = sv->sessions;
 		sv->sessions = s;
 		sv->n_sessions++;
-		len = sizeof(ss);
-		if (ep_add(sv, fd, EPOLLIN, &s->tag) < 0) {
+		if (ep_add(sv, fd, EPOLLIN, &s->tag) < 0)
 			s->closing = true;
-			continue;
-		}
-		if (sv->n_sessions > sv->o->max_sessions)
-			sess_reject(sv, s, BW_REJ_BUSY, "server busy: session limit reached");
 	}
 }
 
@@ -614,8 +744,15 @@ static uint64_t service(struct server *sv, uint64_t now)
 						on_udp(sv, i);
 				finish(sv, s);
 			}
-			else
+			else if (s->st <= S_AUTH) {
+				mp_admit_expire(sv->adm, s->adm);	/* counted there */
+				s->adm = MP_ADMIT_NONE;
+				reject_record(sv, &s->peer,
+					      mp_admit_reason_name(MP_ADMIT_HANDSHAKE_TIMEOUT));
+				s->closing = true;
+			} else {
 				s->closing = true;	/* timed out */
+			}
 		}
 		/* A client that reads nothing cannot hold its session open. */
 		if (s->closing && (!s->out_len || now >= s->deadline_ns)) {
@@ -629,6 +766,69 @@ static uint64_t service(struct server *sv, uint64_t now)
 	return next;
 }
 
+/* The limits and what they did (summary; admit.h): three objects, each a
+ * line of text within 100 columns; and the reject records. */
+static void put_admission(struct server *sv)
+{
+	const struct bw_opts *o = sv->o;
+	struct mp_writer *w = sv->w;
+	struct mp_admit_counters c;
+
+	mp_admit_counters_get(sv->adm, &c);
+	mp_obj_begin(w, "limits", "limits");
+	mp_put_u64(w, "max_pending", "pending %" PRIu64, o->max_pending);
+	mp_put_u64(w, "max_pending_per_source", "per source %" PRIu64, o->pending_per_source);
+	mp_put_f64(w, "handshake_timeout_ms", "deadline %.0f ms", MP_NS_TO_MS(o->handshake_ns));
+	mp_put_u64(w, "max_sessions", "sessions %" PRIu64, o->max_sessions);
+	mp_put_u64(w, "max_sessions_per_source", "per source %" PRIu64, o->sessions_per_source);
+	mp_put_u64(w, "open_budget_bps", "budget %" PRIu64 " bit/s",
+		   sv->auth ? 0 : o->open_budget_bps);
+	mp_obj_end(w);
+	mp_obj_begin(w, "admission", "admission");
+	mp_put_u64(w, "pending", "pending %" PRIu64, c.pending);
+	mp_put_u64(w, "sessions", "sessions %" PRIu64, c.sessions);
+	mp_put_u64(w, "budget_used_bps", "budget used %" PRIu64 " bit/s", c.budget_used_bps);
+	mp_put_u64(w, "pending_admitted", "admitted: pending %" PRIu64, c.pending_admitted);
+	mp_put_u64(w, "sessions_admitted", "sessions %" PRIu64, c.sessions_admitted);
+	mp_obj_end(w);
+	mp_obj_begin(w, "refused", "refused");
+	/* keys: the reasons of the reject records */
+	mp_put_u64(w, "pending_full", "pool full %" PRIu64, c.refused[MP_ADMIT_PENDING_FULL]);
+	mp_put_u64(w, "evicted", "evicted %" PRIu64, c.refused[MP_ADMIT_EVICTED]);
+	mp_put_u64(w, "handshake_timeout", "timeout %" PRIu64,
+		   c.refused[MP_ADMIT_HANDSHAKE_TIMEOUT]);
+	mp_put_u64(w, "sessions_full", "sessions full %" PRIu64, c.refused[MP_ADMIT_SESSIONS_FULL]);
+	mp_put_u64(w, "sessions_source", "per source %" PRIu64,
+		   c.refused[MP_ADMIT_SESSIONS_SOURCE]);
+	mp_put_u64(w, "budget", "budget %" PRIu64, c.refused[MP_ADMIT_BUDGET]);
+	mp_obj_end(w);
+	mp_obj_begin(w, "reject_records", "reject records");
+	mp_put_u64(w, "written", "written %" PRIu64, sv->rejects_written);
+	mp_put_u64(w, "suppressed", "not written (rate limit) %" PRIu64, c.log_suppressed);
+	mp_obj_end(w);
+}
+
+/* A `status` record: the admission gauges and counters so far. */
+static void status_record(struct server *sv)
+{
+	struct mp_writer *w = sv->w;
+	struct mp_admit_counters c;
+	uint64_t refused = 0;
+
+	mp_admit_counters_get(sv->adm, &c);
+	for (int i = MP_ADMIT_OK + 1; i < MP_ADMIT_REASONS; i++)
+		refused += c.refused[i];
+	mp_record_begin(w, "status");
+	mp_put_u64(w, "pending", "%" PRIu64, c.pending);
+	mp_put_u64(w, "sessions", "%" PRIu64, c.sessions);
+	mp_put_u64(w, "budget_used_bps", "%" PRIu64, c.budget_used_bps);
+	mp_put_u64(w, "pending_admitted", "%" PRIu64, c.pending_admitted);
+	mp_put_u64(w, "sessions_admitted", "%" PRIu64, c.sessions_admitted);
+	mp_put_u64(w, "refused", "%" PRIu64, refused);
+	mp_put_u64(w, "rejects_suppressed", "%" PRIu64, c.log_suppressed);
+	mp_record_end(w);
+}
+
 static void summary(struct server *sv)
 {
 	struct mp_writer *w = sv->w;
@@ -640,6 +840,7 @@ static void summary(struct server *sv)
 	mp_put_u64(w, "rejected_auth", "rejected: auth %" PRIu64, sv->rejected_auth);
 	mp_put_u64(w, "rejected_busy", "busy %" PRIu64, sv->rejected_busy);
 	mp_put_u64(w, "rejected_protocol", "protocol %" PRIu64, sv->rejected_proto);
+	put_admission(sv);
 	mp_obj_begin(w, "udp", "udp datagrams");
 	mp_put_u64(w, "received", "received %" PRIu64, sv->udp_received);
 	mp_put_u64(w, "dropped_token", "dropped: no session token %" PRIu64,
@@ -650,11 +851,127 @@ static void summary(struct server *sv)
 	mp_doc_end(w);
 }
 
+/* One turn of the loop: timers and senders at now, then what the sockets
+ * hold; with wait, sleeping until the earliest deadline at most (and now is
+ * read again after it; without, the fuzz harness's clock stands). Returns 0,
+ * or -errno from epoll. */
+static int turn(struct server *sv, uint64_t now, bool wait)
+{
+	struct epoll_event evs[64];
+	uint64_t next;
+	struct timespec ts = { 0 };
+	int n;
+
+	sv->now = now;
+	next = service(sv, now);
+	if (sv->o->status_ns)	/* wake for the status records too */
+		next = MP_MIN(next, now + sv->o->status_ns);
+	if (wait && next > now) {
+		ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
+		ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
+	}
+	n = epoll_pwait2(sv->ep, evs, (int)MP_ARRAY_SIZE(evs), &ts, NULL);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (wait)
+		sv->now = now = mp_clock_mono_ns();
+	for (int i = 0; i < n; i++) {
+		struct tag *t = evs[i].data.ptr;
+
+		if (t->kind == TAG_LISTEN)
+			on_accept(sv, t->idx, now);
+		else if (t->kind == TAG_UDP)
+			on_udp(sv, t->idx);
+		else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			sess_read(sv, t->s, now);
+		if (t->kind == TAG_SESS && (evs[i].events & EPOLLOUT))
+			sess_flush(sv, t->s);
+	}
+	return 0;
+}
+
+static int admit_open(struct server *sv)
+{
+	const struct bw_opts *o = sv->o;
+	struct mp_admit_opts ao = MP_ADMIT_OPTS_INIT;
+
+	ao.max_pending = o->max_pending;
+	ao.pending_per_source = o->pending_per_source;
+	ao.handshake_ns = o->handshake_ns;
+	ao.max_sessions = o->max_sessions;
+	ao.sessions_per_source = o->sessions_per_source;
+	ao.budget_bps = sv->auth ? 0 : o->open_budget_bps;
+	return mp_admit_new(&sv->adm, &ao);
+}
+
+/* Sockets, pools and buffers of sv (o, w, key and auth set by the caller).
+ * Returns 0, or -errno; server_close() undoes it either way. */
+static int server_open(struct server *sv)
+{
+	const struct bw_opts *o = sv->o;
+	int r, nfam = 0;
+
+	r = admit_open(sv);
+	if (r < 0)
+		return r;
+	sv->msgs = calloc(RX_MSGS, sizeof(*sv->msgs));
+	sv->rxbuf = malloc((size_t)RX_MSGS * RX_BUF);
+	sv->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!sv->msgs || !sv->rxbuf || sv->ep < 0)
+		return sv->ep < 0 ? -errno : -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		int fam = i ? AF_INET6 : AF_INET;
+
+		if (o->family != AF_UNSPEC && o->family != fam)
+			continue;
+		r = listen_open(sv, i, fam);
+		if (r == 0)
+			r = udp_open(sv, i, fam);
+		if (r == -EAFNOSUPPORT && o->family == AF_UNSPEC)
+			continue;
+		if (r < 0)
+			return r;
+		sv->ltag[i] = (struct tag){ .kind = TAG_LISTEN, .idx = i };
+		sv->utag[i] = (struct tag){ .kind = TAG_UDP, .idx = i };
+		if ((r = ep_add(sv, sv->lfd[i], EPOLLIN, &sv->ltag[i])) < 0 ||
+		    (r = ep_add(sv, mp_sock_fd(sv->udp[i]), EPOLLIN, &sv->utag[i])) < 0)
+			return r;
+		nfam++;
+	}
+	return nfam ? 0 : -EAFNOSUPPORT;
+}
+
+/* Every session ends (its record written); then the summary if wanted. */
+static void server_close(struct server *sv, bool with_summary)
+{
+	while (sv->sessions)
+		sess_free(sv, sv->sessions);
+	while (sv->spare) {
+		struct sess *nx = sv->spare->next;
+
+		free(sv->spare);
+		sv->spare = nx;
+	}
+	if (with_summary)
+		summary(sv);
+	for (int i = 0; i < 2; i++) {
+		if (sv->lfd[i] >= 0)
+			close(sv->lfd[i]);
+		mp_sock_free(sv->udp[i]);
+	}
+	if (sv->ep >= 0)
+		close(sv->ep);
+	free(sv->msgs);
+	free(sv->rxbuf);
+	mp_admit_free(sv->adm);
+	mp_auth_key_done(&sv->key);
+}
+
 int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 {
 	struct server sv = { .o = o, .w = w, .ep = -1, .lfd = { -1, -1 } };
-	struct epoll_event evs[64];
-	int r = 0, nfam = 0;
+	uint64_t next_status;
+	int r;
 
 	if (o->key_file) {
 		r = mp_auth_key_load(o->key_file, &sv.key);
@@ -662,81 +979,15 @@ int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 			return r;
 		sv.auth = true;
 	}
-	sv.msgs = calloc(RX_MSGS, sizeof(*sv.msgs));
-	sv.rxbuf = malloc((size_t)RX_MSGS * RX_BUF);
-	sv.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!sv.msgs || !sv.rxbuf || sv.ep < 0) {
-		r = sv.ep < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < 2; i++) {
-		int fam = i ? AF_INET6 : AF_INET;
-
-		if (o->family != AF_UNSPEC && o->family != fam)
-			continue;
-		r = listen_open(&sv, i, fam);
-		if (r == 0)
-			r = udp_open(&sv, i, fam);
-		if (r == -EAFNOSUPPORT && o->family == AF_UNSPEC) {
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			goto out;
-		sv.ltag[i] = (struct tag){ .kind = TAG_LISTEN, .idx = i };
-		sv.utag[i] = (struct tag){ .kind = TAG_UDP, .idx = i };
-		if ((r = ep_add(&sv, sv.lfd[i], EPOLLIN, &sv.ltag[i])) < 0 ||
-		    (r = ep_add(&sv, mp_sock_fd(sv.udp[i]), EPOLLIN, &sv.utag[i])) < 0)
-			goto out;
-		nfam++;
-	}
-	if (!nfam) {
-		r = -EAFNOSUPPORT;
-		goto out;
-	}
-	while (!bw_stop_flag) {
-		uint64_t now = mp_clock_mono_ns(), next = service(&sv, now);
-		struct timespec ts = { 0 };
-		int n;
-
-		if (next > now) {
-			ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
-			ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
-		}
-		n = epoll_pwait2(sv.ep, evs, (int)MP_ARRAY_SIZE(evs), &ts, NULL);
-		if (n < 0 && errno != EINTR) {
-			r = -errno;
-			goto out;
-		}
-		now = mp_clock_mono_ns();
-		for (int i = 0; i < n; i++) {
-			struct tag *t = evs[i].data.ptr;
-
-			if (t->kind == TAG_LISTEN)
-				on_accept(&sv, t->idx, now);
-			else if (t->kind == TAG_UDP)
-				on_udp(&sv, t->idx);
-			else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-				sess_read(&sv, t->s, now);
-			if (t->kind == TAG_SESS && (evs[i].events & EPOLLOUT))
-				sess_flush(&sv, t->s);
+	r = server_open(&sv);
+	next_status = mp_clock_mono_ns() + o->status_ns;
+	while (r == 0 && !bw_stop_flag) {
+		r = turn(&sv, mp_clock_mono_ns(), true);
+		if (o->status_ns && sv.now >= next_status) {
+			status_record(&sv);
+			next_status += o->status_ns;
 		}
 	}
-	r = 0;
-out:
-	while (sv.sessions)
-		sess_free(&sv, sv.sessions);
-	if (r == 0)
-		summary(&sv);
-	for (int i = 0; i < 2; i++) {
-		if (sv.lfd[i] >= 0)
-			close(sv.lfd[i]);
-		mp_sock_free(sv.udp[i]);
-	}
-	if (sv.ep >= 0)
-		close(sv.ep);
-	free(sv.msgs);
-	free(sv.rxbuf);
-	mp_auth_key_done(&sv.key);
+	server_close(&sv, r == 0);
 	return r;
 }

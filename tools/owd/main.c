@@ -28,6 +28,7 @@ enum {
 	OPT_SEED,
 	OPT_TIMEOUT,
 	OPT_CLOCK_OFFSET,
+	OPT_MAX_PPS,
 };
 
 static const struct option options[] = {
@@ -49,6 +50,7 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },		/* Poisson seed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per-probe loss timeout */
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET }, /* -s: shift T2/T3 */
+	{ "max-pps", required_argument, NULL, OPT_MAX_PPS },	/* -s: all sources, pps */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },			/* summary only */
@@ -81,6 +83,8 @@ static void usage(FILE *f)
 	      "      --plot FILE.png     plot per-packet forward/reverse delays\n"
 	      "      --textfile DIR      also DIR/owd-JOB.prom for node_exporter (--job JOB)\n"
 	      "      --clock-offset DUR  -s: add DUR (may be negative) to T2/T3, for tests\n"
+	      "      --max-pps N         -s: requests/s of all sources together (100000;\n"
+	      "                          0: none; each source: 10000, burst 1000)\n"
 	      "  -q, -v                  quiet (summary only), verbose\n"
 	      "  -h, --help              this help;  -V, --version  version\n", f);
 }
@@ -128,6 +132,10 @@ static int parse_opt(int c, const char *arg, void *ctx)
 			return -EINVAL;
 		o->clock_offset_ns = arg[0] == '-' ? -(int64_t)u : (int64_t)u;
 		return 0;
+	case OPT_MAX_PPS:
+		o->max_pps_set = true;
+		return mp_parse_u64(arg, 0, 100000000, &o->max_pps) < 0 ?
+		       mp_warn_invalid("packet rate", arg, 0) : 0;
 	case MP_OPT_TARGETS:
 	case MP_OPT_TARGET_KEY:
 	case MP_OPT_TEXTFILE:
@@ -166,8 +174,8 @@ int owd_parse_args(int argc, char **argv, struct owd_opts *o)
 		mp_warnx("-s is incompatible with -c, -t, -l, --poisson and --plot");
 		return -EINVAL;
 	}
-	if (!o->server && o->clock_offset_ns) {
-		mp_warnx("--clock-offset needs -s");
+	if (!o->server && (o->clock_offset_ns || o->max_pps_set)) {
+		mp_warnx("--clock-offset and --max-pps need -s");
 		return -EINVAL;
 	}
 	if (o->key_file && o->length && o->length < MP_STAMP_AUTH_BASE_LEN) {

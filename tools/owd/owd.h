@@ -50,6 +50,8 @@ struct owd_opts {
 	bool quiet;			/* -q */
 	bool verbose;			/* -v */
 	int64_t clock_offset_ns;	/* -s --clock-offset: shift T2/T3 (tests) */
+	uint64_t max_pps;		/* -s --max-pps: all sources together, 0: none */
+	bool max_pps_set;
 	const char *target;		/* the HOST being measured */
 	struct mp_run_opts run;		/* HOST..., --targets, --textfile */
 };
@@ -59,6 +61,7 @@ struct owd_opts {
 	.port = MP_STAMP_PORT,						\
 	.interval_ns = MP_NSEC_PER_SEC,					\
 	.format = MP_FMT_TEXT,						\
+	.max_pps = MP_RESPONDER_GLOBAL_PPS,				\
 }
 
 /* One answered probe, as rendered per packet (csv, text lines, plot). */

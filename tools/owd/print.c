@@ -413,6 +413,7 @@ void owd_print_counters(struct mp_writer *w, const char *type,
 	mp_put_u64(w, "dropped_malformed", "malformed %" PRIu64, c->dropped_malformed);
 	mp_put_u64(w, "dropped_auth", "auth failed %" PRIu64, c->dropped_auth);
 	mp_put_u64(w, "dropped_ratelimit", "rate-limited %" PRIu64, c->dropped_ratelimit);
+	mp_put_u64(w, "dropped_global", "over the global cap %" PRIu64, c->dropped_global);
 	mp_put_u64(w, "dropped_size", "bad size %" PRIu64, c->dropped_size);
 	mp_put_u64(w, "dropped_sessions", "session table full %" PRIu64, c->dropped_sessions);
 	mp_put_u64(w, "send_errors", "send errors %" PRIu64, c->send_errors);
@@ -508,6 +509,7 @@ const struct mp_prom_help owd_srv_prom_help[] = {
 	{ "dropped_malformed", "datagrams dropped as malformed" },
 	{ "dropped_auth", "datagrams dropped for a wrong HMAC" },
 	{ "dropped_ratelimit", "datagrams dropped over the per-source rate limit" },
+	{ "dropped_global", "datagrams dropped over the rate limit of all sources together" },
 	{ "dropped_size", "datagrams dropped for a size the reflector cannot answer" },
 	{ "dropped_sessions", "datagrams dropped because the session table was full" },
 	{ "send_errors", "replies whose send failed" },

@@ -25,6 +25,9 @@ int owd_serve(const struct owd_opts *o, const struct mp_auth_key *key, struct mp
 	ro.ifname = o->ifname;
 	ro.key = key;
 	ro.clock_offset_ns = o->clock_offset_ns;
+	ro.global_pps = (uint32_t)o->max_pps;
+	/* a tenth of a second of the cap at once, at least the per-source burst */
+	ro.global_burst = (uint32_t)MP_MAX(o->max_pps / 10, (uint64_t)ro.burst);
 	rc = mp_responder_new(&r, &ro);
 	if (rc < 0)
 		return rc;
