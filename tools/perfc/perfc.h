@@ -37,6 +37,7 @@ enum {
 	PC_FLAGS_MAX = 8,	/* flag names kept per route or nexthop */
 	PC_NH_MAX = 256,	/* nexthops of a route in a document */
 	PC_HTTP_MAX_BYTES_DEFAULT = 64 << 20,
+	PC_MAX_TOTAL_DEFAULT = 256 << 20,	/* all --nodes documents together */
 };
 
 enum pc_mode {
@@ -64,6 +65,7 @@ struct pc_opts {
 	uint64_t duration_ns;	/* --watch run length, 0 = until SIGINT */
 	uint64_t timeout_ns;	/* per URL fetch */
 	uint64_t max_bytes;	/* cap on a fetched or read document */
+	uint64_t max_total;	/* cap on all --nodes documents together */
 	const char *textfile;	/* --textfile DIR */
 	const char *job;	/* --job NAME */
 	const char *table_arg;	/* --table as given (name or number) */
@@ -78,7 +80,8 @@ struct pc_result {
 };
 
 #define PC_OPTS_INIT { .format = MP_FMT_TEXT, .mode = PC_LIST, .table = -1, .protocol = -1, \
-		       .timeout_ns = 5000000000ULL, .max_bytes = PC_HTTP_MAX_BYTES_DEFAULT }
+		       .timeout_ns = 5000000000ULL, .max_bytes = PC_HTTP_MAX_BYTES_DEFAULT, \
+		       .max_total = PC_MAX_TOTAL_DEFAULT }
 
 struct pc_nh {
 	char gateway[PC_ADDR_LEN];	/* "" = none (directly connected) */
