@@ -4,7 +4,7 @@
  * (tools/perfc/doc.c): jansson's tree, then the checks. Kept only as the
  * reference fuzz_perfc_doc.c compares the one-pass reader against,
  * document by document. #included by the harness after doc.c (whose
- * pc_addr_canon, pc_prefix_canon and DOC_MAX_* it uses).
+ * fail, addr_member, pc_addr_canon, pc_prefix_canon and DOC_MAX_* it uses).
  */
 #include <jansson.h>
 
@@ -17,17 +17,6 @@ struct ref_doc {
 	struct pc_route *routes;	/* each with its own nh array */
 	size_t n_routes;
 };
-
-static int ref_fail(char *err, size_t errlen, const char *fmt, ...) MP_PRINTF(3, 4);
-static int ref_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* An optional string member into buf; -EINVAL when not a string or too long. */
 static int ref_get_str(json_t *o, const char *key, char *buf, size_t len, const char *dflt)
@@ -61,16 +50,10 @@ static int ref_get_name(json_t *o, const char *key, char *buf, size_t len, const
 static int ref_get_addr(json_t *o, const char *key, char *buf, size_t len, int family)
 {
 	char s[PC_ADDR_LEN];
-	struct mp_nl_addr a;
 
 	if (ref_get_str(o, key, s, sizeof(s), "") < 0)
 		return -EINVAL;
-	buf[0] = '\0';
-	if (!s[0])
-		return 0;
-	if (pc_addr_canon(s, buf, len, &a) < 0 || (family && a.family != family))
-		return -EINVAL;
-	return 0;
+	return addr_member(s, buf, len, family);
 }
 
 static int ref_get_flags(json_t *o, char (*flags)[PC_NAME_LEN], unsigned *n)
@@ -101,24 +84,24 @@ static int ref_parse_nh(json_t *o, struct pc_nh *nh, int family, char *err, size
 
 	memset(nh, 0, sizeof(*nh));
 	if (!json_is_object(o))
-		return ref_fail(err, errlen, "routes[%zu].nexthops[%zu]: not an object", ri, ni);
+		return fail(err, errlen, "routes[%zu].nexthops[%zu]: not an object", ri, ni);
 	/* a v4 route may have a v6 gateway (RTA_VIA): any family */
 	(void)family;
 	if (ref_get_addr(o, "gateway", nh->gateway, sizeof(nh->gateway), 0) < 0)
-		return ref_fail(err, errlen, "routes[%zu].nexthops[%zu].gateway: not an address",
+		return fail(err, errlen, "routes[%zu].nexthops[%zu].gateway: not an address",
 			    ri, ni);
 	if (ref_get_name(o, "dev", nh->dev, sizeof(nh->dev), "") < 0)
-		return ref_fail(err, errlen, "routes[%zu].nexthops[%zu].dev: bad name", ri, ni);
+		return fail(err, errlen, "routes[%zu].nexthops[%zu].dev: bad name", ri, ni);
 	nh->weight = 1;
 	if (w && !json_is_null(w)) {
 		if (!json_is_integer(w) || json_integer_value(w) < 1 ||
 		    json_integer_value(w) > 256)
-			return ref_fail(err, errlen, "routes[%zu].nexthops[%zu].weight: not 1..256",
+			return fail(err, errlen, "routes[%zu].nexthops[%zu].weight: not 1..256",
 				    ri, ni);
 		nh->weight = (unsigned)json_integer_value(w);
 	}
 	if (ref_get_flags(o, nh->flags, &nh->n_flags) < 0)
-		return ref_fail(err, errlen, "routes[%zu].nexthops[%zu].flags: bad", ri, ni);
+		return fail(err, errlen, "routes[%zu].nexthops[%zu].flags: bad", ri, ni);
 	return 0;
 }
 
@@ -130,43 +113,43 @@ static int ref_parse_route(json_t *o, struct pc_route *rt, char *err, size_t err
 
 	memset(rt, 0, sizeof(*rt));
 	if (!json_is_object(o))
-		return ref_fail(err, errlen, "routes[%zu]: not an object", i);
+		return fail(err, errlen, "routes[%zu]: not an object", i);
 	if (ref_get_str(o, "dst", dst, sizeof(dst), "") < 0 ||
 	    pc_prefix_canon(!strcmp(dst, "default") ? "0.0.0.0/0" : dst, rt->dst,
 			    sizeof(rt->dst), &rt->dst_addr, &rt->dst_len) < 0)
-		return ref_fail(err, errlen, "routes[%zu].dst: not a prefix", i);
+		return fail(err, errlen, "routes[%zu].dst: not a prefix", i);
 	rt->family = rt->dst_addr.family;
 	if (ref_get_name(o, "route_type", rt->type, sizeof(rt->type), "unicast") < 0 ||
 	    ref_get_name(o, "table", rt->table, sizeof(rt->table), "main") < 0 ||
 	    ref_get_name(o, "protocol", rt->protocol, sizeof(rt->protocol), "boot") < 0 ||
 	    ref_get_name(o, "scope", rt->scope, sizeof(rt->scope), "global") < 0 ||
 	    ref_get_name(o, "dev", rt->dev, sizeof(rt->dev), "") < 0)
-		return ref_fail(err, errlen, "routes[%zu]: a name is not a string of 1..%d "
+		return fail(err, errlen, "routes[%zu]: a name is not a string of 1..%d "
 			    "printable characters", i, PC_NAME_LEN - 1);
 	if (ref_get_addr(o, "gateway", rt->gateway, sizeof(rt->gateway), 0) < 0)
-		return ref_fail(err, errlen, "routes[%zu].gateway: not an address", i);
+		return fail(err, errlen, "routes[%zu].gateway: not an address", i);
 	if (ref_get_addr(o, "prefsrc", rt->prefsrc, sizeof(rt->prefsrc), rt->family) < 0)
-		return ref_fail(err, errlen, "routes[%zu].prefsrc: not an address", i);
+		return fail(err, errlen, "routes[%zu].prefsrc: not an address", i);
 	m = json_object_get(o, "metric");
 	if (m && !json_is_null(m)) {
 		if (!json_is_integer(m) || json_integer_value(m) < 0 ||
 		    json_integer_value(m) > UINT32_MAX)
-			return ref_fail(err, errlen, "routes[%zu].metric: not 0..2^32-1", i);
+			return fail(err, errlen, "routes[%zu].metric: not 0..2^32-1", i);
 		rt->metric = (uint64_t)json_integer_value(m);
 	}
 	if (ref_get_flags(o, rt->flags, &rt->n_flags) < 0)
-		return ref_fail(err, errlen, "routes[%zu].flags: bad", i);
+		return fail(err, errlen, "routes[%zu].flags: bad", i);
 	nhs = json_object_get(o, "nexthops");
 	if (nhs && !json_is_null(nhs) && !json_is_array(nhs))
-		return ref_fail(err, errlen, "routes[%zu].nexthops: not an array", i);
+		return fail(err, errlen, "routes[%zu].nexthops: not an array", i);
 	if (nhs && json_array_size(nhs) > DOC_MAX_NH)
-		return ref_fail(err, errlen, "routes[%zu].nexthops: more than %d", i, DOC_MAX_NH);
+		return fail(err, errlen, "routes[%zu].nexthops: more than %d", i, DOC_MAX_NH);
 	if (nhs && json_array_size(nhs) > 0) {
 		size_t k;
 		json_t *v;
 
 		if (rt->gateway[0] || rt->dev[0])
-			return ref_fail(err, errlen, "routes[%zu]: gateway/dev and nexthops", i);
+			return fail(err, errlen, "routes[%zu]: gateway/dev and nexthops", i);
 		rt->nh = calloc(json_array_size(nhs), sizeof(*rt->nh));
 		if (!rt->nh)
 			return -ENOMEM;
@@ -215,9 +198,9 @@ static int ref_parse_addresses(json_t *arr, struct ref_doc *d, char *err, size_t
 	if (!arr || json_is_null(arr))
 		return 0;
 	if (!json_is_array(arr))
-		return ref_fail(err, errlen, "addresses: not an array");
+		return fail(err, errlen, "addresses: not an array");
 	if (json_array_size(arr) > DOC_MAX_ADDRESSES)
-		return ref_fail(err, errlen, "addresses: more than %d", DOC_MAX_ADDRESSES);
+		return fail(err, errlen, "addresses: more than %d", DOC_MAX_ADDRESSES);
 	d->addresses = calloc(json_array_size(arr) + 1, sizeof(*d->addresses));
 	if (!d->addresses)
 		return -ENOMEM;
@@ -229,11 +212,11 @@ static int ref_parse_addresses(json_t *arr, struct ref_doc *d, char *err, size_t
 
 		/* "10.0.0.1" or "10.0.0.1/24" (the prefix length is ignored) */
 		if (!p || n == 0 || n >= sizeof(s))
-			return ref_fail(err, errlen, "addresses[%zu]: not an address", i);
+			return fail(err, errlen, "addresses[%zu]: not an address", i);
 		memcpy(s, p, n);
 		s[n] = '\0';
 		if (pc_addr_canon(s, buf, sizeof(buf), NULL) < 0)
-			return ref_fail(err, errlen, "addresses[%zu]: not an address", i);
+			return fail(err, errlen, "addresses[%zu]: not an address", i);
 		if (!(d->addresses[d->n_addresses] = strdup(buf)))
 			return -ENOMEM;
 		d->n_addresses++;
@@ -252,20 +235,20 @@ static int ref_doc_parse(const char *buf, size_t len, struct ref_doc *ret, char 
 
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return ref_fail(err, errlen, "not JSON: line %d: %s", jerr.line, jerr.text);
+		return fail(err, errlen, "not JSON: line %d: %s", jerr.line, jerr.text);
 	r = -EINVAL;
 	if (!json_is_object(root)) {
-		ref_fail(err, errlen, "not a JSON object");
+		fail(err, errlen, "not a JSON object");
 		goto out;
 	}
 	schema = json_string_value(json_object_get(root, "schema"));
 	if (!schema || (strcmp(schema, PC_SCHEMA) && strcmp(schema, PC_SCHEMA_1))) {
-		ref_fail(err, errlen, "schema is not \"%s\" or \"%s\"", PC_SCHEMA, PC_SCHEMA_1);
+		fail(err, errlen, "schema is not \"%s\" or \"%s\"", PC_SCHEMA, PC_SCHEMA_1);
 		goto out;
 	}
 	if (ref_get_str(root, "node", d.node, sizeof(d.node), "") < 0 ||
 	    ref_get_str(root, "site", d.site, sizeof(d.site), "") < 0) {
-		ref_fail(err, errlen, "node/site: not a string of at most %d bytes", PC_NODE_LEN - 1);
+		fail(err, errlen, "node/site: not a string of at most %d bytes", PC_NODE_LEN - 1);
 		goto out;
 	}
 	r = ref_parse_addresses(json_object_get(root, "addresses"), &d, err, errlen);
@@ -274,12 +257,12 @@ static int ref_doc_parse(const char *buf, size_t len, struct ref_doc *ret, char 
 	r = -EINVAL;
 	routes = json_object_get(root, "routes");
 	if (routes && !json_is_array(routes)) {
-		ref_fail(err, errlen, "routes: not an array");
+		fail(err, errlen, "routes: not an array");
 		goto out;
 	}
 	if (routes && json_array_size(routes) > DOC_MAX_ROUTES) {
 		r = -E2BIG;
-		ref_fail(err, errlen, "routes: more than %d", DOC_MAX_ROUTES);
+		fail(err, errlen, "routes: more than %d", DOC_MAX_ROUTES);
 		goto out;
 	}
 	if (routes && json_array_size(routes)) {

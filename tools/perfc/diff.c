@@ -31,7 +31,7 @@ static int route_key_cmp(const struct pc_doc *da, const struct pc_droute *a,
 
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	c = strcmp(str(da, a->table), str(db, b->table));
+	c = da == db && a->table == b->table ? 0 : strcmp(str(da, a->table), str(db, b->table));
 	if (c)
 		return c;
 	c = memcmp(a->dst_addr.bytes, b->dst_addr.bytes, sizeof(a->dst_addr.bytes));

@@ -798,20 +798,27 @@ static int val_name(const struct val *v, char *buf, size_t len, const char *dflt
 	return r;
 }
 
-/* An optional address, canonical in buf ("" when absent or empty). */
-static int val_addr(const struct val *v, char *buf, size_t len, int family)
+/* An address member's text s, canonical in buf ("" when empty); family 0: any. */
+static int addr_member(const char *s, char *buf, size_t len, int family)
 {
-	char s[PC_ADDR_LEN];
 	struct mp_nl_addr a;
 
-	if (val_str(v, s, sizeof(s), "") < 0)
-		return -EINVAL;
 	buf[0] = '\0';
 	if (!s[0])
 		return 0;
 	if (pc_addr_canon(s, buf, len, &a) < 0 || (family && a.family != family))
 		return -EINVAL;
 	return 0;
+}
+
+/* An optional address, canonical in buf ("" when absent or empty). */
+static int val_addr(const struct val *v, char *buf, size_t len, int family)
+{
+	char s[PC_ADDR_LEN];
+
+	if (val_str(v, s, sizeof(s), "") < 0)
+		return -EINVAL;
+	return addr_member(s, buf, len, family);
 }
 
 static int val_flags(const struct flagv *f, char (*flags)[PC_NAME_LEN], unsigned *n)

@@ -122,6 +122,8 @@ struct pc_strs {
 	uint32_t n, n_cap;
 	uint32_t *slot;		/* hash slots: id + 1, 0 = empty */
 	uint32_t n_slots;	/* a power of two */
+	uint32_t recent[16];	/* id + 1 of the string last seen of its length and
+				 * first byte: routes repeat their names */
 };
 
 /* A route as a document holds it (about 80 bytes, a struct pc_route is

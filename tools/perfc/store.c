@@ -137,16 +137,26 @@ static int strs_put(struct pc_strs *s, const char *p, size_t len, uint32_t *id)
 
 int pc_strs_add(struct pc_strs *s, const char *p, size_t len, uint32_t *id)
 {
+	uint32_t *recent;
 	int64_t found;
 
 	if (!s->n && strs_put(s, "", 0, id) < 0)	/* id 0 is "" */
 		return -ENOMEM;
-	found = pc_strs_find(s, p, len);
-	if (found >= 0) {
-		*id = (uint32_t)found;
+	*id = 0;
+	if (!len)
+		return 0;
+	recent = &s->recent[(len + (uint8_t)p[0]) & 15];
+	if (*recent && s->blen[*recent - 1] == len && !memcmp(s->data + s->off[*recent - 1], p, len)) {
+		*id = *recent - 1;
 		return 0;
 	}
-	return strs_put(s, p, len, id);
+	found = pc_strs_find(s, p, len);
+	if (found >= 0)
+		*id = (uint32_t)found;
+	else if (strs_put(s, p, len, id) < 0)
+		return -ENOMEM;
+	*recent = *id + 1;
+	return 0;
 }
 
 static void strs_done(struct pc_strs *s)
