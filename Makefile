@@ -19,7 +19,7 @@ PKG_CONFIG ?= pkg-config
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 
-PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libpcap jansson libsodium libmicrohttpd
+PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libpcap jansson libsodium libmicrohttpd libcurl
 
 WFLAGS := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	-Wold-style-definition -Wshadow -Wpointer-arith -Wcast-qual -Wformat=2

@@ -15,9 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mp.h"
 #include "args.h"
+
+/* DSCP names (RFC 2474 class selectors, 2597 AF, 3246 EF, 5865 VA, 8622 LE) */
+static const struct {
+	const char *name;
+	uint8_t dscp;
+} dscp_names[] = {
+	{ "cs0", 0 }, { "le", 1 }, { "cs1", 8 }, { "af11", 10 }, { "af12", 12 },
+	{ "af13", 14 }, { "cs2", 16 }, { "af21", 18 }, { "af22", 20 }, { "af23", 22 },
+	{ "cs3", 24 }, { "af31", 26 }, { "af32", 28 }, { "af33", 30 }, { "cs4", 32 },
+	{ "af41", 34 }, { "af42", 36 }, { "af43", 38 }, { "cs5", 40 }, { "va", 44 },
+	{ "ef", 46 }, { "cs6", 48 }, { "cs7", 56 },
+};
 
 enum {
 	HOST_NAME_MAX_LEN = 253,	/* RFC 1035 limit on a name in text form */
@@ -374,6 +387,36 @@ int mp_parse_port(const char *s, uint16_t *ret)
 		return r;
 	*ret = (uint16_t)v;
 	return 0;
+}
+
+int mp_parse_dscp(const char *s, uint8_t *ret)
+{
+	uint64_t v;
+	size_t i;
+	int r;
+
+	if (!s || !ret)
+		return -EINVAL;
+	for (i = 0; i < MP_ARRAY_SIZE(dscp_names); i++) {
+		if (!strcasecmp(s, dscp_names[i].name)) {
+			*ret = dscp_names[i].dscp;
+			return 0;
+		}
+	}
+	r = mp_parse_u64(s, 0, 63, &v);
+	if (r == 0)
+		*ret = (uint8_t)v;
+	return r;
+}
+
+const char *mp_dscp_name(uint8_t dscp)
+{
+	size_t i;
+
+	for (i = 0; i < MP_ARRAY_SIZE(dscp_names); i++)
+		if (dscp_names[i].dscp == dscp)
+			return dscp_names[i].name;
+	return NULL;
 }
 
 /*

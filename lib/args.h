@@ -93,6 +93,16 @@ int mp_parse_rate(const char *s, uint64_t min, uint64_t max, uint64_t *ret_bps);
 int mp_parse_port(const char *s, uint16_t *ret);
 
 /*
+ * Parse a DSCP: a number 0..63 or a name of RFC 2474 / 2597 / 3246 /
+ * 5865 / 8622 (cs0..cs7, af11..af43, ef, va, le), case-insensitive.
+ * Returns 0, -EINVAL or -ERANGE; *ret (the 6-bit code point) set on success.
+ */
+int mp_parse_dscp(const char *s, uint8_t *ret);
+
+/* The name of a DSCP (as mp_parse_dscp takes it), or NULL if it has none. */
+const char *mp_dscp_name(uint8_t dscp);
+
+/*
  * Turn host into a socket address with the given port (0 allowed).
  * host is an IPv4 dotted quad (strict: no "1.2", "0x7f.1" or leading zeros),
  * an IPv6 literal, optionally with "%scope" (interface name or index) and

@@ -1010,7 +1010,7 @@ void mp_writer_text_left(struct mp_writer *w, unsigned n)
  * (va_copy keeps the list intact for vsnprintf, which formats the same
  * value for text).
  */
-#define PUT_TYPED(name, kind, ctype, field)                                         \
+#define PUT_TYPED(name, kind, ctype, field, is_label)                               \
 	int name(struct mp_writer *w, const char *key, const char *fmt, ...)        \
 	{                                                                           \
 		struct out_node *n = scalar(w, kind, key);                             \
@@ -1018,6 +1018,7 @@ void mp_writer_text_left(struct mp_writer *w, unsigned n)
 		int r;                                                              \
 		if (!n)                                                             \
 			return fail(w, -ENOMEM);                                    \
+		n->label = is_label;                                                \
 		va_start(ap, fmt);                                                  \
 		va_copy(cp, ap);                                                    \
 		n->v.field = va_arg(cp, ctype);                                     \
@@ -1027,9 +1028,10 @@ void mp_writer_text_left(struct mp_writer *w, unsigned n)
 		return r;                                                           \
 	}
 
-PUT_TYPED(mp_put_u64_, OUT_U64, uint64_t, u)
-PUT_TYPED(mp_put_i64_, OUT_I64, int64_t, i)
-PUT_TYPED(mp_put_f64_, OUT_F64, double, f)
+PUT_TYPED(mp_put_u64_, OUT_U64, uint64_t, u, false)
+PUT_TYPED(mp_put_u64_label_, OUT_U64, uint64_t, u, true)
+PUT_TYPED(mp_put_i64_, OUT_I64, int64_t, i, false)
+PUT_TYPED(mp_put_f64_, OUT_F64, double, f, false)
 
 static int put_string(struct mp_writer *w, const char *key, bool label, const char *s,
 		      const char *fmt, va_list ap)

@@ -212,6 +212,8 @@ int mp_put_i64_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_P
 int mp_put_f64_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
 int mp_put_str_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
 int mp_put_label_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
+/* A number in json, ndjson and csv that labels its object's samples in prom. */
+int mp_put_u64_label_(struct mp_writer *w, const char *key, const char *fmt, ...) MP_PRINTF(3, 4);
 /* fmt formats the string "yes" or "no". */
 int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, ...)
 	MP_PRINTF(4, 5);
@@ -221,6 +223,7 @@ int mp_put_bool_(struct mp_writer *w, const char *key, bool v, const char *fmt, 
 #define mp_put_f64(w, key, fmt, v) mp_put_f64_((w), (key), (fmt), (double)(v))
 #define mp_put_str(w, key, fmt, v) mp_put_str_((w), (key), (fmt), (const char *)(v))
 #define mp_put_label(w, key, fmt, v) mp_put_label_((w), (key), (fmt), (const char *)(v))
+#define mp_put_u64_label(w, key, fmt, v) mp_put_u64_label_((w), (key), (fmt), (uint64_t)(v))
 /* v is evaluated twice. */
 #define mp_put_bool(w, key, fmt, v) mp_put_bool_((w), (key), !!(v), (fmt), (v) ? "yes" : "no")
 

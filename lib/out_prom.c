@@ -24,6 +24,7 @@
  * own gauges after it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -241,9 +242,17 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 	int e = 0;
 
 	snprintf(labels, sizeof(labels), "%s", inherited);
-	for (const struct out_node *k = n->child; k && e == 0; k = k->next)
-		if (k->kind == OUT_STR && k->label && !k->textonly)
-			e = label_add(labels, sizeof(labels), k->key ? k->key : "value", k->v.s);
+	for (const struct out_node *k = n->child; k && e == 0; k = k->next) {
+		char num[24];
+
+		if (!k->label || k->textonly)
+			continue;
+		if (k->kind == OUT_U64)
+			snprintf(num, sizeof(num), "%" PRIu64, k->v.u);
+		if (k->kind == OUT_STR || k->kind == OUT_U64)
+			e = label_add(labels, sizeof(labels), k->key ? k->key : "value",
+				      k->kind == OUT_STR ? k->v.s : num);
+	}
 	if (depth >= 16)
 		return -E2BIG;
 	for (const struct out_node *k = n->child; k && e == 0; k = k->next) {
@@ -254,8 +263,8 @@ static int walk_obj(struct walk *wk, const struct out_node *n, const char **keys
 		size_t name_keys;
 		double v;
 
-		if (k->textonly)
-			continue;	/* a layout for people */
+		if (k->textonly || k->label)
+			continue;	/* a layout for people; a label, not a sample */
 		keys[depth] = k->key;
 		if (k->kind == OUT_OBJ) {
 			e = walk_obj(wk, k, keys, depth + 1, labels);

@@ -7,7 +7,7 @@ set -eu
 # build: compiler, pkg-config and the libraries (DESIGN.md "Dependencies")
 BUILD="build-essential pkg-config clang libclang-rt-14-dev
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libpcap-dev libcsv-dev
-libjansson-dev libsodium-dev libmicrohttpd-dev libcmocka-dev"
+libjansson-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev"
 # run time: plots, namespaces, nft, WireGuard in user space
 RUN="gnuplot-nox iproute2 nftables ethtool util-linux procps psmisc
 wireguard-go wireguard-tools"
@@ -15,7 +15,7 @@ wireguard-go wireguard-tools"
 # verify/security of contrib/systemd; prometheus: promtool; man-db: man(1), which
 # verify runs for the units' Documentation=; curl: meshctl's /metrics)
 PEERS="iputils-ping iputils-tracepath mtr-tiny irtt iperf3 scamper traceroute
-bird2 tshark jq mandoc prometheus python3 locales systemd man-db curl"
+bird2 tshark jq mandoc prometheus python3 locales systemd man-db curl strace"
 
 missing=""
 for p in $BUILD $RUN $PEERS; do

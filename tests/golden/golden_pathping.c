@@ -5,7 +5,8 @@
  * summary and RFC 3550 jitter, then pp_analyze() (the loss split) and
  * pp_print() with and without --wide. Cases: a 4-hop IPv4 path with a
  * lossy hop and a hop that never answers, a 3-hop IPv6 path with two
- * responders at one hop, a target that is not reached.
+ * responders at one hop, a target that is not reached, a remarked DSCP
+ * and RFC 4884 extensions.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -62,7 +63,8 @@ static int hop_fill(struct pp_result *res, unsigned ttl, const struct hop_spec *
 }
 
 static int trace(struct mp_writer *w, bool wide, const char *target, const char *dst,
-		 const struct hop_spec *hops, unsigned n, unsigned dest_ttl)
+		 const struct hop_spec *hops, unsigned n, unsigned dest_ttl,
+		 void (*dress)(struct pp_result *))
 {
 	struct pp_result *res = calloc(1, sizeof(*res));
 	int r = res ? 0 : -ENOMEM;
@@ -80,6 +82,8 @@ static int trace(struct mp_writer *w, bool wide, const char *target, const char 
 	res->duration_ns = ROUNDS * ROUND_NS + 412 * MP_NSEC_PER_MSEC;
 	for (unsigned ttl = 1; r == 0 && ttl <= n; ttl++)
 		r = hop_fill(res, ttl, &hops[ttl - 1]);
+	if (r == 0 && dress)
+		dress(res);
 	if (r == 0) {
 		pp_analyze(res);
 		r = pp_print(res, w, wide);
@@ -100,7 +104,7 @@ static int c_v4(struct mp_writer *w, bool wide)
 		{ { "198.51.100.20" }, 0, 10, 19400000 },
 	};
 
-	return trace(w, wide, "www.example.com", "198.51.100.20", hops, 4, 4);
+	return trace(w, wide, "www.example.com", "198.51.100.20", hops, 4, 4, NULL);
 }
 
 /* Two responders at hop 2 (ECMP), one in four rounds by the second. */
@@ -113,7 +117,7 @@ static int c_v6(struct mp_writer *w, bool wide)
 		{ { "2001:db8:20::5" }, 0, 2, 24800000 },
 	};
 
-	return trace(w, wide, "v6.example.org", "2001:db8:20::5", hops, 3, 3);
+	return trace(w, wide, "v6.example.org", "2001:db8:20::5", hops, 3, 3, NULL);
 }
 
 /* Two hops answer, then nothing up to --max-ttl 30. */
@@ -124,16 +128,56 @@ static int c_unreachable(struct mp_writer *w, bool wide)
 		{ { "100.64.12.1" }, 0, 0, 8200000 },
 	};
 
-	return trace(w, wide, NULL, "203.0.113.99", hops, 30, 0);
+	return trace(w, wide, NULL, "203.0.113.99", hops, 30, 0, NULL);
+}
+
+/* --dscp ef; hop 2 an MPLS LSR quoting ef with a two-label stack (RFC
+ * 4950), hop 3 quoting cs0 (remarked on the way) with its incoming
+ * interface (RFC 5837), the target's echo replies quoting nothing. */
+static void mpls_dress(struct pp_result *res)
+{
+	struct pp_ifinfo *fi;
+
+	res->tos_set = true;
+	res->tos = 46 << 2;
+	for (unsigned ttl = 1; ttl <= 3; ttl++) {
+		res->hops[ttl].quoted = res->hops[ttl].received;
+		res->hops[ttl].quoted_tos = ttl < 3 ? 46 << 2 : 0;
+		res->hops[ttl].dscp_changed = ttl < 3 ? 0 : res->hops[ttl].received;
+	}
+	res->hops[2].ext_seen = res->hops[2].received;
+	res->hops[2].ext.n_mpls = 2;
+	res->hops[2].ext.mpls[0] = (struct pp_mpls){ .label = 24001, .tc = 0, .ttl = 1 };
+	res->hops[2].ext.mpls[1] = (struct pp_mpls){ .label = 16, .s = true, .ttl = 1 };
+	res->hops[3].ext_seen = res->hops[3].received;
+	res->hops[3].ext.n_if = 1;
+	fi = &res->hops[3].ext.ifs[0];
+	*fi = (struct pp_ifinfo){ .role = PP_IF_IN, .has_index = true, .ifindex = 583,
+				  .has_addr = true, .family = AF_INET, .has_name = true,
+				  .name = "xe-0/0/1.100", .has_mtu = true, .mtu = 9000 };
+	inet_pton(AF_INET, "100.64.23.2", &fi->addr);
+}
+
+static int c_mpls(struct mp_writer *w, bool wide)
+{
+	static const struct hop_spec hops[] = {
+		{ { "192.168.1.1" }, 0, 0, 600000 },
+		{ { "100.64.12.1" }, 0, 0, 8200000 },
+		{ { "100.64.23.2" }, 0, 0, 12100000 },
+		{ { "198.51.100.20" }, 0, 0, 19400000 },
+	};
+
+	return trace(w, wide, "www.example.com", "198.51.100.20", hops, 4, 4, mpls_dress);
 }
 
 static const struct golden_case cases[] = {
 	{ "v4", "--wide", c_v4 },
 	{ "v6", "--wide", c_v6 },
 	{ "unreachable", "--wide", c_unreachable },
+	{ "mpls", "--wide", c_mpls },
 };
 
 int main(int argc, char **argv)
 {
-	return golden_main(argc, argv, cases, MP_ARRAY_SIZE(cases), "pathping", "pathping/2");
+	return golden_main(argc, argv, cases, MP_ARRAY_SIZE(cases), "pathping", "pathping/3");
 }

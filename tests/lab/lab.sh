@@ -144,6 +144,20 @@ lab_spawn()
 	disown $!
 }
 
+# lab_hosts NODE: NODE's /etc/hosts from stdin, the way `ip netns exec`
+# gives a namespace /etc/netns/<ns>/hosts: written there (lab_down removes
+# it) and bind-mounted on /etc/hosts in the node's mount namespace, so
+# every command the lab runs in NODE resolves names from it.
+lab_hosts()
+{
+	local ns pid
+	_lab_ns "$1" ns
+	_lab_pid "$1" pid || return
+	mkdir -p "/etc/netns/$ns" && cat >"/etc/netns/$ns/hosts" || return
+	_lab_log "$1" "hosts: /etc/netns/$ns/hosts"
+	timeout 5 nsenter -t "$pid" -m -- mount --bind "/etc/netns/$ns/hosts" /etc/hosts
+}
+
 # lab_running NAME TAG: true while the daemon lives.
 lab_running()
 {
@@ -259,6 +273,7 @@ lab_down()
 		lab_wait 3 _lab_no_pids "${all[@]}" || lab_err "$id: processes survive SIGKILL" || true
 		for ns in "${all[@]}"; do
 			timeout 5 ip netns del "$ns" || true
+			rm -rf "/etc/netns/${ns:?}"
 		done
 	fi
 	rm -rf "${LAB_BASE:?}/$id"
@@ -283,7 +298,11 @@ lab_reap()
 # Holder: the process that keeps a namespace's namespaces; everything else
 # enters them with nsenter. It gets a private tmpfs on /run and, for nodes,
 # the node's own config folder on /etc/wireguard (meshctl reads *.conf
-# there). Its pid file, written last, says it is ready.
+# there) and a resolv.conf naming only 127.0.0.1: a reverse lookup (mtr,
+# pathping) is refused on the node's loopback instead of sending a DNS
+# query across the topology, where it would take an ICMP error from a
+# rate-limited router or show up in a capture. Its pid file, written last,
+# says it is ready.
 # shellcheck disable=SC2016
 _LAB_HOLDER='
 dir=$1 name=$2
@@ -292,6 +311,10 @@ mount -t tmpfs -o mode=0755,size=16m lab-run /run || exit
 mkdir -m 0700 /run/wireguard && mkdir -m 0755 /run/meshperf || exit
 if [ -d "$dir/wireguard" ] && [ -d /etc/wireguard ]; then
 	mount --bind "$dir/wireguard" /etc/wireguard || exit
+fi
+if [ -d "$dir/wireguard" ] && [ -e /etc/resolv.conf ]; then
+	printf "# lab node: no DNS server on the topology\nnameserver 127.0.0.1\n" \
+		>"$dir/resolv.conf" && mount --bind "$dir/resolv.conf" /etc/resolv.conf || exit
 fi
 for s in "$@"; do
 	echo "${s#*=}" >"/proc/sys/${s%%=*}" || exit
@@ -592,7 +615,7 @@ lab_mesh_failover()
 	link=$(lab_mesh_pair "$a" "$b")
 	lab_spawn "site$a" mon ip -ts monitor route || return
 	lab_spawn "site$a" ping ping -D -n -i 0.01 -W 1 "10.201.$b.1" || return
-	lab_wait 3 grep -q 'bytes from' "$LAB_DIR/site$a/ping.log" || return
+	lab_wait 3 grep -qs 'bytes from' "$LAB_DIR/site$a/ping.log" || return
 	sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
 	lab_wg_silent "$link" both on || return
 	t0=$EPOCHREALTIME

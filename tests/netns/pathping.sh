@@ -34,11 +34,25 @@
 #  - silent router r1: hop 1 loss = node loss = 100 %, every link loss 0;
 #  - rate-limiting router r1: hop 1 flagged ratelimited, node loss > 0,
 #    every link loss 0, hops 2 and 3 lose nothing; no hop flagged otherwise;
+#  - DSCP: probes sent with --dscp ef; r1 rewrites EF to CS0 in its forward
+#    hook, after its own TTL check, so r1's time-exceeded quotes ef and
+#    every later quote cs0 (exactly: a header byte, no tolerance); ECN 0
+#    throughout; without the rule every hop quotes ef;
+#  - names: every hop's name is the one c's hosts file gives its address,
+#    in text and JSON (name and addr), IPv4 and IPv6; a name with an escape
+#    octet (outside input that could drive a terminal) shows it as '?';
+#    with -n no name at all and no lookup (strace: /etc/hosts never opened,
+#    while a run without -n opens it);
+#  - live: on a pseudo-terminal (script(1)), -c 0 enters the alternate
+#    screen, draws the report from the top at least 5 times in 1.5 s at
+#    -i 100ms, ends on 'q' (and on SIGINT) well before the 10 s guard,
+#    leaves the alternate screen, then prints the final report; stty -g is
+#    the same before and after; --live to a pipe is refused (exit 2);
 #  - Paris: exactly one flow tuple on the capture (addresses, protocol,
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
 
-T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file)
+T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script)
 T_TESTS=(
 	"delay       line  5/10/20 ms links: RTT 10/30/70 ms, mean no further off than mtr's +0.5 ms, 4/6 x icmp/udp/tcp"
 	"link_loss   line  random loss on r1-r2: hops 2, 3 within 4 sigma, charged to the link"
@@ -48,6 +62,9 @@ T_TESTS=(
 	"stream      line  -c 0: NDJSON round records as they happen, summary on SIGINT"
 	"formats     line  csv rows per hop, prom passes promtool, text, --plot PNG"
 	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused"
+	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
+	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
+	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -335,6 +352,120 @@ test_formats()
 	! n c "$PP" -c -3 "${S[4]}" 2>"$d/err" || false
 	grep -q "invalid count '-3'" "$d/err"
 	n c "$PP" -V | grep -q '^pathping meshperf '
+}
+
+test_dscp()
+{
+	local fam p out want
+	warm
+	for fam in 4 6; do
+		for p in icmp udp tcp; do
+			out=$LAB_DIR/dscp-$fam-$p-plain.json
+			pp "$out" -P "$p" --dscp ef -c 3 -i 10ms "${S[$fam]}"
+			# every error message quotes ef; echo replies and SYN-ACKs quote nothing
+			jq -e '.dscp == 46 and ([.hops[] | select(.quoted > 0) |
+				.quoted_dscp == 46 and .dscp_changed == 0] | all) and
+				(.hops[1].quoted > 0)' "$out" >/dev/null
+		done
+	done
+	n r1 nft -f - <<-'EOF'
+		table inet pp_remark {
+			chain forward {
+				type filter hook forward priority 0;
+				ip dscp ef ip dscp set cs0
+				ip6 dscp ef ip6 dscp set cs0
+			}
+		}
+	EOF
+	for fam in 4 6; do
+		for p in icmp udp tcp; do
+			out=$LAB_DIR/dscp-$fam-$p.json
+			pp "$out" -P "$p" --dscp ef -c 3 -i 10ms "${S[$fam]}"
+			t_note "IPv$fam $p: quoted DSCP per hop $(jq -c '[.hops[] | .quoted_dscp]' "$out")"
+			# hop 1 quotes ef; hop 2 and the target's unreachable (udp) quote cs0
+			want='.hops[0].quoted == 3 and .hops[0].quoted_dscp == 46 and
+				.hops[0].dscp_changed == 0 and
+				.hops[1].quoted == 3 and .hops[1].quoted_dscp == 0 and
+				.hops[1].dscp_changed == 3 and
+				([.hops[] | select(.quoted > 0) | .quoted_ecn == 0] | all)'
+			[[ $p == udp ]] && want+=' and .hops[2].quoted_dscp == 0'
+			jq -e "$want" "$out" >/dev/null
+		done
+	done
+	n c "$PP" -P udp --dscp ef -c 3 -i 10ms "${S[4]}" >"$LAB_DIR/dscp.txt"
+	grep -q '^ 2\.  *DSCP ef sent, cs0 quoted from here on$' "$LAB_DIR/dscp.txt" ||
+		{ cat "$LAB_DIR/dscp.txt"; false; }
+	n r1 nft delete table inet pp_remark
+}
+
+test_names()
+{
+	local fam out
+	printf '%s\n' '127.0.0.1 localhost' '10.200.1.2 r1-a.lab.example' \
+		'10.200.2.2 r2-a.lab.example' '10.200.3.2 s.lab.example' \
+		'fdac:c8:1::2 r1-a6.lab.example' 'fdac:c8:2::2 r2-a6.lab.example' \
+		$'fdac:c8:3::2 s6\e[31m.lab.example' | lab_hosts c
+	warm
+	for fam in 4 6; do
+		out=$LAB_DIR/names-$fam.json
+		pp "$out" -c 2 -i 10ms "${S[$fam]}"
+		t_note "IPv$fam names: $(jq -c '[.hops[] | .name]' "$out")"
+		if [[ $fam == 4 ]]; then
+			jq -e '[.hops[] | .name] == ["r1-a.lab.example", "r2-a.lab.example", "s.lab.example"]
+				and .hops[0].addr == "10.200.1.2" and
+				.hops[0].addrs[0].name == "r1-a.lab.example"' "$out" >/dev/null
+		else
+			jq -e '[.hops[] | .name] == ["r1-a6.lab.example", "r2-a6.lab.example", "s6?[31m.lab.example"]
+				and .hops[2].addr == "fdac:c8:3::2"' "$out" >/dev/null
+		fi
+	done
+	n c "$PP" -c 2 -i 10ms "${S[4]}" >"$LAB_DIR/names.txt"
+	grep -q '^ 2\.  r2-a\.lab\.example  ' "$LAB_DIR/names.txt" || { cat "$LAB_DIR/names.txt"; false; }
+	# -n: no name, and the resolver never runs (it would read the hosts file)
+	n c strace -f -qq -e trace=openat -o "$LAB_DIR/names.strace" \
+		"$PP" -n -j -c 2 -i 10ms "${S[4]}" >"$LAB_DIR/names-n.json"
+	jq -e '[.hops[] | .name == "" and (.addrs | map(.name == "") | all)] | all' \
+		"$LAB_DIR/names-n.json" >/dev/null
+	! grep -q 'hosts' "$LAB_DIR/names.strace" || { grep hosts "$LAB_DIR/names.strace"; false; }
+	n c strace -f -qq -e trace=openat -o "$LAB_DIR/names.strace" \
+		"$PP" -j -c 2 -i 10ms "${S[4]}" >/dev/null
+	grep -q '/etc/hosts' "$LAB_DIR/names.strace"
+}
+
+# live_run OUT STOP: pathping -c 0 on a pty in c, stopped by STOP (q: the
+# key after 1.5 s; int: SIGINT after 1.5 s); OUT gets what the terminal
+# saw, OUT.before / OUT.after its stty -g.
+live_run()
+{
+	local out=$1 cmd
+	cmd="stty -g >$out.before; $PP -c 0 -i 100ms ${S[4]}; echo rc=\$?; stty -g >$out.after"
+	if [[ $2 == q ]]; then
+		(sleep 1.5; printf q) | n c timeout 10 script -qfec "$cmd" /dev/null >"$out"
+	else
+		cmd="stty -g >$out.before; timeout --foreground --preserve-status -s INT 1.5 $PP -c 0 -i 100ms ${S[4]};"
+		cmd+=" echo rc=\$?; stty -g >$out.after"
+		n c timeout 10 script -qfec "$cmd" /dev/null </dev/null >"$out"
+	fi
+}
+
+test_live()
+{
+	local out stop draws
+	warm
+	for stop in q int; do
+		out=$LAB_DIR/live-$stop
+		live_run "$out" "$stop"
+		draws=$(grep -o $'\e\[H' "$out" | wc -l)
+		t_note "stopped by $stop: $draws drawings; $(grep -ao 'rc=[0-9]*' "$out")"
+		((draws >= 5))
+		cmp -s "$out.before" "$out.after"
+		# the alternate screen entered, left, and then the final report
+		grep -aq $'\e\[?1049h' "$out"
+		sed -n $'/\e\[?1049l/,$p' "$out" | grep -aq 'reached in 3 hops'
+		grep -aq 'rc=0' "$out"
+	done
+	! n c "$PP" --live -c 5 "${S[4]}" >/dev/null 2>"$LAB_DIR/live.err" || false
+	grep -q 'live draws one HOST' "$LAB_DIR/live.err"
 }
 
 test_unpriv()

@@ -22,9 +22,10 @@
 # Tolerances, stated once: the route sets must be equal (no tolerance);
 # --watch must deliver each record < 100 ms after `ip route add/del` returns;
 # a fetch from a silent server ends after --timeout (300 ms) and less than
-# 1 s later (process start-up on a busy host).
+# 1 s later (process start-up on a busy host); a TLS handshake that never
+# completes ends after --connect-timeout (300 ms), long before --timeout (10 s).
 
-T_REQUIRE=(ip jq bird birdc python3 timeout nsenter awk)
+T_REQUIRE=(ip jq bird birdc python3 timeout nsenter awk openssl)
 T_TESTS=(
 	"match       bgp   perfc -j equals ip -4/-6 -j route show table all, route for route"
 	"filters     bgp   --table, --proto, --dev, -4/-6, prefix inside/covers vs ip's counts"
@@ -32,6 +33,7 @@ T_TESTS=(
 	"diff        bgp   --diff: added, removed and changed routes against a snapshot"
 	"mesh        none  --nodes: loops, black holes, asymmetric paths (files and http://)"
 	"mesh_clean  none  --nodes: a healthy mesh has no loop, black hole or asymmetry"
+	"https       none  --nodes https:// with --cacert: the paths of http://; cert errors exit 2"
 	"errors      none  bad options and bad documents: exit 2 with the value quoted"
 	"prom        bgp   -f prom: routes per table, protocol and family; promtool accepts it"
 	"quiet       bgp   -q: the summary only (text, json), --textfile and the exit status"
@@ -395,6 +397,108 @@ test_mesh_clean()
 	t_json "$out" '.matrix[0] == {"from": "e", "e": "-", "f": "f", "g": "g"}'
 }
 
+# tls_cert DIR NAME CN SAN [CA]: NAME.key and NAME.pem in DIR, self-signed
+# (a CA) without CA, else signed by DIR/CA.pem.
+tls_cert()
+{
+	local d=$1 name=$2 cn=$3 san=$4 ca=${5:-}
+	if [[ -z $ca ]]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+			-subj "/CN=$cn" -keyout "$d/$name.key" -out "$d/$name.pem" 2>/dev/null
+		return
+	fi
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$cn" \
+		-keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" \
+		-CAcreateserial -days 1 -out "$d/$name.pem" \
+		-extfile <(printf 'subjectAltName=%s\n' "$san") 2>/dev/null
+}
+
+# A mesh of three nodes (a black hole from site1 to site3, site1 and site2
+# asymmetric) served twice from one namespace: over http:// by
+# python's http.server and over https:// by openssl s_server -WWW, with a
+# server certificate for 127.0.0.1 signed by a CA made here. perfc must read
+# the same documents from both and print the same paths; without the CA, with
+# another CA, or under a name the certificate does not hold, the fetch fails
+# with curl's reason and exit 2. s_server -WWW sends no Content-Length, so
+# the size cap is met in the write callback there (python sends one).
+test_https()
+{
+	local d=$T_OUT/tls hp=18080 sp=18443 rc t0 u f
+	mkdir -p "$d"
+	node_doc a site1 10.0.0.1 "10.0.0.2/32 via 10.0.0.2" "10.0.0.3/32 blackhole" >"$d/a.json"
+	node_doc b site2 10.0.0.2 "10.0.0.1/32 via 10.0.0.3" "10.0.0.3/32 via 10.0.0.3" \
+		>"$d/b.json"
+	node_doc c site3 10.0.0.3 "10.0.0.1/32 via 10.0.0.1" "10.0.0.2/32 via 10.0.0.2" \
+		>"$d/c.json"
+	{ cat "$d/a.json" && printf '%2000s\n' ''; } >"$d/big.json"
+	tls_cert "$d" ca "meshperf lab CA" ""
+	tls_cert "$d" other "another CA" ""
+	tls_cert "$d" srv 127.0.0.1 "IP:127.0.0.1" ca
+	lab_new
+	lab_node_add tls
+	lab_ip tls link set lo up
+	lab_spawn tls http python3 -m http.server -b 127.0.0.1 -d "$d" "$hp"
+	lab_spawn tls https bash -c 'cd "$1" && exec openssl s_server -quiet -WWW \
+		-accept "127.0.0.1:$2" -cert srv.pem -key srv.key' - "$d" "$sp"
+	lab_wait 20 lab_listening tls tcp "$hp"
+	lab_wait 20 lab_listening tls tcp "$sp"
+	# the same documents over http:// and https://: the same output
+	for f in json text; do
+		for u in "http://127.0.0.1:$hp" "https://127.0.0.1:$sp"; do
+			rc=0
+			lab_exec tls "$PERFC" -f "$f" --cacert "$d/ca.pem" --nodes "$u/a.json" \
+				"$u/b.json" "$u/c.json" >"$d/out.${u%%:*}.$f" || rc=$?
+			((rc == 1))	# the mesh has a black hole
+		done
+	done
+	t_json "$d/out.https.json" '.nodes == 3 and .path_count == 6 and .blackholes == 1 and
+		.asymmetric == 1'
+	jq -S 'del(.time)' "$d/out.http.json" >"$d/a"
+	jq -S 'del(.time)' "$d/out.https.json" >"$d/b"
+	cmp "$d/a" "$d/b"
+	cmp "$d/out.http.text" "$d/out.https.text"
+	t_note "https with --cacert: the same $(jq .path_count "$d/out.https.json") paths as http"
+	# verification is on by default: the system's CAs do not know this one
+	rc=0
+	lab_exec tls "$PERFC" --nodes "https://127.0.0.1:$sp/a.json" 2>"$d/err" || rc=$?
+	((rc == 2))
+	t_note "without --cacert: exit $rc: $(cat "$d/err")"
+	grep -q "^perfc: https://127.0.0.1:$sp/a.json: SSL certificate problem: " "$d/err"
+	(($(wc -l <"$d/err") == 1))
+	# another CA does not verify it either; nor does a name not in the cert
+	rc=0
+	lab_exec tls "$PERFC" --nodes --cacert "$d/other.pem" "https://127.0.0.1:$sp/a.json" \
+		2>"$d/err" || rc=$?
+	((rc == 2))
+	grep -q 'SSL certificate problem: ' "$d/err"
+	rc=0
+	lab_exec tls "$PERFC" --nodes --cacert "$d/ca.pem" "https://localhost:$sp/a.json" \
+		2>"$d/err" || rc=$?
+	((rc == 2))
+	grep -q "certificate subject name matches target host name 'localhost'" "$d/err"
+	# the cap, met in the write callback (no Content-Length from s_server)
+	rc=0
+	lab_exec tls "$PERFC" --nodes --cacert "$d/ca.pem" --max-bytes 1K \
+		"https://127.0.0.1:$sp/big.json" 2>"$d/err" || rc=$?
+	((rc == 2))
+	grep -q "big.json: larger than 1024 bytes" "$d/err"
+	# a server that accepts TCP and never speaks TLS: the connect timeout ends it
+	lab_spawn tls mute python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 18444)); s.listen(); c = s.accept(); time.sleep(30)'
+	lab_wait 20 lab_listening tls tcp 18444
+	rc=0
+	t0=${EPOCHREALTIME/./}
+	lab_exec tls "$PERFC" --nodes --cacert "$d/ca.pem" --timeout 10s --connect-timeout 300ms \
+		"https://127.0.0.1:18444/a.json" 2>"$d/err" || rc=$?
+	t0=$((${EPOCHREALTIME/./} - t0))
+	((rc == 2))
+	t_note "silent TLS server: gave up after $(_us "$t0") ms (--connect-timeout 300ms):"
+	t_note "$(cat "$d/err")"
+	grep -Eq 'https://127.0.0.1:18444/a.json: .*(timed out|timeout)' "$d/err"
+	((t0 >= 300000 && t0 < 1300000))	# + at most 1 s to start nsenter and perfc
+}
+
 test_errors()
 {
 	local rc
@@ -422,8 +526,14 @@ test_errors()
 	((rc == 2))
 	grep -q 'f.json: the documents total more than 2048 bytes (--max-total)$' "$T_OUT/err"
 	"$PERFC" --nodes --max-total 4K "$T_OUT/e.json" "$T_OUT/f.json" >/dev/null
-	"$PERFC" --nodes https://example.invalid/x 2>"$T_OUT/err" >/dev/null || rc=$?
-	grep -q 'https is not supported' "$T_OUT/err"
+	rc=0
+	"$PERFC" --nodes --cacert /nonexistent.pem x.json 2>"$T_OUT/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q "cacert '/nonexistent.pem': No such file" "$T_OUT/err"
+	rc=0
+	"$PERFC" --nodes 'http://[::1/x' 2>"$T_OUT/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'http://\[::1/x: bad URL' "$T_OUT/err"
 	"$PERFC" -V | grep -q '^perfc meshperf '
 }
 

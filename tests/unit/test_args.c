@@ -520,6 +520,42 @@ static void test_port(void **state)
 	assert_int_equal(p, 4242);
 }
 
+/* DSCP names from the RFCs' tables (RFC 2474 4.2.2.1, 2597 6, 3246 2.4,
+ * 5865 5, 8622 4), numbers 0..63, nothing else. */
+static void test_dscp(void **state)
+{
+	uint8_t d = 99;
+
+	(void)state;
+	assert_int_equal(mp_parse_dscp("ef", &d), 0);
+	assert_int_equal(d, 46);
+	assert_int_equal(mp_parse_dscp("AF41", &d), 0);
+	assert_int_equal(d, 34);
+	assert_int_equal(mp_parse_dscp("af13", &d), 0);
+	assert_int_equal(d, 14);
+	assert_int_equal(mp_parse_dscp("cs7", &d), 0);
+	assert_int_equal(d, 56);
+	assert_int_equal(mp_parse_dscp("le", &d), 0);
+	assert_int_equal(d, 1);
+	assert_int_equal(mp_parse_dscp("va", &d), 0);
+	assert_int_equal(d, 44);
+	assert_int_equal(mp_parse_dscp("63", &d), 0);
+	assert_int_equal(d, 63);
+	assert_int_equal(mp_parse_dscp("0", &d), 0);
+	assert_int_equal(d, 0);
+	d = 99;
+	assert_int_equal(mp_parse_dscp("64", &d), -ERANGE);
+	assert_int_equal(mp_parse_dscp("af44", &d), -EINVAL);
+	assert_int_equal(mp_parse_dscp("e", &d), -EINVAL);
+	assert_int_equal(mp_parse_dscp("", &d), -EINVAL);
+	assert_int_equal(mp_parse_dscp(NULL, &d), -EINVAL);
+	assert_int_equal(d, 99);
+	assert_string_equal(mp_dscp_name(46), "ef");
+	assert_string_equal(mp_dscp_name(0), "cs0");
+	assert_string_equal(mp_dscp_name(26), "af31");
+	assert_null(mp_dscp_name(47));
+}
+
 /* ---- addresses ---- */
 
 static void parse_ok(const char *host, int family, uint16_t port, int want_family,
@@ -744,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_port),
+		cmocka_unit_test(test_dscp),
 		cmocka_unit_test_setup(test_addr_literals, reset_gai),
 		cmocka_unit_test_setup(test_addr_rejects, reset_gai),
 		cmocka_unit_test_setup(test_addr_names, reset_gai),

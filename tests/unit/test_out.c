@@ -398,6 +398,42 @@ static void test_prom_label_escaping(void **state)
 	free(b.data);
 }
 
+/* A number label (mp_put_u64_label): a number in json, a label in prom
+ * that tells the array's elements apart, never a sample of its own. */
+static void test_prom_number_label(void **state)
+{
+	struct mp_writer *w = NULL;
+	struct buf b;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		buf_open(&b);
+		assert_int_equal(mp_writer_new(&w, i ? MP_FMT_JSON : MP_FMT_PROM, b.f, "pathping",
+					       "pathping/3"), 0);
+		assert_int_equal(mp_doc_begin(w, NULL), 0);
+		assert_int_equal(mp_arr_begin(w, "hops", NULL), 0);
+		for (uint64_t hop = 1; hop <= 2; hop++) {
+			assert_int_equal(mp_obj_begin(w, NULL, NULL), 0);
+			assert_int_equal(mp_put_u64_label(w, "hop", "%" PRIu64, hop), 0);
+			assert_int_equal(mp_put_u64(w, "sent", "%" PRIu64, 10 * hop), 0);
+			assert_int_equal(mp_obj_end(w), 0);
+		}
+		assert_int_equal(mp_arr_end(w), 0);
+		assert_int_equal(mp_doc_end(w), 0);
+		assert_int_equal(mp_writer_close(w), 0);
+		buf_close(&b);
+		if (i)
+			assert_non_null(strstr(b.data, "\"hop\": 2,\n"));
+		else
+			assert_string_equal(b.data, "# HELP meshperf_pathping_hops_sent hops.sent\n"
+					    "# TYPE meshperf_pathping_hops_sent gauge\n"
+					    "meshperf_pathping_hops_sent{hop=\"1\"} 10\n"
+					    "meshperf_pathping_hops_sent{hop=\"2\"} 20\n");
+		free(b.data);
+	}
+}
+
 /*
  * Quantiles become one summary named after their object; HELP comes from the
  * tool's table ("*" for one key, a statistic's name before its object's
@@ -1196,6 +1232,7 @@ int main(void)
 		cmocka_unit_test(test_csv_table_choice),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_prom_label_escaping),
+		cmocka_unit_test(test_prom_number_label),
 		cmocka_unit_test(test_prom_summary_help),
 		cmocka_unit_test(test_text_color),
 		cmocka_unit_test(test_json_streamed),

@@ -7,6 +7,7 @@
  * verified by summing the packet as a receiver would, loss splits and the
  * rate-limit detector worked by hand from the formulas in analyze.c.
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,6 +90,114 @@ static void replies_parse(void **state)
 	}
 	fclose(f);
 	assert_true(cases >= 20);
+}
+
+/* A reply's quote and extensions as tests/unit/fixtures/gen_pathping.py
+ * writes them ("|" for spaces). */
+static void ext_render(const struct pp_reply *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t n;
+	unsigned i;
+
+	if (!r->ext_offset) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	if (r->ext_bad) {
+		snprintf(buf, len, "bad=1");
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "bad=0|mpls=");
+	for (i = 0; i < r->ext.n_mpls; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u/%u/%u/%u", i ? "," : "",
+				      r->ext.mpls[i].label, r->ext.mpls[i].tc, r->ext.mpls[i].s,
+				      r->ext.mpls[i].ttl);
+	n += (size_t)snprintf(buf + n, len - n, "|if=");
+	for (i = 0; i < r->ext.n_if; i++) {
+		const struct pp_ifinfo *fi = &r->ext.ifs[i];
+		char idx[16] = "-", mtu[16] = "-";
+
+		if (fi->has_index)
+			snprintf(idx, sizeof(idx), "%u", fi->ifindex);
+		if (fi->has_mtu)
+			snprintf(mtu, sizeof(mtu), "%u", fi->mtu);
+		if (!fi->has_addr || !inet_ntop(fi->family, &fi->addr, a, sizeof(a)))
+			snprintf(a, sizeof(a), "-");
+		n += (size_t)snprintf(buf + n, len - n, "%s%u:%s:%s:%s:%s", i ? "," : "", fi->role,
+				      idx, a, fi->has_name ? fi->name : "-", mtu);
+	}
+	snprintf(buf + n, len - n, "|skipped=%u", r->ext.skipped);
+}
+
+/* RFC 4884 extensions and the quoted TOS, from the generator's packets:
+ * well-formed ones parsed in full, malformed ones flagged with nothing
+ * kept, the reply itself still matched to its probe either way. */
+static void extensions_parse(void **state)
+{
+	char line[8192], name[64], hex[8000], want[512], got[512];
+	unsigned sel, tos, cases = 0;
+	uint8_t pkt[4000];
+	FILE *f = fopen("tests/unit/fixtures/pathping_ext.txt", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct pp_reply r = { 0 };
+		struct pp_flow fl;
+		size_t n;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%63s %u %u %511s %7999s", name, &sel, &tos, want, hex),
+				 5);
+		n = unhex(hex, pkt, sizeof(pkt));
+		flow_init(&fl, (uint8_t)sel);
+		assert_int_equal(pp_reply_parse(&fl, false, pkt, n, &r), 0);
+		assert_true(r.quoted);
+		assert_int_equal(r.quoted_tos, tos);
+		ext_render(&r, got, sizeof(got));
+		if (strcmp(got, want))
+			fail_msg("%s: parsed %s, want %s", name, got, want);
+		cases++;
+	}
+	fclose(f);
+	assert_true(cases >= 14);
+}
+
+/* pp_ext_parse on its own: every truncation of a good structure is
+ * refused or parses a prefix of its objects, never reads past the end. */
+static void extensions_truncated(void **state)
+{
+	static const uint8_t good[] = {
+		0x20, 0, 0, 0,				/* version 2, no checksum */
+		0, 12, 1, 1, 0x05, 0xdc, 0x10, 0x01,	/* MPLS 24001 s=0 ttl 1, 16 s=1 */
+		0, 0x01, 0x01, 0x01,
+		0, 8, 2, 0x01, 0, 0, 0x23, 0x28,	/* in, MTU 9000 */
+	};
+	struct pp_ext e;
+	uint8_t *p;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(pp_ext_parse(good, sizeof(good), &e), 0);
+	assert_int_equal(e.n_mpls, 2);
+	assert_int_equal(e.mpls[0].label, 24001);
+	assert_int_equal(e.mpls[1].label, 16);
+	assert_true(e.mpls[1].s);
+	assert_int_equal(e.n_if, 1);
+	assert_true(e.ifs[0].has_mtu && e.ifs[0].mtu == 9000);
+	for (n = 0; n < sizeof(good); n++) {
+		p = malloc(n ? n : 1);	/* ASan: a read past n is caught */
+		assert_non_null(p);
+		memcpy(p, good, n);
+		/* cut at an object boundary the rest parses; elsewhere refused */
+		if (n == 4 || n == 16)
+			assert_int_equal(pp_ext_parse(p, n, &e), 0);
+		else
+			assert_int_equal(pp_ext_parse(p, n, &e), -EINVAL);
+		free(p);
+	}
 }
 
 /* The receiver's check: the one's-complement sum over pseudo-header and
@@ -243,6 +352,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replies_parse),
+		cmocka_unit_test(extensions_parse),
+		cmocka_unit_test(extensions_truncated),
 		cmocka_unit_test(probes_constant_flow),
 		cmocka_unit_test(loss_split),
 		cmocka_unit_test(ratelimit_detector),

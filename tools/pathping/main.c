@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -24,6 +25,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_PLOT,
 	OPT_WIDE,
+	OPT_TOS,
+	OPT_DSCP,
+	OPT_LIVE,
 };
 
 static const struct option options[] = {
@@ -38,10 +42,14 @@ static const struct option options[] = {
 	{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },	/* last TTL probed */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* reply timeout */
 	{ "interface", required_argument, NULL, 'I' },	/* bind to an interface */
+	{ "numeric", no_argument, NULL, 'n' },		/* no reverse DNS */
+	{ "tos", required_argument, NULL, OPT_TOS },	/* TOS / traffic class byte */
+	{ "dscp", required_argument, NULL, OPT_DSCP },	/* DSCP, ECN 0 */
 	{ "format", required_argument, NULL, 'f' },	/* output format */
 	{ "json", no_argument, NULL, 'j' },		/* -f json */
 	{ "plot", required_argument, NULL, OPT_PLOT },	/* PNG of RTT per hop */
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
+	{ "live", no_argument, NULL, OPT_LIVE },		/* redraw in place */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
@@ -61,13 +69,17 @@ static void usage(FILE *f)
 		"  -4, -6               IPv4 / IPv6 only\n"
 		"  -P, --probe TYPE     icmp (default), udp or tcp (SYN)\n"
 		"  -p, --port PORT      UDP/TCP destination port (udp 33434, tcp 80)\n"
-		"  -c, --count N        probes per hop (default 10); 0: until interrupted,\n"
-		"                       streaming every round\n"
+		"  -c, --count N        probes per hop (default 10); 0: until interrupted, the\n"
+		"                       live view on a terminal, else streaming every round\n"
+		"      --live           the live view also with a count (q or Ctrl-C ends it)\n"
 		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
 		"  -t, --duration DUR   stop after DUR (default: by count)\n"
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
 		"      --timeout DUR    reply timeout (default: 3 x largest RTT, 100ms..2s)\n"
 		"  -I, --interface IF   send through IF\n"
+		"  -n, --numeric        addresses only: no reverse DNS names\n"
+		"      --dscp DSCP      mark probes: 0..63 or a name (ef, af41, cs1, ...)\n"
+		"      --tos N          the whole TOS / traffic class byte, 0..255 (DSCP, ECN)\n"
 		"  -f, --format FMT     %s (default text)\n"
 		"      --color[=WHEN]   auto (a terminal, no NO_COLOR), always, never\n"
 		"  -j, --json           -f json\n"
@@ -103,6 +115,7 @@ static int parse_proto(const char *s, enum pp_proto *ret)
 static int parse_opt(int c, const char *arg, struct pp_opts *o)
 {
 	uint64_t v;
+	uint8_t d;
 
 	switch (c) {
 	case '4':
@@ -142,6 +155,24 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 	case 'I':
 		o->ifname = arg;
 		return 0;
+	case 'n':
+		o->numeric = true;
+		return 0;
+	case OPT_TOS:
+		if (mp_parse_u64(arg, 0, 255, &v) == 0) {
+			o->tos = (int)v;
+			return 0;
+		}
+		mp_warnx("invalid tos '%s' (0 to 255)", arg);
+		return -EINVAL;
+	case OPT_DSCP:
+		if (mp_parse_dscp(arg, &d) == 0) {
+			o->tos = d << 2;
+			return 0;
+		}
+		mp_warnx("invalid dscp '%s' (0 to 63, or a name: ef, af11..af43, cs0..cs7, va, le)",
+			 arg);
+		return -EINVAL;
 	case 'f':
 	case 'j':
 		return mp_opt_format(c == 'j' ? "json" : arg, &o->format);
@@ -154,6 +185,9 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 		return mp_run_opt(&o->run, c, arg);
 	case OPT_WIDE:
 		o->wide = true;
+		return 0;
+	case OPT_LIVE:
+		o->live = true;
 		return 0;
 	case OPT_PLOT:
 		o->plot = o->run.plot = arg;
@@ -205,6 +239,10 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		mp_warnx("--port applies to udp and tcp probes only");
 		return -EINVAL;
 	}
+	if (o->live && (o->multi || o->format != MP_FMT_TEXT || !isatty(STDOUT_FILENO))) {
+		mp_warnx("--live draws one HOST's text report on a terminal");
+		return -EINVAL;
+	}
 	if (!o->count && o->format == MP_FMT_PROM) {
 		mp_warnx("-c 0 streams rounds; -f prom is a snapshot: give a count");
 		return -EINVAL;
@@ -228,17 +266,37 @@ static int signals_init(void)
 	return 0;
 }
 
+/* The report drawn in place: asked for, or -c 0 with text on a terminal. */
+static bool live_view(const struct pp_opts *o)
+{
+	return o->live || (!o->count && !o->quiet && !o->multi && o->format == MP_FMT_TEXT &&
+			   isatty(STDOUT_FILENO));
+}
+
 /* One target: trace, print, plot; its exit status. */
 static int trace_one(const struct mp_run_target *t, void *ctx)
 {
 	struct pp_opts *opts = ctx;
 	static struct pp_result res;
+	struct pp_live lv;
+	bool live = live_view(opts);
 	int r;
 
 	opts->target = t->host;
 	pp_result_done(&res);
 	memset(&res, 0, sizeof(res));
-	r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event, opts->w);
+	if (live && (r = pp_live_begin(&lv, &res, opts)) < 0) {
+		mp_warn(-r, "live view");
+		pp_live_end(&lv);
+		return MP_EXIT_FAIL;
+	}
+	if (live)
+		r = pp_run(opts, &res, pp_live_event, &lv);
+	else
+		r = pp_run(opts, &res, opts->count || opts->quiet ? NULL : pp_print_event,
+			   opts->w);
+	if (live)
+		pp_live_end(&lv);
 	if (r == -EPERM && opts->proto == PP_TCP)
 		mp_warnx("%s: tcp probes need raw sockets (root or CAP_NET_RAW)", opts->target);
 	else if (r < 0)
@@ -277,7 +335,7 @@ int main(int argc, char **argv)
 	}
 	r = signals_init();
 	if (r == 0)
-		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/2");
+		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/3");
 	if (r == 0) {
 		mp_writer_prom_help(opts.w, pp_prom_help);
 		ret = mp_targets_run(&opts.run, opts.w, &(struct mp_run_fns){

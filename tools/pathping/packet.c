@@ -46,6 +46,17 @@ enum {
 	ICMP6_ECHO = 128,
 	ICMP6_ECHO_REPLY = 129,
 	RFC4884_MIN_ORIG = 128,	/* the original datagram field is padded to this */
+	EXT_VERSION = 2,	/* RFC 4884 extension header version */
+	EXT_HDR = 4,		/* version, reserved, checksum */
+	OBJ_HDR = 4,		/* length, class-num, c-type */
+	OBJ_MPLS = 1,		/* RFC 4950 class: MPLS label stack, c-type 1 */
+	OBJ_IFINFO = 2,		/* RFC 5837 class: interface information */
+	IF_HAS_INDEX = 0x08,	/* RFC 5837 c-type bits after the role */
+	IF_HAS_ADDR = 0x04,
+	IF_HAS_NAME = 0x02,
+	IF_HAS_MTU = 0x01,
+	AFI_IP = 1,		/* address family numbers of the address sub-object */
+	AFI_IP6 = 2,
 };
 
 /* Constant payload after the id words: recognisable in captures. */
@@ -184,6 +195,7 @@ int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *b
 		 * length); a zero IP ID would be replaced, so ids start at 1 */
 		memset(buf, 0, IP4_HDR);
 		buf[0] = 0x45;
+		buf[1] = f->tos;
 		mp_be16_put(buf + 2, (uint16_t)(IP4_HDR + n));
 		mp_be16_put(buf + 4, id);
 		buf[8] = ttl;
@@ -236,10 +248,139 @@ static int quoted_transport(const struct pp_flow *f, const uint8_t *t, size_t le
 	return -ENOENT;
 }
 
+/* RFC 4950: label stack entries, 4 octets each. */
+static int ext_mpls(const uint8_t *p, size_t len, struct pp_ext *e)
+{
+	uint32_t v;
+
+	if (len % 4)
+		return -EINVAL;
+	for (; len; p += 4, len -= 4) {
+		if (e->n_mpls == PP_MPLS_MAX) {
+			e->skipped++;
+			return 0;
+		}
+		v = mp_be32_get(p);
+		e->mpls[e->n_mpls++] = (struct pp_mpls){ .label = v >> 12, .tc = (v >> 9) & 7,
+							 .s = (v >> 8) & 1, .ttl = v & 0xff };
+	}
+	return 0;
+}
+
+/* RFC 5837 interface name sub-object: a length octet (counting itself, a
+ * multiple of 4, at most 64) and the name, padded with zeros. */
+static int ext_ifname(const uint8_t *p, size_t len, struct pp_ifinfo *fi)
+{
+	size_t n, i, k = 0;
+
+	if (len < 1 || p[0] < 4 || p[0] % 4 || p[0] > PP_IFNAME_MAX || p[0] > len)
+		return -EINVAL;
+	n = p[0];
+	for (i = 1; i < n && p[i]; i++)
+		fi->name[k++] = p[i] < 0x20 || p[i] == 0x7f ? '?' : (char)p[i];
+	fi->name[k] = '\0';
+	fi->has_name = true;
+	return (int)n;
+}
+
+/* RFC 5837: the sub-objects the c-type announces, in this order: ifIndex,
+ * IP address, name, MTU; nothing may be left over. */
+static int ext_ifinfo(uint8_t ctype, const uint8_t *p, size_t len, struct pp_ext *e)
+{
+	struct pp_ifinfo fi = { .role = ctype >> 6 };
+	size_t alen;
+	int n;
+
+	if (ctype & IF_HAS_INDEX) {
+		if (len < 4)
+			return -EINVAL;
+		fi.has_index = true;
+		fi.ifindex = mp_be32_get(p);
+		p += 4, len -= 4;
+	}
+	if (ctype & IF_HAS_ADDR) {
+		if (len < 4)
+			return -EINVAL;
+		if (mp_be16_get(p) == AFI_IP)
+			fi.family = AF_INET, alen = 4;
+		else if (mp_be16_get(p) == AFI_IP6)
+			fi.family = AF_INET6, alen = 16;
+		else
+			return -EINVAL;
+		if (len < 4 + alen)
+			return -EINVAL;
+		memcpy(&fi.addr, p + 4, alen);
+		fi.has_addr = true;
+		p += 4 + alen, len -= 4 + alen;
+	}
+	if (ctype & IF_HAS_NAME) {
+		if ((n = ext_ifname(p, len, &fi)) < 0)
+			return n;
+		p += n, len -= (size_t)n;
+	}
+	if (ctype & IF_HAS_MTU) {
+		if (len < 4)
+			return -EINVAL;
+		fi.has_mtu = true;
+		fi.mtu = mp_be32_get(p);
+		len -= 4;
+	}
+	if (len)
+		return -EINVAL;
+	if (e->n_if == PP_IFINFO_MAX)
+		e->skipped++;
+	else
+		e->ifs[e->n_if++] = fi;
+	return 0;
+}
+
+int pp_ext_parse(const uint8_t *buf, size_t len, struct pp_ext *ret)
+{
+	struct pp_ext e = { 0 };
+	size_t olen;
+	int r = 0;
+
+	if (!buf || !ret || len < EXT_HDR || buf[0] >> 4 != EXT_VERSION)
+		return -EINVAL;
+	/* a zero checksum was not computed (RFC 4884 section 7) */
+	if (mp_be16_get(buf + 2) && pp_csum_fold(pp_csum_add(0, buf, len)))
+		return -EINVAL;
+	for (buf += EXT_HDR, len -= EXT_HDR; len && r == 0; buf += olen, len -= olen) {
+		if (len < OBJ_HDR)
+			return -EINVAL;
+		olen = mp_be16_get(buf);
+		if (olen < OBJ_HDR || olen % 4 || olen > len)
+			return -EINVAL;
+		if (buf[2] == OBJ_MPLS && buf[3] == 1)
+			r = ext_mpls(buf + OBJ_HDR, olen - OBJ_HDR, &e);
+		else if (buf[2] == OBJ_IFINFO)
+			r = ext_ifinfo(buf[3], buf + OBJ_HDR, olen - OBJ_HDR, &e);
+		else
+			e.skipped++;
+	}
+	if (r < 0)
+		return r;
+	*ret = e;
+	return 0;
+}
+
+/* An extension structure where a router that predates RFC 4884 puts it
+ * (RFC 4950 section 5): right after a 128-octet original datagram, with
+ * the length field zero. Taken only with a checksum that holds. */
+static bool legacy_ext(const uint8_t *icmp, size_t len)
+{
+	const uint8_t *x = icmp + ICMP_HDR + RFC4884_MIN_ORIG;
+
+	return len >= ICMP_HDR + RFC4884_MIN_ORIG + EXT_HDR + OBJ_HDR && x[0] >> 4 == EXT_VERSION &&
+	       mp_be16_get(x + 2) &&
+	       !pp_csum_fold(pp_csum_add(0, x, len - ICMP_HDR - RFC4884_MIN_ORIG));
+}
+
 /*
  * The original datagram of an ICMP error (RFC 4884): when the length field
  * is set, only that many bytes are the datagram and an extension structure
- * may follow; otherwise (RFC 792 / 4443) all the rest is the datagram.
+ * may follow; otherwise (RFC 792 / 4443) all the rest is the datagram,
+ * unless a pre-RFC 4884 router's extension follows 128 octets of it.
  */
 static size_t orig_len(const struct pp_flow *f, const uint8_t *icmp, size_t len,
 		       struct pp_reply *r)
@@ -247,12 +388,16 @@ static size_t orig_len(const struct pp_flow *f, const uint8_t *icmp, size_t len,
 	size_t n = len - ICMP_HDR, words;
 
 	words = f->family == AF_INET ? (size_t)icmp[5] * 4 : (size_t)icmp[4] * 8;
+	if (!words && legacy_ext(icmp, len))
+		words = RFC4884_MIN_ORIG;
 	if (!words)
 		return n;
 	if (words < RFC4884_MIN_ORIG || words > n)
 		return n;	/* not a valid RFC 4884 length: treat as legacy */
-	if (n - words >= 4)
+	if (n - words >= 4) {
 		r->ext_offset = ICMP_HDR + words;
+		r->ext_bad = pp_ext_parse(icmp + r->ext_offset, len - r->ext_offset, &r->ext) < 0;
+	}
 	return words;
 }
 
@@ -276,16 +421,19 @@ static int icmp_error(const struct pp_flow *f, const uint8_t *icmp, size_t len,
 		/* a first fragment only: later ones carry no transport header */
 		if (mp_be16_get(q + 6) & 0x1fff)
 			return -ENOENT;
+		r->quoted_tos = q[1];
 		e = quoted_transport(f, q + hl, qlen - hl, f->raw, mp_be16_get(q + 4), &id);
 	} else {
 		if (qlen < IP6_HDR || (q[0] >> 4) != 6)
 			return -EINVAL;
 		if (q[6] != proto || memcmp(q + 24, &f->dst, 16))
 			return -ENOENT;
+		r->quoted_tos = (uint8_t)((q[0] & 0x0f) << 4 | q[1] >> 4);
 		e = quoted_transport(f, q + IP6_HDR, qlen - IP6_HDR, false, 0, &id);
 	}
 	if (e < 0)
 		return e;
+	r->quoted = true;
 	r->id = id;
 	return 0;
 }

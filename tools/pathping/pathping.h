@@ -11,10 +11,12 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "out.h"
+#include "rdns.h"
 #include "stats.h"
 #include "run.h"
 
@@ -31,6 +33,9 @@ enum {
 	PP_PKT_MAX = 1500,		/* largest probe or reply handled */
 	PP_DPORT_UDP = 33434,		/* default UDP destination port (traceroute's) */
 	PP_DPORT_TCP = 80,		/* default TCP destination port */
+	PP_MPLS_MAX = 8,		/* MPLS label stack entries kept per reply */
+	PP_IFINFO_MAX = 4,		/* RFC 5837 interface objects kept per reply */
+	PP_IFNAME_MAX = 64,		/* RFC 5837: a name of up to 63 octets */
 	/*
 	 * rate-limit detector: last probes looked at, and how many of them
 	 * must be node losses. 6 of 8 flagged random path loss: at 10 % per
@@ -49,6 +54,7 @@ enum {
 #define PP_TIMEOUT_MAX_NS (2 * MP_NSEC_PER_SEC)
 #define PP_TIMEOUT_MIN_NS (100 * MP_NSEC_PER_MSEC)
 #define PP_RL_GAP_NS (1 * MP_NSEC_PER_SEC)
+#define PP_NAMES_WAIT_NS (1 * MP_NSEC_PER_SEC)	/* for hop names after the last round */
 
 struct pp_opts {
 	const char *target;		/* host name or address as given */
@@ -69,10 +75,14 @@ struct pp_opts {
 	bool quiet;			/* -q: no diagnostics (overrides -v) */
 	bool verbose;			/* -v: run diagnostics on stderr */
 	bool wide;			/* --wide: every column in text */
+	int tos;			/* --tos / --dscp: TOS / traffic class byte, -1: unset */
+	bool numeric;			/* -n: no reverse DNS names */
+	bool live;			/* --live: the live view also with a count */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
-		       .interval_ns = PP_INTERVAL_NS, .max_ttl = 30, .format = MP_FMT_TEXT }
+		       .interval_ns = PP_INTERVAL_NS, .max_ttl = 30, .format = MP_FMT_TEXT, \
+		       .tos = -1 }
 
 /* ---- wire: probes and replies (packet.c; no lib dependency, fuzzed) ---- */
 
@@ -87,6 +97,7 @@ struct pp_flow {
 	uint16_t sport;			/* UDP/TCP source port */
 	uint16_t dport;			/* UDP/TCP destination port */
 	uint32_t tcp_seq0;		/* TCP: sequence number of probe id 0 */
+	uint8_t tos;			/* raw IPv4: the TOS byte of the header we build */
 };
 
 enum pp_reply_kind {
@@ -95,6 +106,42 @@ enum pp_reply_kind {
 	PP_REPLY_ECHO,		/* echo reply: the target */
 	PP_REPLY_TCP,		/* SYN-ACK or RST: the target */
 	PP_REPLY_OTHER,		/* another ICMP error quoting a probe (parameter problem...) */
+};
+
+/* RFC 4950: one label stack entry. */
+struct pp_mpls {
+	uint32_t label;			/* 20 bits */
+	uint8_t tc;			/* traffic class, 3 bits */
+	bool s;				/* bottom of stack */
+	uint8_t ttl;
+};
+
+/* RFC 5837 interface roles (the c-type's top two bits). */
+enum pp_if_role {
+	PP_IF_IN,			/* the interface the probe came in on */
+	PP_IF_IN_SUB,			/* a sub-IP component of it */
+	PP_IF_OUT,			/* the interface it would have left by */
+	PP_IF_NEXTHOP,			/* the IP next hop */
+};
+
+/* RFC 5837: one interface information object; each part is optional. */
+struct pp_ifinfo {
+	uint8_t role;			/* enum pp_if_role */
+	bool has_index, has_addr, has_name, has_mtu;
+	uint32_t ifindex;
+	int family;			/* of addr: AF_INET or AF_INET6 */
+	struct in6_addr addr;		/* IPv4 in the first 4 bytes */
+	char name[PP_IFNAME_MAX];	/* NUL-terminated, control octets replaced */
+	uint32_t mtu;
+};
+
+/* What an RFC 4884 extension structure said. */
+struct pp_ext {
+	unsigned n_mpls;
+	struct pp_mpls mpls[PP_MPLS_MAX];
+	unsigned n_if;
+	struct pp_ifinfo ifs[PP_IFINFO_MAX];
+	unsigned skipped;		/* objects of other classes, or beyond the arrays */
 };
 
 struct pp_reply {
@@ -106,7 +153,18 @@ struct pp_reply {
 	struct in6_addr from;		/* sender, IPv4 in the first 4 bytes */
 	size_t ext_offset;		/* RFC 4884: offset of the extension structure in
 					 * the ICMP message, 0 if none */
+	bool ext_bad;			/* ... which was malformed, and is ignored */
+	struct pp_ext ext;		/* ... parsed, when there and well-formed */
+	bool quoted;			/* an ICMP error quoting the probe's IP header */
+	uint8_t quoted_tos;		/* ... whose TOS / traffic class byte this was */
 };
+
+/*
+ * Parses an RFC 4884 extension structure of len bytes (version 2, checksum
+ * verified unless zero; RFC 4950 MPLS label stacks and RFC 5837 interface
+ * information). Returns 0 with *ret filled, or -EINVAL when malformed.
+ */
+int pp_ext_parse(const uint8_t *buf, size_t len, struct pp_ext *ret);
 
 /*
  * Builds probe id with the given TTL into buf (len bytes). Raw IPv4: the IP
@@ -162,6 +220,14 @@ struct pp_hop {
 	unsigned n_addrs;		/* entries used */
 	uint64_t other_received;	/* replies from responders beyond PP_ADDRS_MAX */
 	bool reached;			/* the target itself answered at this TTL */
+	/* what its routers quoted of the probes (raw sockets) and told in
+	 * RFC 4884 extensions */
+	uint64_t quoted;		/* replies quoting the probe's IP header */
+	uint64_t dscp_changed;		/* ... with a DSCP other than the one sent */
+	uint8_t quoted_tos;		/* the latest quote's TOS / traffic class byte */
+	uint64_t ext_seen;		/* replies with an extension structure */
+	uint64_t ext_bad;		/* ... malformed, ignored */
+	struct pp_ext ext;		/* the latest well-formed one */
 	/* pacing and rate-limit detection */
 	uint64_t history;		/* last outcomes, 2 bits each (enum pp_outcome) */
 	unsigned history_n;		/* outcomes in history, <= PP_RL_WINDOW */
@@ -188,10 +254,13 @@ struct pp_result {
 	const char *target;		/* the host as given (opts: not owned) */
 	const char *probe;		/* "icmp", "udp", "tcp" */
 	bool raw;			/* raw sockets were used */
+	bool tos_set;			/* --tos / --dscp given */
+	uint8_t tos;			/* the TOS / traffic class byte sent */
 	bool reached;			/* the target answered */
 	unsigned dest_ttl;		/* hops to the target, 0 if not reached */
 	unsigned n_hops;		/* hops reported: 1..n_hops */
 	struct pp_hop hops[PP_MAX_TTL + 1]; /* index = TTL */
+	struct mp_rdns *names;		/* the responders' names, NULL with -n */
 	uint64_t rounds;		/* probe rounds resolved */
 	uint64_t start_real_ns;		/* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;		/* wall time of the run */
@@ -234,5 +303,21 @@ int pp_plot_csv(const struct pp_result *res, const char *path);
 struct mp_run_target;
 int pp_plot_targets(const struct mp_run_target *t, size_t n, const char *png, void *ctx);
 int pp_exit_status(const struct pp_result *res);
+
+/* The live view (live.c): the report drawn in place every round. */
+struct pp_live {
+	struct pp_result *res;		/* the running result (pp_run's) */
+	const struct pp_opts *opts;
+	struct pp_result *snap;		/* a copy, analysed for each drawing */
+	uint64_t round;			/* round of the last event seen */
+	bool drawn;
+};
+
+/* Takes the terminal: alternate screen, no echo, keys read per round. */
+int pp_live_begin(struct pp_live *lv, struct pp_result *res, const struct pp_opts *o);
+/* pp_run's event callback: draws after each round, reads 'q'. */
+int pp_live_event(const struct pp_event *ev, void *ctx);
+/* Gives the terminal back as it was found. */
+void pp_live_end(struct pp_live *lv);
 
 #endif

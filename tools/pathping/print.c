@@ -53,18 +53,97 @@ static int rtt_fields(struct mp_writer *w, struct pp_hop *h)
 	return mp_put_f64(w, "jitter_ms", "%.3f", jit / 1e6);
 }
 
-static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
+static const char *const if_roles[] = {
+	[PP_IF_IN] = "in", [PP_IF_IN_SUB] = "in-sub", [PP_IF_OUT] = "out",
+	[PP_IF_NEXTHOP] = "nexthop",
+};
+
+static void ifinfo_addr(const struct pp_ifinfo *fi, char *buf, size_t len)
 {
-	const struct pp_responder *m = main_responder(h);
-	char ttl[16], a[MP_ADDR_STRLEN] = "";
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)fi->family };
+
+	if (fi->family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, &fi->addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, &fi->addr, 16);
+	addr_str(&ss, buf, len);
+}
+
+/* RFC 4884 extensions: MPLS label stack, interface information. For the
+ * machines: in prom, a stack entry is labelled by its label, an interface
+ * by its role. */
+static void ext_fields(struct mp_writer *w, const struct pp_hop *h)
+{
+	char a[MP_ADDR_STRLEN];
 	unsigned i;
 
-	snprintf(ttl, sizeof(ttl), "%u", h->ttl);
+	mp_obj_begin(w, "extensions", NULL);
+	mp_put_u64(w, "seen", "%" PRIu64, h->ext_seen);
+	mp_put_u64(w, "malformed", "%" PRIu64, h->ext_bad);
+	mp_arr_begin(w, "mpls", NULL);
+	for (i = 0; i < h->ext.n_mpls; i++) {
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_u64_label(w, "label", "%" PRIu64, h->ext.mpls[i].label);
+		mp_put_u64(w, "tc", "%" PRIu64, h->ext.mpls[i].tc);
+		mp_put_bool(w, "s", "%s", h->ext.mpls[i].s);
+		mp_put_u64(w, "ttl", "%" PRIu64, h->ext.mpls[i].ttl);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+	mp_arr_begin(w, "interfaces", NULL);
+	for (i = 0; i < h->ext.n_if; i++) {
+		const struct pp_ifinfo *fi = &h->ext.ifs[i];
+
+		mp_obj_begin(w, NULL, NULL);
+		mp_put_label(w, "role", "%s", if_roles[fi->role & 3]);
+		if (fi->has_index)
+			mp_put_u64(w, "ifindex", "%" PRIu64, fi->ifindex);
+		if (fi->has_addr) {
+			ifinfo_addr(fi, a, sizeof(a));
+			mp_put_str(w, "addr", "%s", a);
+		}
+		if (fi->has_name)
+			mp_put_str(w, "name", "%s", fi->name);
+		if (fi->has_mtu)
+			mp_put_u64(w, "mtu", "%" PRIu64, fi->mtu);
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+	mp_obj_end(w);
+}
+
+/* What the hop's routers quoted of the probes' TOS byte. */
+static void quote_fields(struct mp_writer *w, const struct pp_hop *h)
+{
+	double nan = NAN;
+
+	mp_put_u64_notext(w, "quoted", h->quoted);
+	mp_put_f64_notext(w, "quoted_dscp", h->quoted ? h->quoted_tos >> 2 : nan);
+	mp_put_f64_notext(w, "quoted_ecn", h->quoted ? h->quoted_tos & 3 : nan);
+	mp_put_u64_notext(w, "dscp_changed", h->dscp_changed);
+}
+
+/* addr's reverse DNS name, "" when it has none (or -n). */
+static const char *name_of(const struct pp_result *res, const struct sockaddr_storage *addr)
+{
+	const char *n = mp_rdns_name(res->names, addr);
+
+	return n ? n : "";
+}
+
+static int hop_fields(struct mp_writer *w, const struct pp_result *res, struct pp_hop *h,
+		      bool with_addrs)
+{
+	const struct pp_responder *m = main_responder(h);
+	char a[MP_ADDR_STRLEN] = "";
+	unsigned i;
+
 	if (m)
 		addr_str(&m->addr, a, sizeof(a));
-	mp_put_label(w, "hop", "%3s.|--", ttl);
+	mp_put_u64_label(w, "hop", "%3" PRIu64 ".|--", h->ttl);
 	mp_put_u64_notext(w, "ttl", h->ttl);
 	mp_put_str(w, "addr", "%s", a);
+	mp_put_str_notext(w, "name", m ? name_of(res, &m->addr) : "");
 	mp_put_u64(w, "responders", "%" PRIu64, (uint64_t)h->n_addrs + !!h->other_received);
 	mp_put_f64(w, "loss_pct", "%.1f%%", h->loss_pct);
 	mp_put_f64(w, "node_loss_pct", "%.1f%%", h->node_loss_pct);
@@ -73,6 +152,7 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 	mp_put_u64(w, "received", "%" PRIu64, h->received);
 	rtt_fields(w, h);
 	mp_put_bool(w, "ratelimited", "%s", h->ratelimited);
+	quote_fields(w, h);
 	if (!with_addrs)
 		return 0;
 	mp_arr_begin(w, "addrs", NULL);
@@ -80,6 +160,7 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 		addr_str(&h->addrs[i].addr, a, sizeof(a));
 		mp_obj_begin(w, NULL, NULL);
 		mp_put_str_notext(w, "addr", a);
+		mp_put_str_notext(w, "name", name_of(res, &h->addrs[i].addr));
 		mp_put_u64_notext(w, "received", h->addrs[i].received);
 		mp_put_f64_notext(w, "share_pct",
 				  100.0 * (double)h->addrs[i].received / (double)h->received);
@@ -88,8 +169,21 @@ static int hop_fields(struct mp_writer *w, struct pp_hop *h, bool with_addrs)
 	return mp_arr_end(w);
 }
 
-/* One hop's row for people: mtr's columns, loss split into node and link. */
-static void text_hop(struct mp_writer *w, struct pp_hop *h)
+/* A DSCP for people: its name if it has one, else the number. */
+static const char *dscp_str(uint8_t dscp, char *buf, size_t len)
+{
+	const char *n = mp_dscp_name(dscp);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "%u", dscp);
+	return buf;
+}
+
+/* One hop's row for people: mtr's columns, loss split into node and link;
+ * with dscp, the DSCP its routers quoted, in red when not the one sent. */
+static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp_hop *h,
+		     bool dscp)
 {
 	const struct pp_responder *m = main_responder(h);
 	struct mp_stats_summary s;
@@ -101,7 +195,7 @@ static void text_hop(struct mp_writer *w, struct pp_hop *h)
 	mp_obj_begin(w, NULL, NULL);
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
-	mp_put_str(w, "host", "%s", a);
+	mp_put_str(w, "host", "%s", m && *name_of(res, &m->addr) ? name_of(res, &m->addr) : a);
 	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
 	mp_writer_alert(w, h->link_loss_pct > 0);
@@ -113,7 +207,101 @@ static void text_hop(struct mp_writer *w, struct pp_hop *h)
 	mp_put_str(w, "best", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)s.min_ns) : "-");
 	mp_put_str(w, "worst", "%s", have ? mp_fmt_ns(b, sizeof(b), (double)s.max_ns) : "-");
 	mp_put_str(w, "stdev", "%s", have ? mp_fmt_ns(b, sizeof(b), s.stddev_ns) : "-");
+	if (dscp) {
+		mp_writer_alert(w, h->quoted && h->quoted_tos >> 2 != res->tos >> 2);
+		mp_put_str(w, "dscp", "%s",
+			   h->quoted ? dscp_str(h->quoted_tos >> 2, b, sizeof(b)) : "-");
+		mp_writer_alert(w, false);
+	}
 	mp_obj_end(w);
+}
+
+/* The first hop whose routers quote another DSCP than the one sent: the
+ * probes were remarked before they reached it. 0 if none. */
+static unsigned remark_hop(const struct pp_result *res, unsigned last)
+{
+	for (unsigned ttl = 1; ttl <= last; ttl++) {
+		const struct pp_hop *h = &res->hops[ttl];
+
+		if (h->quoted && h->quoted_tos >> 2 != res->tos >> 2)
+			return ttl;
+	}
+	return 0;
+}
+
+/* A hop's extensions in a line: "MPLS 24001 tc 0 ttl 1, 16 tc 0 ttl 255;
+ * in eth1 (3) 192.0.2.1 mtu 1500". */
+static void ext_line(const struct pp_ext *e, char *buf, size_t len)
+{
+	char a[MP_ADDR_STRLEN];
+	size_t n = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < e->n_mpls && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu32 " tc %u ttl %u",
+				      i ? ", " : "MPLS ", e->mpls[i].label, e->mpls[i].tc,
+				      e->mpls[i].ttl);
+	for (i = 0; i < e->n_if && n < len; i++) {
+		const struct pp_ifinfo *fi = &e->ifs[i];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "; " : "",
+				      if_roles[fi->role & 3]);
+		if (fi->has_name && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " %s", fi->name);
+		if (fi->has_index && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " (%" PRIu32 ")", fi->ifindex);
+		if (fi->has_addr && n < len) {
+			ifinfo_addr(fi, a, sizeof(a));
+			n += (size_t)snprintf(buf + n, len - n, " %s", a);
+		}
+		if (fi->has_mtu && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " mtu %" PRIu32, fi->mtu);
+	}
+}
+
+/* One row below the hops: a hop and what it says. */
+static void note_row(struct mp_writer *w, unsigned ttl, bool alert, const char *note)
+{
+	char b[16];
+
+	mp_obj_begin(w, NULL, NULL);
+	snprintf(b, sizeof(b), "%2u.", ttl);
+	mp_put_str(w, "hop", "%s", b);
+	mp_writer_alert(w, alert);
+	mp_put_str(w, "note", "%s", note);
+	mp_writer_alert(w, false);
+	mp_obj_end(w);
+}
+
+/* Below the hops, by hop: where the DSCP changed, each hop's extensions. */
+static void text_notes(struct mp_writer *w, const struct pp_result *res, unsigned last)
+{
+	unsigned r = remark_hop(res, last), ttl;
+	char b[MP_FMT_LEN], c[MP_FMT_LEN], line[256];
+	bool any = r;
+
+	for (ttl = 1; ttl <= last && !any; ttl++)
+		any = res->hops[ttl].ext.n_mpls || res->hops[ttl].ext.n_if;
+	if (!any)
+		return;
+	mp_writer_text_left(w, 2);
+	mp_arr_begin(w, "notes", "");
+	for (ttl = 1; ttl <= last; ttl++) {
+		const struct pp_hop *h = &res->hops[ttl];
+
+		if (ttl == r) {
+			snprintf(line, sizeof(line), "DSCP %s sent, %s quoted from here on",
+				 dscp_str(res->tos >> 2, b, sizeof(b)),
+				 dscp_str(h->quoted_tos >> 2, c, sizeof(c)));
+			note_row(w, ttl, true, line);
+		}
+		if (h->ext.n_mpls || h->ext.n_if) {
+			ext_line(&h->ext, line, sizeof(line));
+			note_row(w, ttl, false, line);
+		}
+	}
+	mp_arr_end(w);
 }
 
 /* The text a person reads (mtr --report is the model): one line, the hops
@@ -145,8 +333,9 @@ static void text_result(struct mp_writer *w, struct pp_result *res)
 	mp_arr_begin(w, "hops", "");
 	mp_writer_text_left(w, 1);
 	for (unsigned ttl = 1; ttl <= last; ttl++)
-		text_hop(w, &res->hops[ttl]);
+		text_hop(w, res, &res->hops[ttl], res->tos_set || remark_hop(res, last));
 	mp_arr_end(w);
+	text_notes(w, res, last);
 }
 
 int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
@@ -159,7 +348,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 		mp_writer_set_table(w, "hop");
 		for (ttl = 1; ttl <= res->n_hops; ttl++) {
 			mp_record_begin(w, "hop");
-			hop_fields(w, &res->hops[ttl], false);
+			hop_fields(w, res, &res->hops[ttl], false);
 			mp_record_end(w);
 		}
 		return 0;
@@ -182,6 +371,8 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
 	mp_put_f64(w, "duration_ms", "in %.0f ms", MP_NS_TO_MS(res->duration_ns));
 	mp_put_bool_notext(w, "raw_sockets", res->raw);
+	mp_put_u64_notext(w, "dscp", res->tos >> 2);
+	mp_put_u64_notext(w, "ecn", res->tos & 3);
 	mp_put_bool_notext(w, "interrupted", res->interrupted);
 	mp_put_u64_notext(w, "unmatched", res->unmatched);
 	mp_put_u64_notext(w, "late", res->late);
@@ -190,7 +381,10 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	mp_arr_begin(w, "hops", NULL);
 	for (ttl = 1; ttl <= res->n_hops; ttl++) {
 		mp_obj_begin(w, NULL, NULL);
-		hop_fields(w, &res->hops[ttl], true);
+		hop_fields(w, res, &res->hops[ttl], true);
+		mp_writer_audience(w, MP_FOR_MACHINES);
+		ext_fields(w, &res->hops[ttl]);
+		mp_writer_audience(w, wide ? MP_FOR_ALL : MP_FOR_MACHINES);
 		mp_obj_end(w);
 	}
 	mp_arr_end(w);
@@ -301,6 +495,8 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "rounds", "probe rounds resolved (one probe per hop each)" },
 	{ "duration_ms", "wall time of the run" },
 	{ "raw_sockets", "1 when raw sockets were used" },
+	{ "dscp", "DSCP the probes were sent with" },
+	{ "ecn", "ECN bits the probes were sent with" },
 	{ "interrupted", "1 when SIGINT or SIGTERM ended the run early" },
 	{ "unmatched", "ICMP or TCP packets read that answered none of the run's probes" },
 	{ "late", "replies after their probe's timeout (not counted received)" },
@@ -316,6 +512,18 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "hops.rtt_ms", "round-trip time to this hop" },
 	{ "hops.jitter_ms", "RFC 3550 interarrival jitter of this hop's replies" },
 	{ "hops.ratelimited", "1 when this hop's losses look like ICMP rate limiting" },
+	{ "hops.quoted", "replies quoting the probe's IP header (raw sockets)" },
+	{ "hops.quoted_dscp", "DSCP of the probe as this hop quoted it last" },
+	{ "hops.quoted_ecn", "ECN bits of the probe as this hop quoted them last" },
+	{ "hops.dscp_changed", "quotes with a DSCP other than the one sent" },
+	{ "hops.extensions.seen", "replies carrying RFC 4884 extensions" },
+	{ "hops.extensions.malformed", "replies whose RFC 4884 extensions were malformed" },
+	{ "hops.extensions.mpls.label", "MPLS label of the hop's label stack (RFC 4950)" },
+	{ "hops.extensions.mpls.tc", "MPLS traffic class of the label stack entry" },
+	{ "hops.extensions.mpls.s", "1 for the bottom of the MPLS label stack" },
+	{ "hops.extensions.mpls.ttl", "MPLS TTL of the label stack entry" },
+	{ "hops.extensions.interfaces.ifindex", "interface index the hop reported (RFC 5837)" },
+	{ "hops.extensions.interfaces.mtu", "interface MTU the hop reported (RFC 5837)" },
 	{ "hops.addrs.received", "replies from this responder at this hop" },
 	{ "hops.addrs.share_pct", "share of this hop's replies from this responder" },
 	{ NULL, NULL }

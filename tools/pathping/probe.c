@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "mp.h"
 #include "pathping.h"
+#include "rdns.h"
 #include "sock.h"
 
 enum {
@@ -303,6 +304,7 @@ static int setup(struct run *rn)
 	rn->flow.proto = o->proto;
 	memcpy(&rn->flow.dst, sa_addr(&rn->dst), rn->flow.family == AF_INET ? 4 : 16);
 	rn->flow.dport = o->dport ? o->dport : o->proto == PP_TCP ? PP_DPORT_TCP : PP_DPORT_UDP;
+	rn->flow.tos = o->tos >= 0 ? (uint8_t)o->tos : 0;
 	r = src_lookup(rn);
 	if (r < 0)
 		return r;
@@ -327,6 +329,12 @@ static int setup(struct run *rn)
 	if (r < 0)
 		return r;
 	rn->res->raw = rn->flow.raw;
+	rn->res->tos_set = o->tos >= 0;
+	rn->res->tos = rn->flow.tos;
+	/* raw IPv4 carries it in the header we build */
+	if (o->tos >= 0 && !(rn->flow.raw && rn->flow.family == AF_INET) &&
+	    (r = mp_sock_tos_set(rn->tx, o->tos)) < 0)
+		return r;
 	if (rn->flow.raw) {
 		rn->rx_icmp = rn->icmp ? rn->icmp : rn->tx;
 		rn->rx_tcp = rn->tcp ? rn->tcp : o->proto == PP_TCP ? rn->tx : NULL;
@@ -434,7 +442,9 @@ static struct round *round_of(struct run *rn, uint16_t id)
 	return NULL;
 }
 
-static void responder_add(struct pp_hop *h, const struct sockaddr_storage *from)
+/* Counts a reply from; a responder new to the hop gets its name looked up. */
+static void responder_add(struct pp_result *res, struct pp_hop *h,
+			  const struct sockaddr_storage *from)
 {
 	unsigned i;
 
@@ -450,11 +460,29 @@ static void responder_add(struct pp_hop *h, const struct sockaddr_storage *from)
 	}
 	h->addrs[h->n_addrs].addr = *from;
 	h->addrs[h->n_addrs++].received = 1;
+	mp_rdns_want(res->names, from);
 }
 
-/* A reply to probe id arrived. */
+/* What the reply quoted of the probe and told in extensions (raw sockets). */
+static void hop_quote(struct run *rn, struct pp_hop *h, const struct pp_reply *rep)
+{
+	if (rep->quoted) {
+		h->quoted++;
+		h->dscp_changed += rep->quoted_tos >> 2 != rn->flow.tos >> 2;
+		h->quoted_tos = rep->quoted_tos;
+	}
+	if (rep->ext_offset) {
+		h->ext_seen++;
+		if (rep->ext_bad)
+			h->ext_bad++;
+		else
+			h->ext = rep->ext;
+	}
+}
+
+/* A reply to probe id arrived; rep: what raw sockets parsed of it, or NULL. */
 static void answered(struct run *rn, uint16_t id, const struct sockaddr_storage *from,
-		     uint64_t rx_ns)
+		     uint64_t rx_ns, const struct pp_reply *rep)
 {
 	struct slot *sl = &rn->slots[id];
 	struct round *rd;
@@ -472,6 +500,8 @@ static void answered(struct run *rn, uint16_t id, const struct sockaddr_storage 
 	sl->rx_real_ns = rx_ns;
 	sl->from = f;
 	rd->pending--;
+	if (rep)
+		hop_quote(rn, &rn->res->hops[sl->ttl], rep);
 	if (sa_same(&f, &rn->res->dst)) {
 		if (!rn->res->dest_ttl || sl->ttl < rn->res->dest_ttl)
 			rn->res->dest_ttl = sl->ttl;
@@ -503,7 +533,7 @@ static void rx_raw(struct run *rn, struct mp_sock *s, bool is_tcp)
 				rn->res->unmatched++;
 				continue;
 			}
-			answered(rn, rep.id, &from, m[i].rx_ns);
+			answered(rn, rep.id, &from, m[i].rx_ns, &rep);
 		}
 		if (n < RX_BATCH)
 			break;
@@ -528,7 +558,7 @@ static void rx_dgram(struct run *rn)
 			rn->res->unmatched++;
 			continue;
 		}
-		answered(rn, id, &m.src, m.rx_ns);
+		answered(rn, id, &m.src, m.rx_ns, NULL);
 	}
 }
 
@@ -553,7 +583,7 @@ static void errq_entry(struct run *rn, struct mp_errq *e)
 		return;
 	}
 	from = e->offender;
-	answered(rn, id, &from, e->ts_ns);
+	answered(rn, id, &from, e->ts_ns, NULL);
 }
 
 static void rx_errq(struct run *rn, struct mp_sock *s)
@@ -602,7 +632,7 @@ static int round_resolve(struct run *rn, struct round *rd)
 			if (mp_stats_add(h->rtt, rtt) < 0)
 				r = -ENOMEM;
 			mp_jitter_add(&h->jitter, sl->tx_real_ns, sl->rx_real_ns);
-			responder_add(h, &sl->from);
+			responder_add(res, h, &sl->from);
 			if (sa_same(&sl->from, &res->dst))
 				h->reached = true;
 			if (rtt > 0 && (uint64_t)rtt > rn->max_rtt_ns)
@@ -760,10 +790,16 @@ int pp_run(const struct pp_opts *o, struct pp_result *res, pp_event_cb cb, void 
 	r = setup(&rn);
 	if (r < 0)
 		goto out;
+	/* names are a nicety: without a resolver thread, addresses */
+	if (!o->numeric && mp_rdns_new(&res->names) < 0)
+		res->names = NULL;
 	res->start_real_ns = mp_clock_real_ns();
 	t0 = mp_clock_mono_ns();
 	r = loop(&rn);
 	res->duration_ns = mp_clock_mono_ns() - t0;
+	/* the report names the hops it can: what is still pending after
+	 * this wait is left out (a DNS server that does not answer) */
+	mp_rdns_wait(res->names, PP_NAMES_WAIT_NS);
 	if (r == 0)
 		pp_analyze(res);
 out:
@@ -784,4 +820,6 @@ void pp_result_done(struct pp_result *res)
 		mp_stats_free(res->hops[ttl].rtt);
 		res->hops[ttl].rtt = NULL;
 	}
+	mp_rdns_free(res->names);
+	res->names = NULL;
 }

@@ -151,10 +151,9 @@ int pc_diff(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names
 	size_t len = 0, i = 0, j = 0;
 	int r;
 
-	r = pc_fetch(opts->diff_file, opts->timeout_ns, opts->max_bytes, &buf, &len, err,
-		     sizeof(err));
+	r = pc_fetch(opts, opts->diff_file, opts->max_bytes, &buf, &len, err, sizeof(err));
 	if (r < 0) {
-		mp_warn(r, "%s%s%s", opts->diff_file, err[0] ? ": " : "", err);
+		mp_warnx("%s: %s", opts->diff_file, err);
 		goto out;
 	}
 	r = pc_doc_parse(buf, len, &snap, err, sizeof(err));

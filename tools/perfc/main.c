@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -23,6 +24,8 @@ enum {
 	OPT_NODE,
 	OPT_SITE,
 	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_CACERT,
 	OPT_MAX_BYTES,
 	OPT_MAX_TOTAL,
 	OPT_TEXTFILE,
@@ -42,6 +45,8 @@ static const struct option options[] = {
 	{ "node", required_argument, NULL, OPT_NODE },		/* this host's node name */
 	{ "site", required_argument, NULL, OPT_SITE },		/* this host's site id */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },	/* per URL fetch */
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, /* its connect */
+	{ "cacert", required_argument, NULL, OPT_CACERT },	/* CAs for https:// */
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES }, /* cap per document */
 	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL }, /* cap on all --nodes documents */
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
@@ -69,7 +74,10 @@ static void usage(FILE *f)
 	      "  -t, --duration DUR      stop watching after DUR (0: at SIGINT)\n"
 	      "      --node NAME         this host's node name (default: host name)\n"
 	      "      --site ID           this host's site id in the document\n"
-	      "      --timeout DUR       per http:// fetch (default 5s)\n"
+	      "      --timeout DUR       per URL fetch, connect to last byte (default 5s)\n"
+	      "      --connect-timeout DUR\n"
+	      "                          its connect and TLS handshake (default: --timeout)\n"
+	      "      --cacert FILE       trust the CAs of this PEM file for https://\n"
 	      "      --max-bytes SIZE    largest document read (default 64M)\n"
 	      "      --max-total SIZE    most bytes of all --nodes documents (default 256M)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
@@ -105,6 +113,16 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_TIMEOUT:
 		return mp_opt_duration("timeout", arg, MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
 					 &o->timeout_ns);
+	case OPT_CONNECT_TIMEOUT:
+		return mp_opt_duration("connect timeout", arg, MP_NSEC_PER_MSEC,
+					 3600 * MP_NSEC_PER_SEC, &o->connect_timeout_ns);
+	case OPT_CACERT:
+		if (access(arg, R_OK) < 0) {
+			mp_warn(errno, "--cacert '%s'", arg);
+			return -EINVAL;
+		}
+		o->cacert = arg;
+		return 0;
 	case OPT_MAX_BYTES:
 		return mp_opt_size("size", arg, 1024, 1ULL << 34, &o->max_bytes);
 	case OPT_MAX_TOTAL:

@@ -10,7 +10,7 @@
  *   store.c  the lean in-memory form of a document's routes
  *   diff.c   --diff against a snapshot
  *   mesh.c   --nodes: paths, loops, black holes, asymmetry
- *   http.c   a bounded HTTP/1.0 GET client for --nodes URLs
+ *   http.c   documents from files and http(s):// URLs (lib/fetch, libcurl)
  */
 #ifndef PERFC_H
 #define PERFC_H
@@ -63,7 +63,9 @@ struct pc_opts {
 	const char *node_name;	/* --node: this host's name in documents */
 	const char *site;	/* --site: this host's site id */
 	uint64_t duration_ns;	/* --watch run length, 0 = until SIGINT */
-	uint64_t timeout_ns;	/* per URL fetch */
+	uint64_t timeout_ns;	/* per URL fetch, connect to last byte */
+	uint64_t connect_timeout_ns;	/* per URL connect and TLS handshake; 0 = timeout_ns */
+	const char *cacert;	/* --cacert: PEM CAs trusted for https://; NULL = system's */
 	uint64_t max_bytes;	/* cap on a fetched or read document */
 	uint64_t max_total;	/* cap on all --nodes documents together */
 	const char *textfile;	/* --textfile DIR */
@@ -250,11 +252,12 @@ int pc_diff(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names
 
 /* http.c / file reading */
 /*
- * Reads a document from a file or an http:// URL into a new buffer (*ret,
- * free()), at most max_bytes; URLs bounded by timeout_ns overall.
- * On failure err holds the reason. Returns 0, or -errno.
+ * Reads a document from a file or an http:// or https:// URL into a new
+ * buffer (*ret, free()), at most max_bytes; URLs bounded by opts' timeouts
+ * and verified against opts->cacert. On failure err holds the whole reason
+ * in one line (print it after the source: "SRC: err"). Returns 0, or -errno.
  */
-int pc_fetch(const char *src, uint64_t timeout_ns, uint64_t max_bytes, char **ret,
+int pc_fetch(const struct pc_opts *opts, const char *src, uint64_t max_bytes, char **ret,
 	     size_t *ret_len, char *err, size_t errlen);
 
 /* run.c: resolves names, runs the mode; prints only through w and mp_warn. */

@@ -235,7 +235,7 @@ static int run_nodes(struct pc_opts *opts, struct mp_writer *w, struct pc_result
 			       opts->max_total - total : opts->max_bytes;
 		size_t len = 0;
 
-		r = pc_fetch(opts->nodes[n], opts->timeout_ns, cap, &buf, &len, err, sizeof(err));
+		r = pc_fetch(opts, opts->nodes[n], cap, &buf, &len, err, sizeof(err));
 		if (r == -EFBIG && cap < opts->max_bytes) {
 			mp_warnx("%s: the documents total more than %" PRIu64 " bytes (--max-total)",
 				 opts->nodes[n], opts->max_total);
@@ -243,7 +243,7 @@ static int run_nodes(struct pc_opts *opts, struct mp_writer *w, struct pc_result
 		}
 		total += len;
 		if (r < 0) {
-			mp_warn(r, "%s%s%s", opts->nodes[n], err[0] ? ": " : "", err);
+			mp_warnx("%s: %s", opts->nodes[n], err);
 			goto out;
 		}
 		r = pc_doc_parse(buf, len, &docs[n], err, sizeof(err));
