@@ -14,6 +14,8 @@
  * for a document that is JSON but not a valid one, the same error text; for
  * a valid one, the same node, site, addresses and routes, field by field
  * (each route of the lean form written out in full again by pc_doc_route).
+ * One difference is allowed: a NUL byte after a word or number, which
+ * jansson skips and the one-pass reader refuses (see differential()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +90,12 @@ static void differential(const uint8_t *data, size_t size, int r, const char *er
 
 	memset(&ref, 0x5a, sizeof(ref));
 	q = ref_doc_parse((const char *)data, size, &ref, ref_err, sizeof(ref_err));
-	if (q == -ENOMEM || r == -ENOMEM) {
+	/* jansson's quirk: a NUL byte right after a word or number is skipped
+	 * (its unget leaves a 0 that reads as "buffer empty"), so it accepts
+	 * `null\0,`; the one-pass reader refuses every NUL outside a string as
+	 * JSON does, the only difference allowed */
+	if (q == -ENOMEM || r == -ENOMEM ||
+	    (memchr(data, 0, size) && r == -EINVAL && !strncmp(err, "not JSON", 8))) {
 		if (q == 0)
 			ref_doc_done(&ref);
 		return;
