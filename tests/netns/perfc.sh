@@ -503,7 +503,8 @@ test_errors()
 {
 	local rc
 	for args in "--table nosuch" "--proto nosuch" "-f xml" "-t 5x -w" "10.0.0.1/33" \
-		"--nodes" "--diff /nonexistent.json" "-w --diff x.json" "-4 fdac::/16" "--dev nosuch0"; do
+		"--nodes" "--nodes --max-total 1x a.json" "--diff /nonexistent.json" \
+		"-w --diff x.json" "-4 fdac::/16" "--dev nosuch0"; do
 		rc=0
 		# shellcheck disable=SC2086
 		"$PERFC" $args >/dev/null 2>"$T_OUT/err" || rc=$?
@@ -515,6 +516,16 @@ test_errors()
 	"$PERFC" --nodes "$T_OUT/bad.json" 2>"$T_OUT/err" >/dev/null || rc=$?
 	((rc == 2))
 	grep -q 'routes\[0\].dst: not a prefix' "$T_OUT/err"
+	# --max-total: each document under --max-bytes, together over the cap
+	node_doc e "" 10.1.0.1 "10.1.0.0/24 dev eth0" >"$T_OUT/e.json"
+	node_doc f "" 10.1.0.2 "10.1.0.0/24 dev eth0" >"$T_OUT/f.json"
+	printf '%1500s\n' '' | tee -a "$T_OUT/e.json" >>"$T_OUT/f.json"
+	rc=0
+	"$PERFC" --nodes --max-total 2K "$T_OUT/e.json" "$T_OUT/f.json" 2>"$T_OUT/err" \
+		>/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'f.json: the documents total more than 2048 bytes (--max-total)$' "$T_OUT/err"
+	"$PERFC" --nodes --max-total 4K "$T_OUT/e.json" "$T_OUT/f.json" >/dev/null
 	rc=0
 	"$PERFC" --nodes --cacert /nonexistent.pem x.json 2>"$T_OUT/err" >/dev/null || rc=$?
 	((rc == 2))

@@ -27,6 +27,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_CACERT,
 	OPT_MAX_BYTES,
+	OPT_MAX_TOTAL,
 	OPT_TEXTFILE,
 	OPT_JOB,
 };
@@ -47,6 +48,7 @@ static const struct option options[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, /* its connect */
 	{ "cacert", required_argument, NULL, OPT_CACERT },	/* CAs for https:// */
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES }, /* cap per document */
+	{ "max-total", required_argument, NULL, OPT_MAX_TOTAL }, /* cap on all --nodes documents */
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },	/* Prometheus textfile DIR */
 	{ "job", required_argument, NULL, OPT_JOB },		/* its job label */
 	{ "format", required_argument, NULL, 'f' },		/* output format */
@@ -77,6 +79,7 @@ static void usage(FILE *f)
 	      "                          its connect and TLS handshake (default: --timeout)\n"
 	      "      --cacert FILE       trust the CAs of this PEM file for https://\n"
 	      "      --max-bytes SIZE    largest document read (default 64M)\n"
+	      "      --max-total SIZE    most bytes of all --nodes documents (default 256M)\n"
 	      "  -f, --format FMT        text, csv, json, ndjson, prom (-j: json)\n"
 	      "      --textfile DIR      also DIR/perfc-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q, --quiet             summary only: no route or change records\n"
@@ -122,6 +125,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_MAX_BYTES:
 		return mp_opt_size("size", arg, 1024, 1ULL << 34, &o->max_bytes);
+	case OPT_MAX_TOTAL:
+		return mp_opt_size("total size", arg, 1024, 1ULL << 40, &o->max_total);
 	case OPT_TEXTFILE:
 		o->textfile = arg;
 		return 0;

@@ -7,6 +7,7 @@
  *   route.c  kernel route -> struct pc_route, filters, listing and --watch
  *   print.c  rendering of routes, changes and paths through lib/out
  *   doc.c    the perfc/1 document parser (untrusted input: fuzzed)
+ *   store.c  the lean in-memory form of a document's routes
  *   diff.c   --diff against a snapshot
  *   mesh.c   --nodes: paths, loops, black holes, asymmetry
  *   http.c   documents from files and http(s):// URLs (lib/fetch, libcurl)
@@ -34,7 +35,9 @@ enum {
 	PC_NAME_LEN = 32,	/* table, protocol, device, type, scope names */
 	PC_NODE_LEN = 64,	/* node and site names */
 	PC_FLAGS_MAX = 8,	/* flag names kept per route or nexthop */
+	PC_NH_MAX = 256,	/* nexthops of a route in a document */
 	PC_HTTP_MAX_BYTES_DEFAULT = 64 << 20,
+	PC_MAX_TOTAL_DEFAULT = 256 << 20,	/* all --nodes documents together */
 };
 
 enum pc_mode {
@@ -64,6 +67,7 @@ struct pc_opts {
 	uint64_t connect_timeout_ns;	/* per URL connect and TLS handshake; 0 = timeout_ns */
 	const char *cacert;	/* --cacert: PEM CAs trusted for https://; NULL = system's */
 	uint64_t max_bytes;	/* cap on a fetched or read document */
+	uint64_t max_total;	/* cap on all --nodes documents together */
 	const char *textfile;	/* --textfile DIR */
 	const char *job;	/* --job NAME */
 	const char *table_arg;	/* --table as given (name or number) */
@@ -78,7 +82,8 @@ struct pc_result {
 };
 
 #define PC_OPTS_INIT { .format = MP_FMT_TEXT, .mode = PC_LIST, .table = -1, .protocol = -1, \
-		       .timeout_ns = 5000000000ULL, .max_bytes = PC_HTTP_MAX_BYTES_DEFAULT }
+		       .timeout_ns = 5000000000ULL, .max_bytes = PC_HTTP_MAX_BYTES_DEFAULT, \
+		       .max_total = PC_MAX_TOTAL_DEFAULT }
 
 struct pc_nh {
 	char gateway[PC_ADDR_LEN];	/* "" = none (directly connected) */
@@ -110,14 +115,50 @@ struct pc_route {
 	const char *match;		/* prefix argument: "exact", "inside", "covers" */
 };
 
+/* Interned strings: each distinct byte string once, by a small id (0 = ""). */
+struct pc_strs {
+	char *data;		/* the strings, each NUL-terminated */
+	size_t len, cap;
+	size_t *off;		/* id -> offset in data */
+	uint32_t *blen;		/* id -> length */
+	uint32_t n, n_cap;
+	uint32_t *slot;		/* hash slots: id + 1, 0 = empty */
+	uint32_t n_slots;	/* a power of two */
+	uint32_t recent[16];	/* id + 1 of the string last seen of its length and
+				 * first byte: routes repeat their names */
+};
+
+/* A route as a document holds it (about 80 bytes, a struct pc_route is
+ * 700): names and flag lists interned, addresses binary. */
+struct pc_droute {
+	struct mp_nl_addr dst_addr;
+	struct mp_nl_addr prefsrc;	/* family 0: none */
+	uint32_t metric;
+	uint32_t type, table, protocol, scope, flags;	/* ids in the doc's strs */
+	uint32_t nh;			/* first of n_nh in the doc's nhs */
+	uint16_t n_nh;
+	uint8_t family;
+	uint8_t dst_len;
+	bool multipath;
+};
+
+struct pc_dnh {
+	struct mp_nl_addr gateway;	/* family 0: none */
+	uint32_t dev, flags;		/* ids in the doc's strs */
+	uint32_t weight;
+};
+
 /* A perfc/1 document: a node's routes and the addresses it owns. */
 struct pc_doc {
 	char node[PC_NODE_LEN];		/* node name ("" when absent) */
 	char site[PC_NODE_LEN];		/* site id ("" when absent) */
 	char **addresses;		/* the node's own addresses (canonical text) */
 	size_t n_addresses;
-	struct pc_route *routes;	/* each with its own nh array */
-	size_t n_routes;
+	struct pc_droute *routes;
+	size_t n_routes, cap_routes;
+	struct pc_dnh *nhs;		/* the routes' nexthops */
+	size_t n_nhs, cap_nhs;
+	struct pc_strs strs;		/* names, flag lists */
 };
 
 /* names.c */
@@ -157,20 +198,36 @@ bool pc_route_filter(const struct pc_opts *opts, struct pc_route *rt);
 
 /* doc.c */
 /*
- * Parses a perfc/1 document of len bytes (need not be NUL-terminated).
- * On failure writes a reason into err. Returns 0, -EINVAL (not a perfc/1
- * document, with err set), -E2BIG or -ENOMEM; *ret filled on success, to be
- * released with pc_doc_done().
+ * Parses a perfc/1 document of len bytes (need not be NUL-terminated) in
+ * one pass, without a JSON tree. On failure writes a reason into err.
+ * Returns 0, -EINVAL (not a perfc/1 document, with err set), -E2BIG or
+ * -ENOMEM; *ret filled on success, to be released with pc_doc_done().
  */
 int pc_doc_parse(const char *buf, size_t len, struct pc_doc *ret, char *err, size_t errlen);
-void pc_doc_done(struct pc_doc *doc);
 /* Canonical text of an address ("10.0.0.1", "2001:db8::1"); -EINVAL if it is none. */
 int pc_addr_canon(const char *s, char *buf, size_t len, struct mp_nl_addr *ret);
 /* Parses "addr/len" or "addr" (full length) into the canonical "addr/len". */
 int pc_prefix_canon(const char *s, char *buf, size_t len, struct mp_nl_addr *ret_addr,
 		    unsigned *ret_len);
-/* Frees route nexthop arrays and the arrays of doc. */
-void pc_routes_free(struct pc_route *routes, size_t n);
+
+/* store.c */
+/* Decimal digits of v (< 1000) at p; returns the end. */
+char *pc_put_dec(char *p, unsigned v);
+/* Text of an address, "" for family 0 (IPv4 without sprintf). Returns the length. */
+size_t pc_addr_text(const struct mp_nl_addr *a, char *buf, size_t len);
+/* Interns len bytes (no NUL among them); *id is its id. 0 or -ENOMEM. */
+int pc_strs_add(struct pc_strs *s, const char *p, size_t len, uint32_t *id);
+/* The id of a string already interned, or -1. */
+int64_t pc_strs_find(const struct pc_strs *s, const char *p, size_t len);
+static inline const char *pc_strs_get(const struct pc_strs *s, uint32_t id)
+{
+	return s->n ? s->data + s->off[id] : "";
+}
+/* Appends a copy of rt (and its nexthops) to doc in the lean form. */
+int pc_doc_add(struct pc_doc *doc, const struct pc_route *rt);
+/* Route i of doc in full; nh must have room for doc->routes[i].n_nh entries. */
+void pc_doc_route(const struct pc_doc *doc, size_t i, struct pc_route *rt, struct pc_nh *nh);
+void pc_doc_done(struct pc_doc *doc);
 
 /* print.c */
 /* padded: cells of the usual widths, for rows that come one by one

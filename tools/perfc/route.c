@@ -34,36 +34,6 @@ static void flag_names(unsigned flags, char (*out)[PC_NAME_LEN], unsigned *n)
 			memcpy(out[(*n)++], names[i].name, strlen(names[i].name) + 1);
 }
 
-/* Decimal digits of v (< 1000) at p; returns the end. */
-static char *put_dec(char *p, unsigned v)
-{
-	if (v >= 100)
-		*p++ = (char)('0' + v / 100);
-	if (v >= 10)
-		*p++ = (char)('0' + v / 10 % 10);
-	*p++ = (char)('0' + v % 10);
-	return p;
-}
-
-/* The address as text; IPv4 by hand (glibc's inet_ntop formats it with
- * sprintf, a tenth of a route listing's time). Returns the length. */
-static size_t addr_text(const struct mp_nl_addr *a, char *buf, size_t len)
-{
-	if (a->family == AF_INET && len >= INET_ADDRSTRLEN) {
-		char *p = buf;
-
-		for (int i = 0; i < 4; i++) {
-			p = put_dec(p, a->bytes[i]);
-			*p++ = '.';
-		}
-		p[-1] = '\0';
-		return (size_t)(p - 1 - buf);
-	}
-	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
-		buf[0] = '\0';
-	return strlen(buf);
-}
-
 int pc_route_from_nl(struct pc_names *names, const struct mp_nl_route *k, struct pc_route *rt,
 		     struct pc_nh *nh_buf)
 {
@@ -75,14 +45,14 @@ int pc_route_from_nl(struct pc_names *names, const struct mp_nl_route *k, struct
 	rt->dst_addr = k->dst;
 	rt->dst_len = k->dst_len;
 	/* "addr/len": an address text is at most 45 characters, len 3 digits */
-	n = addr_text(&k->dst, rt->dst, sizeof(rt->dst) - 5);
+	n = pc_addr_text(&k->dst, rt->dst, sizeof(rt->dst) - 5);
 	rt->dst[n] = '/';
-	*put_dec(rt->dst + n + 1, k->dst_len % 1000) = '\0';
+	*pc_put_dec(rt->dst + n + 1, k->dst_len % 1000) = '\0';
 	pc_names_table(names, k->table, rt->table, sizeof(rt->table));
 	pc_names_proto(names, k->protocol, rt->protocol, sizeof(rt->protocol));
 	pc_scope_name(k->scope, rt->scope, sizeof(rt->scope));
 	rt->metric = k->has_priority ? k->priority : 0;
-	addr_text(&k->prefsrc, rt->prefsrc, sizeof(rt->prefsrc));
+	pc_addr_text(&k->prefsrc, rt->prefsrc, sizeof(rt->prefsrc));
 	flag_names(k->flags & ~0xffU, rt->flags, &rt->n_flags);
 	rt->multipath = k->multipath;
 	rt->nh = nh_buf;
@@ -90,7 +60,7 @@ int pc_route_from_nl(struct pc_names *names, const struct mp_nl_route *k, struct
 	for (unsigned i = 0; i < k->nh_count; i++) {
 		struct pc_nh *nh = &nh_buf[i];
 
-		addr_text(&k->nh[i].gw, nh->gateway, sizeof(nh->gateway));
+		pc_addr_text(&k->nh[i].gw, nh->gateway, sizeof(nh->gateway));
 		pc_names_dev(names, k->nh[i].ifindex, nh->dev, sizeof(nh->dev));
 		nh->weight = k->nh[i].weight;
 		flag_names(k->nh[i].flags, nh->flags, &nh->n_flags);
@@ -192,26 +162,7 @@ int pc_list(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names
 
 static int doc_add(const struct pc_route *rt, void *arg)
 {
-	struct pc_doc *doc = arg;
-	struct pc_route *v;
-	struct pc_nh *nh = NULL;
-
-	if ((doc->n_routes & (doc->n_routes - 1)) == 0) {	/* at 0, 1, 2, 4, ...: grow */
-		v = realloc(doc->routes, (doc->n_routes ? 2 * doc->n_routes : 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		doc->routes = v;
-	}
-	if (rt->n_nh) {
-		nh = malloc(rt->n_nh * sizeof(*nh));
-		if (!nh)
-			return -ENOMEM;
-		memcpy(nh, rt->nh, rt->n_nh * sizeof(*nh));
-	}
-	doc->routes[doc->n_routes] = *rt;
-	doc->routes[doc->n_routes].nh = nh;
-	doc->n_routes++;
-	return 0;
+	return pc_doc_add(arg, rt);
 }
 
 int pc_list_doc(const struct pc_opts *opts, struct mp_nl *nl, struct pc_names *names,
@@ -236,7 +187,7 @@ static int self_addr_fn(const struct mp_nl_ifaddr *a, void *arg)
 		return 0;
 	if (a->addr.family == AF_INET6 && !memcmp(a->addr.bytes, ll6, 2))
 		return 0;
-	addr_text(&a->addr, buf, sizeof(buf));
+	pc_addr_text(&a->addr, buf, sizeof(buf));
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;

@@ -223,15 +223,25 @@ static int run_nodes(struct pc_opts *opts, struct mp_writer *w, struct pc_result
 {
 	struct pc_doc *docs = calloc((size_t)opts->n_nodes, sizeof(*docs));
 	struct pc_mesh_result mr = { 0 };
+	uint64_t total = 0;
 	int r = 0, n = 0;
 
 	if (!docs)
 		return -ENOMEM;
 	for (; n < opts->n_nodes; n++) {
 		char err[256] = "", *buf = NULL;
+		/* no document read past the total cap either */
+		uint64_t cap = opts->max_total - total < opts->max_bytes ?
+			       opts->max_total - total : opts->max_bytes;
 		size_t len = 0;
 
-		r = pc_fetch(opts, opts->nodes[n], opts->max_bytes, &buf, &len, err, sizeof(err));
+		r = pc_fetch(opts, opts->nodes[n], cap, &buf, &len, err, sizeof(err));
+		if (r == -EFBIG && cap < opts->max_bytes) {
+			mp_warnx("%s: the documents total more than %" PRIu64 " bytes (--max-total)",
+				 opts->nodes[n], opts->max_total);
+			goto out;
+		}
+		total += len;
 		if (r < 0) {
 			mp_warnx("%s: %s", opts->nodes[n], err);
 			goto out;
