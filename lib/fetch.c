@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -39,7 +40,8 @@ struct buf {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_code = CURLE_FAILED_INIT;
 
-static int buf_add(struct buf *b, const char *data, size_t n)
+/* Room for n more bytes and the NUL; -EFBIG past the cap. */
+static int buf_reserve(struct buf *b, size_t n)
 {
 	if (n > b->max - b->len)
 		return -EFBIG;
@@ -54,24 +56,52 @@ static int buf_add(struct buf *b, const char *data, size_t n)
 			return -ENOMEM;
 		b->p = p;
 		b->cap = cap;
+		b->p[b->len] = '\0';
 	}
+	return 0;
+}
+
+static int buf_add(struct buf *b, const char *data, size_t n)
+{
+	int r = buf_reserve(b, n);
+
+	if (r < 0)
+		return r;
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
 }
 
+/* Reads straight into the buffer: a regular file's size is reserved at
+ * once (one allocation, no copy), anything else grows as it comes. */
 static int read_file(const char *path, struct buf *b)
 {
-	char chunk[FILE_CHUNK];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	int r = 0;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		r = buf_reserve(b, (size_t)MP_MIN((uint64_t)st.st_size, b->max));
+	while (r == 0) {
+		ssize_t n;
+		char probe;
 
+		if (b->len == b->max) {
+			/* at the cap: only the end of the file may follow */
+			n = read(fd, &probe, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			r = n < 0 ? -errno : n > 0 ? -EFBIG : 0;
+			break;
+		}
+		if (b->len + 1 >= b->cap)
+			r = buf_reserve(b, (size_t)MP_MIN((uint64_t)FILE_CHUNK, b->max - b->len));
+		if (r < 0)
+			break;
+		n = read(fd, b->p + b->len, MP_MIN(b->cap - b->len - 1, b->max - b->len));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -80,9 +110,8 @@ static int read_file(const char *path, struct buf *b)
 		}
 		if (n == 0)
 			break;
-		r = buf_add(b, chunk, (size_t)n);
-		if (r < 0)
-			break;
+		b->len += (size_t)n;
+		b->p[b->len] = '\0';
 	}
 	close(fd);
 	return r;
