@@ -1,0 +1,199 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# tcprtt in the lab: passive RTT of iperf3 TCP flows against the delay set
+# on a wire and against ping on the same path, captured on the middle
+# router and on an end host; retransmissions against nft's drop counter
+# for every-50th loss; -r on a dumpcap capture against the live figures.
+#
+#   tests/netns/tcprtt.sh [-v] [-p] [-t] [test...]      (-h lists the tests)
+#
+# Topology "line" (every [A-B] is a wire namespace: a bridge, or mp-wire
+# when delayed; loss acts on the port facing the receiving node):
+#
+#   c ====[c-r1]==== r1 ====[r1-r2]==== r2 ====[r2-s]==== s
+#     .1  10.200.1.0/24  .2  10.200.2.0/24  .1  10.200.3.0/24  .2
+#     MTU 1500 on every link
+#   iperf3 -c on c (10.200.1.1) to iperf3 -s on s (10.200.3.2), port 5201;
+#   the delay (RTT/2 each way) on r1-r2. tcprtt captures on r1 (to-c: it
+#   sees both directions, the delay lies beyond it towards s, so the
+#   connection's RTT is the sum of its two halves) and on c (to-r1: the
+#   half towards s is the whole RTT).
+#   iperf3 runs with a 64 kB window (-w): ACK-clocked, the sender answers
+#   each ACK at once and no queue builds anywhere, so the path's RTT is
+#   what a ping sees too.
+#
+# Tolerances, stated once: per-flow RTT (mean of the samples) within 0.5 ms
+# of the set RTT and within 0.5 ms of ping's mean on the same path in the
+# same run; retransmissions within 10 % of the nft drop counter (TSO/GSO
+# off on c so that a dropped packet is one segment); -r on a dumpcap file
+# of the same run: the same sample count within 1 %, the same RTT within
+# 0.05 ms, the same retransmissions exactly.
+
+T_REQUIRE=(ip nft jq iperf3 ping nsenter timeout ethtool dumpcap)
+T_TESTS=(
+	"rtt10      line  10 ms RTT: flow RTT on r1 and c within 0.5 ms of the set RTT and ping"
+	"rtt30      line  30 ms RTT (20 + 10 ms): the same"
+	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
+	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
+	"errors     none  bad options, a bad filter, a missing file: exit 2, one line"
+)
+
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+case ${BUILD:-build} in
+/*) TR=$BUILD/bin/tcprtt ;;
+*) TR=$LAB_TOP/${BUILD:-build}/bin/tcprtt ;;
+esac
+[[ -x $TR ]] || t_skip "tcprtt not built ($TR)"
+SRV=10.200.3.2
+
+# packet sockets open in NODE's namespace (readiness of a capture)
+psocks() { lab_exec "$1" cat /proc/net/packet | wc -l; }
+
+# capture NODE TAG OUT ARGS...: tcprtt in NODE in the background, its
+# stdout into OUT; returns once its capture socket is open.
+capture()
+{
+	local node=$1 tag=$2 out=$3 n
+	shift 3
+	n=$(psocks "$node")
+	lab_spawn "$node" "$tag" sh -c 'out=$1; shift; exec "$@" >"$out"' sh "$out" "$TR" "$@"
+	lab_wait "$LAB_UP_TIMEOUT" eval '(($(psocks '"$node"') > n))'
+}
+
+# finish NODE TAG: wait for a capture (-t) to end.
+finish() { lab_wait 30 eval '! lab_running '"$1 $2"; }
+
+# iperf SECONDS: a transfer c -> s, window-limited (see the header).
+iperf()
+{
+	lab_stop s iperf
+	lab_spawn s iperf iperf3 -s -1 -B "$SRV"
+	lab_wait "$LAB_UP_TIMEOUT" lab_listening s tcp 5201
+	lab_exec c iperf3 -c "$SRV" -t "$1" -w 64K -J >"$T_OUT/iperf.json"
+}
+
+# flow FILE KEY: a figure of the iperf3 data flow (the one with most bytes).
+flow()
+{
+	jq -r "[.flows[] | select(.dst_port == 5201)] | max_by(.src_to_dst.bytes) | $2" "$1"
+}
+
+# near A B TOL: |A - B| <= TOL
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+rtt_case()
+{
+	local ab=$1 ba=$2 set_ms=$3 sent recv avg ping_ms r1 c_to c_sum
+	t_require_wire
+	lab_delay r1-r2 "${ab}ms" "${ba}ms"
+	capture r1 cap1 "$T_OUT/r1.json" -I to-c -t 7s -j tcp port 5201
+	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 7s -j tcp port 5201
+	lab_exec c ping -n -q -c 60 -i 0.1 "$SRV" >"$T_OUT/ping.txt" &
+	iperf 5
+	wait
+	read -r sent recv avg < <(lab_ping_summary <"$T_OUT/ping.txt")
+	finish r1 cap1
+	finish c cap2
+	ping_ms=$(awk -v a="$avg" 'BEGIN { printf "%.3f", a / 1000 }')
+	r1=$(flow "$T_OUT/r1.json" .rtt_ms)
+	c_to=$(flow "$T_OUT/c.json" .src_to_dst.rtt_ms.mean)
+	c_sum=$(flow "$T_OUT/c.json" .rtt_ms)
+	t_note "set $set_ms ms, ping $ping_ms ms ($recv/$sent); tcprtt r1 $r1 ms" \
+		"($(flow "$T_OUT/r1.json" '.src_to_dst.rtt_ms.count + .dst_to_src.rtt_ms.count') samples)," \
+		"c to s $c_to ms (sum of halves $c_sum ms)"
+	((recv > 50))
+	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) > 100))
+	(($(flow "$T_OUT/c.json" .src_to_dst.rtt_ms.count) > 100))
+	near "$r1" "$set_ms" 0.5
+	near "$r1" "$ping_ms" 0.5
+	near "$c_to" "$set_ms" 0.5
+	near "$c_to" "$ping_ms" 0.5
+}
+
+# lab_ping's summary from a saved ping output
+lab_ping_summary()
+{
+	awk '/packets transmitted/ { s = $1; r = $4 }
+		/^rtt|^round-trip/ { split($4, v, "/"); a = v[2] * 1000 }
+		END { if (s == "") exit 1; printf "%d %d %d\n", s, r, a }'
+}
+
+test_rtt10() { rtt_case 5 5 10; }
+test_rtt30() { rtt_case 20 10 30; }
+
+# no segmentation offload on c: one dropped packet is one segment
+no_tso() { lab_exec c ethtool -K to-r1 tso off gso off gro off >/dev/null; }
+
+test_loss()
+{
+	local drops rx n
+	no_tso
+	lab_loss r1-r2 ab nth 50 4 tcp
+	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 6s -j tcp port 5201
+	iperf 4
+	finish c cap2
+	drops=$(lab_counter r1-r2 drop_ab)
+	rx=$(flow "$T_OUT/c.json" .src_to_dst.retrans)
+	n=$(jq '.retrans' "$T_OUT/c.json")
+	t_note "nft dropped $drops of $(lab_counter r1-r2 seen_ab) packets; tcprtt on c:" \
+		"flow retransmissions $rx (all flows $n)"
+	((drops > 50))
+	near "$rx" "$drops" "$(awk -v d="$drops" 'BEGIN { print d * 0.10 }')"
+}
+
+test_file()
+{
+	local k live file
+	t_require_wire
+	no_tso
+	lab_delay r1-r2 5ms 5ms
+	lab_loss r1-r2 ab nth 50 4 tcp
+	lab_spawn r1 dumpcap dumpcap -q -i to-c -s 128 -w "$T_OUT/r1.pcapng" -f "tcp port 5201"
+	capture r1 cap1 "$T_OUT/live.json" -I to-c -t 6s -j tcp port 5201
+	iperf 4
+	finish r1 cap1
+	lab_stop r1 dumpcap
+	"$TR" -r "$T_OUT/r1.pcapng" -j >"$T_OUT/file.json"
+	for k in .src_to_dst.rtt_ms.count .rtt_ms .src_to_dst.retrans .dst_to_src.rtt_ms.count; do
+		live=$(flow "$T_OUT/live.json" "$k")
+		file=$(flow "$T_OUT/file.json" "$k")
+		t_note "$k: live $live, -r $file"
+	done
+	live=$(flow "$T_OUT/live.json" .src_to_dst.rtt_ms.count)
+	file=$(flow "$T_OUT/file.json" .src_to_dst.rtt_ms.count)
+	near "$file" "$live" "$(awk -v d="$live" 'BEGIN { print d * 0.01 }')"
+	near "$(flow "$T_OUT/file.json" .rtt_ms)" "$(flow "$T_OUT/live.json" .rtt_ms)" 0.05
+	(($(flow "$T_OUT/file.json" .src_to_dst.retrans) == $(flow "$T_OUT/live.json" .src_to_dst.retrans)))
+	(($(flow "$T_OUT/live.json" .src_to_dst.retrans) > 0))
+}
+
+# expect_usage ARGS...: exit 2 and one line on stderr naming the problem
+expect_usage()
+{
+	local rc=0
+	"$TR" "$@" >"$T_OUT/out" 2>"$T_OUT/err" || rc=$?
+	t_note "tcprtt $*: $rc: $(head -n 1 "$T_OUT/err")"
+	((rc == 2))
+	[[ ! -s $T_OUT/out ]]
+}
+
+test_errors()
+{
+	expect_usage
+	expect_usage -I lo -r x.pcap
+	expect_usage -r /nonexistent.pcap
+	grep -q nonexistent "$T_OUT/err"
+	expect_usage -r /dev/null --max-flows 0
+	grep -q "'0'" "$T_OUT/err"
+	expect_usage -r /dev/null -f xml
+	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\0\0\x01\0\0\0' >"$T_OUT/empty.pcap"
+	expect_usage -r "$T_OUT/empty.pcap" tcp port 99999
+	grep -q 99999 "$T_OUT/err"
+	expect_usage -I no-such-if0
+	grep -q no-such-if0 "$T_OUT/err"
+}
+
+t_main "$@"
