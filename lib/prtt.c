@@ -250,6 +250,83 @@ double mp_prtt_rtt_stddev_ns(const struct mp_prtt_rtt *r)
 	return v > 0 ? sqrt(v) : 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A P-square marker moved d (+-1) positions: its new height. */
+static double p2_height(const struct mp_prtt_rtt *r, int i, int d)
+{
+	double ni = (double)r->n[i], nl = (double)r->n[i - 1], nr = (double)r->n[i + 1];
+	double q = r->q[i] + d / (nr - nl) * ((ni - nl + d) * (r->q[i + 1] - r->q[i]) / (nr - ni) +
+					     (nr - ni - d) * (r->q[i] - r->q[i - 1]) / (ni - nl));
+
+	if (r->q[i - 1] < q && q < r->q[i + 1])
+		return q;
+	return r->q[i] + d * (r->q[i + d] - r->q[i]) / (double)(r->n[i + d] - r->n[i]);
+}
+
+void mp_prtt_rtt_add(struct mp_prtt_rtt *r, uint64_t rtt_ns)
+{
+	static const double dn[5] = { 0, 0.25, 0.5, 0.75, 1 };
+	double x = (double)rtt_ns;
+	int i, k;
+
+	if (!r->count || rtt_ns < r->min_ns)
+		r->min_ns = rtt_ns;
+	if (rtt_ns > r->max_ns)
+		r->max_ns = rtt_ns;
+	r->count++;
+	r->sum_ns += x;
+	r->sumsq_ns += x * x;
+	if (r->count <= 5) {
+		r->q[r->count - 1] = x;
+		qsort(r->q, r->count, sizeof(r->q[0]), cmp_double);
+		for (i = 0; i < 5; i++) {
+			r->n[i] = i;
+			r->np[i] = 4 * dn[i];
+		}
+		return;
+	}
+	if (x < r->q[0]) {
+		r->q[0] = x;
+		k = 0;
+	} else if (x >= r->q[4]) {
+		r->q[4] = x;
+		k = 3;
+	} else {
+		for (k = 0; k < 3 && x >= r->q[k + 1]; k++)
+			;
+	}
+	for (i = k + 1; i < 5; i++)
+		r->n[i]++;
+	for (i = 0; i < 5; i++)
+		r->np[i] += dn[i];
+	for (i = 1; i < 4; i++) {
+		double d = r->np[i] - (double)r->n[i];
+
+		if ((d >= 1 && r->n[i + 1] - r->n[i] > 1) || (d <= -1 && r->n[i - 1] - r->n[i] < -1)) {
+			int s = d > 0 ? 1 : -1;
+
+			r->q[i] = p2_height(r, i, s);
+			r->n[i] += s;
+		}
+	}
+}
+
+double mp_prtt_rtt_median_ns(const struct mp_prtt_rtt *r)
+{
+	if (!r->count)
+		return NAN;
+	if (r->count < 5)	/* q[0..count) sorted */
+		return r->count % 2 ? r->q[r->count / 2] :
+				      (r->q[r->count / 2 - 1] + r->q[r->count / 2]) / 2;
+	return r->q[2];
+}
+
 /* The flow table. */
 
 static uint32_t hash_key(const struct mp_prtt *p, const struct mp_prtt_pkt *k)
@@ -384,15 +461,7 @@ static uint32_t flow_new(struct mp_prtt *p, uint32_t bucket, const struct mp_prt
 
 static void rtt_one(struct mp_prtt_dir *d, uint64_t rtt_ns, bool ts)
 {
-	struct mp_prtt_rtt *r = &d->rtt;
-
-	if (!r->count || rtt_ns < r->min_ns)
-		r->min_ns = rtt_ns;
-	if (rtt_ns > r->max_ns)
-		r->max_ns = rtt_ns;
-	r->count++;
-	r->sum_ns += (double)rtt_ns;
-	r->sumsq_ns += (double)rtt_ns * (double)rtt_ns;
+	mp_prtt_rtt_add(&d->rtt, rtt_ns);
 	if (ts)
 		d->ts_samples++;
 	else

@@ -90,15 +90,28 @@ enum { MP_PRTT_FIN = 0x01, MP_PRTT_SYN = 0x02, MP_PRTT_RST = 0x04, MP_PRTT_ACK =
  */
 int mp_prtt_decode(int linktype, const uint8_t *p, size_t caplen, struct mp_prtt_pkt *ret);
 
-/* RTT samples of one half: count, min, max, mean, stddev. */
+/*
+ * RTT samples of one half: count, min, max, mean, stddev, and the median
+ * estimated in constant memory by the P-square algorithm (Jain and
+ * Chlamtac, CACM 28(10), 1985): exact up to 5 samples, then five markers
+ * adjusted by piecewise-parabolic interpolation. Robust to the rare late
+ * echo (a delayed ACK) that moves the mean.
+ */
 struct mp_prtt_rtt {
 	uint64_t count;
 	uint64_t min_ns, max_ns;
 	double sum_ns, sumsq_ns;	/* for the mean and the deviation */
+	double q[5];			/* P-square marker heights, ns */
+	double np[5];			/* desired marker positions */
+	int64_t n[5];			/* marker positions */
 };
 
+/* Adds a sample to r. */
+void mp_prtt_rtt_add(struct mp_prtt_rtt *r, uint64_t rtt_ns);
+/* Mean, sample standard deviation, median estimate; NaN without samples. */
 double mp_prtt_rtt_mean_ns(const struct mp_prtt_rtt *r);
 double mp_prtt_rtt_stddev_ns(const struct mp_prtt_rtt *r);
+double mp_prtt_rtt_median_ns(const struct mp_prtt_rtt *r);
 
 /* One direction of a flow: what side X sent. */
 struct mp_prtt_dir {

@@ -81,10 +81,10 @@ static void sample_cb(void *ctx, const struct mp_prtt_flow_info *f, const struct
 }
 
 /* The connection's RTT seen from the capture point: the two halves'
- * means added (one half alone when the other has no sample). */
+ * medians added (one half alone when the other has no sample). */
 static double flow_rtt_ns(const struct mp_prtt_dir *d)
 {
-	double a = mp_prtt_rtt_mean_ns(&d[1].rtt), b = mp_prtt_rtt_mean_ns(&d[0].rtt);
+	double a = mp_prtt_rtt_median_ns(&d[1].rtt), b = mp_prtt_rtt_median_ns(&d[0].rtt);
 
 	if (isnan(a))
 		return b;
@@ -119,15 +119,15 @@ static void interval_cb(void *ctx, const struct tr_interval *iv)
 	mp_put_u64(w, "dst_retrans", "%" PRIu64, d[1].retrans);
 	mp_put_f64(w, "rtt_ms", "%.3f", ms(flow_rtt_ns(d)));
 	mp_put_u64(w, "to_dst_samples", "%" PRIu64, d[0].rtt.count);
-	mp_put_f64(w, "to_dst_rtt_ms", "%.3f", ms(mp_prtt_rtt_mean_ns(&d[0].rtt)));
+	mp_put_f64(w, "to_dst_rtt_ms", "%.3f", ms(mp_prtt_rtt_median_ns(&d[0].rtt)));
 	mp_put_u64(w, "to_src_samples", "%" PRIu64, d[1].rtt.count);
-	mp_put_f64(w, "to_src_rtt_ms", "%.3f", ms(mp_prtt_rtt_mean_ns(&d[1].rtt)));
+	mp_put_f64(w, "to_src_rtt_ms", "%.3f", ms(mp_prtt_rtt_median_ns(&d[1].rtt)));
 	mp_writer_audience(w, MP_FOR_TEXT);
 	flow_text_id(w, iv->f);
 	mp_put_u64(w, "pkts", "%" PRIu64, d[0].packets + d[1].packets);
 	mp_put_str(w, "rtt", "%s", mp_fmt_ns(n1, sizeof(n1), flow_rtt_ns(d)));
-	mp_put_str(w, "to dst", "%s", mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_mean_ns(&d[0].rtt)));
-	mp_put_str(w, "to src", "%s", mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_mean_ns(&d[1].rtt)));
+	mp_put_str(w, "to dst", "%s", mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_median_ns(&d[0].rtt)));
+	mp_put_str(w, "to src", "%s", mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_median_ns(&d[1].rtt)));
 	mp_put_u64(w, "retx >", "%" PRIu64, d[0].retrans);
 	mp_put_u64(w, "retx <", "%" PRIu64, d[1].retrans);
 	mp_writer_audience(w, MP_FOR_ALL);
@@ -177,6 +177,7 @@ static void rtt_obj(struct mp_writer *w, const char *key, const char *title,
 	mp_obj_begin(w, key, title);
 	mp_put_u64(w, "count", "%" PRIu64 " samples", r->count);
 	mp_put_f64(w, "min", "min %.3f", have ? ms((double)r->min_ns) : NAN);
+	mp_put_f64(w, "median", "median %.3f", ms(mp_prtt_rtt_median_ns(r)));
 	mp_put_f64(w, "mean", "mean %.3f", ms(mp_prtt_rtt_mean_ns(r)));
 	mp_put_f64(w, "max", "max %.3f", have ? ms((double)r->max_ns) : NAN);
 	mp_put_f64(w, "stddev", "stddev %.3f", ms(mp_prtt_rtt_stddev_ns(r)));
@@ -219,8 +220,8 @@ static void flow_text(struct mp_writer *w, const struct mp_prtt_flow_info *f)
 	flow_text_id(w, f);
 	mp_put_u64(w, "pkts", "%" PRIu64, f->dir[0].packets + f->dir[1].packets);
 	mp_put_str(w, "rtt", "%s", mp_fmt_ns(n1, sizeof(n1), flow_rtt_ns(f->dir)));
-	mp_put_str(w, "to dst", "%s", mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_mean_ns(&f->dir[0].rtt)));
-	mp_put_str(w, "to src", "%s", mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_mean_ns(&f->dir[1].rtt)));
+	mp_put_str(w, "to dst", "%s", mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_median_ns(&f->dir[0].rtt)));
+	mp_put_str(w, "to src", "%s", mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_median_ns(&f->dir[1].rtt)));
 	mp_put_u64(w, "samples", "%" PRIu64, f->dir[0].rtt.count + f->dir[1].rtt.count);
 	mp_writer_alert(w, f->dir[0].retrans || f->dir[1].retrans);
 	mp_put_u64(w, "retx >", "%" PRIu64, f->dir[0].retrans);
