@@ -71,7 +71,8 @@ static void keep_flow(struct run *run, const struct mp_prtt_flow_info *f, bool a
 static void interval_flow(void *ctx, const struct mp_prtt_flow_info *f)
 {
 	struct run *run = ctx;
-	struct tr_interval iv = { .start_ns = run->iv_start_ns, .len_ns = run->iv_len_ns, .f = f };
+	struct tr_interval iv = { .start_ns = run->iv_start_ns, .len_ns = run->iv_len_ns,
+				  .first_ns = run->res->first_ns, .f = f };
 
 	run->sink->interval(run->sink->ctx, &iv);
 }

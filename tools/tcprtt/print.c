@@ -63,7 +63,7 @@ static void sample_cb(void *ctx, const struct mp_prtt_flow_info *f, const struct
 
 	mp_record_begin(w, "sample");
 	mp_writer_audience(w, MP_FOR_MACHINES);
-	mp_put_time(w, "time", "%s", s->t_ns);
+	mp_put_time(w, "packet_time", "%s", s->t_ns);
 	flow_labels(w, f);
 	/* the end the sample's round trip went to: dst for src's data */
 	mp_put_str(w, "to", "%s", s->dir ? "src" : "dst");
@@ -109,7 +109,7 @@ static void interval_cb(void *ctx, const struct tr_interval *iv)
 	char n1[MP_FMT_LEN], n2[MP_FMT_LEN], n3[MP_FMT_LEN];
 
 	mp_record_begin(w, "interval");
-	mp_put_time(w, "start", "%s", iv->start_ns);
+	mp_put_f64(w, "start_s", "%.3f", (double)(iv->start_ns - iv->first_ns) / 1e9);
 	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_f64(w, "interval_s", "%.3f", (double)iv->len_ns / 1e9);
 	flow_labels(w, iv->f);
@@ -202,6 +202,7 @@ static void flow_machine(struct mp_writer *w, const struct mp_prtt_flow_info *f)
 {
 	mp_obj_begin(w, NULL, NULL);
 	flow_labels(w, f);
+	mp_put_u64(w, "ip_version", "%" PRIu64, f->family == AF_INET ? 4 : 6);
 	mp_put_bool(w, "syn_seen", "%s", f->syn_seen);
 	mp_put_bool(w, "timestamps", "%s", f->timestamps);
 	mp_put_time(w, "first", "%s", f->first_ns);
@@ -276,9 +277,10 @@ int tr_print_summary(struct tr_printer *p, const struct tr_result *r)
 		 r->interrupted ? " (interrupted)" : "");
 	mp_doc_begin(w, title);
 	mp_writer_audience(w, MP_FOR_MACHINES);
-	mp_put_label(w, r->live ? "interface" : "file", "%s", r->source);
+	mp_put_label(w, r->live ? "dev" : "file", "%s", r->source);
+	mp_put_bool(w, "interrupted", "%s", r->interrupted);
 	mp_writer_audience(w, MP_FOR_ALL);
-	mp_put_f64(w, "duration_s", "in %.1f s", (double)r->elapsed_ns / 1e9);
+	mp_put_f64(w, "duration_ms", "in %.0f ms", (double)r->elapsed_ns / 1e6);
 	mp_put_f64_notext(w, "packet_time_s",
 			  r->last_ns ? (double)(r->last_ns - r->first_ns) / 1e9 : 0);
 	counters(w, r);
@@ -300,7 +302,8 @@ int tr_print_summary(struct tr_printer *p, const struct tr_result *r)
 }
 
 const struct mp_prom_help tr_prom_help[] = {
-	{ "duration_s", "capture time" },
+	{ "duration_ms", "time the capture ran" },
+	{ "interrupted", "stopped by SIGINT or SIGTERM" },
 	{ "packet_time_s", "time from the first packet to the last" },
 	{ "packets.captured", "packets captured" },
 	{ "packets.tcp", "TCP segments decoded" },

@@ -36,6 +36,7 @@ struct tr_opts {
 /* A flow's interval (--interval-report): its ivl[] figures. */
 struct tr_interval {
 	uint64_t start_ns, len_ns;	/* packet time, CLOCK_REALTIME */
+	uint64_t first_ns;		/* the capture's first packet */
 	const struct mp_prtt_flow_info *f;
 };
 
