@@ -235,7 +235,7 @@ static void counters(struct mp_writer *w, const struct tr_result *r)
 {
 	const struct mp_prtt_counters *c = &r->c;
 
-	mp_put_u64(w, "samples", "%" PRIu64 " RTT samples", c->samples);
+	mp_put_u64(w, "rtt_samples", "%" PRIu64 " RTT samples", c->samples);
 	mp_writer_alert(w, c->retrans);
 	mp_put_u64(w, "retrans", "%" PRIu64 " segments retransmitted", c->retrans);
 	mp_writer_alert(w, false);
@@ -313,7 +313,7 @@ const struct mp_prom_help tr_prom_help[] = {
 	{ "packets.unsupported", "packets of a link type not decoded" },
 	{ "packets.kernel_drops", "packets the kernel dropped before the capture read them" },
 	{ "packets.if_drops", "packets the interface dropped" },
-	{ "samples", "RTT samples taken" },
+	{ "rtt_samples", "RTT samples taken" },
 	{ "retrans", "TCP data segments seen again (retransmitted or reordered)" },
 	{ "flows.created", "TCP flows seen" },
 	{ "flows.active", "flows in the table at the end" },
