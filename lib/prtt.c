@@ -486,16 +486,14 @@ static void track_ts(struct mp_prtt *p, struct flow *f, int side, const struct m
 		     uint64_t t_ns)
 {
 	struct dir_state *me = &f->st[side], *peer = &f->st[!side];
-	unsigned j;
 
 	f->info.timestamps = true;
-	if (!me->ts_n || seq_lt(me->last_tsval, k->tsval)) {
+	/* A full ring takes no new TSval until an echo frees it: dropping the
+	 * oldest instead would lose exactly the samples of the longest RTTs
+	 * (and bias the figures low on a long, fast path). */
+	if ((!me->ts_n || seq_lt(me->last_tsval, k->tsval)) && me->ts_n < MP_PRTT_TS_KEEP) {
 		unsigned at = (me->ts_head + me->ts_n) % MP_PRTT_TS_KEEP;
 
-		if (me->ts_n == MP_PRTT_TS_KEEP) {
-			me->ts_head = (uint8_t)((me->ts_head + 1) % MP_PRTT_TS_KEEP);
-			me->ts_n--;
-		}
 		me->ts_val[at] = k->tsval;
 		me->ts_t[at] = t_ns;
 		me->ts_n++;
@@ -503,17 +501,16 @@ static void track_ts(struct mp_prtt *p, struct flow *f, int side, const struct m
 	}
 	if (!(k->flags & MP_PRTT_ACK) || !k->tsecr)
 		return;
-	for (j = 0; j < peer->ts_n; j++) {
-		unsigned at = (peer->ts_head + j) % MP_PRTT_TS_KEEP;
+	/* Echoes only move forward: a TSval older than this echo will never
+	 * be echoed (it may have been skipped while the ring was full), and
+	 * the one echoed is matched once. */
+	while (peer->ts_n && seq_le(peer->ts_val[peer->ts_head], k->tsecr)) {
+		unsigned at = peer->ts_head;
 
-		if (peer->ts_val[at] != k->tsecr)
-			continue;
-		if (t_ns >= peer->ts_t[at])
+		if (peer->ts_val[at] == k->tsecr && t_ns >= peer->ts_t[at])
 			rtt_add(p, f, !side, t_ns, t_ns - peer->ts_t[at], true);
-		/* matched once; older TSvals will not be echoed any more */
 		peer->ts_head = (uint8_t)((at + 1) % MP_PRTT_TS_KEEP);
-		peer->ts_n = (uint8_t)(peer->ts_n - j - 1);
-		return;
+		peer->ts_n--;
 	}
 }
 
@@ -546,16 +543,15 @@ static void track_seq(struct mp_prtt *p, struct flow *f, int side, const struct 
 					me->seq_t[at] = 0;
 			}
 		}
-		if (!me->seq_init || seq_lt(me->snd_nxt, end)) {
+		/* a full ring times no new segment (as for TSvals) */
+		if ((!me->seq_init || seq_lt(me->snd_nxt, end)) && me->seq_n < MP_PRTT_SEQ_KEEP) {
 			unsigned at = (me->seq_head + me->seq_n) % MP_PRTT_SEQ_KEEP;
 
-			if (me->seq_n == MP_PRTT_SEQ_KEEP) {
-				me->seq_head = (uint8_t)((me->seq_head + 1) % MP_PRTT_SEQ_KEEP);
-				me->seq_n--;
-			}
 			me->seq_end[at] = end;
 			me->seq_t[at] = again ? 0 : t_ns;
 			me->seq_n++;
+		}
+		if (!me->seq_init || seq_lt(me->snd_nxt, end)) {
 			me->snd_nxt = end;
 			me->seq_init = true;
 		}
@@ -566,10 +562,11 @@ static void track_seq(struct mp_prtt *p, struct flow *f, int side, const struct 
 		return;		/* no advance: a duplicate ACK times nothing */
 	me->ack_init = true;
 	me->hi_ack = k->ack;
-	/* the newest segment this ACK covers; the older ones go */
+	/* the older segments go; the one this ACK ends at exactly is timed
+	 * (an ACK beyond every segment kept was sent for one not kept) */
 	while (peer->seq_n && seq_le(peer->seq_end[peer->seq_head], k->ack)) {
 		sent = peer->seq_t[peer->seq_head];
-		any = true;
+		any = peer->seq_end[peer->seq_head] == k->ack;
 		peer->seq_head = (uint8_t)((peer->seq_head + 1) % MP_PRTT_SEQ_KEEP);
 		peer->seq_n--;
 	}

@@ -27,8 +27,12 @@
  * from the capture point to b and back ("half b"); on a host that is the
  * whole RTT of its connection, on a router in the middle the RTT of the
  * connection is half a + half b. Without timestamps: the time from a data
- * segment's first sight to the first ACK that covers its end (Karn: never
- * from a segment sent twice; a sample only when the ACK advances).
+ * segment's first sight to the first ACK that ends exactly at its end
+ * (Karn: never from a segment sent twice; a sample only when the ACK
+ * advances). Each direction keeps MP_PRTT_TS_KEEP TSvals and
+ * MP_PRTT_SEQ_KEEP segments awaiting their echo; a full ring takes no new
+ * one until an echo frees it, so that long RTTs are sampled less often,
+ * never left out.
  *
  * Retransmissions: a data segment that starts below the highest sequence
  * number already seen in its direction (retransmitted, or, seen after the

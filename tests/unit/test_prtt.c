@@ -242,6 +242,43 @@ static void test_ts(void **state)
 	mp_prtt_free(p);
 }
 
+/* More TSvals in flight than the ring keeps (a long, fast path): the ring
+ * takes no new TSval while full, an echo of one it skipped clears the older
+ * ones, and timing goes on: every sample is exact, none is lost for good. */
+static void test_ts_ring_full(void **state)
+{
+	struct seg d = { .a = 1, .b = 2, .sport = 1, .dport = 2, .seq = 1, .ack = 1,
+			 .flags = MP_PRTT_ACK, .len = 10, .ts = 1 };
+	struct seg e = { .a = 2, .b = 1, .sport = 2, .dport = 1, .seq = 1,
+			 .flags = MP_PRTT_ACK, .ts = 1, .tsval = 7 };
+	struct got g = { 0 };
+	struct mp_prtt *p = engine(&g, 4, 0);
+	uint32_t i;
+
+	(void)state;
+	/* TSval i at i ms, for 40 ms; the echoes come 25 ms later */
+	for (i = 1; i <= 40; i++) {
+		d.tsval = i;
+		d.seq = i * 10;
+		feed(p, i * MS, &d);
+	}
+	/* echo of 30: never kept (the ring was full from 17 on): no sample,
+	 * and 1..29 go */
+	e.tsecr = 30;
+	e.ack = 310;
+	feed(p, 55 * MS, &e);
+	assert_int_equal(g.samples, 0);
+	d.tsval = 41;
+	d.seq = 410;
+	feed(p, 56 * MS, &d);
+	e.tsecr = 41;
+	e.ack = 420;
+	feed(p, 81 * MS, &e);
+	assert_int_equal(g.samples, 1);
+	assert_int_equal(g.last.rtt_ns, 25 * MS);
+	mp_prtt_free(p);
+}
+
 /* No timestamps: segment 1000..1100 sent twice is not timed (Karn);
  * 1100..1200 is, from its first sight to the ACK that covers it. */
 static void test_seq_karn(void **state)
@@ -352,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_ts),
+		cmocka_unit_test(test_ts_ring_full),
 		cmocka_unit_test(test_seq_karn),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_median),
