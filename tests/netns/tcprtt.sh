@@ -32,12 +32,14 @@
 # of the same run: the same sample count within 1 %, the same RTT within
 # 0.05 ms, the same retransmissions exactly.
 
-T_REQUIRE=(ip nft jq iperf3 ping nsenter timeout ethtool dumpcap)
+T_REQUIRE=(ip nft jq iperf3 ping nsenter timeout ethtool dumpcap python3 /usr/bin/time)
 T_TESTS=(
 	"rtt10      line  10 ms RTT: flow RTT on r1 and c within 0.5 ms of the set RTT and ping"
 	"rtt30      line  30 ms RTT (asymmetric, 20 + 10 ms): the same"
+	"seqack     line  timestamps off: RTT from SEQ/ACK within 0.5 ms, on r1 and c, 10 ms RTT"
 	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
 	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
+	"flood      none  100,000 SYNs from distinct ports into 1,000 flows: evicted, counted, bounded"
 	"errors     none  bad options, a bad filter, a missing file: exit 2, one line"
 )
 
@@ -87,10 +89,10 @@ flow()
 # near A B TOL: |A - B| <= TOL
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
-# rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS
+# rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS [METHOD]
 rtt_case()
 {
-	local set_ms=$5 recv ping_ms r1 c_to c_sum
+	local set_ms=$5 method=${6:-ts_samples} recv ping_ms r1 c_to c_sum
 	t_require_wire
 	lab_delay c-r1 "$1ms" "$2ms"
 	lab_delay r1-r2 "$3ms" "$4ms"
@@ -110,8 +112,9 @@ rtt_case()
 		"($(flow "$T_OUT/r1.json" '.src_to_dst.rtt_ms.count + .dst_to_src.rtt_ms.count') samples)," \
 		"c to s $c_to ms (sum of halves $c_sum ms)"
 	((recv > 50))
-	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) > 100))
-	(($(flow "$T_OUT/c.json" .src_to_dst.rtt_ms.count) > 100))
+	(($(flow "$T_OUT/r1.json" .src_to_dst.$method) > 100))
+	(($(flow "$T_OUT/c.json" .src_to_dst.$method) > 100))
+	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) == $(flow "$T_OUT/r1.json" .src_to_dst.$method)))
 	near "$r1" "$set_ms" 0.5
 	near "$r1" "$ping_ms" 0.5
 	near "$c_to" "$set_ms" 0.5
@@ -124,51 +127,51 @@ median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1
 test_rtt10() { rtt_case 2 2 3 3 10; }
 test_rtt30() { rtt_case 5 5 15 5 30; }
 
-# no segmentation offload on c: one dropped packet is one segment
-no_tso() { lab_exec c ethtool -K to-r1 tso off gso off gro off >/dev/null; }
-
-test_loss()
+test_seqack()
 {
-	local drops rx n
-	no_tso
-	lab_loss r1-r2 ab nth 50 4 tcp
-	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 6s -j tcp port 5201
-	iperf 4
-	finish c cap2
-	drops=$(lab_counter r1-r2 drop_ab)
-	rx=$(flow "$T_OUT/c.json" .src_to_dst.retrans)
-	n=$(jq '.retrans' "$T_OUT/c.json")
-	t_note "nft dropped $drops of $(lab_counter r1-r2 seen_ab) packets; tcprtt on c:" \
-		"flow retransmissions $rx (all flows $n)"
-	((drops > 50))
-	near "$rx" "$drops" "$(awk -v d="$drops" 'BEGIN { print d * 0.10 }')"
+	local n
+	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=0; done
+	rtt_case 2 2 3 3 10 seq_samples || { for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done; false; }
+	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done
+	(($(flow "$T_OUT/c.json" '.timestamps | if . then 1 else 0 end') == 0))
 }
 
-test_file()
+# A pcap of N SYNs from 10.0.0.1, ports 1..N, to 10.0.0.2:80, 1 us apart.
+syn_pcap()
 {
-	local k live file
-	t_require_wire
-	no_tso
-	lab_delay c-r1 2ms 2ms
-	lab_delay r1-r2 3ms 3ms
-	lab_loss r1-r2 ab nth 50 4 tcp
-	lab_spawn r1 dumpcap dumpcap -q -i to-c -s 128 -w "$T_OUT/r1.pcapng" -f "tcp port 5201"
-	capture r1 cap1 "$T_OUT/live.json" -I to-c -t 6s -j tcp port 5201
-	iperf 4
-	finish r1 cap1
-	lab_stop r1 dumpcap
-	"$TR" -r "$T_OUT/r1.pcapng" -j >"$T_OUT/file.json"
-	for k in .src_to_dst.rtt_ms.count .rtt_ms .src_to_dst.retrans .dst_to_src.rtt_ms.count; do
-		live=$(flow "$T_OUT/live.json" "$k")
-		file=$(flow "$T_OUT/file.json" "$k")
-		t_note "$k: live $live, -r $file"
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+out, n = sys.argv[1], int(sys.argv[2])
+f = open(out, 'wb')
+f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+for i in range(n):
+	tcp = struct.pack('>HHIIBBHHH', 1 + i % 65000, 80, i, 0, 0x50, 0x02, 65535, 0, 0)
+	ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 40, 0, 0, 64, 6, 0,
+			 bytes([10, i // 65000, 0, 1]), bytes([10, 0, 0, 2]))
+	f.write(struct.pack('<IIII', 1000, i, 40, 40) + ip + tcp)
+PY
+}
+
+test_flood()
+{
+	local n rss=()
+	for n in 20000 100000; do
+		syn_pcap "$T_OUT/syn.pcap" $n
+		/usr/bin/time -f %M -o "$T_OUT/rss" "$TR" -r "$T_OUT/syn.pcap" --max-flows 1000 -j \
+			>"$T_OUT/flood.json"
+		rss+=("$(tail -n 1 "$T_OUT/rss")")
+		t_note "$n SYNs: $(jq -c '.table + { listed: (.flows | length) }' "$T_OUT/flood.json"),"\
+			"max RSS ${rss[-1]} kB"
+		t_json "$T_OUT/flood.json" ".table.created == $n and .table.evicted == $n - 1000 and
+			.table.active == 1000 and .packets.tcp == $n" >/dev/null
+		# listed: the ended flows kept (twice the table, 2,000) and the
+		# 1,000 active ones; the others are counted only
+		t_json "$T_OUT/flood.json" "(.flows | length) == 3000 and
+			.table.unlisted == $n - 3000" >/dev/null
 	done
-	live=$(flow "$T_OUT/live.json" .src_to_dst.rtt_ms.count)
-	file=$(flow "$T_OUT/file.json" .src_to_dst.rtt_ms.count)
-	near "$file" "$live" "$(awk -v d="$live" 'BEGIN { print d * 0.01 }')"
-	near "$(flow "$T_OUT/file.json" .rtt_ms)" "$(flow "$T_OUT/live.json" .rtt_ms)" 0.05
-	(($(flow "$T_OUT/file.json" .src_to_dst.retrans) == $(flow "$T_OUT/live.json" .src_to_dst.retrans)))
-	(($(flow "$T_OUT/live.json" .src_to_dst.retrans) > 0))
+	# memory does not grow with the flood: five times the SYNs, at most
+	# 10 % more RSS
+	((rss[1] * 10 <= rss[0] * 11))
 }
 
 # expect_usage ARGS...: exit 2 and one line on stderr naming the problem

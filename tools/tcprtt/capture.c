@@ -47,18 +47,21 @@ static void on_sample(void *ctx, const struct mp_prtt_flow_info *f, const struct
 		run->sink->sample(run->sink->ctx, f, s);
 }
 
-/* A flow that ended is kept for the summary, up to the table's cap: the
- * memory stays bounded under a SYN flood (the rest are counted). */
+/* A flow that ended is kept for the summary, up to twice the table's
+ * size: the memory stays bounded under a SYN flood (the rest are counted). */
 static void keep_flow(struct run *run, const struct mp_prtt_flow_info *f, bool active)
 {
 	struct tr_result *res = run->res;
 
+	if (!active && res->nflows >= 2 * (size_t)run->o->prtt.max_flows) {
+		res->flows_unkept++;
+		return;
+	}
 	if (res->nflows == run->cap) {
 		size_t n = run->cap ? run->cap * 2 : 64;
-		void *m;
+		void *m = realloc(res->flows, n * sizeof(*res->flows));
 
-		if ((!active && run->cap >= 2 * (size_t)run->o->prtt.max_flows) ||
-		    !(m = realloc(res->flows, n * sizeof(*res->flows)))) {
+		if (!m) {
 			res->flows_unkept++;
 			return;
 		}
