@@ -160,14 +160,14 @@ test_flood()
 		/usr/bin/time -f %M -o "$T_OUT/rss" "$TR" -r "$T_OUT/syn.pcap" --max-flows 1000 -j \
 			>"$T_OUT/flood.json"
 		rss+=("$(tail -n 1 "$T_OUT/rss")")
-		t_note "$n SYNs: $(jq -c '.table + { listed: (.flows | length) }' "$T_OUT/flood.json"),"\
+		t_note "$n SYNs: $(jq -c '.flow_table + { listed: (.flows | length) }' "$T_OUT/flood.json"),"\
 			"max RSS ${rss[-1]} kB"
-		t_json "$T_OUT/flood.json" ".table.created == $n and .table.evicted == $n - 1000 and
-			.table.active == 1000 and .packets.tcp == $n" >/dev/null
+		t_json "$T_OUT/flood.json" ".flow_table.created == $n and .flow_table.evicted == $n - 1000 and
+			.flow_table.active == 1000 and .packets.tcp == $n" >/dev/null
 		# listed: the ended flows kept (twice the table, 2,000) and the
 		# 1,000 active ones; the others are counted only
 		t_json "$T_OUT/flood.json" "(.flows | length) == 3000 and
-			.table.unlisted == $n - 3000" >/dev/null
+			.flow_table.unlisted == $n - 3000" >/dev/null
 	done
 	# memory does not grow with the flood: five times the SYNs, at most
 	# 10 % more RSS

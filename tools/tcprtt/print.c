@@ -255,7 +255,7 @@ static void counters(struct mp_writer *w, const struct tr_result *r)
 		mp_writer_alert(w, false);
 	}
 	mp_obj_end(w);
-	mp_obj_begin(w, "table", "flows");
+	mp_obj_begin(w, "flow_table", "flows");
 	mp_put_u64(w, "created", "%" PRIu64 " seen", c->flows_created);
 	mp_put_u64(w, "active", "%" PRIu64 " in the table", c->flows_active);
 	mp_put_u64(w, "expired", "%" PRIu64 " expired", c->flows_expired);
@@ -315,11 +315,11 @@ const struct mp_prom_help tr_prom_help[] = {
 	{ "packets.if_drops", "packets the interface dropped" },
 	{ "rtt_samples", "RTT samples taken" },
 	{ "retrans", "TCP data segments seen again (retransmitted or reordered)" },
-	{ "table.created", "TCP flows seen" },
-	{ "table.active", "flows in the table at the end" },
-	{ "table.expired", "flows ended by idleness" },
-	{ "table.closed", "flows ended by RST or FIN both ways" },
-	{ "table.evicted", "flows pushed out of the full table" },
-	{ "table.unlisted", "ended flows counted but not listed" },
+	{ "flow_table.created", "TCP flows seen" },
+	{ "flow_table.active", "flows in the table at the end" },
+	{ "flow_table.expired", "flows ended by idleness" },
+	{ "flow_table.closed", "flows ended by RST or FIN both ways" },
+	{ "flow_table.evicted", "flows pushed out of the full table" },
+	{ "flow_table.unlisted", "ended flows counted but not listed" },
 	{ NULL, NULL },
 };
