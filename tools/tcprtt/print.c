@@ -248,13 +248,15 @@ static void counters(struct mp_writer *w, const struct tr_result *r)
 	mp_put_u64(w, "malformed", "%" PRIu64 " malformed", c->malformed);
 	mp_writer_alert(w, false);
 	mp_put_u64(w, "unsupported", "%" PRIu64 " unknown link", c->unsupported);
+	mp_obj_end(w);
 	if (r->have_drops) {
+		mp_obj_begin(w, "capture", "not captured");
 		mp_writer_alert(w, r->kernel_drops || r->if_drops);
 		mp_put_u64(w, "kernel_drops", "%" PRIu64 " dropped by the kernel", r->kernel_drops);
 		mp_put_u64(w, "if_drops", "%" PRIu64 " by the interface", r->if_drops);
 		mp_writer_alert(w, false);
+		mp_obj_end(w);
 	}
-	mp_obj_end(w);
 	mp_obj_begin(w, "flow_table", "flows");
 	mp_put_u64(w, "created", "%" PRIu64 " seen", c->flows_created);
 	mp_put_u64(w, "active", "%" PRIu64 " in the table", c->flows_active);
@@ -311,8 +313,8 @@ const struct mp_prom_help tr_prom_help[] = {
 	{ "packets.truncated", "packets shorter than their headers say (not used)" },
 	{ "packets.malformed", "packets whose headers cannot be true (not used)" },
 	{ "packets.unsupported", "packets of a link type not decoded" },
-	{ "packets.kernel_drops", "packets the kernel dropped before the capture read them" },
-	{ "packets.if_drops", "packets the interface dropped" },
+	{ "capture.kernel_drops", "packets the kernel dropped before the capture read them" },
+	{ "capture.if_drops", "packets the interface dropped" },
 	{ "rtt_samples", "RTT samples taken" },
 	{ "retrans", "TCP data segments seen again (retransmitted or reordered)" },
 	{ "flow_table.created", "TCP flows seen" },
