@@ -30,12 +30,19 @@
 # mean of a few hundred samples); retransmissions within 10 % of the nft drop counter (TSO/GSO
 # off on c so that a dropped packet is one segment); -r on a dumpcap file
 # of the same run: the same sample count within 1 %, the same RTT within
-# 0.05 ms, the same retransmissions exactly.
+# 0.05 ms, the same retransmissions exactly. The same RTT tolerances hold
+# for a download (iperf3 -R) and with timestamps off (SEQ/ACK samples
+# only). A SYN flood read from a generated pcap: every flow counted,
+# created = SYNs, evicted = SYNs - table size, and the RSS of 100,000
+# SYNs within 10 % of that of 20,000.
+# The -r test reads a dumpcap file: tshark writes its captures through
+# dumpcap, so this is the file tshark would write.
 
 T_REQUIRE=(ip nft jq iperf3 ping nsenter timeout ethtool dumpcap python3 /usr/bin/time)
 T_TESTS=(
 	"rtt10      line  10 ms RTT: flow RTT on r1 and c within 0.5 ms of the set RTT and ping"
 	"rtt30      line  30 ms RTT (asymmetric, 20 + 10 ms): the same"
+	"download   line  a download (iperf3 -R, s -> c), 10 ms RTT: the same"
 	"seqack     line  timestamps off: RTT from SEQ/ACK within 0.5 ms, on r1 and c, 10 ms RTT"
 	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
 	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
@@ -70,26 +77,31 @@ capture()
 # finish NODE TAG: wait for a capture (-t) to end.
 finish() { lab_wait 30 eval '! lab_running '"$1 $2"; }
 
-# iperf SECONDS: a transfer c -> s, window-limited (see the header).
+# iperf SECONDS [-R]: a transfer c -> s (-R: s -> c, a download), limited
+# by the receiver's window (see the header).
 iperf()
 {
-	lab_exec s sysctl -qw net.ipv4.tcp_rmem="4096 65536 65536"
+	local rx=s
+	[[ ${2:-} != -R ]] || rx=c
+	lab_exec $rx sysctl -qw net.ipv4.tcp_rmem="4096 65536 65536"
 	lab_stop s iperf
 	lab_spawn s iperf iperf3 -s -1 -B "$SRV"
 	lab_wait "$LAB_UP_TIMEOUT" lab_listening s tcp 5201
-	lab_exec c iperf3 -c "$SRV" -t "$1" -J >"$T_OUT/iperf.json"
+	lab_exec c iperf3 -c "$SRV" -t "$1" ${2:-} -J >"$T_OUT/iperf.json"
+	[[ $rx == s ]] || lab_exec c sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
 }
 
 # flow FILE KEY: a figure of the iperf3 data flow (the one with most bytes).
 flow()
 {
-	jq -r "[.flows[] | select(.dst_port == 5201)] | max_by(.src_to_dst.bytes) | $2" "$1"
+	jq -r "[.flows[] | select(.dst_port == 5201)] |
+		max_by(.src_to_dst.bytes + .dst_to_src.bytes) | $2" "$1"
 }
 
 # near A B TOL: |A - B| <= TOL
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
-# rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS [METHOD]
+# rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS [METHOD [IPERF_ARG]]
 rtt_case()
 {
 	local set_ms=$5 method=${6:-ts_samples} recv ping_ms r1 c_to c_sum
@@ -99,7 +111,7 @@ rtt_case()
 	capture r1 cap1 "$T_OUT/r1.json" -I to-c -t 7s -j tcp port 5201
 	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 7s -j tcp port 5201
 	lab_exec c ping -n -c 60 -i 0.1 "$SRV" >"$T_OUT/ping.txt" &
-	iperf 5
+	iperf 5 ${7:-}
 	wait
 	finish r1 cap1
 	finish c cap2
@@ -126,6 +138,10 @@ median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1
 
 test_rtt10() { rtt_case 2 2 3 3 10; }
 test_rtt30() { rtt_case 5 5 15 5 30; }
+
+# c's ACKs carry its TSvals, s's data echoes them: the half to s is still
+# the RTT at c, and r1 adds both halves
+test_download() { rtt_case 2 2 3 3 10 ts_samples -R; }
 
 test_seqack()
 {
