@@ -187,6 +187,11 @@ int tr_run(const struct tr_opts *o, struct tr_result *res, const struct tr_sink 
 			 err[0] ? err : strerror(-r));
 		return r;
 	}
+	r = mp_cap_drop_privileges();
+	if (r < 0) {
+		mp_warn(-r, "dropping privileges");
+		goto out;
+	}
 	r = mp_prtt_new(&run.p, &o->prtt, &cb);
 	if (r < 0) {
 		mp_warn(-r, "flow table of %u flows", o->prtt.max_flows);
