@@ -47,6 +47,7 @@ T_TESTS=(
 	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
 	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
 	"flood      none  100,000 SYNs from distinct ports into 1,000 flows: evicted, counted, bounded"
+	"plot       none  --plot draws a PNG of a pcap's samples; none to draw: exit 2, one line"
 	"errors     none  bad options, a bad filter, a missing file: exit 2, one line"
 )
 
@@ -188,6 +189,22 @@ test_flood()
 	# memory does not grow with the flood: five times the SYNs, at most
 	# 10 % more RSS
 	((rss[1] * 10 <= rss[0] * 11))
+}
+
+test_plot()
+{
+	t_require_cmd gnuplot
+	"$TR" -r "$LAB_TOP/tests/unit/fixtures/tcprtt_lab.pcap" -q --plot "$T_OUT/rtt.png" >/dev/null
+	[[ $(head -c 8 "$T_OUT/rtt.png" | od -An -tx1 | tr -d ' ') == 89504e470d0a1a0a ]]
+	# SYNs only: the summary is written, the plot is an error (exit 2)
+	local rc=0
+	syn_pcap "$T_OUT/syn.pcap" 10
+	"$TR" -r "$T_OUT/syn.pcap" -q --plot "$T_OUT/none.png" >/dev/null 2>"$T_OUT/err" || rc=$?
+	t_note "SYNs only: exit $rc: $(<"$T_OUT/err")"
+	((rc == 2))
+	(($(wc -l <"$T_OUT/err") == 1))
+	grep -q "no RTT sample" "$T_OUT/err"
+	[[ ! -e $T_OUT/none.png ]]
 }
 
 # expect_usage ARGS...: exit 2 and one line on stderr naming the problem

@@ -22,6 +22,7 @@ enum {
 	OPT_IDLE,
 	OPT_SNAPLEN,
 	OPT_BUFFER,
+	OPT_PLOT,
 };
 
 static const struct option options[] = {
@@ -37,6 +38,7 @@ static const struct option options[] = {
 	{ "idle", required_argument, NULL, OPT_IDLE },		/* flow expiry */
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },	/* octets kept */
 	{ "buffer", required_argument, NULL, OPT_BUFFER },	/* kernel ring */
+	{ "plot", required_argument, NULL, OPT_PLOT },		/* PNG of the samples */
 	{ "textfile", required_argument, NULL, MP_OPT_TEXTFILE },	/* node_exporter file */
 	{ "job", required_argument, NULL, MP_OPT_JOB },		/* its job label */
 	{ "color", optional_argument, NULL, MP_OPT_COLOR },	/* colour text */
@@ -65,6 +67,7 @@ static void usage(FILE *f)
 	      "      --idle DUR          a flow idle for DUR ends (default 120s; 0: never)\n"
 	      "      --snaplen BYTES     octets kept of each packet (default 128)\n"
 	      "      --buffer BYTES      kernel capture ring (default 32M)\n"
+	      "      --plot FILE.png     plot every RTT sample over time (gnuplot)\n"
 	      "      --textfile DIR      also DIR/tcprtt-JOB.prom for node_exporter (--job JOB)\n"
 	      "  -q, -v                  quiet (summary only), verbose (every flow)\n"
 	      "  -h, --help              this help;  -V, --version  version\n", f);
@@ -102,6 +105,7 @@ static int parse_opt(int c, const char *arg, void *ctx)
 		return mp_opt_size("snaplen", arg, 64, 262144, &o->snaplen);
 	case OPT_BUFFER:
 		return mp_opt_size("buffer", arg, 1 << 16, 1U << 30, &o->buf_bytes);
+	case OPT_PLOT: o->plot = arg; return 0;
 	case MP_OPT_TEXTFILE: o->textfile = arg; return 0;
 	case MP_OPT_JOB:
 		if (!mp_textfile_job_valid(arg))
@@ -209,6 +213,8 @@ int main(int argc, char **argv)
 		goto out;	/* tr_run said why */
 	ret = tr_print_summary(p, &res) < 0 ? MP_EXIT_FAIL :
 	      res.c.tcp ? MP_EXIT_OK : MP_EXIT_FAIL;
+	if (opts.plot && tr_printer_plot(p) < 0)
+		ret = MP_EXIT_USAGE;
 	ret = mp_textfile_finish(w, opts.textfile, opts.job, ret);
 	tr_printer_free(p);
 	p = NULL;

@@ -11,15 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "tcprtt.h"
 #include "args.h"
+#include "plot.h"
 
 enum { TEXT_FLOWS = 20 };	/* flows in the text table without -v */
 
 struct tr_printer {
 	const struct tr_opts *o;
 	struct mp_writer *w;
+	struct mp_writer *pw;		/* --plot: every sample, csv, or NULL */
+	FILE *pf;			/* its file */
+	char ppath[256];		/* its path, "" if none */
+	uint64_t t0_ns;			/* the first sample's time: the plot's x = 0 */
 };
 
 static double ms(double ns)
@@ -61,6 +67,17 @@ static void sample_cb(void *ctx, const struct mp_prtt_flow_info *f, const struct
 	struct mp_writer *w = p->w;
 	char a[MP_ADDR_PORT_STRLEN], b[MP_ADDR_PORT_STRLEN], t[2 * MP_ADDR_PORT_STRLEN + 4];
 
+	if (p->pw) {
+		if (!p->t0_ns)
+			p->t0_ns = s->t_ns;
+		mp_record_begin(p->pw, "sample");
+		mp_put_f64(p->pw, "time_s", "%.6f", (double)(s->t_ns - p->t0_ns) / 1e9);
+		mp_put_f64(p->pw, "to_dst_rtt_ms", "%.3f", s->dir ? NAN : ms((double)s->rtt_ns));
+		mp_put_f64(p->pw, "to_src_rtt_ms", "%.3f", s->dir ? ms((double)s->rtt_ns) : NAN);
+		mp_record_end(p->pw);
+	}
+	if (!p->o->samples || p->o->quiet)
+		return;
 	mp_record_begin(w, "sample");
 	mp_writer_audience(w, MP_FOR_MACHINES);
 	mp_put_time(w, "packet_time", "%s", s->t_ns);
@@ -134,6 +151,58 @@ static void interval_cb(void *ctx, const struct tr_interval *iv)
 	mp_record_end(w);
 }
 
+/* A private temporary file for the samples --plot draws. */
+static int plot_open(struct tr_printer *p)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(p->ppath, sizeof(p->ppath), "%s/tcprtt-plot.XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(p->ppath);
+	if (fd < 0) {
+		p->ppath[0] = '\0';
+		return -errno;
+	}
+	p->pf = fdopen(fd, "w");
+	if (!p->pf) {
+		close(fd);
+		return -errno;
+	}
+	return mp_writer_new(&p->pw, MP_FMT_CSV, p->pf, "tcprtt", "tcprtt/1");
+}
+
+int tr_printer_plot(struct tr_printer *p)
+{
+	static const struct mp_plot_series series[] = {
+		{ .title = "to dst and back", .x_col = 1, .y_col = 2, .style = "points" },
+		{ .title = "to src and back", .x_col = 1, .y_col = 3, .style = "points" },
+	};
+	struct mp_plot pl = {
+		.csv_path = p->ppath,
+		.png_path = p->o->plot,
+		.title = "tcprtt: RTT samples from the capture point",
+		.xlabel = "time (s)",
+		.ylabel = "RTT (ms)",
+		.series = series,
+		.n_series = MP_ARRAY_SIZE(series),
+	};
+	char err[256] = "";
+	int r;
+
+	r = mp_writer_close(p->pw);
+	p->pw = NULL;
+	if (fclose(p->pf) != 0 && r >= 0)
+		r = -errno;
+	p->pf = NULL;
+	if (r >= 0 && !p->t0_ns)
+		snprintf(err, sizeof(err), "no RTT sample to draw"), r = -ENODATA;
+	if (r >= 0)
+		r = mp_plot_render(&pl, err, sizeof(err));
+	if (r < 0)
+		mp_warn(r == -ENODATA ? 0 : -r, "plot %s%s%s", p->o->plot, *err ? ": " : "", err);
+	return r;
+}
+
 int tr_printer_new(struct tr_printer **ret, const struct tr_opts *o, struct mp_writer *w)
 {
 	struct tr_printer *p = calloc(1, sizeof(*p));
@@ -145,8 +214,10 @@ int tr_printer_new(struct tr_printer **ret, const struct tr_opts *o, struct mp_w
 	p->w = w;
 	if (mp_writer_format(w) == MP_FMT_CSV)
 		r = mp_writer_set_table(w, o->samples ? "sample" : "interval");
+	if (r >= 0 && o->plot)
+		r = plot_open(p);
 	if (r < 0) {
-		free(p);
+		tr_printer_free(p);
 		return r;
 	}
 	*ret = p;
@@ -156,16 +227,23 @@ int tr_printer_new(struct tr_printer **ret, const struct tr_opts *o, struct mp_w
 void tr_printer_sink(struct tr_printer *p, struct tr_sink *ret)
 {
 	*ret = (struct tr_sink){ .ctx = p };
+	if (p->pw || (p->o->samples && !p->o->quiet))
+		ret->sample = sample_cb;
 	if (p->o->quiet)
 		return;
-	if (p->o->samples)
-		ret->sample = sample_cb;
 	if (p->o->report_ns)
 		ret->interval = interval_cb;
 }
 
 void tr_printer_free(struct tr_printer *p)
 {
+	if (!p)
+		return;
+	mp_writer_close(p->pw);
+	if (p->pf)
+		fclose(p->pf);
+	if (p->ppath[0])
+		unlink(p->ppath);
 	free(p);
 }
 

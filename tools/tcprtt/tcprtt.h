@@ -27,6 +27,7 @@ struct tr_opts {
 	struct mp_prtt_opts prtt;
 	enum mp_format format;
 	const char *textfile, *job;
+	const char *plot;		/* --plot PNG */
 	bool quiet, verbose;
 };
 
@@ -70,6 +71,8 @@ struct tr_printer;
 int tr_printer_new(struct tr_printer **ret, const struct tr_opts *o, struct mp_writer *w);
 void tr_printer_sink(struct tr_printer *p, struct tr_sink *ret);
 int tr_print_summary(struct tr_printer *p, const struct tr_result *res);
+/* --plot: draws the samples; 0, or -errno after saying why. */
+int tr_printer_plot(struct tr_printer *p);
 void tr_printer_free(struct tr_printer *p);
 extern const struct mp_prom_help tr_prom_help[];
 
