@@ -169,6 +169,53 @@ for i in range(n):
 PY
 }
 
+# no segmentation offload on c: one dropped packet is one segment
+no_tso() { lab_exec c ethtool -K to-r1 tso off gso off gro off >/dev/null; }
+
+test_loss()
+{
+	local drops rx n
+	no_tso
+	lab_loss r1-r2 ab nth 50 4 tcp
+	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 6s -j tcp port 5201
+	iperf 4
+	finish c cap2
+	drops=$(lab_counter r1-r2 drop_ab)
+	rx=$(flow "$T_OUT/c.json" .src_to_dst.retrans)
+	n=$(jq '.retrans' "$T_OUT/c.json")
+	t_note "nft dropped $drops of $(lab_counter r1-r2 seen_ab) packets; tcprtt on c:" \
+		"flow retransmissions $rx (all flows $n)"
+	((drops > 50))
+	near "$rx" "$drops" "$(awk -v d="$drops" 'BEGIN { print d * 0.10 }')"
+}
+
+test_file()
+{
+	local k live file
+	t_require_wire
+	no_tso
+	lab_delay c-r1 2ms 2ms
+	lab_delay r1-r2 3ms 3ms
+	lab_loss r1-r2 ab nth 50 4 tcp
+	lab_spawn r1 dumpcap dumpcap -q -i to-c -s 128 -w "$T_OUT/r1.pcapng" -f "tcp port 5201"
+	capture r1 cap1 "$T_OUT/live.json" -I to-c -t 6s -j tcp port 5201
+	iperf 4
+	finish r1 cap1
+	lab_stop r1 dumpcap
+	"$TR" -r "$T_OUT/r1.pcapng" -j >"$T_OUT/file.json"
+	for k in .src_to_dst.rtt_ms.count .rtt_ms .src_to_dst.retrans .dst_to_src.rtt_ms.count; do
+		live=$(flow "$T_OUT/live.json" "$k")
+		file=$(flow "$T_OUT/file.json" "$k")
+		t_note "$k: live $live, -r $file"
+	done
+	live=$(flow "$T_OUT/live.json" .src_to_dst.rtt_ms.count)
+	file=$(flow "$T_OUT/file.json" .src_to_dst.rtt_ms.count)
+	near "$file" "$live" "$(awk -v d="$live" 'BEGIN { print d * 0.01 }')"
+	near "$(flow "$T_OUT/file.json" .rtt_ms)" "$(flow "$T_OUT/live.json" .rtt_ms)" 0.05
+	(($(flow "$T_OUT/file.json" .src_to_dst.retrans) == $(flow "$T_OUT/live.json" .src_to_dst.retrans)))
+	(($(flow "$T_OUT/live.json" .src_to_dst.retrans) > 0))
+}
+
 test_flood()
 {
 	local n rss=()
