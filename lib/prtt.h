@@ -38,6 +38,13 @@
  * number already seen in its direction (retransmitted, or, seen after the
  * loss point, a reordered segment). A pure keep-alive or window probe of
  * one octet below is counted too: what the sender put twice on the link.
+ *
+ * For a daemon (meshctl watching the traffic in a tunnel): open the
+ * tunnel with lib/cap (a WireGuard interface is raw IP), feed every packet
+ * to mp_prtt_add() from its poll loop, and call mp_prtt_interval() once a
+ * period: each flow with packets in the period, its ivl[] figures (packets,
+ * retransmissions, the RTT halves' medians). Memory is fixed at
+ * mp_prtt_new(); nothing is allocated per packet.
  */
 #ifndef MP_PRTT_H
 #define MP_PRTT_H

@@ -42,6 +42,7 @@ T_REQUIRE=(ip nft jq iperf3 ping nsenter timeout ethtool dumpcap python3 /usr/bi
 T_TESTS=(
 	"rtt10      line  10 ms RTT: flow RTT on r1 and c within 0.5 ms of the set RTT and ping"
 	"rtt30      line  30 ms RTT (asymmetric, 20 + 10 ms): the same"
+	"rtt6       line  10 ms RTT over IPv6 (fdac:c8:3::2): the same"
 	"download   line  a download (iperf3 -R, s -> c), 10 ms RTT: the same"
 	"seqack     line  timestamps off: RTT from SEQ/ACK within 0.5 ms, on r1 and c, 10 ms RTT"
 	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
@@ -105,7 +106,7 @@ near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
 # rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS [METHOD [IPERF_ARG]]
 rtt_case()
 {
-	local set_ms=$5 method=${6:-ts_samples} recv ping_ms r1 c_to c_sum
+	local set_ms=$5 method=${6:-ts_samples} recv ping_ms r1 c_to c_sum ipv
 	t_require_wire
 	lab_delay c-r1 "$1ms" "$2ms"
 	lab_delay r1-r2 "$3ms" "$4ms"
@@ -125,6 +126,8 @@ rtt_case()
 		"($(flow "$T_OUT/r1.json" '.src_to_dst.rtt_ms.count + .dst_to_src.rtt_ms.count') samples)," \
 		"c to s $c_to ms (sum of halves $c_sum ms)"
 	((recv > 50))
+	[[ $SRV == *:* ]] && ipv=6 || ipv=4
+	(($(flow "$T_OUT/c.json" .ip_version) == ipv))
 	(($(flow "$T_OUT/r1.json" .src_to_dst.$method) > 100))
 	(($(flow "$T_OUT/c.json" .src_to_dst.$method) > 100))
 	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) == $(flow "$T_OUT/r1.json" .src_to_dst.$method)))
@@ -139,6 +142,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1
 
 test_rtt10() { rtt_case 2 2 3 3 10; }
 test_rtt30() { rtt_case 5 5 15 5 30; }
+test_rtt6() { SRV=fdac:c8:3::2 rtt_case 2 2 3 3 10; }
 
 # c's ACKs carry its TSvals, s's data echoes them: the half to s is still
 # the RTT at c, and r1 adds both halves
