@@ -29,7 +29,10 @@ LAB_EXIT_HOOK=$BASHPID:"rm -rf $OUT"
 for c in tshark dumpcap iperf3 jq python3 ethtool; do
 	command -v "$c" >/dev/null || { echo "bench/tcprtt.sh: missing $c" >&2; exit 4; }
 done
-[[ -x $TR && -x $LAB_WIRE ]] || { echo "bench/tcprtt.sh: build tcprtt and the lab first" >&2; exit 4; }
+if [[ ! -x $TR || ! -x $LAB_WIRE ]]; then
+	echo "bench/tcprtt.sh: build tcprtt and the lab first" >&2
+	exit 4
+fi
 
 lab_new
 lab_line >/dev/null
@@ -48,15 +51,15 @@ PKTS=$(capinfos -c -M "$OUT/bench.pcap" | awk '/Number of packets/ { print $NF }
 # best TOOL CMD...: the least wall time of 3 runs, in s, into $OUT/TOOL.s
 best()
 {
-	local tool=$1 i t0 t1 b=
+	local who=$1 i t0 t1 b=
 	shift
 	for i in 1 2 3; do
 		t0=${EPOCHREALTIME/./}
-		"$@" >"$OUT/$tool.out"
+		"$@" >"$OUT/$who.out"
 		t1=${EPOCHREALTIME/./}
 		if [[ -z $b ]] || ((t1 - t0 < b)); then b=$((t1 - t0)); fi
 	done
-	awk -v u="$b" 'BEGIN { printf "%.3f", u / 1e6 }' >"$OUT/$tool.s"
+	awk -v u="$b" 'BEGIN { printf "%.3f", u / 1e6 }' >"$OUT/$who.s"
 }
 
 best tcprtt "$TR" -r "$OUT/bench.pcap" -j
@@ -74,10 +77,10 @@ echo
 echo "| tool | wall time (s) | packets/s | RTT median (ms) | samples |"
 echo "|---|---|---|---|---|"
 for t in tcprtt tshark; do
-	s=$(<"$OUT/$t.s")
+	secs=$(<"$OUT/$t.s")
 	if [[ $t == tcprtt ]]; then m=$TR_MS n=$TR_N; else m=$TS_MS n=$TS_N; fi
-	printf '| %s | %s | %s | %.3f | %s |\n' "$t" "$s" \
-		"$(awk -v p="$PKTS" -v s="$s" 'BEGIN { printf "%.0f", p / s }')" "$m" "$n"
+	printf '| %s | %s | %s | %.3f | %s |\n' "$t" "$secs" \
+		"$(awk -v p="$PKTS" -v s="$secs" 'BEGIN { printf "%.0f", p / s }')" "$m" "$n"
 done
 echo
 awk -v a="$(<"$OUT/tshark.s")" -v b="$(<"$OUT/tcprtt.s")" \

@@ -101,7 +101,10 @@ flow()
 }
 
 # near A B TOL: |A - B| <= TOL
-near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+near()
+{
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
+}
 
 # rtt_case C_R1_AB C_R1_BA R1_R2_AB R1_R2_BA RTT_MS [METHOD [IPERF_ARG]]
 rtt_case()
@@ -130,7 +133,8 @@ rtt_case()
 	(($(flow "$T_OUT/c.json" .ip_version) == ipv))
 	(($(flow "$T_OUT/r1.json" .src_to_dst.$method) > 100))
 	(($(flow "$T_OUT/c.json" .src_to_dst.$method) > 100))
-	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) == $(flow "$T_OUT/r1.json" .src_to_dst.$method)))
+	(($(flow "$T_OUT/r1.json" .src_to_dst.rtt_ms.count) ==
+	  $(flow "$T_OUT/r1.json" .src_to_dst.$method)))
 	near "$r1" "$set_ms" 0.5
 	near "$r1" "$ping_ms" 0.5
 	near "$c_to" "$set_ms" 0.5
@@ -138,7 +142,11 @@ rtt_case()
 }
 
 # median of the numbers on stdin, one a line
-median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median()
+{
+	sort -g | awk '{ v[NR] = $1 }
+		END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 test_rtt10() { rtt_case 2 2 3 3 10; }
 test_rtt30() { rtt_case 5 5 15 5 30; }
@@ -152,7 +160,10 @@ test_seqack()
 {
 	local n
 	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=0; done
-	rtt_case 2 2 3 3 10 seq_samples || { for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done; false; }
+	rtt_case 2 2 3 3 10 seq_samples || {
+		for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done
+		false
+	}
 	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done
 	(($(flow "$T_OUT/c.json" '.timestamps | if . then 1 else 0 end') == 0))
 }
@@ -216,7 +227,8 @@ test_file()
 	file=$(flow "$T_OUT/file.json" .src_to_dst.rtt_ms.count)
 	near "$file" "$live" "$(awk -v d="$live" 'BEGIN { print d * 0.01 }')"
 	near "$(flow "$T_OUT/file.json" .rtt_ms)" "$(flow "$T_OUT/live.json" .rtt_ms)" 0.05
-	(($(flow "$T_OUT/file.json" .src_to_dst.retrans) == $(flow "$T_OUT/live.json" .src_to_dst.retrans)))
+	(($(flow "$T_OUT/file.json" .src_to_dst.retrans) ==
+	  $(flow "$T_OUT/live.json" .src_to_dst.retrans)))
 	(($(flow "$T_OUT/live.json" .src_to_dst.retrans) > 0))
 }
 
@@ -277,7 +289,9 @@ test_errors()
 	expect_usage -r /dev/null --max-flows 0
 	grep -q "'0'" "$T_OUT/err"
 	expect_usage -r /dev/null -f xml
-	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\0\0\x01\0\0\0' >"$T_OUT/empty.pcap"
+	# a pcap file header (Ethernet) and no packet
+	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\0\0\x01\0\0\0' \
+		>"$T_OUT/empty.pcap"
 	expect_usage -r "$T_OUT/empty.pcap" tcp port 99999
 	grep -q 99999 "$T_OUT/err"
 	expect_usage -I no-such-if0
