@@ -156,6 +156,9 @@ test_rtt6() { SRV=fdac:c8:3::2 rtt_case 2 2 3 3 10; }
 # the RTT at c, and r1 adds both halves
 test_download() { rtt_case 2 2 3 3 10 ts_samples -R; }
 
+# Timestamps off on both ends: SEQ/ACK samples only. c sends the data, so
+# on r1 the half towards c is timed by the handshake (s's SYN-ACK and FIN,
+# ACKed by c) and the half towards s by every data segment.
 test_seqack()
 {
 	local n
