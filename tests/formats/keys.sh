@@ -113,6 +113,13 @@ collect()
 	"$BIN/mtufind" --max-size 1500 -f prom 127.0.0.1 >"$d/mtufind.path.prom"
 	"$BIN/bwtest" -t 300ms -f prom 127.0.0.1 >"$d/bwtest.client.prom"
 
+	local pcap=tests/unit/fixtures/tcprtt_lab.pcap
+	"$BIN/tcprtt" -r $pcap --samples -f ndjson >"$d/tcprtt.samples.ndjson"
+	"$BIN/tcprtt" -r $pcap --samples -f csv >"$d/tcprtt.samples.csv"
+	"$BIN/tcprtt" -r $pcap --interval-report 100ms -f ndjson >"$d/tcprtt.intervals.ndjson"
+	"$BIN/tcprtt" -r $pcap --interval-report 100ms -f csv >"$d/tcprtt.intervals.csv"
+	"$BIN/tcprtt" -r $pcap -f prom >"$d/tcprtt.summary.prom"
+
 	"$BIN/perfc" -f ndjson >"$d/perfc.routes.ndjson"
 	"$BIN/perfc" -f csv >"$d/perfc.routes.csv"
 	"$BIN/perfc" -f prom >"$d/perfc.routes.prom"
@@ -159,7 +166,7 @@ check()
 import csv, json, os, re, subprocess, sys
 
 fmt_path, out_dir = sys.argv[1], sys.argv[2]
-TOOLS = {"owd", "pathping", "mtufind", "bwtest", "perfc", "meshctl"}
+TOOLS = {"owd", "pathping", "mtufind", "bwtest", "perfc", "meshctl", "tcprtt"}
 errors = []
 doc = open(fmt_path, encoding="utf-8").read()
 
@@ -306,7 +313,7 @@ if (($#)); then
 fi
 ((EUID == 0)) || skip "not root"
 for c in unshare ip ss promtool; do command -v "$c" >/dev/null || skip "missing tool: $c"; done
-for t in owd pathping mtufind bwtest perfc meshctl; do
+for t in owd pathping mtufind bwtest perfc meshctl tcprtt; do
 	[[ -x $BIN/$t ]] || { echo "FAIL: $BIN/$t not built"; exit 1; }
 done
 

@@ -69,6 +69,8 @@ run()
 	check pathping '^ +[0-9]+ +[0-9]+ +127\.0\.0\.1 ' \
 		"$BIN/pathping" -c 0 -t 300ms 127.0.0.1
 	check perfc '^127\.0\.0\.1 ' "$BIN/perfc"
+	check tcprtt '^ +[0-9]+\.[0-9]{3} +10\.200\.' \
+		"$BIN/tcprtt" -r tests/unit/fixtures/tcprtt_lab.pcap --interval-report 100ms
 	return $((fails > 0))
 }
 
@@ -78,7 +80,7 @@ export OUT BIN
 export -f run
 if timeout 60 unshare -n bash -c run >"$OUT/log" 2>&1; then
 	cat "$OUT/log"
-	echo "-q: the summary only in owd, bwtest, pathping, perfc"
+	echo "-q: the summary only in owd, bwtest, pathping, perfc, tcprtt"
 else
 	cat "$OUT/log"
 	echo "FAIL: -q is not the summary only"
