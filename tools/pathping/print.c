@@ -303,6 +303,23 @@ static const char *dscp_str(uint8_t dscp, char *buf, size_t len)
 	return buf;
 }
 
+/* A row with only a responder (NULL: "others") in the host column; the
+ * cells after it are left out, so the line ends there. */
+static void responder_row(struct mp_writer *w, const struct pp_result *res,
+			  const struct sockaddr_storage *addr)
+{
+	char a[MP_ADDR_STRLEN] = "others";
+
+	if (addr && *name_of(res, addr))
+		snprintf(a, sizeof(a), "%s", name_of(res, addr));
+	else if (addr)
+		addr_str(addr, a, sizeof(a));
+	mp_obj_begin(w, NULL, NULL);
+	mp_put_str(w, "hop", "%s", " ");	/* blank: an empty cell reads "-" */
+	mp_put_str(w, "host", "%s", a);
+	mp_obj_end(w);
+}
+
 /* One hop's row for people: mtr's columns, loss split into node and link;
  * with dscp, the DSCP its routers quoted, in red when not the one sent. */
 static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp_hop *h,
@@ -312,19 +329,15 @@ static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp
 	struct mp_stats_summary s;
 	char a[320] = "*", b[MP_FMT_LEN];
 	bool have = h->received && mp_stats_summary_get(h->rtt, &s) == 0;
-	unsigned others;
 
 	if (m)
 		addr_str(&m->addr, a, sizeof(a));
 	mp_obj_begin(w, NULL, NULL);
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
-	/* the most frequent responder, by name if it has one; "+N": N others */
+	/* the most frequent responder, by name if it has one */
 	if (m && *name_of(res, &m->addr))
 		snprintf(a, sizeof(a), "%s", name_of(res, &m->addr));
-	others = h->n_addrs + !!h->other_received - 1;
-	if (m && others > 0 && strlen(a) + 8 < sizeof(a))
-		snprintf(a + strlen(a), sizeof(a) - strlen(a), " +%u", others);
 	mp_put_str(w, "host", "%s", a);
 	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);
@@ -344,6 +357,12 @@ static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp
 		mp_writer_alert(w, false);
 	}
 	mp_obj_end(w);
+	/* the other responders, a line each below it, as mtr shows them */
+	for (unsigned i = 0; m && i < h->n_addrs; i++)
+		if (&h->addrs[i] != m)
+			responder_row(w, res, &h->addrs[i].addr);
+	if (m && h->other_received)
+		responder_row(w, res, NULL);
 }
 
 /* The first hop whose routers quote another DSCP than the one sent: the
