@@ -752,7 +752,7 @@ _lab_wg_script()
 		# genetlink, absent here ("Protocol not supported"), so try again
 		echo "for f in setconf/*.conf; do i=\${f#setconf/}; i=\${i%.conf}"
 		echo "	n=0; until [ -S /run/wireguard/\$i.sock ] && wg setconf \$i \$f 2>/dev/null; do"
-		echo "		n=\$((n + 1)); [ \$n -lt 250 ] || { wg setconf \$i \$f; exit 1; }"
+		echo "		n=\$((n + 1)); [ \$n -lt 750 ] || { wg setconf \$i \$f; exit 1; }"
 		echo "		sleep 0.02; done"
 		echo "done"
 		echo "ip -b - <<'EOF'"
