@@ -144,12 +144,14 @@ $(BUILD)/lab/%: tests/lab/%.c $(LIB)
 
 # libFuzzer harnesses #include the .c under test (STYLE.md T2).
 # -MMD: a harness #includes tool and lib sources, which it must follow.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+# What the code under test calls but does not fuzz comes from $(LIB): the
+# linker takes a member of it only for a symbol the harness leaves undefined.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(LIB)
 	$(quiet) FUZZ $@
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -MMD -MP -Ilib $(PKG_CFLAGS) \
 		-DMP_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LDLIBS)
+		-o $@ $< $(LIB) $(LDLIBS)
 
 # The units hold the install paths: they are made again when a path changes
 # (make install PREFIX=/usr after a plain make), through this stamp.

@@ -114,6 +114,11 @@ void mp_nl_free(struct mp_nl *nl)
 
 /* ---------------------------------------------------------------- decoding */
 
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
 static int addr_from_attr(struct mp_nl_addr *a, int family, const struct nlattr *attr)
 {
 	int len = nla_len(attr);
@@ -211,8 +216,8 @@ static int parse_route(struct nlmsghdr *nlh, struct mp_nl_route *rt)
 	rt->tos = rtm->rtm_tos;
 	rt->flags = rtm->rtm_flags;
 	rt->pref = -1;
-	if ((rt->family == AF_INET && rt->dst_len > 32) || rt->dst_len > 128)
-		return -EBADMSG;
+	if (rt->dst_len > 8 * addr_len(rt->family) || rt->src_len > 8 * addr_len(rt->family))
+		return -EBADMSG;	/* src_len unchecked before: found by fuzz_nl */
 	if (tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4)
 		rt->table = nla_get_u32(tb[RTA_TABLE]);
 	if (tb[RTA_DST] && (r = addr_from_attr(&rt->dst, rt->family, tb[RTA_DST])) < 0)
@@ -300,7 +305,8 @@ static int parse_ifaddr(struct nlmsghdr *nlh, struct mp_nl_ifaddr *a)
 		a->flags = nla_get_u32(tb[IFA_FLAGS]);
 	/* IFA_LOCAL is this end of a point-to-point link; IFA_ADDRESS its peer */
 	at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!at)
+	/* a v4 address of prefix 61 passed before: found by fuzz_nl */
+	if (!at || a->prefix_len > 8 * addr_len(ifa->ifa_family))
 		return -EBADMSG;
 	if (tb[IFA_LOCAL] && tb[IFA_ADDRESS] &&
 	    (nla_len(tb[IFA_LOCAL]) != nla_len(tb[IFA_ADDRESS]) ||
@@ -314,6 +320,54 @@ static int parse_ifaddr(struct nlmsghdr *nlh, struct mp_nl_ifaddr *a)
 /* ---------------------------------------------------------------- requests */
 
 typedef int (*msg_fn)(struct nlmsghdr *nlh, void *arg);
+
+/* An error the kernel reports, kept a -errno: below -4095 (no kernel sends
+ * it; INT_MIN cannot even be negated for strerror) it is -EBADMSG. A DONE
+ * of -65536 went to the caller as is before: found by fuzz_nl. */
+static int kernel_errno(int err)
+{
+	return err < -4095 ? -EBADMSG : err;
+}
+
+/*
+ * Decodes one batch of answers (len bytes at buf, as one recv() returned
+ * them) to the request of sequence number seq: fn sees each data message
+ * until it fails, *fn_r keeping its value (0 until then). Returns 1 when the
+ * answer is complete (NLMSG_DONE, the ACK or an error: the result is in
+ * *fn_r), 0 when more is to be read.
+ */
+static int reply_batch(void *buf, int len, uint32_t seq, msg_fn fn, void *arg, int *fn_r)
+{
+	struct nlmsghdr *nlh = buf;
+	int r;
+
+	for (; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_seq != seq)
+			continue;	/* a stale answer to an abandoned request */
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			/* a dump that failed midway says so in DONE's payload */
+			if (nlmsg_datalen(nlh) >= (int)sizeof(int) &&
+			    *(int *)nlmsg_data(nlh) < 0 && !*fn_r)
+				*fn_r = kernel_errno(*(int *)nlmsg_data(nlh));
+			return 1;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = nlmsg_data(nlh);
+
+			if (nlmsg_datalen(nlh) < (int)sizeof(*e))
+				*fn_r = -EBADMSG;
+			else if (e->error < 0)
+				*fn_r = kernel_errno(e->error);
+			return 1;	/* else the ACK: *fn_r stands */
+		}
+		if (fn && !*fn_r) {
+			r = fn(nlh, arg);
+			if (r < 0)
+				*fn_r = r;
+		}
+	}
+	return 0;
+}
 
 /*
  * Sends msg and reads the answer to its sequence number: for a dump every
@@ -331,9 +385,7 @@ static int transact(struct mp_nl *nl, struct nl_msg *msg, msg_fn fn, void *arg)
 		return nle_to_errno(r);
 	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	for (;;) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)nl->buf;
 		ssize_t n = recv(fd, nl->buf, NL_BUF_BYTES, MSG_TRUNC);
-		int len;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -342,31 +394,8 @@ static int transact(struct mp_nl *nl, struct nl_msg *msg, msg_fn fn, void *arg)
 		}
 		if (n > NL_BUF_BYTES)
 			return -EMSGSIZE;
-		for (len = (int)n; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;	/* a stale answer to an abandoned request */
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				/* a dump that failed midway says so in DONE's payload */
-				if (nlmsg_datalen(nlh) >= (int)sizeof(int) &&
-				    *(int *)nlmsg_data(nlh) < 0 && !fn_r)
-					fn_r = *(int *)nlmsg_data(nlh);
-				return fn_r;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = nlmsg_data(nlh);
-
-				if (nlmsg_datalen(nlh) < (int)sizeof(*e))
-					return -EBADMSG;
-				if (e->error < 0)
-					return e->error;
-				return fn_r;	/* the ACK */
-			}
-			if (fn && !fn_r) {
-				r = fn(nlh, arg);
-				if (r < 0)
-					fn_r = r;
-			}
-		}
+		if (reply_batch(nl->buf, (int)n, seq, fn, arg, &fn_r))
+			return fn_r;
 	}
 }
 
@@ -500,11 +529,6 @@ int mp_nl_route_list_array(struct mp_nl *nl, const struct mp_nl_route_filter *fi
 	*ret_routes = a.v;
 	*ret_count = a.n;
 	return r;
-}
-
-static size_t addr_len(int family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
 static int route_one(struct nlmsghdr *nlh, void *arg)
@@ -925,17 +949,38 @@ static int event_decode(struct mp_nl_events *ev, struct nlmsghdr *nlh)
 	return r < 0 ? r : 1;
 }
 
+/*
+ * Decodes one batch of notifications (len bytes at buf, as one recv()
+ * returned them) and calls fn per event, counting them in *count.
+ * Returns 0, or fn's negative value.
+ */
+static int events_batch(struct mp_nl_events *ev, void *buf, int len, mp_nl_event_fn fn,
+			void *arg, int *count)
+{
+	struct nlmsghdr *nlh = buf;
+	int r;
+
+	for (; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		r = event_decode(ev, nlh);
+		if (r <= 0)
+			continue;	/* skipped, or malformed: no reason to stop */
+		r = fn(&ev->ev, arg);
+		if (r < 0)
+			return r;
+		(*count)++;
+	}
+	return 0;
+}
+
 int mp_nl_events_read(struct mp_nl_events *ev, mp_nl_event_fn fn, void *arg)
 {
-	int fd, count = 0;
+	int fd, r, count = 0;
 
 	if (!ev || !fn)
 		return -EINVAL;
 	fd = nl_socket_get_fd(ev->sk);
 	for (;;) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)ev->buf;
 		ssize_t n = recv(fd, ev->buf, NL_BUF_BYTES, MSG_DONTWAIT);
-		int len, r;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -944,17 +989,9 @@ int mp_nl_events_read(struct mp_nl_events *ev, mp_nl_event_fn fn, void *arg)
 				return count;
 			return -errno;
 		}
-		for (len = (int)n; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
-			r = event_decode(ev, nlh);
-			if (r == -EBADMSG)
-				continue;	/* one malformed message is no reason to stop */
-			if (r <= 0)
-				continue;
-			r = fn(&ev->ev, arg);
-			if (r < 0)
-				return r;
-			count++;
-		}
+		r = events_batch(ev, ev->buf, (int)n, fn, arg, &count);
+		if (r < 0)
+			return r;
 	}
 }
 

@@ -609,12 +609,33 @@ static uint64_t ts_ns(int64_t sec, int64_t nsec)
 	return (uint64_t)sec * MP_NSEC_PER_SEC + (uint64_t)nsec;
 }
 
+/* A stamp that is there (not 0) and is a time in ns after 1970 that fits 64 bits
+ * (a negative or out-of-range one made a wrapped rx_ns, even 0, before: found
+ * by fuzz_sock_cmsg). */
+static bool ts_ok(int64_t sec, int64_t nsec)
+{
+	return (sec || nsec) && sec >= 0 && nsec >= 0 && nsec < (int64_t)MP_NSEC_PER_SEC &&
+	       (uint64_t)sec < UINT64_MAX / MP_NSEC_PER_SEC;
+}
+
 /* Copy a cmsg's payload of exactly-known size; false if it is short. */
 static bool cm_get(const struct cmsghdr *cm, void *out, size_t len)
 {
 	if (cm->cmsg_len < CMSG_LEN(len))
 		return false;
 	memcpy(out, CMSG_DATA(cm), len);
+	return true;
+}
+
+/* A TTL, hop limit or traffic class: an int the kernel keeps in 0..255 (one
+ * outside went out as is before: found by fuzz_sock_cmsg). */
+static bool cm_get_u8_int(const struct cmsghdr *cm, int *out)
+{
+	int v;
+
+	if (!cm_get(cm, &v, sizeof(v)) || v < 0 || v > 255)
+		return false;
+	*out = v;
 	return true;
 }
 
@@ -643,10 +664,10 @@ static void stamp_parse(const struct cmsghdr *cm, struct mp_msg *m)
 			nsec[i] = t.ts[i].tv_nsec;
 		}
 	}
-	if (sec[2] || nsec[2]) {
+	if (ts_ok(sec[2], nsec[2])) {
 		m->rx_ns = ts_ns(sec[2], nsec[2]);
 		m->rx_hw = true;
-	} else if (sec[0] || nsec[0]) {
+	} else if (ts_ok(sec[0], nsec[0])) {
 		m->rx_ns = ts_ns(sec[0], nsec[0]);
 		m->rx_hw = false;
 	}
@@ -721,7 +742,11 @@ static void cmsg_parse(struct msghdr *mh, struct mp_msg *m, struct ee_copy *ee)
 		ee->found = false;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_len < CMSG_LEN(0))
+		/* CMSG_FIRSTHDR() does not check the first one's length
+		 * against the buffer (found by fuzz_sock_cmsg) */
+		if (cm->cmsg_len < CMSG_LEN(0) ||
+		    cm->cmsg_len > mh->msg_controllen - (size_t)((char *)cm -
+								 (char *)mh->msg_control))
 			break;
 		switch (cm->cmsg_level) {
 		case SOL_SOCKET:
@@ -732,7 +757,7 @@ static void cmsg_parse(struct msghdr *mh, struct mp_msg *m, struct ee_copy *ee)
 				cm_get(cm, &m->drops, sizeof(m->drops));
 			break;
 		case IPPROTO_IP:
-			if (cm->cmsg_type == IP_TTL && cm_get(cm, &v, sizeof(v)))
+			if (cm->cmsg_type == IP_TTL && cm_get_u8_int(cm, &v))
 				m->ttl = v;
 			else if (cm->cmsg_type == IP_TOS && cm_get(cm, &u8, sizeof(u8)))
 				m->tos = u8;
@@ -742,9 +767,9 @@ static void cmsg_parse(struct msghdr *mh, struct mp_msg *m, struct ee_copy *ee)
 				ee_parse(cm, ee);
 			break;
 		case IPPROTO_IPV6:
-			if (cm->cmsg_type == IPV6_HOPLIMIT && cm_get(cm, &v, sizeof(v)))
+			if (cm->cmsg_type == IPV6_HOPLIMIT && cm_get_u8_int(cm, &v))
 				m->ttl = v;
-			else if (cm->cmsg_type == IPV6_TCLASS && cm_get(cm, &v, sizeof(v)))
+			else if (cm->cmsg_type == IPV6_TCLASS && cm_get_u8_int(cm, &v))
 				m->tos = v;
 			else if (cm->cmsg_type == IPV6_PKTINFO)
 				pktinfo6_parse(cm, m);
@@ -919,6 +944,29 @@ int mp_sock_errqueue_read(struct mp_sock *s, struct mp_errq *e)
 	return 0;
 }
 
+/*
+ * Fill e[0..] from the n messages in mm (each received into the buffer of
+ * e[i]), reported entries only: close the gap an unreported entry leaves,
+ * moving its successor's quoted bytes to the buffer of the slot they now
+ * fill. Returns how many entries were stored.
+ */
+static unsigned errq_batch_finish(struct mmsghdr *mm, struct mp_errq *e, unsigned n)
+{
+	unsigned i, k;
+
+	for (i = k = 0; i < n; i++) {
+		if (!errq_finish(&mm[i].msg_hdr, &e[k], mm[i].msg_len))
+			continue;
+		if (k != i && e[k].payload_len) {
+			e[k].truncated |= e[k].payload_len > e[k].buf_len;
+			e[k].payload_len = MP_MIN(e[k].payload_len, e[k].buf_len);
+			memmove(e[k].buf, e[i].buf, e[k].payload_len);
+		}
+		k++;
+	}
+	return k;
+}
+
 int mp_sock_errqueue_read_batch(struct mp_sock *s, struct mp_errq *e, unsigned n)
 {
 	struct errq_batch *b;
@@ -948,18 +996,7 @@ int mp_sock_errqueue_read_batch(struct mp_sock *s, struct mp_errq *e, unsigned n
 		r = recvmmsg(s->fd, b->mm, n, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
 		if (r < 0)
 			return -errno;
-		/* Close the gap an unreported entry leaves; its quoted bytes
-		 * move to the buffer of the slot they now fill. */
-		for (i = k = 0; i < (unsigned)r; i++) {
-			if (!errq_finish(&b->mm[i].msg_hdr, &e[k], b->mm[i].msg_len))
-				continue;
-			if (k != i && e[k].payload_len) {
-				e[k].truncated |= e[k].payload_len > e[k].buf_len;
-				e[k].payload_len = MP_MIN(e[k].payload_len, e[k].buf_len);
-				memmove(e[k].buf, e[i].buf, e[k].payload_len);
-			}
-			k++;
-		}
+		k = errq_batch_finish(b->mm, e, (unsigned)r);
 	} while (!k);
 	return (int)k;
 }

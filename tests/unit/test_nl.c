@@ -7,7 +7,9 @@
  * mp_nl_route_list() with the fields written in the `ip` command, and routes
  * installed with mp_nl_route_change() must show in `ip -j route show` (read
  * with jansson) as the test specified them. Prefix containment is checked
- * against cases worked by hand.
+ * against cases worked by hand. What fuzz_nl found comes from a wrapped
+ * recv() (test_nl.ldflags): malformed events in a batch built here, and a
+ * real dump whose NLMSG_DONE error is rewritten.
  */
 #include <errno.h>
 #include <poll.h>
@@ -541,6 +543,125 @@ static void test_route_get(void **state)
 	assert_int_equal(mp_nl_route_get(nl, &d, &rt), -EINVAL);
 }
 
+/* ---- malformed events (fuzz_nl's finds): recv() wrapped ---- */
+
+ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags);
+
+static const void *fake_batch;	/* when set: returned once, then EAGAIN */
+static size_t fake_len;
+static int done_error;		/* when set: the kernel's NLMSG_DONE says this */
+
+/* The kernel's answer, with the error of its NLMSG_DONE replaced. */
+static ssize_t recv_done_error(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = __real_recv(fd, buf, len, flags);
+	struct nlmsghdr *h = buf;
+	int rem = (int)n;
+
+	for (; n > 0 && NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem))
+		if (h->nlmsg_type == NLMSG_DONE && NLMSG_PAYLOAD(h, 0) >= sizeof(int))
+			memcpy(NLMSG_DATA(h), &done_error, sizeof(int));
+	return n;
+}
+
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags)
+{
+	if (done_error)
+		return recv_done_error(fd, buf, len, flags);
+	if (!fake_batch)
+		return __real_recv(fd, buf, len, flags);
+	if (!fake_len) {
+		fake_batch = NULL;
+		errno = EAGAIN;
+		return -1;
+	}
+	memcpy(buf, fake_batch, MP_MIN(len, fake_len));
+	len = fake_len;
+	fake_len = 0;
+	return (ssize_t)len;
+}
+
+/* An RTM_NEWADDR of 10.1.2.3/plen and an RTM_NEWROUTE 10.2.0.0/16 from
+ * 10.3.0.0/src_len, back to back in one batch. */
+struct bad_batch {
+	struct nlmsghdr ah;
+	struct ifaddrmsg ifa;
+	struct rtattr a_local;
+	uint8_t local[4];
+	struct nlmsghdr rh;
+	struct rtmsg rtm;
+	struct rtattr a_dst;
+	uint8_t dst[4];
+	struct rtattr a_src;
+	uint8_t src[4];
+};
+
+static void bad_batch_fill(struct bad_batch *b, unsigned plen, unsigned src_len)
+{
+	memset(b, 0, sizeof(*b));
+	b->ah = (struct nlmsghdr){ .nlmsg_len = offsetof(struct bad_batch, rh),
+				   .nlmsg_type = RTM_NEWADDR };
+	b->ifa = (struct ifaddrmsg){ .ifa_family = AF_INET, .ifa_prefixlen = (uint8_t)plen,
+				     .ifa_index = 1 };
+	b->a_local = (struct rtattr){ .rta_len = RTA_LENGTH(4), .rta_type = IFA_LOCAL };
+	memcpy(b->local, "\x0a\x01\x02\x03", 4);
+	b->rh = (struct nlmsghdr){ .nlmsg_len = sizeof(*b) - offsetof(struct bad_batch, rh),
+				   .nlmsg_type = RTM_NEWROUTE };
+	b->rtm = (struct rtmsg){ .rtm_family = AF_INET, .rtm_dst_len = 16,
+				 .rtm_src_len = (uint8_t)src_len, .rtm_table = RT_TABLE_MAIN,
+				 .rtm_type = RTN_UNICAST };
+	b->a_dst = (struct rtattr){ .rta_len = RTA_LENGTH(4), .rta_type = RTA_DST };
+	memcpy(b->dst, "\x0a\x02\x00\x00", 4);
+	b->a_src = (struct rtattr){ .rta_len = RTA_LENGTH(4), .rta_type = RTA_SRC };
+	memcpy(b->src, "\x0a\x03\x00\x00", 4);
+}
+
+static int count_events(const struct mp_nl_event *e, void *arg)
+{
+	(void)e;
+	++*(int *)arg;
+	return 0;
+}
+
+static void test_events_malformed(void **state)
+{
+	struct mp_nl_events *ev = NULL;
+	struct bad_batch b;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(mp_nl_events_new(&ev, MP_NL_EV_ROUTE4 | MP_NL_EV_ADDR), 0);
+	bad_batch_fill(&b, 24, 16);	/* both well formed: both delivered */
+	fake_batch = &b;
+	fake_len = sizeof(b);
+	assert_int_equal(mp_nl_events_read(ev, count_events, &n), 2);
+	assert_int_equal(n, 2);
+	bad_batch_fill(&b, 61, 40);	/* prefix 61, source /40 of IPv4: skipped */
+	fake_batch = &b;
+	fake_len = sizeof(b);
+	n = 0;
+	assert_int_equal(mp_nl_events_read(ev, count_events, &n), 0);
+	assert_int_equal(n, 0);
+	mp_nl_events_free(ev);
+}
+
+/* A dump whose DONE carries a value no kernel sends: -EBADMSG, not -65536
+ * (which a caller would print as "Unknown error 65536"). */
+static void test_dump_done_error(void **state)
+{
+	int lo = 0;
+
+	(void)state;
+	need_ns();
+	done_error = -ENOMEM;	/* what a kernel does send: passed on */
+	assert_int_equal(mp_nl_link_list(nl, link_count_fn, &lo), -ENOMEM);
+	done_error = -65536;
+	assert_int_equal(mp_nl_link_list(nl, link_count_fn, &lo), -EBADMSG);
+	done_error = 0;
+	assert_int_equal(mp_nl_link_list(nl, link_count_fn, &lo), 1);	/* lo, read whole */
+}
+
 static void test_null_args(void **state)
 {
 	(void)state;
@@ -555,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_contains),
 		cmocka_unit_test(test_null_args),
+		cmocka_unit_test(test_events_malformed),
 		cmocka_unit_test_setup_teardown(test_list_ip_routes, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_array, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_change_routes, ns_setup, ns_teardown),
@@ -562,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_route_get, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_events, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_dump_done_error, ns_setup, ns_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,7 @@
  * mapping (port unreachable -> ECONNREFUSED); TTL defaults and the lo MTU
  * from /proc and /sys.
  *
- * setsockopt, socket, ioctl and sendmsg are wrapped (test_sock.ldflags); each
+ * setsockopt, socket, ioctl, sendmsg and recvmsg are wrapped (test_sock.ldflags); each
  * wrapper passes through to the real call unless a test armed it, and the
  * per-test teardown disarms them and frees every socket the test opened.
  */
@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/errqueue.h>
 #include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
@@ -57,6 +58,9 @@ static int opt_id_refused;	/* how many sends old_kernel refused */
 static const struct ethtool_ts_info *fake_nic;	/* answer the timestamping ioctls */
 static struct hwtstamp_config fake_cfg;		/* the fake NIC's current config */
 static int fake_set_errno;			/* SIOCSHWTSTAMP fails with this */
+static const void *fake_ctrl;	/* recvmsg() returns "x" with these control bytes, */
+static size_t fake_ctrl_len;	/* ... this many of them ... */
+static size_t fake_ctrl_told;	/* ... but says msg_controllen is this */
 
 int __real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -92,6 +96,20 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags)
 		}
 	}
 	return __real_sendmsg(fd, mh, flags);
+}
+
+ssize_t __real_recvmsg(int fd, struct msghdr *mh, int flags);
+ssize_t __wrap_recvmsg(int fd, struct msghdr *mh, int flags)
+{
+	if (!fake_ctrl)
+		return __real_recvmsg(fd, mh, flags);
+	assert_true(mh->msg_controllen >= fake_ctrl_len && mh->msg_iov[0].iov_len >= 1);
+	memcpy(mh->msg_control, fake_ctrl, fake_ctrl_len);
+	mh->msg_controllen = fake_ctrl_told;
+	mh->msg_namelen = 0;
+	mh->msg_flags = 0;
+	*(char *)mh->msg_iov[0].iov_base = 'x';
+	return 1;
 }
 
 int __real_ioctl(int fd, unsigned long req, ...);
@@ -156,6 +174,7 @@ static int teardown(void **state)
 
 	(void)state;
 	sso_armed = socket_armed = old_kernel = false;
+	fake_ctrl = NULL;
 	opt_id_refused = 0;
 	fake_nic = NULL;
 	fake_set_errno = 0;
@@ -1243,6 +1262,84 @@ static void test_option_setsockopt_fails(void **state)
 }
 
 /*
+ * Control data the kernel never sends (what fuzz_sock_cmsg found): a TTL
+ * or traffic class outside 0..255 is no TTL, and a first cmsg longer than
+ * msg_controllen says is not read past it (stale bytes of the buffer).
+ */
+static void cmsg_int(void *buf, int level, int type, int v, size_t told)
+{
+	struct cmsghdr *cm = buf;
+
+	memset(buf, 0, CMSG_SPACE(sizeof(int)));
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	fake_ctrl = buf;
+	fake_ctrl_len = CMSG_SPACE(sizeof(int));
+	fake_ctrl_told = told;
+}
+
+static void ts_cmsg(struct cmsghdr *cm, const struct scm_timestamping *st)
+{
+	cm->cmsg_len = CMSG_LEN(sizeof(*st));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SO_TIMESTAMPING_OLD;
+	memcpy(CMSG_DATA(cm), st, sizeof(*st));
+	fake_ctrl = cm;
+	fake_ctrl_len = fake_ctrl_told = CMSG_SPACE(sizeof(*st));
+}
+
+static void test_cmsg_malformed(void **state)
+{
+	struct {
+		struct cmsghdr cm;
+		struct scm_timestamping st;
+	} ts;
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} c;
+	struct mp_sock *s;
+	struct mp_msg m;
+	char buf[4];
+
+	(void)state;
+	assert_int_equal(mp_sock_open(&s, AF_INET, SOCK_DGRAM, 0, 0), 0);
+	hold(s);
+	m = (struct mp_msg){ .buf = buf, .buf_len = sizeof(buf) };
+	cmsg_int(c.b, IPPROTO_IP, IP_TTL, 77, CMSG_SPACE(sizeof(int)));	/* well formed */
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_int_equal(m.ttl, 77);
+	cmsg_int(c.b, IPPROTO_IP, IP_TTL, 300, CMSG_SPACE(sizeof(int)));
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_int_equal(m.ttl, -1);
+	cmsg_int(c.b, IPPROTO_IPV6, IPV6_HOPLIMIT, -2, CMSG_SPACE(sizeof(int)));
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_int_equal(m.ttl, -1);
+	cmsg_int(c.b, IPPROTO_IPV6, IPV6_TCLASS, 256, CMSG_SPACE(sizeof(int)));
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_int_equal(m.tos, -1);
+	cmsg_int(c.b, IPPROTO_IP, IP_TTL, 77, sizeof(struct cmsghdr));	/* header only */
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_int_equal(m.ttl, -1);
+
+	/* a software stamp of -1 s + 10^9 ns (wrapped to rx_ns 0 before), then a
+	 * valid one */
+	memset(&ts.st, 0, sizeof(ts.st));
+	ts.st.ts[0].tv_sec = -1;
+	ts.st.ts[0].tv_nsec = 1000000000;
+	ts_cmsg(&ts.cm, &ts.st);
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_true(m.rx_ns == 0 && !m.rx_hw);
+	ts.st.ts[0].tv_sec = 1;
+	ts.st.ts[0].tv_nsec = 5;
+	ts_cmsg(&ts.cm, &ts.st);
+	assert_int_equal(mp_sock_recv(s, &m), 1);
+	assert_true(m.rx_ns == 1000000005 && !m.rx_hw);
+}
+
+/*
  * The kernel switches RX software stamping on asynchronously: the first
  * stamping socket of an idle system flips a static key from a workqueue,
  * and packets received before that carry no stamp (lib/sock.h, rx_ns).
@@ -1292,6 +1389,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_ts_sw_v4, teardown),
+		cmocka_unit_test_teardown(test_cmsg_malformed, teardown),
 		cmocka_unit_test_teardown(test_ts_sw_v6, teardown),
 		cmocka_unit_test_teardown(test_ttl_tos_v4, teardown),
 		cmocka_unit_test_teardown(test_ttl_tos_v6, teardown),
