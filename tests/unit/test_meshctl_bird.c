@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ struct fake {
 	int lfd;
 	const char *reply;		/* to any command */
 	char got[128];			/* the last command */
-	int served;
+	atomic_int served;
 };
 
 static void *fake_main(void *arg)
@@ -82,9 +83,10 @@ static void *fake_main(void *arg)
 			break;
 		n = read(fd, f->got, sizeof(f->got) - 1);
 		f->got[n > 0 ? n : 0] = '\0';
+		/* counted before the reply: the client, once answered, sees it */
+		atomic_fetch_add(&f->served, 1);
 		if (write(fd, f->reply, strlen(f->reply)) < 0)
 			break;
-		f->served++;
 		close(fd);
 	}
 	return NULL;
