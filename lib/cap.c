@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include "cap.h"
@@ -164,21 +163,5 @@ int mp_cap_drops(struct mp_cap *c, uint64_t *ret_kernel, uint64_t *ret_ifdrop)
 		return -EIO;
 	*ret_kernel = st.ps_drop;
 	*ret_ifdrop = st.ps_ifdrop;
-	return 0;
-}
-
-int mp_cap_drop_privileges(void)
-{
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-
-	if (geteuid() == uid && getegid() == gid)
-		return 0;
-	if (geteuid() == 0 && setgroups(0, NULL) < 0)
-		return -errno;
-	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		return -errno;
-	if (uid != 0 && setuid(0) == 0)
-		return -EPERM;
 	return 0;
 }

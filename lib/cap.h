@@ -60,12 +60,5 @@ int mp_cap_next(struct mp_cap *c, struct mp_cap_pkt *ret);
  * as libpcap's stats give them. Returns 0, or -EIO (not live, failed). */
 int mp_cap_drops(struct mp_cap *c, uint64_t *ret_kernel, uint64_t *ret_ifdrop);
 
-/*
- * STYLE.md M3, after the capture is open: a set-uid (or set-gid) process
- * returns to its caller's ids for good; run by root itself there is no one
- * else to become and nothing changes. Returns 0, or -errno (a failed drop,
- * or privilege that could be regained: -EPERM), which is fatal.
- */
-int mp_cap_drop_privileges(void);
 
 #endif

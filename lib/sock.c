@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -999,4 +1000,20 @@ int mp_sock_errqueue_read_batch(struct mp_sock *s, struct mp_errq *e, unsigned n
 		k = errq_batch_finish(b->mm, e, (unsigned)r);
 	} while (!k);
 	return (int)k;
+}
+
+int mp_sock_privileges_drop(void)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (geteuid() == uid && getegid() == gid)
+		return 0;
+	if (geteuid() == 0 && setgroups(0, NULL) < 0)
+		return -errno;
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -errno;
+	if (uid != 0 && setuid(0) == 0)
+		return -EPERM;
+	return 0;
 }

@@ -15,7 +15,6 @@
  * kernel, both CLOCK_REALTIME.
  */
 #include <errno.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <netinet/icmp6.h>
 #include <poll.h>
@@ -271,25 +270,6 @@ static int open_dgram(struct run *rn)
 	return 0;
 }
 
-/* STYLE.md M3: raw sockets first, then give up privilege for good. A
- * set-uid binary returns to its caller's ids; run by root itself, there is
- * no one else to become (documented in pathping(1)). */
-static int drop_privileges(void)
-{
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-
-	if (geteuid() == uid && getegid() == gid)
-		return 0;
-	if (geteuid() == 0 && setgroups(0, NULL) < 0)
-		return -errno;
-	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		return -errno;
-	if (uid != 0 && setuid(0) == 0)
-		return -EPERM;
-	return 0;
-}
-
 static int setup(struct run *rn)
 {
 	const struct pp_opts *o = rn->o;
@@ -347,7 +327,9 @@ static int setup(struct run *rn)
 		rn->rx_icmp = rn->icmp ? rn->icmp : rn->tx;
 		rn->rx_tcp = rn->tcp ? rn->tcp : o->proto == PP_TCP ? rn->tx : NULL;
 	}
-	r = drop_privileges();
+	/* STYLE.md M3: raw sockets first, then give up privilege for good
+	 * (documented in pathping(1)) */
+	r = mp_sock_privileges_drop();
 	if (r < 0)
 		return r;
 	/* a raw socket takes the protocol (or 0) as "port"; UDP the real one */

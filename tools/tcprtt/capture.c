@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sock.h"
 #include "tcprtt.h"
 
 volatile sig_atomic_t tr_stop;
@@ -187,7 +188,7 @@ int tr_run(const struct tr_opts *o, struct tr_result *res, const struct tr_sink 
 			 err[0] ? err : strerror(-r));
 		return r;
 	}
-	r = mp_cap_drop_privileges();
+	r = mp_sock_privileges_drop();
 	if (r < 0) {
 		mp_warn(-r, "dropping privileges");
 		goto out;
