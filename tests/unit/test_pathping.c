@@ -348,6 +348,37 @@ static void ratelimit_detector(void **state)
 	assert_false(h.ratelimited);
 }
 
+/* --all-paths: a reply quoting any port of the run's span is ours, also
+ * one of an earlier round (below the current port); outside it, not. */
+static void sport_span(void **state)
+{
+	char line[8192], name[64], hex[8000];
+	unsigned sel, kind, id, ext;
+	uint8_t pkt[4000];
+	struct pp_reply r;
+	struct pp_flow fl;
+	size_t n = 0;
+	FILE *f = fopen("tests/unit/fixtures/pathping_replies.txt", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (!n && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %u %u %u %u %7999s", name, &sel, &kind, &id, &ext, hex) == 6 &&
+		    !strcmp(name, "v6_ttl_udp"))
+			n = unhex(hex, pkt, sizeof(pkt));
+	fclose(f);
+	assert_true(n > 0);
+	flow_init(&fl, (uint8_t)sel);	/* the quote's source port is 20001 */
+	fl.sport = 20001 + 7;		/* a later round's */
+	assert_int_equal(pp_reply_parse(&fl, false, pkt, n, &r), -ENOENT);
+	fl.sport_base = 20001 - 3;
+	fl.sport_span = 512;
+	assert_int_equal(pp_reply_parse(&fl, false, pkt, n, &r), 0);
+	assert_int_equal(r.id, id);
+	fl.sport_base = 20002;		/* the quote's port is below the span */
+	assert_int_equal(pp_reply_parse(&fl, false, pkt, n, &r), -ENOENT);
+}
+
 /* The MDA's flows per responder: at 95 % the union bound gives the table
  * of the MDA papers for k = 1..6 (6, 11, 16, 21, 27, 33); more flows for a
  * higher confidence, fewer for a lower one. */
@@ -373,6 +404,7 @@ int main(void)
 		cmocka_unit_test(loss_split),
 		cmocka_unit_test(ratelimit_detector),
 		cmocka_unit_test(mda_needed),
+		cmocka_unit_test(sport_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

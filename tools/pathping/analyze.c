@@ -132,7 +132,8 @@ static unsigned bits(uint8_t v)
 bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsigned last)
 {
 	struct pp_mda *m = res->mda;
-	unsigned ttl, v, k;
+	unsigned ttl, v, k, need;
+	bool silent = false;
 	int next;
 
 	if (m->n_flows < PP_MDA_FLOWS_MAX)
@@ -154,16 +155,24 @@ bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsign
 	/* the source's own next hops: every flow goes through it */
 	if (m->n_flows < pp_mda_needed(res->hops[1].n_addrs, m->confidence_pct))
 		return false;
+	/* a responder is done when enough flows through it were answered one
+	 * TTL on; only when none ever was (a silent next hop) do unanswered
+	 * flows end it, and then nothing is known beyond it */
 	for (ttl = 1; ttl < last; ttl++) {
 		const struct pp_hop *h = &res->hops[ttl];
 
 		for (v = 0; v < h->n_addrs; v++) {
 			k = bits(h->succ[v]);
-			if (h->next_probed[v] + h->next_lost[v] < pp_mda_needed(k, m->confidence_pct))
+			need = pp_mda_needed(k, m->confidence_pct);
+			if (k && h->next_probed[v] < need)
 				return false;
+			if (!k && h->next_lost[v] < need)
+				return false;
+			silent |= !k;
 		}
 	}
-	m->complete = true;
+	m->complete = !silent;
+	m->silent = silent;
 	return true;
 }
 
@@ -174,38 +183,52 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool same_path(const struct pp_mda_flow *a, const struct pp_mda_flow *b, unsigned n)
+/* The flow goes the path's way: the same responder wherever both answered. */
+static bool on_path(const struct pp_mda_path *p, const struct pp_mda_flow *f, unsigned n)
 {
-	return !memcmp(a->at + 1, b->at + 1, n);
+	for (unsigned ttl = 1; ttl <= n; ttl++)
+		if (p->at[ttl] != -1 && f->at[ttl] != -1 && p->at[ttl] != f->at[ttl])
+			return false;
+	return true;
 }
 
 unsigned pp_mda_paths(const struct pp_result *res, struct pp_mda_path *out, unsigned max)
 {
 	const struct pp_mda *m = res->mda;
 	int64_t rtts[PP_MDA_FLOWS_MAX];
-	unsigned n = 0, i, j, k, nr;
+	unsigned group[PP_MDA_FLOWS_MAX], n = 0, i, j, k, nr, ttl;
 
 	if (!m)
 		return 0;
 	for (i = 0; i < m->n_flows; i++) {
+		const struct pp_mda_flow *f = &m->flows[i];
+
 		for (j = 0; j < n; j++)
-			if (same_path(&m->flows[out[j].flow], &m->flows[i], res->n_hops))
+			if (on_path(&out[j], f, res->n_hops))
 				break;
 		if (j == n) {
-			if (n == max)
+			if (n == max) {
+				group[i] = max;
 				continue;
-			out[n++] = (struct pp_mda_path){ .flow = i, .rtt_ns = -1 };
+			}
+			out[n] = (struct pp_mda_path){ .rtt_ns = -1 };
+			memset(out[n].at, -1, sizeof(out[n].at));
+			n++;
 		}
+		group[i] = j;
+		for (ttl = 1; ttl <= res->n_hops; ttl++)
+			if (out[j].at[ttl] == -1)
+				out[j].at[ttl] = f->at[ttl];
+		out[j].last_ttl = MP_MAX(out[j].last_ttl, f->last_ttl);
 		out[j].flows++;
-		out[j].sent += m->flows[i].sent;
-		out[j].received += m->flows[i].received;
+		out[j].sent += f->sent;
+		out[j].received += f->received;
 	}
+	/* RTT at the path's end: the median over its flows that got there */
 	for (j = 0; j < n; j++) {
-		const struct pp_mda_flow *p = &m->flows[out[j].flow];
-
-		for (i = out[j].flow, nr = 0; i < m->n_flows; i++)
-			if (same_path(p, &m->flows[i], res->n_hops) && m->flows[i].last_ttl &&
-			    m->flows[i].last_ttl == p->last_ttl)
+		for (i = 0, nr = 0; i < m->n_flows; i++)
+			if (group[i] == j && m->flows[i].last_ttl &&
+			    m->flows[i].last_ttl == out[j].last_ttl)
 				rtts[nr++] = m->flows[i].rtt_ns;
 		if (!nr)
 			continue;

@@ -9,6 +9,7 @@
  * final report is: one renderer for both.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +27,26 @@
 #define EOL "\033[K"			/* clear to the end of the line */
 #define EOS "\033[J"			/* ... of the screen */
 
-/* The terminal as found; restored at the end, at exit and on a fatal signal. */
-static struct termios saved;
-static volatile sig_atomic_t saved_valid, screen_on;
+/* The terminal as found, and ours: restored at the end, at exit and while
+ * the job is stopped (Ctrl-Z), taken again when it continues. */
+static struct termios saved, ours;
+static volatile sig_atomic_t saved_valid, screen_on, resumed;
+
+static void term_put(bool mine)
+{
+	if (saved_valid)
+		tcsetattr(STDIN_FILENO, TCSANOW, mine ? &ours : &saved);
+	if (screen_on && write(STDOUT_FILENO, mine ? ALT_ON : ALT_OFF,
+			       mine ? sizeof(ALT_ON) - 1 : sizeof(ALT_OFF) - 1) < 0) {
+		/* nothing left to do on a closed terminal */
+	}
+}
 
 static void term_restore(void)
 {
-	if (saved_valid) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-		saved_valid = 0;
-	}
-	if (screen_on) {
-		if (write(STDOUT_FILENO, ALT_OFF, sizeof(ALT_OFF) - 1) < 0) {
-			/* nothing left to do on a closed terminal */
-		}
-		screen_on = 0;
-	}
+	term_put(false);
+	saved_valid = 0;
+	screen_on = 0;
 }
 
 static void on_stop(int sig)
@@ -50,10 +55,37 @@ static void on_stop(int sig)
 	pp_stop = 1;
 }
 
+/* Ctrl-Z: the terminal back as found, then stopped the default way. */
+static void on_tstp(int sig)
+{
+	int e = errno;
+
+	term_put(false);
+	signal(sig, SIG_DFL);
+	raise(sig);	/* pending until this handler returns */
+	errno = e;
+}
+
+/* fg: the next event takes the terminal again (and the handler back). */
+static void on_cont(int sig)
+{
+	(void)sig;
+	resumed = 1;
+}
+
+static void handlers(void)
+{
+	struct sigaction tstp = { .sa_handler = on_tstp }, cont = { .sa_handler = on_cont };
+
+	sigemptyset(&tstp.sa_mask);
+	sigemptyset(&cont.sa_mask);
+	sigaction(SIGTSTP, &tstp, NULL);
+	sigaction(SIGCONT, &cont, NULL);
+}
+
 int pp_live_begin(struct pp_live *lv, struct pp_result *res, const struct pp_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
-	struct termios t;
 
 	memset(lv, 0, sizeof(*lv));
 	lv->res = res;
@@ -71,15 +103,15 @@ int pp_live_begin(struct pp_live *lv, struct pp_result *res, const struct pp_opt
 	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
 	    tcgetattr(STDIN_FILENO, &saved) == 0) {
 		saved_valid = 1;
-		t = saved;
-		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-		t.c_cc[VMIN] = 0;	/* read() returns at once: polled per round */
-		t.c_cc[VTIME] = 0;
-		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+		ours = saved;
+		ours.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		ours.c_cc[VMIN] = 0;	/* read() returns at once: polled per round */
+		ours.c_cc[VTIME] = 0;
 	}
 	fflush(stdout);
 	screen_on = 1;
-	fputs(ALT_ON, stdout);
+	term_put(true);
+	handlers();
 	return 0;
 }
 
@@ -132,8 +164,15 @@ static int draw(struct pp_live *lv)
 int pp_live_event(const struct pp_event *ev, void *ctx)
 {
 	struct pp_live *lv = ctx;
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 	char c;
 
+	if (resumed) {
+		resumed = 0;
+		handlers();
+		term_put(true);
+		lv->drawn = false;
+	}
 	/* a round's probes come one after another: draw once the next begins */
 	if (ev->round != lv->round || !lv->drawn) {
 		lv->round = ev->round;
@@ -141,7 +180,9 @@ int pp_live_event(const struct pp_event *ev, void *ctx)
 		if (draw(lv) < 0)
 			return -EIO;
 	}
-	while (saved_valid && read(STDIN_FILENO, &c, 1) == 1)
+	/* poll first: a terminal set back to canonical mode behind our back
+	 * would make read() wait for a whole line */
+	while (saved_valid && poll(&in, 1, 0) == 1 && read(STDIN_FILENO, &c, 1) == 1)
 		if (c == 'q' || c == 'Q')
 			pp_stop = 1;
 	return 0;
@@ -150,6 +191,8 @@ int pp_live_event(const struct pp_event *ev, void *ctx)
 void pp_live_end(struct pp_live *lv)
 {
 	fflush(stdout);
+	signal(SIGTSTP, SIG_DFL);
+	signal(SIGCONT, SIG_DFL);
 	term_restore();
 	free(lv->snap);
 	lv->snap = NULL;

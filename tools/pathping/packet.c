@@ -212,7 +212,7 @@ int pp_probe_build(const struct pp_flow *f, uint16_t id, uint8_t ttl, uint8_t *b
 /* A source port of the run: the flow's, or one of its span (--all-paths). */
 static bool sport_ours(const struct pp_flow *f, uint16_t port)
 {
-	return port == f->sport || (uint16_t)(port - f->sport) < f->sport_span;
+	return port == f->sport || (uint16_t)(port - f->sport_base) < f->sport_span;
 }
 
 /* The transport header the router quoted: which probe it was. */

@@ -101,8 +101,10 @@ struct pp_flow {
 	uint16_t dport;			/* UDP/TCP destination port */
 	uint32_t tcp_seq0;		/* TCP: sequence number of probe id 0 */
 	uint8_t tos;			/* raw IPv4: the TOS byte of the header we build */
-	uint16_t sport_span;		/* --all-paths: replies from sport .. sport + span - 1
-					 * are ours too (the probe id tells which) */
+	uint16_t sport_base;		/* --all-paths: replies from sport_base ..
+					 * sport_base + span - 1 are ours too (rounds
+					 * overlap; the probe id tells which) */
+	uint16_t sport_span;
 };
 
 enum pp_reply_kind {
@@ -268,9 +270,11 @@ struct pp_mda_flow {
 	uint8_t sent, received;		/* its probes, and those answered */
 };
 
-/* --all-paths: the flows that met the same responders at every TTL. */
+/* --all-paths: the flows that met the same responders at every TTL where
+ * both answered (a lost probe does not make a path of its own). */
 struct pp_mda_path {
-	unsigned flow;			/* its first flow: flows[flow].at is the path */
+	int8_t at[PP_MAX_TTL + 1];	/* the responder per TTL, as in pp_mda_flow */
+	uint8_t last_ttl;		/* the deepest TTL its flows answered at */
 	unsigned flows;			/* flows that took it */
 	uint64_t sent, received;	/* their probes, and those answered */
 	int64_t rtt_ns;			/* median RTT of its flows at the path's end, -1: none */
@@ -284,6 +288,8 @@ struct pp_mda {
 	uint64_t probes;		/* probes sent */
 	unsigned n_flows;
 	bool complete;			/* the stopping rule held everywhere */
+	bool silent;			/* ... but a responder's next hop never answered:
+					 * nothing is known beyond it */
 	struct pp_mda_flow flows[PP_MDA_FLOWS_MAX];
 };
 

@@ -127,12 +127,12 @@ static void quote_fields(struct mp_writer *w, const struct pp_hop *h)
 static void next_fields(struct mp_writer *w, const struct pp_result *res,
 			const struct pp_hop *h, unsigned i)
 {
-	const struct pp_hop *nx = &res->hops[h->ttl + 1];
+	const struct pp_hop *nx = h->ttl < PP_MAX_TTL ? &res->hops[h->ttl + 1] : NULL;
 	char a[MP_ADDR_STRLEN];
 
 	mp_put_u64_notext(w, "flows_next", (uint64_t)h->next_probed[i] + h->next_lost[i]);
 	mp_arr_begin(w, "next", NULL);
-	for (unsigned j = 0; j < nx->n_addrs && h->ttl < PP_MAX_TTL; j++) {
+	for (unsigned j = 0; nx && j < nx->n_addrs; j++) {
 		if (!(h->succ[i] & (1U << j)))
 			continue;
 		addr_str(&nx->addrs[j].addr, a, sizeof(a));
@@ -141,15 +141,15 @@ static void next_fields(struct mp_writer *w, const struct pp_result *res,
 	mp_arr_end(w);
 }
 
-/* The responder a flow met at ttl, as text: "" for none, "?" for one
+/* The responder a path meets at ttl, as text: "" for none, "?" for one
  * beyond the hop's list. */
-static void flow_at(const struct pp_result *res, const struct pp_mda_flow *f, unsigned ttl,
+static void path_at(const struct pp_result *res, const struct pp_mda_path *p, unsigned ttl,
 		    char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (f->at[ttl] >= 0)
-		addr_str(&res->hops[ttl].addrs[f->at[ttl]].addr, buf, len);
-	else if (f->at[ttl] == -2)
+	if (p->at[ttl] >= 0)
+		addr_str(&res->hops[ttl].addrs[p->at[ttl]].addr, buf, len);
+	else if (p->at[ttl] == -2)
 		snprintf(buf, len, "?");
 }
 
@@ -165,6 +165,7 @@ static void mda_fields(struct mp_writer *w, const struct pp_result *res,
 	mp_put_u64(w, "probes", "%" PRIu64, m->probes);
 	mp_put_u64(w, "flows", "%" PRIu64, m->n_flows);
 	mp_put_bool(w, "complete", "%s", m->complete);
+	mp_put_bool(w, "silent_next_hop", "%s", m->silent);
 	mp_arr_begin(w, "paths", NULL);
 	for (unsigned i = 0; i < n; i++) {
 		mp_obj_begin(w, NULL, NULL);
@@ -178,7 +179,7 @@ static void mda_fields(struct mp_writer *w, const struct pp_result *res,
 		mp_put_f64(w, "rtt_ms", "%.3f", p[i].rtt_ns >= 0 ? MP_NS_TO_MS(p[i].rtt_ns) : NAN);
 		mp_arr_begin(w, "hops", NULL);
 		for (unsigned ttl = 1; ttl <= res->n_hops; ttl++) {
-			flow_at(res, &m->flows[p[i].flow], ttl, a, sizeof(a));
+			path_at(res, &p[i], ttl, a, sizeof(a));
 			mp_put_str(w, NULL, "%s", a);
 		}
 		mp_arr_end(w);
@@ -190,7 +191,7 @@ static void mda_fields(struct mp_writer *w, const struct pp_result *res,
 
 /* Where paths part: the responders a path meets at the hops that have
  * several ("2 10.0.0.1, 4 10.0.1.3"). */
-static void path_route(const struct pp_result *res, const struct pp_mda_flow *f, char *buf,
+static void path_route(const struct pp_result *res, const struct pp_mda_path *p, char *buf,
 		       size_t len)
 {
 	char a[MP_ADDR_STRLEN];
@@ -200,7 +201,7 @@ static void path_route(const struct pp_result *res, const struct pp_mda_flow *f,
 	for (unsigned ttl = 1; ttl <= res->n_hops && k < len; ttl++) {
 		if (res->hops[ttl].n_addrs < 2)
 			continue;
-		flow_at(res, f, ttl, a, sizeof(a));
+		path_at(res, p, ttl, a, sizeof(a));
 		k += (size_t)snprintf(buf + k, len - k, "%s%u %s", k ? ", " : "", ttl,
 				      *a ? a : "*");
 	}
@@ -216,7 +217,8 @@ static void text_mda(struct mp_writer *w, const struct pp_result *res,
 
 	snprintf(line, sizeof(line), "%u path%s in %u flows, %" PRIu64 " probes (MDA, %u%%%s)",
 		 n, n == 1 ? "" : "s", m->n_flows, m->probes, m->confidence_pct,
-		 m->complete ? "" : "; stopped at the flow limit");
+		 m->complete ? "" : m->silent ? "; a next hop never answered" :
+		 "; stopped at the flow limit");
 	mp_writer_alert(w, !m->complete);
 	mp_put_str(w, "all_paths", "%s", line);
 	mp_writer_alert(w, false);
@@ -228,7 +230,7 @@ static void text_mda(struct mp_writer *w, const struct pp_result *res,
 	for (unsigned i = 0; i < n; i++) {
 		loss = p[i].sent ? 100.0 * (double)(p[i].sent - p[i].received) / (double)p[i].sent
 				 : 0;
-		path_route(res, &res->mda->flows[p[i].flow], line, sizeof(line));
+		path_route(res, &p[i], line, sizeof(line));
 		mp_obj_begin(w, NULL, NULL);
 		snprintf(b, sizeof(b), "%u.", i + 1);
 		mp_put_str(w, "path", "%s", b);
@@ -692,6 +694,7 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "all_paths.probes", "probes the multipath detection sent" },
 	{ "all_paths.flows", "flows the multipath detection traced" },
 	{ "all_paths.complete", "1 when the multipath detection's stopping rule held everywhere" },
+	{ "all_paths.silent_next_hop", "1 when a responder's next hop never answered" },
 	{ "all_paths.paths.flows", "flows that took this path" },
 	{ "all_paths.paths.sent", "probes sent along this path" },
 	{ "all_paths.paths.received", "probes answered along this path" },

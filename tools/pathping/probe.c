@@ -83,7 +83,6 @@ struct run {
 	uint64_t round_no;		/* next round number */
 	unsigned limit;			/* highest TTL probed now */
 	uint64_t max_rtt_ns;		/* largest RTT seen, for the adaptive timeout */
-	uint16_t sport0;		/* --all-paths: the first flow's source port */
 	bool mda_done;			/* --all-paths: the stopping rule held */
 	pp_event_cb cb;
 	void *ctx;
@@ -314,7 +313,7 @@ static int setup(struct run *rn)
 		return r;
 	rn->res->raw = rn->flow.raw;
 	if (o->all_paths) {
-		rn->sport0 = rn->flow.sport;
+		rn->flow.sport_base = rn->flow.sport;
 		rn->flow.sport_span = PP_MDA_FLOWS_MAX;
 	}
 	rn->res->tos_set = o->tos >= 0;
@@ -355,7 +354,7 @@ static uint16_t round_sport(const struct run *rn, uint64_t no)
 {
 	if (!rn->res->mda)
 		return rn->flow.sport;
-	return (uint16_t)(rn->sport0 + no % PP_MDA_FLOWS_MAX);
+	return (uint16_t)(rn->flow.sport_base + no % PP_MDA_FLOWS_MAX);
 }
 
 static int send_probe(struct run *rn, uint16_t id, unsigned ttl)
