@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ int mp_rdns_new(struct mp_rdns **ret)
 {
 	struct mp_rdns *r = calloc(1, sizeof(*r));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	pthread_t th;
 	int e;
 
@@ -129,7 +131,11 @@ int mp_rdns_new(struct mp_rdns **ret)
 	pthread_cond_init(&r->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	r->refs = 2;
+	/* the thread takes no signal: SIGINT must interrupt the caller's poll */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&th, NULL, resolver, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
