@@ -16,10 +16,10 @@ enum { NONE = UINT32_MAX };
 
 /* What is kept of one direction to time it. */
 struct dir_state {
-	bool seq_init, ack_init, fin;
+	bool seq_init, ack_init, fin, ts_seen;
 	uint32_t snd_nxt;		/* highest sequence end sent */
 	uint32_t hi_ack;		/* highest ACK sent */
-	uint32_t last_tsval;
+	uint32_t last_tsval;		/* newest TSval seen, stored or not */
 	uint8_t ts_head, ts_n;		/* ring of TSvals awaiting their echo */
 	uint8_t seq_head, seq_n;	/* ring of segments awaiting their ACK */
 	uint32_t ts_val[MP_PRTT_TS_KEEP];
@@ -308,7 +308,8 @@ void mp_prtt_rtt_add(struct mp_prtt_rtt *r, uint64_t rtt_ns)
 	for (i = 1; i < 4; i++) {
 		double d = r->np[i] - (double)r->n[i];
 
-		if ((d >= 1 && r->n[i + 1] - r->n[i] > 1) || (d <= -1 && r->n[i - 1] - r->n[i] < -1)) {
+		if ((d >= 1 && r->n[i + 1] - r->n[i] > 1) ||
+		    (d <= -1 && r->n[i - 1] - r->n[i] < -1)) {
 			int s = d > 0 ? 1 : -1;
 
 			r->q[i] = p2_height(r, i, s);
@@ -488,16 +489,21 @@ static void track_ts(struct mp_prtt *p, struct flow *f, int side, const struct m
 	struct dir_state *me = &f->st[side], *peer = &f->st[!side];
 
 	f->info.timestamps = true;
-	/* A full ring takes no new TSval until an echo frees it: dropping the
-	 * oldest instead would lose exactly the samples of the longest RTTs
-	 * (and bias the figures low on a long, fast path). */
-	if ((!me->ts_n || seq_lt(me->last_tsval, k->tsval)) && me->ts_n < MP_PRTT_TS_KEEP) {
-		unsigned at = (me->ts_head + me->ts_n) % MP_PRTT_TS_KEEP;
-
-		me->ts_val[at] = k->tsval;
-		me->ts_t[at] = t_ns;
-		me->ts_n++;
+	/* A TSval is timed from its first sight only (pping): one seen before,
+	 * even while the ring was empty or full, is never stored again, or an
+	 * echo would be matched to a later packet and read short. A full ring
+	 * takes no new TSval until an echo frees it: dropping the oldest
+	 * instead would lose exactly the samples of the longest RTTs. */
+	if (!me->ts_seen || seq_lt(me->last_tsval, k->tsval)) {
+		me->ts_seen = true;
 		me->last_tsval = k->tsval;
+		if (me->ts_n < MP_PRTT_TS_KEEP) {
+			unsigned at = (me->ts_head + me->ts_n) % MP_PRTT_TS_KEEP;
+
+			me->ts_val[at] = k->tsval;
+			me->ts_t[at] = t_ns;
+			me->ts_n++;
+		}
 	}
 	if (!(k->flags & MP_PRTT_ACK) || !k->tsecr)
 		return;

@@ -21,6 +21,7 @@
 #include "prtt.h"
 
 #define MS MP_NSEC_PER_MSEC
+#define US MP_NSEC_PER_USEC
 
 /* ---- helpers ---- */
 
@@ -246,6 +247,33 @@ static void test_ts(void **state)
 	mp_prtt_free(p);
 }
 
+/* Below the TSval clock's tick (a LAN): every segment carries the same
+ * TSval; it is timed from its first sight only, so an echo that comes
+ * after the ring emptied and the TSval was seen again takes no sample
+ * (it would read 10 us for a 100 us RTT). */
+static void test_ts_first_sight(void **state)
+{
+	struct seg d = { .a = 1, .b = 2, .sport = 3, .dport = 4, .seq = 1, .ack = 1,
+			 .flags = MP_PRTT_ACK, .len = 10, .ts = 1, .tsval = 77 };
+	struct seg e = { .a = 2, .b = 1, .sport = 4, .dport = 3, .seq = 1,
+			 .flags = MP_PRTT_ACK, .ts = 1, .tsval = 5, .tsecr = 77 };
+	struct got g = { 0 };
+	struct mp_prtt *p = engine(&g, 4, 0);
+
+	(void)state;
+	feed(p, 1000 * MS, &d);
+	e.ack = 11;
+	feed(p, 1000 * MS + 100 * US, &e);
+	assert_int_equal(g.samples, 1);
+	assert_int_equal(g.last.rtt_ns, 100 * US);
+	d.seq = 11;
+	feed(p, 1000 * MS + 110 * US, &d);	/* TSval 77 once more */
+	e.ack = 21;
+	feed(p, 1000 * MS + 120 * US, &e);	/* an echo of 77 again */
+	assert_int_equal(g.samples, 1);
+	mp_prtt_free(p);
+}
+
 /* More TSvals in flight than the ring keeps (a long, fast path): the ring
  * takes no new TSval while full, an echo of one it skipped clears the older
  * ones, and timing goes on: every sample is exact, none is lost for good. */
@@ -393,6 +421,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_ts),
+		cmocka_unit_test(test_ts_first_sight),
 		cmocka_unit_test(test_ts_ring_full),
 		cmocka_unit_test(test_seq_karn),
 		cmocka_unit_test(test_table),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sock.h"
 #include "tcprtt.h"
 
@@ -23,22 +24,6 @@ struct run {
 	uint64_t iv_len_ns;		/* the one being reported */
 	struct mp_prtt *p;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * MP_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * MP_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static void on_sample(void *ctx, const struct mp_prtt_flow_info *f, const struct mp_prtt_sample *s)
 {
@@ -114,7 +99,10 @@ static void interval_tick(struct run *run, uint64_t now_ns, bool last)
 	if (!run->o->report_ns || !run->sink->interval)
 		return;
 	if (!run->iv_start_ns) {
-		run->iv_start_ns = now_ns;
+		/* the first interval begins with the first packet: begun at a
+		 * quiet tick before it, its start_s would come out negative */
+		if (run->res->first_ns)
+			run->iv_start_ns = run->res->first_ns;
 		return;
 	}
 	while (now_ns >= run->iv_start_ns + run->o->report_ns)
@@ -134,12 +122,12 @@ static int by_bytes(const void *a, const void *b)
 static int loop(struct run *run, struct mp_cap *cap)
 {
 	const struct tr_opts *o = run->o;
-	uint64_t start = mono_ns(), n = 0;
+	uint64_t start = mp_clock_mono_ns(), n = 0;
 	int lt = mp_cap_linktype(cap), r;
 	struct mp_cap_pkt pk;
 
 	while (!tr_stop) {
-		if (o->duration_ns && mono_ns() - start >= o->duration_ns)
+		if (o->duration_ns && mp_clock_mono_ns() - start >= o->duration_ns)
 			break;
 		if (o->count && n >= o->count)
 			break;
@@ -152,7 +140,7 @@ static int loop(struct run *run, struct mp_cap *cap)
 			struct pollfd pfd = { .fd = mp_cap_fd(cap), .events = POLLIN };
 
 			/* a quiet link: intervals and -t still end on time */
-			interval_tick(run, real_ns(), false);
+			interval_tick(run, mp_clock_real_ns(), false);
 			if (poll(&pfd, 1, 50) < 0 && errno != EINTR)
 				return -errno;
 			continue;
@@ -165,7 +153,7 @@ static int loop(struct run *run, struct mp_cap *cap)
 		mp_prtt_add(run->p, pk.t_ns, lt, pk.data, pk.caplen);
 	}
 	run->res->interrupted = tr_stop;
-	run->res->elapsed_ns = mono_ns() - start;
+	run->res->elapsed_ns = mp_clock_mono_ns() - start;
 	return 0;
 }
 
@@ -182,6 +170,11 @@ int tr_run(const struct tr_opts *o, struct tr_result *res, const struct tr_sink 
 
 	res->source = o->ifname ? o->ifname : o->file;
 	res->live = o->ifname != NULL;
+	/* only a live capture needs privilege: a file is read as the caller */
+	if (!res->live && (r = mp_sock_privileges_drop()) < 0) {
+		mp_warn(-r, "dropping privileges");
+		return r;
+	}
 	r = mp_cap_open(&cap, &co, err, sizeof(err));
 	if (r < 0) {
 		mp_warnx("%s %s: %s", o->ifname ? "capture on" : "reading", res->source,

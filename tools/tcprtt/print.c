@@ -154,7 +154,7 @@ static void interval_cb(void *ctx, const struct tr_interval *iv)
 /* A private temporary file for the samples --plot draws. */
 static int plot_open(struct tr_printer *p)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = secure_getenv("TMPDIR");	/* not a set-uid caller's */
 	int fd;
 
 	snprintf(p->ppath, sizeof(p->ppath), "%s/tcprtt-plot.XXXXXX", dir && *dir ? dir : "/tmp");
@@ -299,8 +299,10 @@ static void flow_text(struct mp_writer *w, const struct mp_prtt_flow_info *f)
 	flow_text_id(w, f);
 	mp_put_u64(w, "pkts", "%" PRIu64, f->dir[0].packets + f->dir[1].packets);
 	mp_put_str(w, "rtt", "%s", mp_fmt_ns(n1, sizeof(n1), flow_rtt_ns(f->dir)));
-	mp_put_str(w, "to dst", "%s", mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_median_ns(&f->dir[0].rtt)));
-	mp_put_str(w, "to src", "%s", mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_median_ns(&f->dir[1].rtt)));
+	mp_put_str(w, "to dst", "%s",
+		   mp_fmt_ns(n2, sizeof(n2), mp_prtt_rtt_median_ns(&f->dir[0].rtt)));
+	mp_put_str(w, "to src", "%s",
+		   mp_fmt_ns(n3, sizeof(n3), mp_prtt_rtt_median_ns(&f->dir[1].rtt)));
 	mp_put_u64(w, "samples", "%" PRIu64, f->dir[0].rtt.count + f->dir[1].rtt.count);
 	mp_writer_alert(w, f->dir[0].retrans || f->dir[1].retrans);
 	mp_put_u64(w, "retx >", "%" PRIu64, f->dir[0].retrans);
