@@ -228,11 +228,13 @@ test_auth()
 	warm
 	# a wrong key: refused with a clear message, exit 2, no data phase
 	n c "$BW" -k "$KEY2" -j -t 1 "$SRV" >/dev/null 2>"$err" || rc=$?
-	((rc == 2)) && grep -q "refused: authentication failed: wrong key" "$err"
+	((rc == 2))
+	grep -q "refused: authentication failed: wrong key" "$err"
 	rc=0
 	# no key at all
 	n c "$BW" -j -t 1 "$SRV" >/dev/null 2>"$err" || rc=$?
-	((rc == 2)) && grep -q "requires a key" "$err"
+	((rc == 2))
+	grep -q "requires a key" "$err"
 	# 300 data packets without a valid token: garbage, well-formed with a
 	# random token, and a valid-looking header with token 0
 	n c python3 - "$SRV" <<-'EOF'
@@ -266,7 +268,8 @@ test_caps()
 	busywait 5000 session_up
 	n c "$BW" -k "$KEY" -j -t 1 "$SRV" >/dev/null 2>"$T_OUT/busy.err" || rc=$?
 	wait $!
-	((rc == 2)) && grep -q "busy" "$T_OUT/busy.err"
+	((rc == 2))
+	grep -q "busy" "$T_OUT/busy.err"
 	t_json "$T_OUT/caps.json" '.granted_rate_bps == 2000000 and .duration_ms < 1100 and
 		.forward.sent == 250 and .forward.rate_bps <= 2000000' >/dev/null
 	t_note "capped: granted $(jq .granted_rate_bps "$T_OUT/caps.json") bit/s," \

@@ -318,10 +318,12 @@ test_textfile()
 	# usage errors: exit 2, nothing written
 	rc=0
 	"$WRAP" "$d" 'a/b' -- "$BIN/owd" 127.0.0.1 2>"$T_OUT/err" || rc=$?
-	((rc == 2)) && grep -q "invalid NAME 'a/b'" "$T_OUT/err"
+	((rc == 2))
+	grep -q "invalid NAME 'a/b'" "$T_OUT/err"
 	rc=0
 	"$WRAP" "$d/nosuch" x -- "$BIN/owd" 127.0.0.1 2>"$T_OUT/err" || rc=$?
-	((rc == 2)) && grep -q 'no such directory' "$T_OUT/err"
+	((rc == 2))
+	grep -q 'no such directory' "$T_OUT/err"
 	rc=0
 	"$WRAP" "$d" x "$BIN/owd" 127.0.0.1 2>/dev/null || rc=$?
 	((rc == 2))

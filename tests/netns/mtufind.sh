@@ -319,14 +319,16 @@ assert len(rows) == 1 and rows[0]["pmtu_bytes"] == "1400", rows' "$T_OUT/f.csv"
 	# not a wireguard-go interface: a setup error
 	rc=0
 	n c "$MF" --wg to-r1 2>"$T_OUT/f.err" || rc=$?
-	((rc == 2)) && grep -q 'no UAPI socket' "$T_OUT/f.err"
+	((rc == 2))
+	grep -q 'no UAPI socket' "$T_OUT/f.err"
 	# nothing answers (an address routed into the void): exit 1, still JSON
 	n c "$MF" -j --timeout 50ms -c 2 10.200.3.99 >"$T_OUT/f99.json" || rc=$?
 	((rc == 1))
 	t_json "$T_OUT/f99.json" '.reached == false and .error != ""'
 	rc=0
 	n c "$MF" -c 0 "${S[4]}" 2>"$T_OUT/f.err" || rc=$?
-	((rc == 2)) && grep -q "invalid count '0'" "$T_OUT/f.err"
+	((rc == 2))
+	grep -q "invalid count '0'" "$T_OUT/f.err"
 }
 
 # inner_df SITE SIZE DST: DF pings of SIZE bytes (IP total length) answered.
@@ -390,12 +392,14 @@ test_wg()
 	# a dead wireguard-go left behind (ECONNREFUSED: it said 1)
 	rc=0
 	n site0 "$MF" --wg nosuch0 2>"$T_OUT/wg.err" || rc=$?
-	((rc == 2)) && grep -q "^mtufind: --wg nosuch0: no UAPI socket" "$T_OUT/wg.err"
+	((rc == 2))
+	grep -q "^mtufind: --wg nosuch0: no UAPI socket" "$T_OUT/wg.err"
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
 		"$T_OUT/dead0.sock"
 	rc=0
 	n site0 "$MF" --wg dead0 --uapi-dir "$T_OUT" 2>"$T_OUT/wg.err" || rc=$?
-	((rc == 2)) && grep -q "^mtufind: --wg dead0: Connection refused" "$T_OUT/wg.err"
+	((rc == 2))
+	grep -q "^mtufind: --wg dead0: Connection refused" "$T_OUT/wg.err"
 	t_note "wg0.1_v4: outer PMTU 1400 -> MTU 1340 applied (was 1420): 1340 DF passes" \
 		"unfragmented, 1341 refused (at MTU 1341 it needs outer fragments);" \
 		"wg0.1_v6: 1320 recommended"
@@ -556,7 +560,8 @@ test_sweep_kill()
 		rc=0
 		# shellcheck disable=SC2086
 		n site0 "$MF" sweep --wg wg0.1_v4 $args 2>"$T_OUT/busy.err" || rc=$?
-		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
+		((rc == 2))
+		grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
 		(($(mtu_of site0 wg0.1_v4) != 1420))
 		[[ $(n site0 cat "$SWEEP_STATE") == "wg0.1_v4 1420" ]]
 	done
@@ -582,7 +587,8 @@ test_sweep_kill()
 	rc=0
 	n site0 "$MF" sweep --wg wg0.1_v4 --peer 10.201.1.100 --state "$SWEEP_STATE" \
 		2>"$T_OUT/other.err" || rc=$?
-	((rc == 2)) && grep -q 'names another interface' "$T_OUT/other.err"
+	((rc == 2))
+	grep -q 'names another interface' "$T_OUT/other.err"
 	(($(mtu_of site0 wg0.1_v4) == 1420 && $(mtu_of site0 wg0.1_v6) == 1420))
 	n site0 rm "$SWEEP_STATE"
 	t_note "kill -9 at >= 1.5 s, a new sweep interrupted by SIGINT / kill -9: 1420 back;" \
@@ -784,10 +790,12 @@ test_peer_kill()
 	# -s without a key, and a bad idle timeout: usage errors
 	rc=0
 	n site1 "$MF" -s --wg wg1.0_v4 2>"$T_OUT/e.err" || rc=$?
-	((rc == 2)) && grep -q 'needs --wg IFACE and -k KEYFILE' "$T_OUT/e.err"
+	((rc == 2))
+	grep -q 'needs --wg IFACE and -k KEYFILE' "$T_OUT/e.err"
 	rc=0
 	n site1 "$MF" -s -k "$KEY" --wg wg1.0_v4 --idle-timeout 0 2>"$T_OUT/e.err" || rc=$?
-	((rc == 2)) && grep -q "invalid idle timeout '0'" "$T_OUT/e.err"
+	((rc == 2))
+	grep -q "invalid idle timeout '0'" "$T_OUT/e.err"
 	t_note "sweep killed: peer restored 1420 after $((t_idle / 1000)) ms (--idle-timeout 3s);" \
 		"server killed: --restore and a restart both put 1420 back"
 	lab_wait 15 eval '! iperf_client site0'
@@ -818,7 +826,8 @@ test_peer_busy()
 		rc=0
 		# shellcheck disable=SC2086
 		n site1 "$MF" -s --wg wg1.0_v4 $args 2>"$T_OUT/busy.err" || rc=$?
-		((rc == 2)) && grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
+		((rc == 2))
+		grep -q 'in use by another mtufind running' "$T_OUT/busy.err"
 		(($(mtu_of site1 wg1.0_v4) != 1420))
 		n site1 test -e "$PEER_STATE"
 	done

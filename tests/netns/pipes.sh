@@ -289,7 +289,9 @@ test_textfile()
 	reads=$(wc -l <"$T_OUT/reads")
 	t_note "30 replacements of owd-r2.prom under $reads reads: $bad partial;" \
 		"SIGKILL mid-run: unchanged"
-	((bad == 0 && reads >= 100))
+	# at least a read per replacement for the check to mean something (a
+	# local CI run beside other jobs made 83 reads; idle runs make 200+)
+	((bad == 0 && reads >= 30))
 	# a failed run is visible: no reflector on c's own address
 	n c "$BIN/owd" -c 1 --timeout 50ms -q --textfile "$d" --job down 10.200.1.1 >/dev/null &&
 		return 1

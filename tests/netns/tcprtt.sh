@@ -162,12 +162,12 @@ test_download() { rtt_case 2 2 3 3 10 ts_samples -R; }
 test_seqack()
 {
 	local n
+	# put back when the test's subshell ends, passed or failed: rtt_case
+	# itself must run under set -e (in an || list every check in it would
+	# be ignored but its last)
+	trap 'for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done' EXIT
 	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=0; done
-	rtt_case 2 2 3 3 10 seq_samples || {
-		for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done
-		false
-	}
-	for n in c s; do lab_exec $n sysctl -qw net.ipv4.tcp_timestamps=1; done
+	rtt_case 2 2 3 3 10 seq_samples
 	(($(flow "$T_OUT/c.json" '.timestamps | if . then 1 else 0 end') == 0))
 }
 
