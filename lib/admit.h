@@ -41,7 +41,8 @@ enum {
 	MP_ADMIT_MAX_PENDING = 32,		/* default pending pool */
 	MP_ADMIT_PENDING_PER_SOURCE = 4,	/* default per-source pending cap */
 	MP_ADMIT_V6_PREFIX = 64,		/* default IPv6 source prefix, bits */
-	MP_ADMIT_PENDING_MAX = 1024,		/* largest pending pool (scanned squared when full) */
+	MP_ADMIT_PENDING_MAX = 1024,		/* largest pending pool (scanned squared when
+						 * full) */
 	MP_ADMIT_POOL_MAX = 1000000,		/* largest session pool */
 	MP_ADMIT_LOG_RATE = 10,			/* rejection log lines per second */
 	MP_ADMIT_LOG_BURST = 20,		/* ... at once */

@@ -299,6 +299,9 @@ static int parse_args(int argc, char **argv, struct bw_opts *o)
 			 o->pending_per_source, o->max_pending);
 		return -EINVAL;
 	}
+	/* not given: the default, within a smaller --max-pending */
+	if (!o->pending_per_source)
+		o->pending_per_source = MP_MIN(MP_ADMIT_PENDING_PER_SOURCE, o->max_pending);
 	if (a.reverse && a.bidir) {
 		mp_warnx("-R and --bidir are incompatible");
 		return -EINVAL;
@@ -381,7 +384,7 @@ int main(int argc, char **argv)
 			 .interval_ns = MP_NSEC_PER_SEC },
 		.max_sessions = BW_MAX_SESSIONS, .max_rate_bps = BW_MAX_RATE_BPS,
 		.max_duration_ns = BW_MAX_DURATION_NS,
-		.max_pending = MP_ADMIT_MAX_PENDING, .pending_per_source = MP_ADMIT_PENDING_PER_SOURCE,
+		.max_pending = MP_ADMIT_MAX_PENDING,	/* pending_per_source 0: default */
 		.handshake_ns = MP_ADMIT_HANDSHAKE_NS, .open_budget_bps = BW_OPEN_BUDGET_BPS,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -13,8 +13,8 @@
  * file for its interface puts that MTU back first (it is the original).
  * A running sweep holds the file's lock (state.c), so neither a second
  * sweep nor --restore takes a live sweep's file for a dead one's; a
- * corrupt file stops everything before any change. Every step is bounded: iperf3 is killed after --step-timeout, probes wait
- * at most 100 ms each.
+ * corrupt file stops everything before any change. Every step is bounded:
+ * iperf3 is killed after --step-timeout, probes wait at most 100 ms each.
  *
  * With --peer-key the peer's MTU is swept too (nr-wg-mtu-finder's grid):
  * `mtufind -s` on the peer sets it on signed requests (remote.c), and
@@ -174,7 +174,8 @@ static int parse_opt(int c, const char *arg, void *ctx)
 	case OPT_IPERF_PORT:
 		return mp_parse_port(arg, &o->iperf_port) < 0 ? mp_warn_invalid("port", arg, 0) : 0;
 	case OPT_STEP_TIMEOUT:
-		return mp_opt_duration("timeout", arg, 100 * MP_NSEC_PER_MSEC, 3600 * MP_NSEC_PER_SEC,
+		return mp_opt_duration("timeout", arg, 100 * MP_NSEC_PER_MSEC,
+				       3600 * MP_NSEC_PER_SEC,
 					 &o->step_timeout_ns);
 	case OPT_PLOT: o->plot = arg; return 0;
 	case OPT_STATE: o->state = arg; return 0;
@@ -435,7 +436,8 @@ static int plot_one(const char *png, const char *title, const char *xlabel, cons
 		/* what: 0 upload, 1 download (the y axis is the direction);
 		 * 2 upload, 3 download (the y axis is the peer's MTU) */
 		if (what < 2)
-			fprintf(f, "%u,0,%.1f\n%u,1,%.1f\n", p->mtu, mean_mbps(p->up_rcv_bps, p->repeats),
+			fprintf(f, "%u,0,%.1f\n%u,1,%.1f\n", p->mtu,
+				mean_mbps(p->up_rcv_bps, p->repeats),
 				p->mtu, mean_mbps(p->down_rcv_bps, p->repeats));
 		else
 			fprintf(f, "%u,%u,%.1f\n", p->mtu, p->peer_mtu,
@@ -582,7 +584,8 @@ static int sweep_setup(struct run *u)
 		}
 		r = peer_claim(u, a);
 		if (r == -ETIMEDOUT)
-			mp_warnx("peer %s: no signed answer (no mtufind -s there, or another key)", a);
+			mp_warnx("peer %s: no signed answer (no mtufind -s there, or another key)",
+				 a);
 		else if (r == -EBUSY)
 			mp_warnx("peer %s: still held by another session", a);
 		else if (r < 0 && r != -EINTR)
@@ -611,7 +614,8 @@ static int sweep_grid(struct run *u, struct mp_writer *w)
 		if (u->rc) {
 			r = mf_remote_set(u->rc, o->min_mtu + i * o->step, &pm);
 			if (r < 0) {
-				mp_warn(-r, "setting the peer's MTU to %u", o->min_mtu + i * o->step);
+				mp_warn(-r, "setting the peer's MTU to %u",
+					o->min_mtu + i * o->step);
 				return r;
 			}
 		}

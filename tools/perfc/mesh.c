@@ -145,7 +145,8 @@ static const struct pc_droute *lookup(const struct pc_doc *d, const struct lpm *
 				continue;
 			memcpy(a.bytes, t->bytes, (size_t)len / 8);
 			if (len % 8)
-				a.bytes[len / 8] = (uint8_t)(t->bytes[len / 8] & (0xff << (8 - len % 8)));
+				a.bytes[len / 8] =
+					(uint8_t)(t->bytes[len / 8] & (0xff << (8 - len % 8)));
 			slot = lpm_slot(l, d, (int)k, &a, (unsigned)len);
 			if (*slot)
 				return &d->routes[*slot - 1];

@@ -146,7 +146,8 @@ static int put_groups(struct mp_writer *w, const void *arg)
 		if (r == 0)
 			r = mp_put_label(w, "protocol", "%s", g->protocol);
 		if (r == 0)
-			r = mp_put_label(w, "family", "%s", g->family == AF_INET ? "inet" : "inet6");
+			r = mp_put_label(w, "family", "%s",
+					 g->family == AF_INET ? "inet" : "inet6");
 		if (r == 0)
 			r = mp_put_u64_notext(w, "routes", g->routes);
 		if (r == 0)
@@ -237,7 +238,8 @@ static int run_nodes(struct pc_opts *opts, struct mp_writer *w, struct pc_result
 
 		r = pc_fetch(opts, opts->nodes[n], cap, &buf, &len, err, sizeof(err));
 		if (r == -EFBIG && cap < opts->max_bytes) {
-			mp_warnx("%s: the documents total more than %" PRIu64 " bytes (--max-total)",
+			mp_warnx("%s: the documents total more than %" PRIu64
+				 " bytes (--max-total)",
 				 opts->nodes[n], opts->max_total);
 			goto out;
 		}

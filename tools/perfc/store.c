@@ -146,7 +146,8 @@ int pc_strs_add(struct pc_strs *s, const char *p, size_t len, uint32_t *id)
 	if (!len)
 		return 0;
 	recent = &s->recent[(len + (uint8_t)p[0]) & 15];
-	if (*recent && s->blen[*recent - 1] == len && !memcmp(s->data + s->off[*recent - 1], p, len)) {
+	if (*recent && s->blen[*recent - 1] == len &&
+	    !memcmp(s->data + s->off[*recent - 1], p, len)) {
 		*id = *recent - 1;
 		return 0;
 	}
