@@ -53,7 +53,9 @@
 #    {b1, b2, b3} at hop 4, one responder at the other hops, r1 followed
 #    by both a's and r2 by all three b's; 3 to 6 paths (the MDA finds
 #    every next hop, not every combination of them) that take them all;
-#    the stopping rule met, and says how many probes it took; the default flow meets one responder
+#    the stopping rule met, and says how many probes it took; the same
+#    with an 80 ms RTT and a flow every 50 ms (no loss: replies to an
+#    earlier round are matched); the default flow meets one responder
 #    per hop (5 hops); an ICMP --all-paths is refused (exit 2);
 #  - targets: r1, r2 and s (1, 2 and 3 hops, 10 ms each way on r1-r2) in
 #    one run: one JSON document, each target reached at its depth with its
@@ -540,6 +542,17 @@ test_ecmp()
 			([.all_paths.paths[].flows] | add) == .all_paths.flows and
 			.all_paths.probes >= .all_paths.flows * 5' "$out" >/dev/null
 	done
+	# 40 ms each way on c-r1: every RTT is longer than the 50 ms between
+	# flows, so replies of a round come after the next round has begun
+	lab_delay c-r1 40ms 40ms
+	pp "$d/ecmp-slow.json" -P udp --all-paths 10.210.99.1
+	t_note "RTT 80 ms, a flow every 50 ms: $(jq -r '.all_paths | "\(.flows) flows, " +
+		"\(.paths | length) paths"' "$d/ecmp-slow.json"), loss per hop $(jq -c \
+		'[.hops[] | .loss_pct]' "$d/ecmp-slow.json")"
+	jq -e '.all_paths.complete and ([.hops[] | .loss_pct == 0] | all) and
+		(.hops[1].responders == 2) and (.hops[3].responders == 3)' \
+		"$d/ecmp-slow.json" >/dev/null
+	lab_delay c-r1 off
 	# the default: one Paris flow, one responder per hop
 	for p in icmp udp tcp; do
 		pp "$d/ecmp-one-$p.json" -P "$p" -c 20 -i 10ms 10.210.99.1
