@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
@@ -1004,16 +1006,22 @@ int mp_sock_errqueue_read_batch(struct mp_sock *s, struct mp_errq *e, unsigned n
 
 int mp_sock_privileges_drop(void)
 {
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 
-	if (geteuid() == uid && getegid() == gid)
-		return 0;
-	if (geteuid() == 0 && setgroups(0, NULL) < 0)
+	if (geteuid() != uid || getegid() != gid) {
+		if (geteuid() == 0 && setgroups(0, NULL) < 0)
+			return -errno;
+		if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+			return -errno;
+		if (uid != 0 && setuid(0) == 0)
+			return -EPERM;
+	}
+	/* file capabilities (setcap cap_net_raw+ep) leave the ids alone:
+	 * clear every set, for good; root itself keeps what it is */
+	if (uid != 0 && syscall(SYS_capset, &h, none) < 0)
 		return -errno;
-	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		return -errno;
-	if (uid != 0 && setuid(0) == 0)
-		return -EPERM;
 	return 0;
 }

@@ -287,10 +287,11 @@ int mp_sock_errqueue_read_batch(struct mp_sock *s, struct mp_errq *e, unsigned n
 
 /*
  * STYLE.md M3, once the raw sockets (or a capture) are open: a set-uid (or
- * set-gid) process returns to its caller's ids for good; run by root itself
- * there is no one else to become and nothing changes. Returns 0, or -errno
- * (a failed drop, or privilege that could be regained: -EPERM), which is
- * fatal.
+ * set-gid) process returns to its caller's ids for good, and a process
+ * that is not root (a set-uid one after that, or one given file
+ * capabilities) clears its capability sets; run by root itself there is no
+ * one else to become and nothing changes. Returns 0, or -errno (a failed
+ * drop, or privilege that could be regained: -EPERM), which is fatal.
  */
 int mp_sock_privileges_drop(void);
 

@@ -15,7 +15,8 @@ wireguard-go wireguard-tools"
 # verify/security of contrib/systemd; prometheus: promtool; man-db: man(1), which
 # verify runs for the units' Documentation=; curl: meshctl's /metrics)
 PEERS="iputils-ping iputils-tracepath mtr-tiny irtt iperf3 scamper traceroute
-bird2 tshark jq mandoc prometheus python3 locales systemd man-db curl strace"
+bird2 tshark jq mandoc prometheus python3 locales systemd man-db curl strace
+libcap2-bin"
 
 missing=""
 for p in $BUILD $RUN $PEERS; do

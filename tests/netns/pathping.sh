@@ -65,7 +65,7 @@
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
 
-T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script)
+T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script setcap)
 T_TESTS=(
 	"delay       line  5/10/20 ms links: RTT 10/30/70 ms, mean no further off than mtr's +0.5 ms, 4/6 x icmp/udp/tcp"
 	"link_loss   line  random loss on r1-r2: hops 2, 3 within 4 sigma, charged to the link"
@@ -74,7 +74,7 @@ T_TESTS=(
 	"paris       line  capture: one flow identifier for every probe (icmp/udp/tcp, 4/6)"
 	"stream      line  -c 0: NDJSON round records as they happen, summary on SIGINT"
 	"formats     line  csv rows per hop, prom passes promtool, text, --plot PNG"
-	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused"
+	"unpriv      line  as nobody: ICMP datagram and UDP IP_RECVERR sockets; tcp refused; setcap: no caps left"
 	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
@@ -607,6 +607,21 @@ test_unpriv()
 		"$PP" -P tcp -c 1 "${S[4]}" >/dev/null 2>&1 || rc=$?
 	((rc == 2))
 	n c sysctl -q -w net.ipv4.ping_group_range="1 0"
+	# given CAP_NET_RAW as a file capability: raw sockets (tcp works), and
+	# no capability left once they are open (STYLE.md M3)
+	cp "$PP" "$LAB_DIR/pp-cap"
+	setcap cap_net_raw+ep "$LAB_DIR/pp-cap"
+	n c setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$LAB_DIR/pp-cap" -n -j -P tcp -c 2 "${S[4]}" >"$LAB_DIR/cap.json"
+	jq -e '.raw_sockets and .reached' "$LAB_DIR/cap.json" >/dev/null
+	lab_spawn c ppcap setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$LAB_DIR/pp-cap" -n -c 0 -f ndjson "${S[4]}"
+	lab_wait 5 grep -qs '"round"' "$LAB_DIR/c/ppcap.log"
+	t_note "file capability: $(grep CapEff "/proc/$(<"$LAB_DIR/c/ppcap.pid")/status" |
+		tr -s '\t' ' ') while probing"
+	grep -q '^CapEff:[[:space:]]*0*$' "/proc/$(<"$LAB_DIR/c/ppcap.pid")/status"
+	grep -q '^CapPrm:[[:space:]]*0*$' "/proc/$(<"$LAB_DIR/c/ppcap.pid")/status"
+	lab_stop c ppcap
 }
 
 t_main "$@"
