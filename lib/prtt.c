@@ -397,6 +397,21 @@ static void lru_append(struct mp_prtt *p, uint32_t i)
 	p->lru_tail = i;
 }
 
+/* A closed flow goes to the head: the first evicted when the table is
+ * full, ahead of every open one, and the first looked at by expiry. */
+static void lru_prepend(struct mp_prtt *p, uint32_t i)
+{
+	struct flow *f = &p->flows[i];
+
+	f->prev = NONE;
+	f->next = p->lru_head;
+	if (p->lru_head != NONE)
+		p->flows[p->lru_head].prev = i;
+	else
+		p->lru_tail = i;
+	p->lru_head = i;
+}
+
 static void flow_remove(struct mp_prtt *p, uint32_t i, enum mp_prtt_end why)
 {
 	struct flow *f = &p->flows[i];
@@ -616,7 +631,6 @@ int mp_prtt_add(struct mp_prtt *p, uint64_t t_ns, int linktype, const uint8_t *d
 	}
 	f = &p->flows[i];
 	lru_unlink(p, i);
-	lru_append(p, i);
 	if ((k.flags & (MP_PRTT_SYN | MP_PRTT_ACK)) == MP_PRTT_SYN && side == 0)
 		f->info.syn_seen = true;
 	f->info.last_ns = t_ns;
@@ -631,6 +645,10 @@ int mp_prtt_add(struct mp_prtt *p, uint64_t t_ns, int linktype, const uint8_t *d
 		f->st[side].fin = true;
 	if ((k.flags & MP_PRTT_RST) || (f->st[0].fin && f->st[1].fin))
 		f->info.closed = true;
+	if (f->info.closed)
+		lru_prepend(p, i);
+	else
+		lru_append(p, i);
 	return r;
 }
 

@@ -371,15 +371,36 @@ static void test_table(void **state)
 	feed(p, 10 * MS, &s);
 	mp_prtt_counters(p, &c);
 	assert_int_equal(c.flows_active, 2);
+	/* the closed flow 3 goes first, 1 s after its RST, though flow 2
+	 * (open, idle for less than 5 s) was seen before it */
 	mp_prtt_expire(p, 2 * MP_NSEC_PER_SEC);
 	mp_prtt_counters(p, &c);
-	assert_int_equal(c.flows_active, 2);
-	/* flow 2 (least recent) is not idle long enough yet, so flow 3 waits
-	 * behind it in the LRU order; both go by 6 s */
+	assert_int_equal(c.flows_active, 1);
+	assert_int_equal(c.flows_closed, 1);
 	mp_prtt_expire(p, 6 * MP_NSEC_PER_SEC);
 	mp_prtt_counters(p, &c);
 	assert_int_equal(c.flows_active, 0);
-	assert_int_equal(c.flows_expired + c.flows_closed, 2);
+	assert_int_equal(c.flows_expired, 1);
+	/* a full table evicts a closed flow before an open one, even one
+	 * seen earlier: 10 open, 11 closed, 12 new: 11 goes */
+	s.flags = MP_PRTT_SYN;
+	for (s.sport = 10; s.sport <= 11; s.sport++)
+		feed(p, 7 * MP_NSEC_PER_SEC + s.sport * MS, &s);
+	s.sport = 11;
+	s.flags = MP_PRTT_RST;
+	feed(p, 7 * MP_NSEC_PER_SEC + 20 * MS, &s);
+	s.sport = 12;
+	s.flags = MP_PRTT_SYN;
+	feed(p, 7 * MP_NSEC_PER_SEC + 30 * MS, &s);
+	mp_prtt_counters(p, &c);
+	assert_int_equal(c.flows_evicted, 2);
+	assert_int_equal(c.flows_active, 2);
+	s.sport = 10;
+	s.flags = MP_PRTT_ACK;
+	s.seq = 1;
+	feed(p, 7 * MP_NSEC_PER_SEC + 40 * MS, &s);
+	mp_prtt_counters(p, &c);
+	assert_int_equal(c.flows_created, 6);	/* 10 was still there */
 	mp_prtt_free(p);
 	assert_int_equal(mp_prtt_new(&p, &(struct mp_prtt_opts){ .max_flows = 0 }, NULL), -EINVAL);
 }
