@@ -155,6 +155,13 @@ int mp_cap_next(struct mp_cap *c, struct mp_cap_pkt *ret)
 	return 1;
 }
 
+const char *mp_cap_error(struct mp_cap *c)
+{
+	const char *e = c ? pcap_geterr(c->pc) : NULL;
+
+	return e ? e : "";
+}
+
 int mp_cap_drops(struct mp_cap *c, uint64_t *ret_kernel, uint64_t *ret_ifdrop)
 {
 	struct pcap_stat st;

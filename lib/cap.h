@@ -56,6 +56,9 @@ int mp_cap_fd(const struct mp_cap *c);
  */
 int mp_cap_next(struct mp_cap *c, struct mp_cap_pkt *ret);
 
+/* libpcap's words for the last error (after -EIO), "" if none. */
+const char *mp_cap_error(struct mp_cap *c);
+
 /* Live: packets the kernel dropped (ring full) and the interface dropped,
  * as libpcap's stats give them. Returns 0, or -EIO (not live, failed). */
 int mp_cap_drops(struct mp_cap *c, uint64_t *ret_kernel, uint64_t *ret_ifdrop);

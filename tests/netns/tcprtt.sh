@@ -49,7 +49,7 @@ T_TESTS=(
 	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
 	"flood      none  100,000 SYNs from distinct ports into 1,000 flows: evicted, counted, bounded"
 	"plot       none  --plot draws a PNG of a pcap's samples; none to draw: exit 2, one line"
-	"errors     none  bad options, a bad filter, a missing file: exit 2, one line"
+	"errors     none  bad options, a bad filter, a missing file: exit 2, one line; a cut file measured"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -299,6 +299,13 @@ test_errors()
 	grep -q 99999 "$T_OUT/err"
 	expect_usage -I no-such-if0
 	grep -q no-such-if0 "$T_OUT/err"
+	# a file cut mid-record (its writer killed): the packets before the
+	# cut are measured, and the cut is said once
+	head -c 13000 "$LAB_TOP/tests/unit/fixtures/tcprtt_lab.pcap" >"$T_OUT/cut.pcap"
+	"$TR" -j -r "$T_OUT/cut.pcap" >"$T_OUT/cut.json" 2>"$T_OUT/err"
+	grep -q 'cut.pcap: truncated dump file.*the figures cover the 113 packets' "$T_OUT/err"
+	(($(wc -l <"$T_OUT/err") == 1))
+	jq -e '.packets.captured == 113 and (.flows | length) == 2' "$T_OUT/cut.json" >/dev/null
 }
 
 t_main "$@"

@@ -134,6 +134,13 @@ static int loop(struct run *run, struct mp_cap *cap)
 		r = mp_cap_next(cap, &pk);
 		if (r == -ENODATA)
 			break;
+		/* a file cut short (its writer killed mid-record): what was
+		 * read before the cut is still measured */
+		if (r == -EIO && !run->res->live) {
+			mp_warnx("reading %s: %s; the figures cover the %" PRIu64
+				 " packets before it", run->res->source, mp_cap_error(cap), n);
+			break;
+		}
 		if (r < 0)
 			return r;
 		if (r == 0) {
