@@ -94,6 +94,7 @@ struct server {
 	bool auth;
 	struct mp_admit *adm;		/* pending pool and session slots */
 	uint64_t now;			/* CLOCK_MONOTONIC of this turn of the loop */
+	uint64_t next_status_ns;	/* --interval-report: the next status record is due */
 	int ep;
 	int lfd[2];
 	struct tag ltag[2];
@@ -865,7 +866,7 @@ static int turn(struct server *sv, uint64_t now, bool wait)
 	sv->now = now;
 	next = service(sv, now);
 	if (sv->o->status_ns)	/* wake for the status records too */
-		next = MP_MIN(next, now + sv->o->status_ns);
+		next = MP_MIN(next, sv->next_status_ns);
 	if (wait && next > now) {
 		ts.tv_sec = (time_t)((next - now) / MP_NSEC_PER_SEC);
 		ts.tv_nsec = (long)((next - now) % MP_NSEC_PER_SEC);
@@ -970,7 +971,6 @@ static void server_close(struct server *sv, bool with_summary)
 int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 {
 	struct server sv = { .o = o, .w = w, .ep = -1, .lfd = { -1, -1 } };
-	uint64_t next_status;
 	int r;
 
 	if (o->key_file) {
@@ -980,12 +980,12 @@ int bw_server_run(const struct bw_opts *o, struct mp_writer *w)
 		sv.auth = true;
 	}
 	r = server_open(&sv);
-	next_status = mp_clock_mono_ns() + o->status_ns;
+	sv.next_status_ns = mp_clock_mono_ns() + o->status_ns;
 	while (r == 0 && !bw_stop_flag) {
 		r = turn(&sv, mp_clock_mono_ns(), true);
-		if (o->status_ns && sv.now >= next_status) {
+		if (o->status_ns && sv.now >= sv.next_status_ns) {
 			status_record(&sv);
-			next_status += o->status_ns;
+			sv.next_status_ns += o->status_ns;
 		}
 	}
 	server_close(&sv, r == 0);
