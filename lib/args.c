@@ -480,6 +480,18 @@ static int gai_to_errno(int e, int saved_errno)
 	}
 }
 
+bool mp_addr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
 int mp_addr_port_set(struct sockaddr_storage *ss, uint16_t port)
 {
 	if (ss->ss_family == AF_INET) {

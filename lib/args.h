@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -132,6 +133,9 @@ int mp_parse_addr(const char *host, int family, uint16_t port,
  * small (buf then holds an empty string if len > 0).
  */
 int mp_addr_to_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* The same IPv4 or IPv6 address (ports and scope aside). */
+bool mp_addr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /*
  * Sets the port of an AF_INET or AF_INET6 address. Returns the address's

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "mp.h"
 #include "rdns.h"
 
@@ -41,21 +42,10 @@ static socklen_t sa_len(const struct sockaddr_storage *a)
 	return a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			       &((const struct sockaddr_in *)b)->sin_addr, 4);
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
 static struct entry *find(struct mp_rdns *r, const struct sockaddr_storage *addr)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (same_addr(&r->e[i].addr, addr))
+		if (mp_addr_same(&r->e[i].addr, addr))
 			return &r->e[i];
 	return NULL;
 }

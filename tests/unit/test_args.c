@@ -558,6 +558,26 @@ static void test_dscp(void **state)
 
 /* ---- addresses ---- */
 
+/* The same address whatever the ports; families never mix. */
+static void test_addr_same(void **state)
+{
+	struct sockaddr_storage a, b, c, d;
+	socklen_t n;
+
+	(void)state;
+	assert_int_equal(mp_parse_addr("192.0.2.1", AF_UNSPEC, 862, &a, &n), 0);
+	assert_int_equal(mp_parse_addr("192.0.2.1", AF_UNSPEC, 1, &b, &n), 0);
+	assert_int_equal(mp_parse_addr("192.0.2.2", AF_UNSPEC, 862, &c, &n), 0);
+	assert_true(mp_addr_same(&a, &b));
+	assert_false(mp_addr_same(&a, &c));
+	assert_int_equal(mp_parse_addr("2001:db8::1", AF_UNSPEC, 862, &c, &n), 0);
+	assert_int_equal(mp_parse_addr("2001:db8::1", AF_UNSPEC, 7, &d, &n), 0);
+	assert_true(mp_addr_same(&c, &d));
+	assert_false(mp_addr_same(&a, &c));
+	assert_int_equal(mp_parse_addr("2001:db8::2", AF_UNSPEC, 7, &d, &n), 0);
+	assert_false(mp_addr_same(&c, &d));
+}
+
 static void parse_ok(const char *host, int family, uint16_t port, int want_family,
 		     const char *want_str, const char *want_str_port)
 {
@@ -781,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_dscp),
+		cmocka_unit_test(test_addr_same),
 		cmocka_unit_test_setup(test_addr_literals, reset_gai),
 		cmocka_unit_test_setup(test_addr_rejects, reset_gai),
 		cmocka_unit_test_setup(test_addr_names, reset_gai),

@@ -268,17 +268,6 @@ static void sess_reject(struct server *sv, struct sess *s, uint16_t code, const 
 	sess_reject_why(sv, s, code, why, NULL);
 }
 
-static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
 /* Clamp the request to the server's caps. */
 static int grant(const struct server *sv, const struct bw_params *q, struct bw_params *g)
 {
@@ -674,7 +663,7 @@ static void on_datagram(struct server *sv, const uint8_t *p, size_t len,
 		sv->udp_dropped_token++;
 		return;
 	}
-	if (!same_ip(src, &s->peer)) {
+	if (!mp_addr_same(src, &s->peer)) {
 		sv->udp_dropped_addr++;
 		return;
 	}

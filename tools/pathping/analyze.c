@@ -120,15 +120,6 @@ unsigned pp_mda_needed(unsigned k, unsigned confidence_pct)
 	return (unsigned)ceil(log((k + 1) / alpha) / log((k + 1.0) / k));
 }
 
-static unsigned bits(uint8_t v)
-{
-	unsigned n = 0;
-
-	for (; v; v &= (uint8_t)(v - 1))
-		n++;
-	return n;
-}
-
 bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsigned last)
 {
 	struct pp_mda *m = res->mda;
@@ -162,7 +153,7 @@ bool pp_mda_flow_done(struct pp_result *res, const struct pp_mda_flow *f, unsign
 		const struct pp_hop *h = &res->hops[ttl];
 
 		for (v = 0; v < h->n_addrs; v++) {
-			k = bits(h->succ[v]);
+			k = (unsigned)__builtin_popcount(h->succ[v]);
 			need = pp_mda_needed(k, m->confidence_pct);
 			if (k && h->next_probed[v] < need)
 				return false;

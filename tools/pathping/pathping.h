@@ -260,9 +260,8 @@ enum pp_outcome {
 	PP_OUT_LOST,		/* no answer, and nothing deeper answered */
 };
 
-/* --all-paths: one flow (a source port) and the responder it met per TTL. */
+/* --all-paths: one flow (a round's source port) and the responder it met per TTL. */
 struct pp_mda_flow {
-	uint16_t sport;
 	int8_t at[PP_MAX_TTL + 1];	/* index into hops[ttl].addrs, -1: no answer,
 					 * -2: a responder beyond PP_ADDRS_MAX */
 	int64_t rtt_ns;			/* RTT at the last TTL it answered */

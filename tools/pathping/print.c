@@ -15,6 +15,8 @@
 #include "plot.h"
 #include "run.h"
 
+enum { HOST_LEN = 320 };	/* a host cell: a name (cut there) or an address */
+
 static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	if (mp_addr_to_str((const struct sockaddr *)ss, buf, len) < 0)
@@ -254,6 +256,18 @@ static const char *name_of(const struct pp_result *res, const struct sockaddr_st
 	return n ? n : "";
 }
 
+/* A responder for people: its name if it has one, else its address. */
+static void host_str(const struct pp_result *res, const struct sockaddr_storage *addr,
+		     char *buf, size_t len)
+{
+	const char *n = mp_rdns_name(res->names, addr);
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		addr_str(addr, buf, len);
+}
+
 static int hop_fields(struct mp_writer *w, const struct pp_result *res, struct pp_hop *h,
 		      bool with_addrs)
 {
@@ -310,12 +324,10 @@ static const char *dscp_str(uint8_t dscp, char *buf, size_t len)
 static void responder_row(struct mp_writer *w, const struct pp_result *res,
 			  const struct sockaddr_storage *addr)
 {
-	char a[MP_ADDR_STRLEN] = "others";
+	char a[HOST_LEN] = "others";
 
-	if (addr && *name_of(res, addr))
-		snprintf(a, sizeof(a), "%s", name_of(res, addr));
-	else if (addr)
-		addr_str(addr, a, sizeof(a));
+	if (addr)
+		host_str(res, addr, a, sizeof(a));
 	mp_obj_begin(w, NULL, NULL);
 	mp_put_str(w, "hop", "%s", " ");	/* blank: an empty cell reads "-" */
 	mp_put_str(w, "host", "%s", a);
@@ -329,17 +341,14 @@ static void text_hop(struct mp_writer *w, const struct pp_result *res, struct pp
 {
 	const struct pp_responder *m = main_responder(h);
 	struct mp_stats_summary s;
-	char a[320] = "*", b[MP_FMT_LEN];
+	char a[HOST_LEN] = "*", b[MP_FMT_LEN];
 	bool have = h->received && mp_stats_summary_get(h->rtt, &s) == 0;
 
-	if (m)
-		addr_str(&m->addr, a, sizeof(a));
+	if (m)	/* the most frequent responder */
+		host_str(res, &m->addr, a, sizeof(a));
 	mp_obj_begin(w, NULL, NULL);
 	snprintf(b, sizeof(b), "%2u.", h->ttl);
 	mp_put_str(w, "hop", "%s", b);
-	/* the most frequent responder, by name if it has one */
-	if (m && *name_of(res, &m->addr))
-		snprintf(a, sizeof(a), "%s", name_of(res, &m->addr));
 	mp_put_str(w, "host", "%s", a);
 	mp_writer_alert(w, h->node_loss_pct > 0);
 	mp_put_f64(w, "node%", "%.1f%%", h->node_loss_pct);

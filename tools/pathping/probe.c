@@ -107,19 +107,6 @@ static void sa_set(struct sockaddr_storage *ss, int family, const struct in6_add
 	memcpy(sa_addr(ss), a, family == AF_INET ? 4 : 16);
 }
 
-static const void *sa_caddr(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return &((const struct sockaddr_in *)ss)->sin_addr;
-	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
-}
-
-static bool sa_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	return a->ss_family == b->ss_family &&
-	       !memcmp(sa_caddr(a), sa_caddr(b), a->ss_family == AF_INET ? 4 : 16);
-}
-
 static socklen_t sa_len(int family)
 {
 	return family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
@@ -452,7 +439,7 @@ static int responder_add(struct pp_result *res, struct pp_hop *h,
 	unsigned i;
 
 	for (i = 0; i < h->n_addrs; i++) {
-		if (sa_same(&h->addrs[i].addr, from)) {
+		if (mp_addr_same(&h->addrs[i].addr, from)) {
 			h->addrs[i].received++;
 			return (int)i;
 		}
@@ -506,7 +493,7 @@ static void answered(struct run *rn, uint16_t id, const struct sockaddr_storage 
 	rd->pending--;
 	if (rep)
 		hop_quote(rn, &rn->res->hops[sl->ttl], rep);
-	if (sa_same(&f, &rn->res->dst)) {
+	if (mp_addr_same(&f, &rn->res->dst)) {
 		if (!rn->res->dest_ttl || sl->ttl < rn->res->dest_ttl)
 			rn->res->dest_ttl = sl->ttl;
 		rn->limit = MP_MIN(rn->limit, rn->res->dest_ttl);
@@ -533,7 +520,7 @@ static void rx_raw(struct run *rn, struct mp_sock *s, bool is_tcp)
 				sa_set(&from, rn->flow.family, &rep.from);
 			else
 				from = m[i].src;
-			if (is_tcp && !sa_same(&from, &rn->res->dst)) {
+			if (is_tcp && !mp_addr_same(&from, &rn->res->dst)) {
 				rn->res->unmatched++;
 				continue;
 			}
@@ -609,7 +596,7 @@ static void rx_errq(struct run *rn, struct mp_sock *s)
 static int round_resolve(struct run *rn, struct round *rd)
 {
 	struct pp_result *res = rn->res;
-	struct pp_mda_flow fl = { .sport = round_sport(rn, rd->no) };
+	struct pp_mda_flow fl = { 0 };
 	unsigned deepest = 0, i;
 	int r = 0;
 
@@ -646,7 +633,7 @@ static int round_resolve(struct run *rn, struct round *rd)
 				fl.last_ttl = sl->ttl;
 				fl.rtt_ns = rtt;
 			}
-			if (sa_same(&sl->from, &res->dst))
+			if (mp_addr_same(&sl->from, &res->dst))
 				h->reached = true;
 			if (rtt > 0 && (uint64_t)rtt > rn->max_rtt_ns)
 				rn->max_rtt_ns = (uint64_t)rtt;
