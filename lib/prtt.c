@@ -20,6 +20,7 @@ struct dir_state {
 	uint32_t snd_nxt;		/* highest sequence end sent */
 	uint32_t hi_ack;		/* highest ACK sent */
 	uint32_t last_tsval;		/* newest TSval seen, stored or not */
+	uint32_t max_seg;		/* largest payload seen */
 	uint8_t ts_head, ts_n;		/* ring of TSvals awaiting their echo */
 	uint8_t seq_head, seq_n;	/* ring of segments awaiting their ACK */
 	uint32_t ts_val[MP_PRTT_TS_KEEP];
@@ -89,6 +90,7 @@ static int decode_tcp(const uint8_t *p, size_t cap, size_t l4len, struct mp_prtt
 	k->flags = p[13];
 	k->payload = (uint32_t)(l4len - hl);
 	k->has_ts = false;
+	k->sack_n = 0;
 	for (i = 20; i < hl;) {
 		uint8_t kind = p[i], len;
 
@@ -109,6 +111,17 @@ static int decode_tcp(const uint8_t *p, size_t cap, size_t l4len, struct mp_prtt
 			k->has_ts = true;
 			k->tsval = rd32(p + i + 2);
 			k->tsecr = rd32(p + i + 6);
+		}
+		if (kind == 5) {
+			unsigned b;
+
+			if ((len - 2) % 8 || len < 10 || len > 34)
+				return MP_PRTT_MALFORMED;
+			k->sack_n = (uint8_t)((len - 2) / 8);
+			for (b = 0; b < 2 && b < k->sack_n; b++) {
+				k->sack[b][0] = rd32(p + i + 2 + 8 * b);
+				k->sack[b][1] = rd32(p + i + 6 + 8 * b);
+			}
 		}
 		i += len;
 	}
@@ -547,6 +560,8 @@ static void track_seq(struct mp_prtt *p, struct flow *f, int side, const struct 
 	bool any = false;
 	unsigned j;
 
+	if (k->payload > me->max_seg)
+		me->max_seg = k->payload;
 	if (len) {
 		bool again = me->seq_init && seq_lt(k->seq, me->snd_nxt);
 
@@ -595,6 +610,33 @@ static void track_seq(struct mp_prtt *p, struct flow *f, int side, const struct 
 		rtt_add(p, f, !side, t_ns, t_ns - sent, false);
 }
 
+/* A D-SACK (RFC 2883 section 4) in what side sends reports data of the
+ * other side received twice: its first block lies below the ACK, or inside
+ * the second block. */
+static void track_dsack(struct mp_prtt *p, struct flow *f, int side, const struct mp_prtt_pkt *k)
+{
+	uint32_t len, mss, segs;
+
+	if (!(k->flags & MP_PRTT_ACK) || !k->sack_n)
+		return;
+	if (!seq_lt(k->sack[0][0], k->ack) &&
+	    !(k->sack_n > 1 && seq_le(k->sack[1][0], k->sack[0][0]) &&
+	      seq_le(k->sack[0][1], k->sack[1][1])))
+		return;
+	len = k->sack[0][1] - k->sack[0][0];
+	if (len > 1U << 30)
+		return;		/* right edge before left: not a block */
+	/* the receiver merges adjacent duplicates (GRO, one ACK for several):
+	 * a block is as many segments as it spans */
+	mss = f->st[!side].max_seg;
+	segs = mss && len > mss ? (len + mss - 1) / mss : 1;
+	f->info.dir[!side].dsack += segs;
+	f->info.ivl[!side].dsack += segs;
+	f->info.dir[!side].dsack_bytes += len;
+	f->info.ivl[!side].dsack_bytes += len;
+	p->c.dsack += segs;
+}
+
 int mp_prtt_add(struct mp_prtt *p, uint64_t t_ns, int linktype, const uint8_t *data,
 		size_t caplen)
 {
@@ -641,6 +683,7 @@ int mp_prtt_add(struct mp_prtt *p, uint64_t t_ns, int linktype, const uint8_t *d
 	if (k.has_ts)
 		track_ts(p, f, side, &k, t_ns);
 	track_seq(p, f, side, &k, t_ns);
+	track_dsack(p, f, side, &k);
 	if (k.flags & MP_PRTT_FIN)
 		f->st[side].fin = true;
 	if ((k.flags & MP_PRTT_RST) || (f->st[0].fin && f->st[1].fin))

@@ -7,8 +7,8 @@
  * Decode. Link types Ethernet (with up to two VLAN tags), Linux cooked
  * (SLL, SLL2) and raw IP; IPv4 (options skipped) and IPv6 (up to
  * MP_PRTT_MAX_EXT extension headers: hop-by-hop, routing, destination
- * options; a fragment is not TCP-decoded), TCP with its options (timestamps
- * read, the others skipped). Every length is checked against what was
+ * options; a fragment is not TCP-decoded), TCP with its options
+ * (timestamps and the first two SACK blocks read, the others skipped). Every length is checked against what was
  * captured; a packet cut short is counted as truncated, one whose headers
  * contradict themselves as malformed, and neither is used.
  *
@@ -38,6 +38,15 @@
  * number already seen in its direction (retransmitted, or, seen after the
  * loss point, a reordered segment). A pure keep-alive or window probe of
  * one octet below is counted too: what the sender put twice on the link.
+ * Some of them were never lost: a tail loss probe, a timeout that fired
+ * early, a segment reordered. The receiver says so with a D-SACK
+ * (RFC 2883: a first SACK block below its cumulative ACK, or inside its
+ * second block), counted as dsack on the direction of the data, in
+ * segments: one block reports several when the receiver merged them (GRO,
+ * one ACK for a run), so a block counts as many as it spans in the largest
+ * segment seen that way, rounded up. What was lost on the path is then
+ * retrans - dsack (mp_prtt_lost()). A receiver that sends no D-SACK
+ * (net.ipv4.tcp_dsack=0) leaves it at retrans.
  *
  * For a daemon (meshctl watching the traffic in a tunnel): open the
  * tunnel with lib/cap (a WireGuard interface is raw IP), feed every packet
@@ -89,6 +98,8 @@ struct mp_prtt_pkt {
 	uint32_t payload;		/* TCP payload octets (from the IP length) */
 	bool has_ts;			/* timestamps option present */
 	uint32_t tsval, tsecr;
+	uint8_t sack_n;			/* SACK blocks (0 to 4), the first two in sack[] */
+	uint32_t sack[2][2];		/* left edge, right edge */
 };
 
 enum { MP_PRTT_FIN = 0x01, MP_PRTT_SYN = 0x02, MP_PRTT_RST = 0x04, MP_PRTT_ACK = 0x10 };
@@ -129,6 +140,8 @@ struct mp_prtt_dir {
 	uint64_t packets, bytes;	/* segments, TCP payload octets */
 	uint64_t retrans;		/* data segments below the highest seen */
 	uint64_t retrans_bytes;
+	uint64_t dsack;			/* of those, reported received twice (D-SACK) */
+	uint64_t dsack_bytes;		/* the octets the D-SACKs cover */
 	/* RTT of the path from the capture point to the *other* side and back,
 	 * timed on what this side sent (its TSvals, its data) */
 	struct mp_prtt_rtt rtt;
@@ -189,7 +202,15 @@ struct mp_prtt_counters {
 	uint64_t flows_active;
 	uint64_t samples;
 	uint64_t retrans;		/* of every flow, ended ones too */
+	uint64_t dsack;			/* of those, reported received twice */
 };
+
+/* Segments lost on the path: retransmitted, less those the receiver
+ * reported as received twice (never below 0). */
+static inline uint64_t mp_prtt_lost(uint64_t retrans, uint64_t dsack)
+{
+	return retrans > dsack ? retrans - dsack : 0;
+}
 
 struct mp_prtt;
 

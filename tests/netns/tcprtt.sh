@@ -45,7 +45,7 @@ T_TESTS=(
 	"rtt6       line  10 ms RTT over IPv6 (fdac:c8:3::2): the same"
 	"download   line  a download (iperf3 -R, s -> c), 10 ms RTT: the same"
 	"seqack     line  timestamps off: RTT from SEQ/ACK within 0.5 ms, on r1 and c, 10 ms RTT"
-	"loss       line  every 50th data packet dropped: retransmissions within 10 % of nft's"
+	"loss       line  every 50th packet dropped at 100 Mbit/s: lost within 10 % of nft's drops"
 	"file       line  -r on a dumpcap capture of a run: the figures of the live capture"
 	"flood      none  100,000 SYNs from distinct ports into 1,000 flows: evicted, counted, bounded"
 	"plot       none  --plot draws a PNG of a pcap's samples; none to draw: exit 2, one line"
@@ -89,7 +89,7 @@ iperf()
 	lab_stop s iperf
 	lab_spawn s iperf iperf3 -s -1 -B "$SRV"
 	lab_wait "$LAB_UP_TIMEOUT" lab_listening s tcp 5201
-	lab_exec c iperf3 -c "$SRV" -t "$1" ${2:-} -J >"$T_OUT/iperf.json"
+	lab_exec c iperf3 -c "$SRV" -t "$1" ${2:-} ${IPERF_RATE:+-b $IPERF_RATE} -J >"$T_OUT/iperf.json"
 	[[ $rx == s ]] || lab_exec c sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
 }
 
@@ -187,24 +187,46 @@ for i in range(n):
 PY
 }
 
+# TCP segments NODE's kernel has retransmitted (every socket of NODE)
+kernel_retrans() { lab_exec "$1" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'; }
+
 # no segmentation offload on c: one dropped packet is one segment
 no_tso() { lab_exec c ethtool -K to-r1 tso off gso off gro off >/dev/null; }
 
+# At 100 Mbit/s, not line rate. Flat out on this 2-core host, c at times
+# sends segments that were not lost up to 6 times (captures on c and r2:
+# every copy reached r2, and r2 missed exactly nft's drops), and s D-SACKs
+# only some of the copies (Linux keeps one pending D-SACK and overwrites it
+# while its ACK is held back). c's kernel counts the same retransmissions;
+# less the D-SACKs they exceeded nft's drops by up to 25 %. Seen from the
+# sender, a copy the receiver does not report is indistinguishable from a
+# loss.
 test_loss()
 {
-	local drops rx n
+	local drops rx ds lost n k0 k1
 	no_tso
 	lab_loss r1-r2 ab nth 50 4 tcp
+	k0=$(kernel_retrans c)
 	capture c cap2 "$T_OUT/c.json" -I to-r1 -t 6s -j tcp port 5201
-	iperf 4
+	IPERF_RATE=100M iperf 4
 	finish c cap2
+	k1=$(kernel_retrans c)
 	drops=$(lab_counter r1-r2 drop_ab)
 	rx=$(flow "$T_OUT/c.json" .src_to_dst.retrans)
+	ds=$(flow "$T_OUT/c.json" .src_to_dst.dsack)
+	lost=$(flow "$T_OUT/c.json" .src_to_dst.lost)
 	n=$(jq '.retrans' "$T_OUT/c.json")
 	t_note "nft dropped $drops of $(lab_counter r1-r2 seen_ab) packets; tcprtt on c:" \
-		"flow retransmissions $rx (all flows $n)"
+		"flow lost $lost = retransmissions $rx - D-SACKs $ds;" \
+		"all flows $n retransmissions, c's kernel $((k1 - k0))"
 	((drops > 50))
-	near "$rx" "$drops" "$(awk -v d="$drops" 'BEGIN { print d * 0.10 }')"
+	# a retransmission the receiver reports received twice (a tail loss
+	# probe, an early timeout) was not lost
+	((lost == rx - ds))
+	# the sender's own count of what it sent again (a FIN sent again after
+	# the capture's end is the kernel's only)
+	((n <= k1 - k0 && n + 1 >= k1 - k0))
+	near "$lost" "$drops" "$(awk -v d="$drops" 'BEGIN { print d * 0.10 }')"
 }
 
 test_file()

@@ -2,7 +2,7 @@
 /*
  * Unit tests for lib/prtt.c: the decoder on hand-built frames of every
  * link type, RTT from timestamps both ways, RTT from SEQ/ACK with Karn's
- * rule, retransmissions, the flow table's cap, expiry and closing, and the
+ * rule, retransmissions and D-SACKs, the flow table's cap, expiry and closing, and the
  * P-square median against the exact one.
  */
 #include <arpa/inet.h>
@@ -34,6 +34,8 @@ struct seg {
 	uint16_t len;			/* payload */
 	int ts;				/* with a timestamps option */
 	uint32_t tsval, tsecr;
+	int nsack;			/* SACK blocks (0 to 4) */
+	uint32_t sack[4][2];
 };
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -46,7 +48,7 @@ static void put32(uint8_t *p, uint32_t v)
 /* An Ethernet frame of s (headers only: the payload is not captured). */
 static size_t frame(const struct seg *s, uint8_t *f)
 {
-	size_t ip = 14, thl = s->ts ? 32 : 20, iphl = s->v6 ? 40 : 20, tcp = ip + iphl;
+	size_t ip = 14, thl = (s->ts ? 32 : 20) + (s->nsack ? 4 + 8 * (size_t)s->nsack : 0), iphl = s->v6 ? 40 : 20, tcp = ip + iphl;
 
 	memset(f, 0, tcp + thl);
 	put16(f + 12, s->v6 ? 0x86dd : 0x0800);
@@ -82,6 +84,18 @@ static size_t frame(const struct seg *s, uint8_t *f)
 		f[tcp + 23] = 10;
 		put32(f + tcp + 24, s->tsval);
 		put32(f + tcp + 28, s->tsecr);
+	}
+	if (s->nsack) {
+		uint8_t *o = f + tcp + (s->ts ? 32 : 20);
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 5;
+		o[3] = (uint8_t)(2 + 8 * s->nsack);
+		for (int i = 0; i < s->nsack; i++) {
+			put32(o + 4 + 8 * i, s->sack[i][0]);
+			put32(o + 8 + 8 * i, s->sack[i][1]);
+		}
 	}
 	return tcp + thl;
 }
@@ -349,6 +363,78 @@ static void test_seq_karn(void **state)
 	mp_prtt_free(p);
 }
 
+/* D-SACK (RFC 2883): a first block below the ACK, or inside the second
+ * block, reports data of the other side received twice, as many segments
+ * as it spans; an ordinary SACK does not. A SACK option of a length no block count gives is
+ * malformed. */
+static void test_dsack(void **state)
+{
+	struct seg d = { .a = 1, .b = 2, .sport = 5, .dport = 6, .seq = 1000, .ack = 1,
+			 .flags = MP_PRTT_ACK, .len = 100 };
+	struct seg a = { .a = 2, .b = 1, .sport = 6, .dport = 5, .seq = 1, .ack = 1100,
+			 .flags = MP_PRTT_ACK, .ts = 1, .tsval = 1, .nsack = 1,
+			 .sack = { { 1200, 1300 } } };
+	struct mp_prtt_flow_info fi;
+	struct mp_prtt_counters c;
+	struct mp_prtt_pkt k;
+	struct got g = { 0 };
+	struct mp_prtt *p = engine(&g, 16, 0);
+	uint8_t f[128];
+	size_t n;
+
+	(void)state;
+	n = frame(&a, f);
+	assert_int_equal(mp_prtt_decode(MP_PRTT_LINK_EN10MB, f, n, &k), MP_PRTT_TCP);
+	assert_int_equal(k.sack_n, 1);
+	assert_int_equal(k.sack[0][0], 1200);
+	assert_int_equal(k.sack[0][1], 1300);
+	assert_true(k.has_ts);
+	f[n - 9] = 6;				/* a length of no whole block */
+	assert_int_equal(mp_prtt_decode(MP_PRTT_LINK_EN10MB, f, n, &k), MP_PRTT_MALFORMED);
+	for (d.seq = 1000; d.seq < 1400; d.seq += 100)
+		feed(p, 0, &d);
+	feed(p, 10 * MS, &a);			/* 1100-1200 lost: SACK, no D-SACK */
+	d.seq = 1100;
+	feed(p, 20 * MS, &d);			/* its retransmission */
+	d.seq = 1000;
+	feed(p, 21 * MS, &d);			/* a spurious one */
+	a.ack = 1400;
+	a.sack[0][0] = 1000;
+	a.sack[0][1] = 1100;
+	feed(p, 30 * MS, &a);			/* D-SACK below the ACK */
+	a.ack = 1000;
+	a.nsack = 2;
+	a.sack[0][0] = 1200;
+	a.sack[0][1] = 1300;
+	a.sack[1][0] = 1100;
+	a.sack[1][1] = 1400;
+	feed(p, 31 * MS, &a);			/* D-SACK inside the second block */
+	a.sack[0][0] = 1500;
+	a.sack[0][1] = 1600;
+	feed(p, 32 * MS, &a);			/* two ordinary blocks */
+	for (d.seq = 1000; d.seq < 1300; d.seq += 100)
+		feed(p, 40 * MS, &d);		/* three sent again, early */
+	a.ack = 1400;
+	a.nsack = 1;
+	a.sack[0][0] = 1000;
+	a.sack[0][1] = 1300;
+	feed(p, 50 * MS, &a);			/* one block for the three */
+	a.sack[0][0] = 1300;
+	a.sack[0][1] = 1000;
+	feed(p, 51 * MS, &a);			/* edges reversed: no block */
+	mp_prtt_flows(p, first_flow, &fi);
+	assert_int_equal(fi.dir[0].retrans, 5);
+	assert_int_equal(fi.dir[0].dsack, 5);
+	assert_int_equal(fi.dir[0].dsack_bytes, 500);
+	assert_int_equal(fi.dir[1].dsack, 0);
+	assert_int_equal(mp_prtt_lost(fi.dir[0].retrans, fi.dir[0].dsack), 0);
+	assert_int_equal(mp_prtt_lost(1, 3), 0);
+	assert_int_equal(mp_prtt_lost(5, 3), 2);
+	mp_prtt_counters(p, &c);
+	assert_int_equal(c.dsack, 5);
+	mp_prtt_free(p);
+}
+
 /* Three flows in a table of two: the least recent is evicted; an idle flow
  * expires; a RST closes one, which leaves a second after its last packet. */
 static void test_table(void **state)
@@ -445,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_ts_first_sight),
 		cmocka_unit_test(test_ts_ring_full),
 		cmocka_unit_test(test_seq_karn),
+		cmocka_unit_test(test_dsack),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_median),
 	};

@@ -270,6 +270,9 @@ static void flow_dir(struct mp_writer *w, const char *key, const char *rtt_title
 	mp_put_u64(w, "bytes", "%" PRIu64, d->bytes);
 	mp_put_u64(w, "retrans", "%" PRIu64, d->retrans);
 	mp_put_u64(w, "retrans_bytes", "%" PRIu64, d->retrans_bytes);
+	mp_put_u64(w, "dsack", "%" PRIu64, d->dsack);
+	mp_put_u64(w, "dsack_bytes", "%" PRIu64, d->dsack_bytes);
+	mp_put_u64(w, "lost", "%" PRIu64, mp_prtt_lost(d->retrans, d->dsack));
 	mp_put_u64(w, "ts_samples", "%" PRIu64, d->ts_samples);
 	mp_put_u64(w, "seq_samples", "%" PRIu64, d->seq_samples);
 	rtt_obj(w, "rtt_ms", rtt_title, &d->rtt);
@@ -318,6 +321,7 @@ static void counters(struct mp_writer *w, const struct tr_result *r)
 	mp_put_u64(w, "rtt_samples", "%" PRIu64 " RTT samples", c->samples);
 	mp_writer_alert(w, c->retrans);
 	mp_put_u64(w, "retrans", "%" PRIu64 " segments retransmitted", c->retrans);
+	mp_put_u64(w, "dsack", "%" PRIu64 " reported received twice", c->dsack);
 	mp_writer_alert(w, false);
 	mp_obj_begin(w, "packets", "packets");
 	mp_put_u64(w, "captured", "%" PRIu64 " captured", c->packets);
@@ -397,6 +401,7 @@ const struct mp_prom_help tr_prom_help[] = {
 	{ "capture.if_drops", "packets the interface dropped" },
 	{ "rtt_samples", "RTT samples taken" },
 	{ "retrans", "TCP data segments seen again (retransmitted or reordered)" },
+	{ "dsack", "retransmitted segments the receiver reported received twice (D-SACK)" },
 	{ "flow_table.created", "TCP flows seen" },
 	{ "flow_table.active", "flows in the table at the end" },
 	{ "flow_table.expired", "flows ended by idleness" },
