@@ -214,7 +214,9 @@ test_relay()
 	[[ $(ttl_to 0 1) == 64 ]]
 	lab_delay site0-site1 40ms 40ms
 	t0=$(now)
-	lab_wait 10 eval 'relayed 0 1 && relayed 1 0'
+	# a liveness bound, not the figure (the note): 6.8 s on an idle host,
+	# over 10 s in a CI run beside the rest of the suite
+	lab_wait 30 eval 'relayed 0 1 && relayed 1 0'
 	t1=$(now)
 	ttl=$(ttl_to 0 1)
 	((ttl == 63))
