@@ -28,7 +28,8 @@ WFLAGS += -Werror
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libcurl's headers only: lib/fetch.c opens it when a URL is fetched
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # libcsv ships no pkg-config file
 LDLIBS += $(PKG_LIBS) -lcsv -lm
 

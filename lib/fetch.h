@@ -36,7 +36,8 @@ bool mp_fetch_is_url(const char *src);
  * -ETIMEDOUT, -ECONNREFUSED and the other errnos of connect() and open(),
  * -EHOSTUNREACH (name not resolved), -EKEYREJECTED (the peer's certificate
  * was not verified, or the CA file could not be used), -EPROTO (an HTTP
- * status that is not 2xx, a TLS or HTTP protocol error), -ENOMEM.
+ * status that is not 2xx, a TLS or HTTP protocol error), -ENOPKG (a URL,
+ * and libcurl.so.4 cannot be opened), -ENOMEM.
  */
 int mp_fetch(const char *src, const struct mp_fetch_opts *opts, char **ret, size_t *ret_len,
 	     char *err, size_t errlen);

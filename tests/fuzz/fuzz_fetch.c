@@ -96,8 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (listen_fd < 0)
 		listen_once();
 	pthread_once(&curl_once, curl_init);
-	c = curl_easy_init();
-	hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (curl_load_err[0])
+		abort();
+	c = cu.easy_init();
+	hdrs = cu.slist_append(NULL, "Accept: application/json");
 	if (!c || !hdrs || set_opts(c, url, &o, &b, hdrs, errbuf) ||
 	    pthread_create(&server, NULL, serve, &p))
 		abort();
@@ -111,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "r=%d err=%s\n", r, err);
 		abort();
 	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);	/* closes the connection: the server ends */
+	cu.slist_free_all(hdrs);
+	cu.easy_cleanup(c);	/* closes the connection: the server ends */
 	pthread_join(server, NULL);
 	free(b.p);
 	return 0;

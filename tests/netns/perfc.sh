@@ -25,7 +25,7 @@
 # 1 s later (process start-up on a busy host); a TLS handshake that never
 # completes ends after --connect-timeout (300 ms), long before --timeout (10 s).
 
-T_REQUIRE=(ip jq bird birdc python3 timeout nsenter awk openssl)
+T_REQUIRE=(ip jq bird birdc python3 timeout nsenter awk openssl cc ldd)
 T_TESTS=(
 	"match       bgp   perfc -j equals ip -4/-6 -j route show table all, route for route"
 	"filters     bgp   --table, --proto, --dev, -4/-6, prefix inside/covers vs ip's counts"
@@ -534,6 +534,15 @@ test_errors()
 	"$PERFC" --nodes 'http://[::1/x' 2>"$T_OUT/err" >/dev/null || rc=$?
 	((rc == 2))
 	grep -q 'http://\[::1/x: bad URL' "$T_OUT/err"
+	# libcurl is opened at the first URL only: not linked, and a
+	# libcurl.so.4 without curl's functions is named as the cause
+	! ldd "$PERFC" | grep -q libcurl
+	echo 'int not_curl;' | cc -shared -fPIC -x c -o "$T_OUT/libcurl.so.4" -
+	rc=0
+	LD_LIBRARY_PATH=$T_OUT "$PERFC" --nodes http://127.0.0.1:1/a.json 2>"$T_OUT/err" \
+		>/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'a.json: libcurl.so.4 has no curl_global_init$' "$T_OUT/err"
 	"$PERFC" -V | grep -q '^perfc meshperf '
 }
 
