@@ -71,6 +71,11 @@ void mp_writer_set_live(struct mp_writer *w, bool live)
 	w->live = live;
 }
 
+void mp_writer_set_color(struct mp_writer *w, bool color)
+{
+	w->color = w->fmt == MP_FMT_TEXT && color;
+}
+
 enum mp_format mp_writer_format(const struct mp_writer *w)
 {
 	return w->fmt;

@@ -184,6 +184,10 @@ int mp_writer_set_table(struct mp_writer *w, const char *type);
  */
 void mp_writer_set_live(struct mp_writer *w, bool live);
 
+/* Colour decided by the caller, not by the FILE (text only): a screen drawn
+ * through a buffer for a terminal (pathping's live view). */
+void mp_writer_set_color(struct mp_writer *w, bool color);
+
 /* Begins/ends a streamed record of the given type ("interval", "packet"). */
 int mp_record_begin(struct mp_writer *w, const char *type);
 int mp_record_end(struct mp_writer *w);

@@ -65,7 +65,7 @@
 #    ports or ICMP identifier, ICMP/UDP checksum, IPv6 flow label), and one
 #    distinct probe id per probe.
 
-T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script setcap)
+T_REQUIRE=(ip nft jq mtr tshark dumpcap promtool setpriv timeout file strace script setcap perl)
 T_TESTS=(
 	"delay       line  5/10/20 ms links: RTT 10/30/70 ms, mean no further off than mtr's +0.5 ms, 4/6 x icmp/udp/tcp"
 	"link_loss   line  random loss on r1-r2: hops 2, 3 within 4 sigma, charged to the link"
@@ -448,16 +448,16 @@ test_names()
 }
 
 # live_run OUT STOP: pathping -c 0 on a pty in c, stopped by STOP (q: the
-# key after 1.5 s; int: SIGINT after 1.5 s); OUT gets what the terminal
-# saw, OUT.before / OUT.after its stty -g.
+# key after 1.5 s, TERM=xterm; int: SIGINT after 1.5 s, NO_COLOR=1); OUT
+# gets what the terminal saw, OUT.before / OUT.after its stty -g.
 live_run()
 {
 	local out=$1 cmd
-	cmd="stty -g >$out.before; $PP -c 0 -i 100ms ${S[4]}; echo rc=\$?; stty -g >$out.after"
+	cmd="stty -g >$out.before; TERM=xterm $PP -c 0 -i 100ms ${S[4]}; echo rc=\$?; stty -g >$out.after"
 	if [[ $2 == q ]]; then
 		(sleep 1.5; printf q) | n c timeout 10 script -qfec "$cmd" /dev/null >"$out"
 	else
-		cmd="stty -g >$out.before; timeout --foreground --preserve-status -s INT 1.5 $PP -c 0 -i 100ms ${S[4]};"
+		cmd="stty -g >$out.before; NO_COLOR=1 timeout --foreground --preserve-status -s INT 1.5 $PP -c 0 -i 100ms ${S[4]};"
 		cmd+=" echo rc=\$?; stty -g >$out.after"
 		n c timeout 10 script -qfec "$cmd" /dev/null </dev/null >"$out"
 	fi
@@ -478,6 +478,13 @@ test_live()
 		grep -aq $'\e\[?1049h' "$out"
 		sed -n $'/\e\[?1049l/,$p' "$out" | grep -aq 'reached in 3 hops'
 		grep -aq 'rc=0' "$out"
+		# drawn in colour (a bold header) as the final report, not with NO_COLOR
+		if [[ $stop == q ]]; then
+			perl -0ne 'print $1 if /\e\[\?1049h(.*?)\e\[\?1049l/s' "$out" |
+				grep -aq $'\e\[1m'
+		else
+			! grep -aq $'\e\[1m' "$out"
+		fi
 	done
 	! n c "$PP" --live -c 5 "${S[4]}" >/dev/null 2>"$LAB_DIR/live.err" || false
 	grep -q 'live draws one HOST' "$LAB_DIR/live.err"

@@ -139,8 +139,11 @@ static int draw(struct pp_live *lv)
 	lv->snap->duration_ns = mp_clock_real_ns() - lv->res->start_real_ns;
 	pp_analyze(lv->snap);
 	r = mp_writer_new(&w, MP_FMT_TEXT, f, "pathping", "pathping/3");
-	if (r == 0)
+	if (r == 0) {
+		/* coloured as the final report on this terminal will be */
+		mp_writer_set_color(w, mp_color_for(stdout));
 		r = pp_print(lv->snap, w, lv->opts->wide);
+	}
 	if (mp_writer_close(w) < 0 && r == 0)
 		r = -EIO;
 	fclose(f);
