@@ -41,7 +41,8 @@ static void build(void)
 {
 	flow(&flows[0], "10.200.1.1", 53208, "10.200.3.2", 5201);
 	flows[0].dir[0] = (struct mp_prtt_dir){ .packets = 8152, .bytes = 36600000, .retrans = 135,
-						 .retrans_bytes = 195480, .ts_samples = 3311 };
+						 .retrans_bytes = 195480, .dsack = 4, .dsack_bytes = 5792,
+						 .ts_samples = 3311 };
 	flows[0].dir[1] = (struct mp_prtt_dir){ .packets = 4071, .retrans = 2, .ts_samples = 3572 };
 	rtt(&flows[0].dir[0].rtt, 10300 * MP_NSEC_PER_USEC, 20 * MP_NSEC_PER_USEC, 3311);
 	rtt(&flows[0].dir[1].rtt, 80 * MP_NSEC_PER_USEC, 5 * MP_NSEC_PER_USEC, 3572);
@@ -63,7 +64,7 @@ static int c_summary(struct mp_writer *w, bool flag)
 		.source = "eth0", .live = true, .have_drops = true, .kernel_drops = 12,
 		.c = { .packets = 12971, .tcp = 12936, .other = 33, .truncated = 1, .malformed = 1,
 		       .flows_created = 1003, .flows_evicted = 1000, .flows_active = 3,
-		       .samples = 7073, .retrans = 137 },
+		       .samples = 7073, .retrans = 137, .dsack = 4 },
 		.first_ns = 1764770000ULL * MP_NSEC_PER_SEC, .elapsed_ns = 6 * MP_NSEC_PER_SEC,
 		.flows = flows, .nflows = MP_ARRAY_SIZE(flows),
 	};

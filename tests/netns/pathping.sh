@@ -78,7 +78,7 @@ T_TESTS=(
 	"dscp        line  r1 remarks EF to CS0 when forwarding: hop 1 quotes ef, hops 2- cs0 (icmp/udp/tcp, 4/6)"
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
-	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them"
+	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them; --flow keeps one"
 	"targets     line  r1, r2 and s at once: one document, each right, no slower than the slowest alone"
 )
 
@@ -528,7 +528,7 @@ ecmp_lab()
 
 test_ecmp()
 {
-	local p out d=$LAB_DIR
+	local p out d=$LAB_DIR f a b paths
 	ecmp_lab
 	for p in udp tcp; do
 		out=$d/ecmp-$p.json
@@ -566,6 +566,25 @@ test_ecmp()
 		jq -e '.reached and (.hops | length) == 5 and ([.hops[] | .responders == 1] | all)' \
 			"$d/ecmp-one-$p.json" >/dev/null
 	done
+	# --flow N: the same path in every run, and the flow is what picks it
+	# (six flows over 2 x 3 paths: all on one path with p = 1e-4)
+	for p in udp tcp; do
+		paths=()
+		for f in 40001 40002 40003 40004 40005 40006; do
+			pp "$d/flow-a.json" -n -P "$p" --flow "$f" -c 3 -i 10ms 10.210.99.1
+			pp "$d/flow-b.json" -n -P "$p" --flow "$f" -c 3 -i 10ms 10.210.99.1
+			a=$(jq -c '[.hops[].addr]' "$d/flow-a.json")
+			b=$(jq -c '[.hops[].addr]' "$d/flow-b.json")
+			[[ $a == "$b" ]] || { echo "--flow $f: $a, then $b"; false; }
+			jq -e ".flow == $f and .reached" "$d/flow-a.json" >/dev/null
+			paths+=("$a")
+		done
+		t_note "$p --flow 40001..40006: $(printf '%s\n' "${paths[@]}" | sort -u | wc -l)" \
+			"distinct paths, each the same in two runs"
+		(($(printf '%s\n' "${paths[@]}" | sort -u | wc -l) >= 2))
+	done
+	! n c "$PP" --flow 40001 -P udp --all-paths 10.210.99.1 2>"$d/ecmp.err" || false
+	grep -q -- '--all-paths varies the flow' "$d/ecmp.err"
 	n c "$PP" -P udp --all-paths 10.210.99.1 >"$d/ecmp.txt"
 	grep -q ' [3-6] paths in [0-9]* flows, [0-9]* probes (MDA, 95%)' "$d/ecmp.txt" ||
 		{ cat "$d/ecmp.txt"; false; }
@@ -610,6 +629,11 @@ test_unpriv()
 				([.hops[] | .received == 10] | all)' "$out"
 		done
 	done
+	# --flow without raw sockets: the port bound
+	n c setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$PP" -j -P udp --flow 41234 -c 2 -i 10ms "${S[4]}" >"$LAB_DIR/unpriv-flow.json"
+	jq -e '(.raw_sockets | not) and .reached and .flow == 41234' \
+		"$LAB_DIR/unpriv-flow.json" >/dev/null
 	n c setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$PP" -P tcp -c 1 "${S[4]}" >/dev/null 2>&1 || rc=$?
 	((rc == 2))

@@ -29,6 +29,7 @@ enum {
 	OPT_DSCP,
 	OPT_LIVE,
 	OPT_ALL_PATHS,
+	OPT_FLOW,
 };
 
 static const struct option options[] = {
@@ -52,6 +53,7 @@ static const struct option options[] = {
 	{ "wide", no_argument, NULL, OPT_WIDE },		/* every column in text */
 	{ "live", no_argument, NULL, OPT_LIVE },		/* redraw in place */
 	{ "all-paths", optional_argument, NULL, OPT_ALL_PATHS },	/* MDA */
+	{ "flow", required_argument, NULL, OPT_FLOW },	/* source port / ICMP identifier */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
@@ -76,6 +78,7 @@ static void usage(FILE *f)
 		"      --live           the live view also with a count (q or Ctrl-C ends it)\n"
 		"      --all-paths[=C]  every ECMP path (MDA), C%% confidence (default 95):\n"
 		"                       one flow per round, udp or tcp, raw sockets\n"
+		"      --flow N         the flow: source port, ICMP id (default random per run)\n"
 		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
 		"  -t, --duration DUR   stop after DUR (default: by count)\n"
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
@@ -136,6 +139,11 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 		if (mp_parse_port(arg, &o->dport) == 0)
 			return 0;
 		mp_warnx("invalid port '%s'", arg);
+		return -EINVAL;
+	case OPT_FLOW:
+		if (mp_parse_port(arg, &o->flow) == 0)
+			return 0;
+		mp_warnx("invalid flow '%s': a source port or ICMP identifier, 1..65535", arg);
 		return -EINVAL;
 	case 'c':
 		if (mp_parse_u64(arg, 0, 1000000, &o->count) == 0)
@@ -252,6 +260,10 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		o->run.parallel = PP_PARALLEL_DEFAULT;
 	if (o->multi && !o->count) {
 		mp_warnx("-c 0 takes one HOST");
+		return -EINVAL;
+	}
+	if (o->all_paths && o->flow) {
+		mp_warnx("--all-paths varies the flow: no --flow");
 		return -EINVAL;
 	}
 	if (o->all_paths && o->proto == PP_ICMP) {

@@ -81,6 +81,7 @@ struct pp_opts {
 	bool numeric;			/* -n: no reverse DNS names */
 	bool live;			/* --live: the live view also with a count */
 	unsigned all_paths;		/* --all-paths: MDA at this confidence (%), 0: one flow */
+	uint16_t flow;			/* --flow: source port / ICMP identifier, 0: random */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
@@ -298,6 +299,7 @@ struct pp_result {
 	const char *target;		/* the host as given (opts: not owned) */
 	const char *probe;		/* "icmp", "udp", "tcp" */
 	bool raw;			/* raw sockets were used */
+	uint16_t flow;			/* the flow: UDP/TCP source port, ICMP identifier */
 	bool tos_set;			/* --tos / --dscp given */
 	uint8_t tos;			/* the TOS / traffic class byte sent */
 	bool reached;			/* the target answered */

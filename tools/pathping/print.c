@@ -541,6 +541,7 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	mp_put_u64(w, "rounds", "%" PRIu64 " rounds", res->rounds);
 	mp_put_f64(w, "duration_ms", "in %.0f ms", MP_NS_TO_MS(res->duration_ns));
 	mp_put_bool_notext(w, "raw_sockets", res->raw);
+	mp_put_u64_notext(w, "flow", res->flow);
 	mp_put_u64_notext(w, "dscp", res->tos >> 2);
 	mp_put_u64_notext(w, "ecn", res->tos & 3);
 	mp_put_bool_notext(w, "interrupted", res->interrupted);
@@ -669,6 +670,7 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "rounds", "probe rounds resolved (one probe per hop each)" },
 	{ "duration_ms", "wall time of the run" },
 	{ "raw_sockets", "1 when raw sockets were used" },
+	{ "flow", "the probes' flow: UDP/TCP source port or ICMP identifier" },
 	{ "dscp", "DSCP the probes were sent with" },
 	{ "ecn", "ECN bits the probes were sent with" },
 	{ "interrupted", "1 when SIGINT or SIGTERM ended the run early" },

@@ -244,8 +244,10 @@ static int open_dgram(struct run *rn)
 	if (r < 0)
 		return r;
 	/* bind now: the kernel picks the port (the ICMP identifier of a ping
-	 * socket), and it stays for the whole run: the constant flow */
+	 * socket) unless --flow did, and it stays for the whole run: the
+	 * constant flow */
 	sa_set(&src, rn->dst.ss_family, &rn->flow.src);
+	mp_addr_port_set(&src, rn->o->flow);
 	r = mp_sock_bind(rn->tx, (struct sockaddr *)&src, sa_len(src.ss_family), NULL);
 	if (r == 0)
 		r = mp_sock_name_get(rn->tx, &src, &len);
@@ -282,8 +284,8 @@ static int setup(struct run *rn)
 		return -EIO;
 	/* raw: the ports are ours to choose; one flow per run, outside the
 	 * ephemeral range the kernel would also hand out */
-	rn->flow.sport = (uint16_t)(20000 + port % 10000);
-	rn->flow.ident = port;
+	rn->flow.sport = o->flow ? o->flow : (uint16_t)(20000 + port % 10000);
+	rn->flow.ident = o->flow ? o->flow : port;
 	r = open_raw(rn);
 	if ((r == -EPERM || r == -EACCES) && o->all_paths)
 		return -EPERM;	/* flows of our own choosing: raw sockets */
@@ -299,6 +301,7 @@ static int setup(struct run *rn)
 	if (r < 0)
 		return r;
 	rn->res->raw = rn->flow.raw;
+	rn->res->flow = o->proto == PP_ICMP ? rn->flow.ident : rn->flow.sport;
 	if (o->all_paths) {
 		rn->flow.sport_base = rn->flow.sport;
 		rn->flow.sport_span = PP_MDA_FLOWS_MAX;
