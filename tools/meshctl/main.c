@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -311,38 +309,24 @@ static int cmd_run(int argc, char **argv, bool once)
 static int ask(const char *path, const char *what, enum mp_format f)
 {
 	static const char *const names[] = { "text", "csv", "json", "ndjson", "prom" };
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char buf[65536], req[64];
-	bool first = true;
-	ssize_t n;
-	int fd, r = MP_EXIT_OK;
+	char req[64], *buf = NULL;
+	size_t len = 0;
+	int r;
 
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		mp_warn(errno, "no meshctl daemon at %s (start `meshctl run`, or use "
+	snprintf(req, sizeof(req), "%s %s", what, names[f]);
+	r = mp_ctl_ask(path, req, 0, &buf, &len);
+	if (r == -EPROTO) {
+		mp_warnx("daemon: %.*s", (int)strcspn(buf + 7, "\n"), buf + 7);
+	} else if (r == -ENOENT || r == -ECONNREFUSED) {
+		mp_warn(-r, "no meshctl daemon at %s (start `meshctl run`, or use "
 			"`meshctl once`)", path);
-		if (fd >= 0)
-			close(fd);
-		return MP_EXIT_USAGE;
+	} else if (r < 0) {
+		mp_warn(-r, "asking the daemon at %s", path);
+	} else if (fwrite(buf, 1, len, stdout) != len) {
+		r = -EIO;
 	}
-	snprintf(req, sizeof(req), "%s %s\n", what, names[f]);
-	if (write(fd, req, strlen(req)) < 0) {
-		mp_warn(errno, "writing to %s", path);
-		close(fd);
-		return MP_EXIT_USAGE;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n > 7 && !memcmp(buf, "error: ", 7)) {
-			mp_warnx("daemon: %.*s", (int)(n - 8), buf + 7);
-			r = MP_EXIT_USAGE;
-			break;
-		}
-		first = false;
-		fwrite(buf, 1, (size_t)n, stdout);
-	}
-	close(fd);
-	return r;
+	free(buf);
+	return r < 0 ? MP_EXIT_USAGE : MP_EXIT_OK;
 }
 
 static int cmd_query(int argc, char **argv, const char *what)

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "ctl.h"
 #include "mp.h"
 #include "auth.h"
 #include "nl.h"
@@ -40,7 +41,7 @@
 
 #define MC_SCHEMA "meshctl/2"
 #define MC_CONF_DIR "/etc/wireguard"
-#define MC_CTL_PATH "/run/meshperf/meshctl.sock"
+#define MC_CTL_PATH MP_CTL_PATH	/* lib/ctl.h */
 #define MC_PATTERN_DEFAULT "wg%L.%R_v%F"
 #define MC_PLAN4_DEFAULT "10.201.%d.0/24"
 #define MC_PLAN6_DEFAULT "fdac:c9:%x::/64"
