@@ -35,20 +35,21 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 
 static int ask(int fd, const char *req, uint64_t deadline, char **buf, size_t *len)
 {
-	size_t cap = 0, reqlen = strlen(req), sent = 0;
+	char line[256];
+	size_t cap = 0, reqlen = (size_t)snprintf(line, sizeof(line), "%s\n", req), sent = 0;
 	char *p = NULL;
 	int r;
 
-	while (sent <= reqlen) {
-		/* the request, then its newline */
-		const char *at = sent < reqlen ? req + sent : "\n";
-		size_t n = sent < reqlen ? reqlen - sent : 1;
+	if (reqlen >= sizeof(line))
+		return -EINVAL;
+	/* one write: the daemon may answer and close on its first read */
+	while (sent < reqlen) {
 		ssize_t w;
 
 		r = wait_fd(fd, POLLOUT, deadline);
 		if (r < 0)
 			return r;
-		w = send(fd, at, n, MSG_NOSIGNAL);
+		w = send(fd, line + sent, reqlen - sent, MSG_NOSIGNAL);
 		if (w < 0 && errno != EINTR)
 			return -errno;
 		if (w > 0)

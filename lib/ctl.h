@@ -18,9 +18,9 @@
 /*
  * Sends req (without its newline) to the daemon at path and reads the whole
  * answer within timeout_ns (0: 5 s) into *ret (NUL-terminated after
- * *ret_len bytes; free() it). Returns 0; -EPROTO when the daemon answered
+ * *ret_len bytes; free() it). req is at most 254 bytes. Returns 0; -EPROTO when the daemon answered
  * "error: ...", its words in *ret; -EFBIG past MP_CTL_MAX; -ETIMEDOUT; or
- * the -errno of socket(), connect() (-ENOENT, -ECONNREFUSED: no daemon
+ * -EINVAL (req too long); the -errno of socket(), connect() (-ENOENT, -ECONNREFUSED: no daemon
  * there), write() and read().
  */
 int mp_ctl_ask(const char *path, const char *req, uint64_t timeout_ns, char **ret,

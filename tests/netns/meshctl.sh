@@ -51,6 +51,7 @@ T_REQUIRE=(ip nft jq wg wireguard-go promtool curl python3 timeout)
 T_TESTS=(
 	"routes      mesh  unimpaired: direct routes everywhere, show routes = ip route"
 	"relay       mesh  40 ms on a pair: both ends relay, then come back; ping TTL"
+	"via         mesh  pathping --via: the relayed path's segments against set delays and ping"
 	"failover    mesh  silent failure of a pair, 10 trials: relay within 1.5 s median"
 	"asym        mesh  30/5 ms: per-direction paths; +-50 ms clock offset changes none"
 	"restart     mesh  kill -9 and restart keep routes; foreign routes; hand deletes"
@@ -63,9 +64,10 @@ T_TESTS=(
 . "$(dirname "$0")/lib.sh"
 
 case ${BUILD:-build} in
-/*) MC=$BUILD/bin/meshctl PC=$BUILD/bin/perfc ;;
-*) MC=$LAB_TOP/${BUILD:-build}/bin/meshctl PC=$LAB_TOP/${BUILD:-build}/bin/perfc ;;
+/*) B=$BUILD/bin ;;
+*) B=$LAB_TOP/${BUILD:-build}/bin ;;
 esac
+MC=$B/meshctl PC=$B/perfc PP=$B/pathping
 SITES=$T_MESH_SITES
 MC_SOAK=${MC_SOAK:-300}
 
@@ -204,6 +206,77 @@ test_relay()
 	[[ $(ttl_to 0 1) == 64 ]]
 	t_note "40 ms on site0-site1: both ends relayed after $(since "$t0" "$t1") s (TTL $ttl)," \
 		"back direct $(since "$t1" "$t2") s after the delay went"
+}
+
+# pathping --via 1 on site0 over 0>2>1: 5 ms each way on site0-site2 and
+# 10 ms on site1-site2; the direct pair 40 ms, site3's pairs to site1 and
+# site2 30 ms (the next best, 0>3>1, costs 15 ms more: the loss below
+# adds about 6 ms to 0>2>1). Each segment's RTT (hop 1) and added RTT (hop 2) lies within
+# 0..3 ms above the set 10 and 20 ms (the tunnels' own time, as in asym),
+# and hop 2's median within 1 ms of ping's to the same address. With every
+# 10th packet from site2 to site1 dropped, the loss is segment 2>1's
+# (5..15 % of 100 probes) and none is 0>2's.
+test_via()
+{
+	local l out=$T_OUT/via.json rc ping_ms
+	mc_start --dwell 2s --hold-down 3s
+	converged 30
+	lab_delay site0-site1 40ms 40ms
+	lab_delay site0-site2 5ms 5ms
+	lab_delay site1-site2 10ms 10ms
+	lab_delay site1-site3 30ms 30ms
+	lab_delay site2-site3 30ms 30ms
+	lab_wait 30 eval '[[ $(mc 0 show paths -j |
+		jq -r ".paths[] | select(.site == 1) | .path") == "0>2>1" ]]' ||
+		{ mc 0 show paths; false; }
+	n site0 "$PP" --via 1 -j -n -c 20 -i 50ms >"$out"
+	ping_ms=$(n site0 ping -n -c 20 -i 0.05 10.201.1.1 |
+		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | sort -n | awk '{ v[NR] = $1 }
+		END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	t_note "site0 --via 1: $(jq -c '.via | {path, traced, follows, segments: [.segments[] |
+		{seg: "\(.from)>\(.to)", rtt_ms, added_ms, link_loss_pct}]}' "$out");" \
+		"ping 10.201.1.1: median $ping_ms ms"
+	jq -e '.dst == "10.201.1.1" and .reached and .via.path == "0>2>1" and
+		.via.kind == "relay" and .via.traced == "0>2>1" and .via.follows and
+		(.via.segments | length) == 2 and
+		.via.segments[0].from == 0 and .via.segments[0].to == 2 and
+		.via.segments[0].site == 2 and .via.segments[1].site == 1 and
+		.via.segments[0].rtt_ms >= 10 and .via.segments[0].rtt_ms <= 13 and
+		.via.segments[1].added_ms >= 20 and .via.segments[1].added_ms <= 23 and
+		([.via.segments[] | .link_loss_pct == 0] | all)' "$out" >/dev/null
+	awk -v a="$(jq '.via.segments[1].rtt_ms' "$out")" -v b="$ping_ms" \
+		'BEGIN { d = a - b; exit !(d <= 1 && d >= -1) }'
+	n site0 "$PP" --via 1 -n -c 5 -i 50ms >"$T_OUT/via.txt"
+	grep -q '^mesh path to site 1: 0>2>1 (relay, meshctl cost [0-9.]*ms); traced 0>2>1:$' \
+		"$T_OUT/via.txt"
+	grep -Eq '^ *2>1 +2 +10\.201\.1\.1 +0\.0%' "$T_OUT/via.txt"
+	lab_loss site1-site2 ba nth 10
+	n site0 "$PP" --via 1 -j -n -c 100 -i 20ms >"$out"
+	lab_loss site1-site2 ba off
+	t_note "every 10th packet site2 -> site1 dropped: $(jq -c '[.via.segments[] |
+		{seg: "\(.from)>\(.to)", link_loss_pct}]' "$out"), traced $(jq -r .via.traced "$out")"
+	jq -e '.via.follows and .via.segments[0].link_loss_pct == 0 and
+		.via.segments[1].link_loss_pct >= 5 and .via.segments[1].link_loss_pct <= 15' \
+		"$out" >/dev/null
+	# a route of another protocol sends the host direct: not meshctl's path
+	ipn site0 route add 10.201.1.1/32 dev wg0.1_v4
+	rc=0
+	n site0 "$PP" --via 1 -j -n -c 3 -i 50ms >"$out" || rc=$?
+	ipn site0 route del 10.201.1.1/32 dev wg0.1_v4
+	((rc == 1))
+	jq -e '.via.traced == "0>1" and (.via.follows | not)' "$out" >/dev/null
+	# no such site, no daemon: one line, exit 2
+	rc=0
+	n site0 "$PP" --via 9 -c 1 2>"$T_OUT/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'meshctl knows no site 9$' "$T_OUT/err"
+	rc=0
+	n site0 "$PP" --via 1 --ctl /nonexistent.sock -c 1 2>"$T_OUT/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q 'no meshctl daemon at /nonexistent.sock' "$T_OUT/err"
+	for l in site0-site1 site0-site2 site1-site2 site1-site3 site2-site3; do
+		lab_delay "$l" off
+	done
 }
 
 test_failover()

@@ -80,6 +80,7 @@ T_TESTS=(
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
 	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them; --flow keeps one"
 	"targets     line  r1, r2 and s at once: one document, each right, no slower than the slowest alone"
+	"via         line  --via against a stand-in meshctl socket: segments, prom, a path not taken, errors"
 )
 
 # shellcheck source=tests/netns/lib.sh
@@ -611,6 +612,87 @@ test_targets()
 		["10.200.2.2", 2, true], ["10.200.3.2", 3, true]] and
 		(.targets[2].hops[2].rtt_ms.min >= 20)' "$d/all.json" >/dev/null
 	awk -v a="$all" -v s="$alone" 'BEGIN { exit !(a < 2 * s) }'
+}
+
+# A stand-in for meshctl's control socket on c (lib/ctl.h's protocol): it
+# answers "paths json" and "routes json" from $LAB_DIR/ctl/. The real
+# meshctl is tests/netns/meshctl.sh's via.
+fake_ctl()
+{
+	mkdir -p "$LAB_DIR/ctl"
+	lab_spawn c fakectl python3 -c '
+import os, socket, sys
+d = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(d + "/sock")
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    what = c.recv(256).decode().split(" ")[0]
+    try:
+        c.sendall(open(os.path.join(d, what + ".json"), "rb").read())
+    except OSError:
+        c.sendall(b"error: bad request\n")
+    c.close()' "$LAB_DIR/ctl"
+	lab_wait 5 test -S "$LAB_DIR/ctl/sock"
+}
+
+# sites 1, 2, 3: r1, r2, s (the addresses they answer from); 2 ms on each wire
+test_via()
+{
+	local d=$LAB_DIR rc
+	fake_ctl
+	echo '{"paths":[{"site":3,"kind":"relay","path":"0>1>2>3","cost_ms":7.5,"est_ms":7.4},
+		{"site":4,"kind":"none","path":"","cost_ms":null}]}' >"$d/ctl/paths.json"
+	echo '{"routes":[{"dst":"10.200.1.2/32","site":1},{"dst":"10.200.2.2/32","site":2},
+		{"dst":"10.200.3.0/24","site":3},{"dst":"fdac:c8:3::/64","site":3}]}' \
+		>"$d/ctl/routes.json"
+	for l in "${WIRES[@]}"; do lab_delay "$l" 2ms 2ms; done
+	warm
+	pp "$d/via.json" -n -c 20 -i 20ms --via 3 --ctl "$d/ctl/sock" "${S[4]}"
+	t_note "--via 3: $(jq -c '.via | {traced, follows, added: [.segments[] | .added_ms]}' \
+		"$d/via.json")"
+	jq -e '.via.path == "0>1>2>3" and .via.traced == "0>1>2>3" and .via.follows and
+		([.via.segments[] | "\(.from)>\(.to)"] == ["0>1", "1>2", "2>3"]) and
+		([.via.segments[] | .added_ms >= 4 and .added_ms <= 5] | all)' "$d/via.json" >/dev/null
+	n c "$PP" -n -c 5 -i 20ms -f prom --via 3 --ctl "$d/ctl/sock" "${S[4]}" >"$d/via.prom"
+	promtool check metrics <"$d/via.prom"
+	(($(grep -c '^meshperf_pathping_via_segments_added_seconds{' "$d/via.prom") == 3))
+	n c "$PP" -n -c 5 -i 20ms --via 3 --ctl "$d/ctl/sock" "${S[4]}" >"$d/via.txt"
+	grep -q '^mesh path to site 3: 0>1>2>3 (relay, meshctl cost 7.50ms); traced 0>1>2>3:$' \
+		"$d/via.txt"
+	(($(wc -L <"$d/via.txt") <= 100))
+	# meshctl's path skips site 1: the probes met another one, exit 1
+	sed -i 's/0>1>2>3/0>2>3/' "$d/ctl/paths.json"
+	rc=0
+	pp "$d/via2.json" -n -c 3 -i 20ms --via 3 --ctl "$d/ctl/sock" "${S[4]}" || rc=$?
+	((rc == 1))
+	jq -e '.via.traced == "0>1>2>3" and (.via.follows | not)' "$d/via2.json" >/dev/null
+	# no HOST: the site's first address (10.200.3.1: r2's, in site 3's net)
+	rc=0
+	pp "$d/via3.json" -n -c 3 -i 20ms --via 3 --ctl "$d/ctl/sock" || rc=$?
+	jq -e '.dst == "10.200.3.1" and .via.traced == "0>1>3"' "$d/via3.json" >/dev/null
+	((rc == 1))
+	# errors: one line naming the cause, exit 2
+	for args in "--via 4:no path to site 4 now (none)" "--via 5:knows no site 5" \
+		"--via 3 -6 --ctl /nonexistent:no meshctl daemon at /nonexistent" \
+		"--via 256:invalid site '256'"; do
+		rc=0
+		# shellcheck disable=SC2086
+		n c "$PP" -c 1 --ctl "$d/ctl/sock" ${args%%:*} 2>"$d/err" >/dev/null || rc=$?
+		((rc == 2)) || { echo "${args%%:*}: exit $rc"; false; }
+		grep -q -- "${args#*:}" "$d/err" || { cat "$d/err"; false; }
+	done
+	echo '{"paths": [' >"$d/ctl/paths.json"
+	rc=0
+	n c "$PP" -c 1 --via 3 --ctl "$d/ctl/sock" 2>"$d/err" >/dev/null || rc=$?
+	((rc == 2))
+	grep -q "meshctl's paths: not JSON" "$d/err"
+	rc=0
+	n c "$PP" -c 1 --via 3 --ctl "$d/ctl/sock" "${S[4]}" 10.200.1.2 2>"$d/err" || rc=$?
+	((rc == 2))
+	grep -q -- '--via takes one HOST' "$d/err"
+	for l in "${WIRES[@]}"; do lab_delay "$l" off; done
 }
 
 test_unpriv()

@@ -30,6 +30,8 @@ enum {
 	OPT_LIVE,
 	OPT_ALL_PATHS,
 	OPT_FLOW,
+	OPT_VIA,
+	OPT_CTL,
 };
 
 static const struct option options[] = {
@@ -54,6 +56,8 @@ static const struct option options[] = {
 	{ "live", no_argument, NULL, OPT_LIVE },		/* redraw in place */
 	{ "all-paths", optional_argument, NULL, OPT_ALL_PATHS },	/* MDA */
 	{ "flow", required_argument, NULL, OPT_FLOW },	/* source port / ICMP identifier */
+	{ "via", required_argument, NULL, OPT_VIA },	/* meshctl's path to SITE */
+	{ "ctl", required_argument, NULL, OPT_CTL },	/* meshctl's control socket */
 	MP_RUN_OPTIONS,						/* HOST..., --textfile */
 	MP_RUN_OPTION_PARALLEL,
 	{ "quiet", no_argument, NULL, 'q' },		/* summary only */
@@ -79,6 +83,8 @@ static void usage(FILE *f)
 		"      --all-paths[=C]  every ECMP path (MDA), C%% confidence (default 95):\n"
 		"                       one flow per round, udp or tcp, raw sockets\n"
 		"      --flow N         the flow: source port, ICMP id (default random per run)\n"
+		"      --via SITE       per segment of meshctl's path to SITE (HOST: its net's\n"
+		"                       first address); --ctl PATH: meshctl's socket\n"
 		"  -i, --interval DUR   between probe rounds (default 50ms)\n"
 		"  -t, --duration DUR   stop after DUR (default: by count)\n"
 		"      --max-ttl N      last hop probed (default 30, at most %d)\n"
@@ -145,6 +151,16 @@ static int parse_opt(int c, const char *arg, struct pp_opts *o)
 			return 0;
 		mp_warnx("invalid flow '%s': a source port or ICMP identifier, 1..65535", arg);
 		return -EINVAL;
+	case OPT_VIA:
+		if (mp_parse_u64(arg, 0, 255, &v) == 0) {
+			o->via = (int)v;
+			return 0;
+		}
+		mp_warnx("invalid site '%s': 0..255", arg);
+		return -EINVAL;
+	case OPT_CTL:
+		o->ctl = arg;
+		return 0;
 	case 'c':
 		if (mp_parse_u64(arg, 0, 1000000, &o->count) == 0)
 			return 0;
@@ -247,7 +263,11 @@ int pp_parse_args(int argc, char **argv, struct pp_opts *o)
 		mp_warnx("%s", err);
 	if (r != 0)
 		return r;
-	if (optind == argc && !o->run.targets_file) {
+	if (o->via >= 0 && (argc - optind > 1 || o->run.targets_file)) {
+		mp_warnx("--via takes one HOST (default: the site's first address)");
+		return -EINVAL;
+	}
+	if (optind == argc && !o->run.targets_file && o->via < 0) {
 		mp_warnx("no HOST given");
 		return -EINVAL;
 	}
@@ -343,12 +363,34 @@ static int trace_one(const struct mp_run_target *t, void *ctx)
 		mp_warnx("%s sockets; %" PRIu64 " unmatched, %" PRIu64 " late; kernel stamps: %"
 			 PRIu64 " sent, %" PRIu64 " received", res.raw ? "raw" : "datagram",
 			 res.unmatched, res.late, res.tx_kernel_stamps, res.rx_kernel_stamps);
+	res.via = opts->mesh;
+	if (res.via)
+		pp_via_analyze(res.via, &res);
 	r = pp_print(&res, opts->w, opts->wide);
 	if (r == 0 && t->plot_csv)
 		r = pp_plot_csv(&res, t->plot_csv);
 	else if (r == 0 && opts->plot && !opts->multi && pp_plot(&res, opts->plot) < 0)
 		return MP_EXIT_USAGE;
+	if (r == 0 && res.via && !res.via->follows)
+		return MP_EXIT_FAIL;	/* not the path meshctl chose */
 	return r < 0 ? MP_EXIT_FAIL : pp_exit_status(&res);
+}
+
+/* --via: meshctl's path, read once; HOST by default its site's first address. */
+static int via_begin(struct pp_opts *o)
+{
+	static struct pp_via via;
+	static char *host[1];
+
+	if (pp_via_load(&via, o->ctl, (unsigned)o->via, o->family) < 0)
+		return -EINVAL;
+	o->mesh = &via;
+	if (!o->run.nops) {
+		host[0] = via.target;
+		o->run.ops = host;
+		o->run.nops = 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -370,6 +412,8 @@ int main(int argc, char **argv)
 		return MP_EXIT_USAGE;
 	}
 	r = signals_init();
+	if (r == 0 && opts.via >= 0)
+		r = via_begin(&opts);
 	if (r == 0)
 		r = mp_writer_new(&opts.w, opts.format, stdout, "pathping", "pathping/3");
 	if (r == 0) {

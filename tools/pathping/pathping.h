@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ctl.h"
+#include "nl.h"
 #include "out.h"
 #include "rdns.h"
 #include "stats.h"
@@ -82,11 +84,14 @@ struct pp_opts {
 	bool live;			/* --live: the live view also with a count */
 	unsigned all_paths;		/* --all-paths: MDA at this confidence (%), 0: one flow */
 	uint16_t flow;			/* --flow: source port / ICMP identifier, 0: random */
+	int via;			/* --via SITE: meshctl's path to it, -1: none */
+	const char *ctl;		/* --ctl: meshctl's control socket */
+	struct pp_via *mesh;		/* --via: what meshctl said (main's) */
 };
 
 #define PP_OPTS_INIT { .family = AF_UNSPEC, .proto = PP_ICMP, .count = 10, \
 		       .interval_ns = PP_INTERVAL_NS, .max_ttl = 30, .format = MP_FMT_TEXT, \
-		       .tos = -1 }
+		       .tos = -1, .via = -1, .ctl = MP_CTL_PATH }
 
 /* ---- wire: probes and replies (packet.c; no lib dependency, fuzzed) ---- */
 
@@ -316,7 +321,49 @@ struct pp_result {
 	uint64_t tx_kernel_stamps;	/* probes timed by a kernel TX stamp */
 	uint64_t rx_kernel_stamps;	/* replies timed by a kernel RX stamp */
 	bool interrupted;		/* stopped by a signal */
+	struct pp_via *via;		/* --via: meshctl's path, analysed; else NULL */
 };
+
+/* ---- --via: the mesh path meshctl chose (mesh.c) ---- */
+
+enum {
+	PP_VIA_SITES = 16,		/* sites on a path, this one included */
+	PP_VIA_NETS = 512,		/* site nets known (both families) */
+};
+
+struct pp_via_net {
+	struct mp_nl_addr net;		/* a site net of meshctl's routes */
+	unsigned plen;
+	unsigned site;
+};
+
+struct pp_via {
+	unsigned site;			/* --via SITE */
+	char path[PP_VIA_SITES * 4];	/* meshctl's path, "0>2>1"; "" when none */
+	unsigned sites[PP_VIA_SITES];	/* the same: [0] this node, [n_sites-1] site */
+	unsigned n_sites;
+	char kind[8];			/* "direct", "relay", "none" */
+	double cost_ms, est_ms;		/* meshctl's figures, NaN when null */
+	struct pp_via_net nets[PP_VIA_NETS]; /* the site nets of meshctl's routes */
+	unsigned n_nets;
+	char target[64];		/* SITE's first address, the default HOST */
+	/* after the run (pp_via_analyze) */
+	int hop_site[PP_MAX_TTL + 1];	/* site of a hop's main responder, -1: none */
+	char traced[PP_VIA_SITES * 4 + 8]; /* the sites the probes met, "0>2>1" */
+	bool follows;			/* the trace met exactly the path's sites */
+};
+
+/* Asks meshctl at ctl for its path to site and the site nets of its routes,
+ * and the default target (family: -4/-6, AF_UNSPEC: IPv4 first). Returns 0,
+ * or -errno after saying why. */
+int pp_via_load(struct pp_via *v, const char *ctl, unsigned site, int family);
+/* The same from meshctl's paths and routes documents (json; fuzzed):
+ * 0, or -EINVAL with err set. */
+int pp_via_parse(struct pp_via *v, const char *paths, size_t paths_len, const char *routes,
+		 size_t routes_len, unsigned site, int family, char *err, size_t errlen);
+/* Which site each hop of res belongs to, and whether the trace followed
+ * the path. */
+void pp_via_analyze(struct pp_via *v, const struct pp_result *res);
 
 /* One resolved probe, for streaming (continuous mode). */
 struct pp_event {

@@ -248,6 +248,86 @@ static void text_mda(struct mp_writer *w, const struct pp_result *res,
 	mp_arr_end(w);
 }
 
+/* The median RTT at a hop, -1 when it never answered. */
+static double hop_median_ns(const struct pp_hop *h)
+{
+	struct mp_stats_summary s;
+
+	return h->received && mp_stats_summary_get(h->rtt, &s) == 0 ? s.median_ns : -1;
+}
+
+/* A segment of the mesh path: the tunnel into hop ttl. *add_ns: the RTT it
+ * adds (the median here less the one before), -1 when unknown. */
+static double seg_rtt_ns(const struct pp_result *res, unsigned ttl, double *add_ns)
+{
+	double here = hop_median_ns(&res->hops[ttl]);
+	double before = ttl > 1 ? hop_median_ns(&res->hops[ttl - 1]) : 0;
+
+	*add_ns = here >= 0 && before >= 0 ? here - before : -1;
+	return here;
+}
+
+/* --via: meshctl's path, the sites traced, and a row per segment. */
+static void via_fields(struct mp_writer *w, const struct pp_result *res, bool text)
+{
+	const struct pp_via *v = res->via;
+	char b[MP_FMT_LEN], seg[16], a[MP_ADDR_STRLEN], line[256];
+
+	if (text) {
+		/* the table's title: the path, and whether the probes took it */
+		snprintf(line, sizeof(line), "mesh path to site %u: %s (%s, meshctl cost %s); "
+			 "traced %s%s", v->site, v->path, v->kind,
+			 isnan(v->cost_ms) ? "-" : mp_fmt_ns(b, sizeof(b), v->cost_ms * 1e6),
+			 v->traced, v->follows ? "" : ", not meshctl's path");
+		mp_writer_text_left(w, 3);	/* segment, hop and host */
+		mp_arr_begin(w, "segments", line);
+		mp_writer_text_left(w, 1);
+	} else {
+		mp_obj_begin(w, "via", NULL);
+		mp_put_u64_label(w, "site", "%" PRIu64, v->site);
+		mp_put_str(w, "path", "%s", v->path);
+		mp_put_str(w, "kind", "%s", v->kind);
+		mp_put_f64(w, "cost_ms", "%.3f", v->cost_ms);
+		mp_put_f64(w, "est_ms", "%.3f", v->est_ms);
+		mp_put_str(w, "traced", "%s", v->traced);
+		mp_put_bool(w, "follows", "%s", v->follows);
+		mp_arr_begin(w, "segments", NULL);
+	}
+	for (unsigned k = 1; k < v->n_sites && k <= res->n_hops; k++) {
+		const struct pp_hop *h = &res->hops[k];
+		double add, rtt = seg_rtt_ns(res, k, &add);
+
+		a[0] = '\0';
+		if (h->n_addrs)
+			addr_str(&h->addrs[0].addr, a, sizeof(a));
+		snprintf(seg, sizeof(seg), "%u>%u", v->sites[k - 1], v->sites[k]);
+		mp_obj_begin(w, NULL, NULL);
+		if (text) {
+			mp_put_str(w, "segment", "%s", seg);
+			mp_put_u64(w, "hop", "%" PRIu64, k);
+			mp_put_str(w, "host", "%s", *a ? a : "???");
+			mp_writer_alert(w, h->link_loss_pct > 0 || v->hop_site[k] != (int)v->sites[k]);
+			mp_put_f64(w, "loss", "%.1f%%", h->link_loss_pct);
+			mp_writer_alert(w, false);
+			mp_put_str(w, "rtt", "%s", rtt >= 0 ? mp_fmt_ns(b, sizeof(b), rtt) : "-");
+			mp_put_str(w, "+rtt", "%s", add >= 0 ? mp_fmt_ns(b, sizeof(b), add) : "-");
+		} else {
+			mp_put_u64_label(w, "from", "%" PRIu64, v->sites[k - 1]);
+			mp_put_u64_label(w, "to", "%" PRIu64, v->sites[k]);
+			mp_put_u64(w, "ttl", "%" PRIu64, k);
+			mp_put_str(w, "addr", "%s", a);
+			mp_put_i64(w, "site", "%" PRId64, v->hop_site[k]);
+			mp_put_f64(w, "link_loss_pct", "%.1f", h->link_loss_pct);
+			mp_put_f64(w, "rtt_ms", "%.3f", rtt >= 0 ? rtt / 1e6 : NAN);
+			mp_put_f64(w, "added_ms", "%.3f", add >= 0 ? add / 1e6 : NAN);
+		}
+		mp_obj_end(w);
+	}
+	mp_arr_end(w);
+	if (!text)
+		mp_obj_end(w);
+}
+
 /* addr's reverse DNS name, "" when it has none (or -n). */
 static const char *name_of(const struct pp_result *res, const struct sockaddr_storage *addr)
 {
@@ -530,6 +610,8 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 		text_result(w, res);
 		if (res->mda)
 			text_mda(w, res, paths, np);
+		if (res->via)
+			via_fields(w, res, true);
 		mp_writer_audience(w, MP_FOR_MACHINES);
 	}
 	mp_put_label(w, "dst", "dst %s", res->target ? res->target : res->dst_str);
@@ -561,6 +643,8 @@ int pp_print(struct pp_result *res, struct mp_writer *w, bool wide)
 	mp_arr_end(w);
 	if (res->mda)
 		mda_fields(w, res, paths, np);
+	if (res->via)
+		via_fields(w, res, false);
 	mp_writer_audience(w, MP_FOR_ALL);
 	r = mp_doc_end(w);
 	free(paths);
@@ -671,6 +755,14 @@ const struct mp_prom_help pp_prom_help[] = {
 	{ "duration_ms", "wall time of the run" },
 	{ "raw_sockets", "1 when raw sockets were used" },
 	{ "flow", "the probes' flow: UDP/TCP source port or ICMP identifier" },
+	{ "via.cost_ms", "meshctl's cost of its path to the site (raw one-way sum)" },
+	{ "via.est_ms", "meshctl's offset-free estimate of that path" },
+	{ "via.follows", "1 when the probes met exactly the sites of meshctl's path" },
+	{ "via.segments.ttl", "hop at which the segment's far site answered" },
+	{ "via.segments.site", "site of the hop's responder (-1: none known)" },
+	{ "via.segments.link_loss_pct", "loss on the segment (the link loss into its hop)" },
+	{ "via.segments.rtt_ms", "median round-trip time to the segment's far site" },
+	{ "via.segments.added_ms", "round-trip time the segment adds to the one before" },
 	{ "dscp", "DSCP the probes were sent with" },
 	{ "ecn", "ECN bits the probes were sent with" },
 	{ "interrupted", "1 when SIGINT or SIGTERM ended the run early" },
