@@ -79,7 +79,7 @@ T_TESTS=(
 	"names       line  hop names from c's /etc/netns/NAME/hosts (4/6); -n: none looked up"
 	"live        line  -c 0 on a pty: redrawn in place, q or SIGINT ends it, terminal as found"
 	"ecmp        none  L4-hashing routers over 2 and 3 next hops: --all-paths finds exactly them; --flow keeps one"
-	"targets     line  r1, r2 and s at once: one document, each right, no slower than the slowest alone"
+	"targets     line  r1, r2 and s at once: one document, each right, none reads another's replies"
 	"via         line  --via against a stand-in meshctl socket: segments, prom, a path not taken, errors"
 )
 
@@ -608,9 +608,13 @@ test_targets()
 	pp "$d/all.json" -n -c 20 -i 20ms 10.200.1.2 10.200.2.2 10.200.3.2
 	all=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
 	t_note "three at once in $all s; the slowest alone $alone s"
+	# each run's sockets read only its own flow's replies (a kernel filter):
+	# none of the others' reaches it
+	t_note "unmatched packets per target: $(jq -c '[.targets[] | .unmatched]' "$d/all.json")"
 	jq -e '[.targets[] | [.dst, .dest_ttl, .reached]] == [["10.200.1.2", 1, true],
 		["10.200.2.2", 2, true], ["10.200.3.2", 3, true]] and
-		(.targets[2].hops[2].rtt_ms.min >= 20)' "$d/all.json" >/dev/null
+		(.targets[2].hops[2].rtt_ms.min >= 20) and
+		([.targets[] | .unmatched == 0] | all)' "$d/all.json" >/dev/null
 	awk -v a="$all" -v s="$alone" 'BEGIN { exit !(a < 2 * s) }'
 }
 
@@ -637,7 +641,8 @@ while True:
 	lab_wait 5 test -S "$LAB_DIR/ctl/sock"
 }
 
-# sites 1, 2, 3: r1, r2, s (the addresses they answer from); 2 ms on each wire
+# sites 1, 2, 3: r1, r2, s (the addresses they answer from); 2 ms each way on
+# each wire: every segment adds 4 ms, +-0.5 ms (a difference of two medians)
 test_via()
 {
 	local d=$LAB_DIR rc
@@ -654,7 +659,7 @@ test_via()
 		"$d/via.json")"
 	jq -e '.via.path == "0>1>2>3" and .via.traced == "0>1>2>3" and .via.follows and
 		([.via.segments[] | "\(.from)>\(.to)"] == ["0>1", "1>2", "2>3"]) and
-		([.via.segments[] | .added_ms >= 4 and .added_ms <= 5] | all)' "$d/via.json" >/dev/null
+		([.via.segments[] | .added_ms - 4 | fabs <= 0.5] | all)' "$d/via.json" >/dev/null
 	n c "$PP" -n -c 5 -i 20ms -f prom --via 3 --ctl "$d/ctl/sock" "${S[4]}" >"$d/via.prom"
 	promtool check metrics <"$d/via.prom"
 	(($(grep -c '^meshperf_pathping_via_segments_added_seconds{' "$d/via.prom") == 3))

@@ -18,6 +18,7 @@
  * hash; none of them changes within a run.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -560,4 +561,133 @@ int pp_dgram_id(const struct pp_flow *f, bool echo_reply, const uint8_t *buf, si
 		return -ENOENT;
 	*ret_id = mp_be16_get(buf);
 	return 0;
+}
+
+/* ---- the receive filter ---- */
+
+enum { L_NEXT, L_ACCEPT, L_DROP, L_ECHO, L_ERR, L_LABELS };
+
+struct bpf_asm {
+	struct sock_filter *p;
+	unsigned n;
+	unsigned at[L_LABELS];		/* where each label is */
+	struct { unsigned insn; uint8_t jt, jf; } fix[PP_FILTER_MAX];
+	unsigned nfix;
+};
+
+static void op(struct bpf_asm *a, uint16_t code, uint32_t k)
+{
+	if (a->n < PP_FILTER_MAX)
+		a->p[a->n] = (struct sock_filter)BPF_STMT(code, k);
+	a->n++;
+}
+
+/* A conditional jump to labels jt / jf (L_NEXT: the next instruction). */
+static void jmp(struct bpf_asm *a, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+	if (a->n < PP_FILTER_MAX && a->nfix < PP_FILTER_MAX) {
+		a->p[a->n] = (struct sock_filter)BPF_JUMP(BPF_JMP | code | BPF_K, k, 0, 0);
+		a->fix[a->nfix].insn = a->n;
+		a->fix[a->nfix].jt = jt;
+		a->fix[a->nfix].jf = jf;
+		a->nfix++;
+	}
+	a->n++;
+}
+
+static void label(struct bpf_asm *a, unsigned l)
+{
+	a->at[l] = a->n;
+}
+
+/* The 16-bit field at k (plus X with ind) within lo..hi, else drop. */
+static void match16(struct bpf_asm *a, bool ind, uint32_t k, uint16_t lo, uint16_t hi)
+{
+	op(a, BPF_LD | BPF_H | (ind ? BPF_IND : BPF_ABS), k);
+	if (lo == hi) {
+		jmp(a, BPF_JEQ, lo, L_ACCEPT, L_DROP);
+		return;
+	}
+	jmp(a, BPF_JGE, lo, L_NEXT, L_DROP);
+	jmp(a, BPF_JGT, hi, L_DROP, L_ACCEPT);
+}
+
+int pp_flow_filter(const struct pp_flow *f, bool tcp_sock, struct sock_filter *prog)
+{
+	bool v4 = f->family == AF_INET, icmp = f->proto == PP_ICMP;
+	uint16_t lo = f->sport_span ? f->sport_base : f->sport;
+	uint32_t hi32 = f->sport_span ? (uint32_t)f->sport_base + f->sport_span - 1 : f->sport;
+	uint16_t hi = (uint16_t)(hi32 > 0xffff ? 0xffff : hi32);
+	uint8_t inner = f->proto == PP_ICMP ? (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) :
+			f->proto == PP_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	struct bpf_asm a = { .p = prog };
+	unsigned i;
+
+	if (f->family != AF_INET && f->family != AF_INET6)
+		return -EINVAL;
+	if (tcp_sock) {
+		/* a SYN-ACK or RST to our port: IPv4 from its IP header, IPv6 from TCP's */
+		if (v4)
+			op(&a, BPF_LDX | BPF_B | BPF_MSH, 0);
+		match16(&a, v4, 2, lo, hi);
+	} else if (v4) {
+		/* X: the IP header's length; ICMP from there */
+		op(&a, BPF_LDX | BPF_B | BPF_MSH, 0);
+		op(&a, BPF_LD | BPF_B | BPF_IND, 0);
+		jmp(&a, BPF_JEQ, ICMP4_ECHO_REPLY, L_ECHO, L_NEXT);
+		jmp(&a, BPF_JEQ, ICMP4_UNREACH, L_ERR, L_NEXT);
+		jmp(&a, BPF_JEQ, ICMP4_TIME_EXCEEDED, L_ERR, L_NEXT);
+		jmp(&a, BPF_JEQ, 12, L_ERR, L_DROP);	/* parameter problem */
+		label(&a, L_ECHO);
+		if (icmp)
+			match16(&a, true, 4, f->ident, f->ident);
+		else
+			op(&a, BPF_RET | BPF_K, 0);
+		label(&a, L_ERR);
+		/* the quoted IP header's protocol, then X past it too */
+		op(&a, BPF_LD | BPF_B | BPF_IND, ICMP_HDR + 9);
+		jmp(&a, BPF_JEQ, inner, L_NEXT, L_DROP);
+		op(&a, BPF_LD | BPF_B | BPF_IND, ICMP_HDR);
+		op(&a, BPF_ALU | BPF_AND | BPF_K, 0xf);
+		op(&a, BPF_ALU | BPF_LSH | BPF_K, 2);
+		op(&a, BPF_ALU | BPF_ADD | BPF_X, 0);
+		op(&a, BPF_MISC | BPF_TAX, 0);
+		if (icmp)
+			match16(&a, true, ICMP_HDR + 4, f->ident, f->ident);
+		else
+			match16(&a, true, ICMP_HDR, lo, hi);
+	} else {
+		/* ICMPv6 from its header; the quoted IPv6 header is 40 octets */
+		op(&a, BPF_LD | BPF_B | BPF_ABS, 0);
+		jmp(&a, BPF_JEQ, 129, L_ECHO, L_NEXT);	/* echo reply */
+		jmp(&a, BPF_JGE, 1, L_NEXT, L_DROP);	/* errors: 1 to 4 */
+		jmp(&a, BPF_JGT, 4, L_DROP, L_ERR);
+		label(&a, L_ECHO);
+		if (icmp)
+			match16(&a, false, 4, f->ident, f->ident);
+		else
+			op(&a, BPF_RET | BPF_K, 0);
+		label(&a, L_ERR);
+		op(&a, BPF_LD | BPF_B | BPF_ABS, ICMP_HDR + 6);	/* next header */
+		jmp(&a, BPF_JEQ, inner, L_NEXT, L_DROP);
+		match16(&a, false, ICMP_HDR + IP6_HDR + (icmp ? 4 : 0), icmp ? f->ident : lo,
+			icmp ? f->ident : hi);
+	}
+	label(&a, L_ACCEPT);
+	op(&a, BPF_RET | BPF_K, 0x40000);
+	label(&a, L_DROP);
+	op(&a, BPF_RET | BPF_K, 0);
+	if (a.n > PP_FILTER_MAX)
+		return -EINVAL;
+	for (i = 0; i < a.nfix; i++) {
+		unsigned at = a.fix[i].insn, t = a.fix[i].jt, e = a.fix[i].jf;
+		unsigned dt = t == L_NEXT ? 0 : a.at[t] - at - 1;
+		unsigned de = e == L_NEXT ? 0 : a.at[e] - at - 1;
+
+		if (dt > 255 || de > 255)
+			return -EINVAL;
+		prog[at].jt = (uint8_t)dt;
+		prog[at].jf = (uint8_t)de;
+	}
+	return (int)a.n;
 }

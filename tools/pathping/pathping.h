@@ -208,6 +208,20 @@ int pp_reply_parse(const struct pp_flow *f, bool is_tcp, const uint8_t *buf, siz
 int pp_dgram_id(const struct pp_flow *f, bool echo_reply, const uint8_t *buf, size_t len,
 		uint16_t *ret_id);
 
+/*
+ * A classic BPF program for a receiving raw socket of f (the ICMP socket,
+ * or with tcp_sock the TCP one), so that the kernel hands it only what
+ * answers f: echo replies with f's identifier, ICMP errors quoting a probe
+ * of f's protocol with f's identifier or source port (the --all-paths
+ * range), TCP segments to that port. Every other packet stays in the
+ * kernel: several runs at once (--parallel) no longer read each other's
+ * replies. Offsets as pp_reply_parse() reads them. Returns the program's
+ * length (at most PP_FILTER_MAX), or -EINVAL.
+ */
+#define PP_FILTER_MAX 32
+struct sock_filter;
+int pp_flow_filter(const struct pp_flow *f, bool tcp_sock, struct sock_filter *prog);
+
 /* One's-complement Internet checksum of buf, folded, not inverted, added to sum. */
 uint32_t pp_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
 uint16_t pp_csum_fold(uint32_t sum);

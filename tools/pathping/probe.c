@@ -160,6 +160,29 @@ static int drop_all(struct mp_sock *s)
 	return 0;
 }
 
+/* A raw socket reads only what answers this run's flow (pp_flow_filter). */
+static int flow_filter(struct mp_sock *s, const struct pp_flow *f, bool tcp)
+{
+	struct sock_filter code[PP_FILTER_MAX];
+	int n = pp_flow_filter(f, tcp, code);
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = code };
+
+	if (n < 0)
+		return n;
+	if (setsockopt(mp_sock_fd(s), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	/* what came in before the filter (another run's replies, since no
+	 * probe of ours has left yet) is not ours: drop it unread */
+	{
+		uint8_t b;
+
+		while (recv(mp_sock_fd(s), &b, sizeof(b), MSG_DONTWAIT | MSG_TRUNC) >= 0) {
+			/* one packet a call */
+		}
+	}
+	return 0;
+}
+
 /* ICMPv6 raw sockets see neighbour discovery and more: keep only replies. */
 static int icmp6_filter(struct mp_sock *s)
 {
@@ -315,6 +338,11 @@ static int setup(struct run *rn)
 	if (rn->flow.raw) {
 		rn->rx_icmp = rn->icmp ? rn->icmp : rn->tx;
 		rn->rx_tcp = rn->tcp ? rn->tcp : o->proto == PP_TCP ? rn->tx : NULL;
+		r = flow_filter(rn->rx_icmp, &rn->flow, false);
+		if (r == 0 && rn->rx_tcp)
+			r = flow_filter(rn->rx_tcp, &rn->flow, true);
+		if (r < 0)
+			return r;
 	}
 	/* STYLE.md M3: raw sockets first, then give up privilege for good
 	 * (documented in pathping(1)) */
