@@ -5,7 +5,9 @@
  * code outside libmeshperf). Expected values: replies built by
  * tests/unit/fixtures/gen_pathping.py from the RFC layouts, checksums
  * verified by summing the packet as a receiver would, loss splits and the
- * rate-limit detector worked by hand from the formulas in analyze.c.
+ * rate-limit detector worked by hand from the formulas in analyze.c. The
+ * receive filter (pp_flow_filter) runs in the kernel: on a datagram
+ * socket pair, over the same replies.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -15,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -394,6 +399,74 @@ static void mda_needed(void **state)
 	assert_true(pp_mda_needed(2, 50) < pp_mda_needed(2, 95));
 }
 
+/* Whether the kernel, running pp_flow_filter's program for f, lets pkt
+ * through (a UNIX datagram pair: the program sees the bytes as sent). */
+static bool filter_passes(const struct pp_flow *f, bool tcp, const uint8_t *pkt, size_t n)
+{
+	struct sock_filter code[PP_FILTER_MAX];
+	int len = pp_flow_filter(f, tcp, code), sv[2];
+	struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
+	uint8_t b[4000];
+	ssize_t got;
+
+	assert_true(len > 0 && len <= PP_FILTER_MAX);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)), 0);
+	assert_int_equal(send(sv[0], pkt, n, 0), (ssize_t)n);
+	got = recv(sv[1], b, sizeof(b), MSG_DONTWAIT);
+	close(sv[0]);
+	close(sv[1]);
+	return got == (ssize_t)n;
+}
+
+/* The filter keeps every reply the parser takes as f's (the fixtures of
+ * replies_parse), and drops each of them for a flow with another
+ * identifier and source port (another run's); an --all-paths range takes
+ * its ports. */
+static void receive_filter(void **state)
+{
+	char line[8192], name[64], hex[8000];
+	unsigned sel, kind, id, ext, kept = 0;
+	uint8_t pkt[4000];
+	FILE *f = fopen("tests/unit/fixtures/pathping_replies.txt", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct pp_reply r = { 0 };
+		struct pp_flow fl, other;
+		size_t n;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%63s %u %u %u %u %7999s", name, &sel, &kind, &id,
+					&ext, hex), 6);
+		n = unhex(hex, pkt, sizeof(pkt));
+		flow_init(&fl, (uint8_t)sel);
+		if (!fl.raw || pp_reply_parse(&fl, sel & 16, pkt, n, &r) < 0)
+			continue;
+		if (!filter_passes(&fl, sel & 16, pkt, n))
+			fail_msg("%s: a reply of the flow dropped", name);
+		other = fl;
+		other.ident++;
+		other.sport++;
+		if (filter_passes(&other, sel & 16, pkt, n))
+			fail_msg("%s: another flow's reply kept", name);
+		if (fl.proto != PP_ICMP) {
+			other.sport_base = (uint16_t)(fl.sport - 5);
+			other.sport_span = 6;
+			if (!filter_passes(&other, sel & 16, pkt, n))
+				fail_msg("%s: a reply within the --all-paths range dropped", name);
+			other.sport_base = (uint16_t)(fl.sport + 1);
+			if (filter_passes(&other, sel & 16, pkt, n))
+				fail_msg("%s: a reply outside the --all-paths range kept", name);
+		}
+		kept++;
+	}
+	fclose(f);
+	assert_true(kept >= 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +478,7 @@ int main(void)
 		cmocka_unit_test(ratelimit_detector),
 		cmocka_unit_test(mda_needed),
 		cmocka_unit_test(sport_span),
+		cmocka_unit_test(receive_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -612,6 +612,18 @@ static void match16(struct bpf_asm *a, bool ind, uint32_t k, uint16_t lo, uint16
 	jmp(a, BPF_JGT, hi, L_DROP, L_ACCEPT);
 }
 
+/* L_ECHO: an echo reply is ours by its identifier at 4 (+ X with ind); a
+ * UDP or TCP run has none. L_ERR follows. */
+static void echo_block(struct bpf_asm *a, bool icmp, bool ind, uint16_t ident)
+{
+	label(a, L_ECHO);
+	if (icmp)
+		match16(a, ind, 4, ident, ident);
+	else
+		op(a, BPF_RET | BPF_K, 0);
+	label(a, L_ERR);
+}
+
 int pp_flow_filter(const struct pp_flow *f, bool tcp_sock, struct sock_filter *prog)
 {
 	bool v4 = f->family == AF_INET, icmp = f->proto == PP_ICMP;
@@ -637,13 +649,8 @@ int pp_flow_filter(const struct pp_flow *f, bool tcp_sock, struct sock_filter *p
 		jmp(&a, BPF_JEQ, ICMP4_ECHO_REPLY, L_ECHO, L_NEXT);
 		jmp(&a, BPF_JEQ, ICMP4_UNREACH, L_ERR, L_NEXT);
 		jmp(&a, BPF_JEQ, ICMP4_TIME_EXCEEDED, L_ERR, L_NEXT);
-		jmp(&a, BPF_JEQ, 12, L_ERR, L_DROP);	/* parameter problem */
-		label(&a, L_ECHO);
-		if (icmp)
-			match16(&a, true, 4, f->ident, f->ident);
-		else
-			op(&a, BPF_RET | BPF_K, 0);
-		label(&a, L_ERR);
+		jmp(&a, BPF_JEQ, ICMP4_PARAM_PROB, L_ERR, L_DROP);
+		echo_block(&a, icmp, true, f->ident);
 		/* the quoted IP header's protocol, then X past it too */
 		op(&a, BPF_LD | BPF_B | BPF_IND, ICMP_HDR + 9);
 		jmp(&a, BPF_JEQ, inner, L_NEXT, L_DROP);
@@ -659,15 +666,10 @@ int pp_flow_filter(const struct pp_flow *f, bool tcp_sock, struct sock_filter *p
 	} else {
 		/* ICMPv6 from its header; the quoted IPv6 header is 40 octets */
 		op(&a, BPF_LD | BPF_B | BPF_ABS, 0);
-		jmp(&a, BPF_JEQ, 129, L_ECHO, L_NEXT);	/* echo reply */
-		jmp(&a, BPF_JGE, 1, L_NEXT, L_DROP);	/* errors: 1 to 4 */
-		jmp(&a, BPF_JGT, 4, L_DROP, L_ERR);
-		label(&a, L_ECHO);
-		if (icmp)
-			match16(&a, false, 4, f->ident, f->ident);
-		else
-			op(&a, BPF_RET | BPF_K, 0);
-		label(&a, L_ERR);
+		jmp(&a, BPF_JEQ, ICMP6_ECHO_REPLY, L_ECHO, L_NEXT);
+		jmp(&a, BPF_JGE, ICMP6_UNREACH, L_NEXT, L_DROP);	/* the errors */
+		jmp(&a, BPF_JGT, ICMP6_PARAM_PROB, L_DROP, L_ERR);
+		echo_block(&a, icmp, false, f->ident);
 		op(&a, BPF_LD | BPF_B | BPF_ABS, ICMP_HDR + 6);	/* next header */
 		jmp(&a, BPF_JEQ, inner, L_NEXT, L_DROP);
 		match16(&a, false, ICMP_HDR + IP6_HDR + (icmp ? 4 : 0), icmp ? f->ident : lo,
