@@ -8,9 +8,10 @@
  * (SLL, SLL2) and raw IP; IPv4 (options skipped) and IPv6 (up to
  * MP_PRTT_MAX_EXT extension headers: hop-by-hop, routing, destination
  * options; a fragment is not TCP-decoded), TCP with its options
- * (timestamps and the first two SACK blocks read, the others skipped). Every length is checked against what was
- * captured; a packet cut short is counted as truncated, one whose headers
- * contradict themselves as malformed, and neither is used.
+ * (timestamps and the first two SACK blocks read, the others skipped).
+ * Every length is checked against what was captured; a packet cut short
+ * is counted as truncated, one whose headers contradict themselves as
+ * malformed, and neither is used.
  *
  * Flows. A flow is a TCP connection, both directions, keyed by its
  * addresses and ports. Side "a" sent the first packet seen (the client when

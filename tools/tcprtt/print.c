@@ -321,8 +321,8 @@ static void counters(struct mp_writer *w, const struct tr_result *r)
 	mp_put_u64(w, "rtt_samples", "%" PRIu64 " RTT samples", c->samples);
 	mp_writer_alert(w, c->retrans);
 	mp_put_u64(w, "retrans", "%" PRIu64 " segments retransmitted", c->retrans);
-	mp_put_u64(w, "dsack", "%" PRIu64 " D-SACKed", c->dsack);
 	mp_writer_alert(w, false);
+	mp_put_u64(w, "dsack", "%" PRIu64 " D-SACKed", c->dsack);
 	mp_obj_begin(w, "packets", "packets");
 	mp_put_u64(w, "captured", "%" PRIu64 " captured", c->packets);
 	mp_put_u64(w, "tcp", "%" PRIu64 " TCP", c->tcp);
