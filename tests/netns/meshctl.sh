@@ -208,18 +208,31 @@ test_relay()
 		"back direct $(since "$t1" "$t2") s after the delay went"
 }
 
+# ping_min FILE: the smallest RTT of a ping run (ms).
+ping_min() { awk -F'[/ ]' '/^rtt/ { print $7 }' "$1"; }
+
+# via_paths: site0's path to site1 and site1's to site0.
+via_paths()
+{
+	echo "$(mc 0 show paths -j | jq -r '.paths[] | select(.site == 1) | .path')" \
+		"$(mc 1 show paths -j | jq -r '.paths[] | select(.site == 0) | .path')"
+}
+
 # pathping --via 1 on site0 over 0>2>1: 5 ms each way on site0-site2 and
 # 10 ms on site1-site2; the direct pair 40 ms, site3's pairs to site1 and
 # site2 30 ms (the next best, 0>3>1, costs 15 ms more: the loss below
-# adds about 6 ms to 0>2>1). Segment 0>2's RTT (hop 1's median) lies 0..3 ms
-# above the set 10 ms (the tunnels' own time, as in asym), segment 2>1's
-# added RTT (a difference of two medians) -0.5..3 ms off the set 20 ms, and
-# hop 2's median within 1 ms of ping's to the same address. With every
-# 10th packet from site2 to site1 dropped, the loss is segment 2>1's
-# (5..15 % of 100 probes) and none is 0>2's.
+# adds about 6 ms to 0>2>1). Ping of the relay (hop 1) and of the target
+# at the same time: each hop's smallest RTT within 1 ms of ping's, and
+# their difference, segment 2>1's, 19.5..23 ms for the set 20 (medians
+# move with the load, the smallest RTTs hardly). The segments' figures
+# (medians) never below the set 10 and 20 ms (-0.5 for a difference of
+# medians); the set delays are no upper bound for them: wireguard-go
+# adds 0.5 ms idle, 5 ms on a loaded host. With every 10th packet from
+# site2 to site1 dropped, the loss is segment 2>1's (5..15 % of 100
+# probes) and none is 0>2's.
 test_via()
 {
-	local l out=$T_OUT/via.json rc ping_ms
+	local l out=$T_OUT/via.json rc relay p1 p2
 	mc_start --dwell 2s --hold-down 3s
 	converged 30
 	lab_delay site0-site1 40ms 40ms
@@ -227,26 +240,35 @@ test_via()
 	lab_delay site1-site2 10ms 10ms
 	lab_delay site1-site3 30ms 30ms
 	lab_delay site2-site3 30ms 30ms
-	lab_wait 30 eval '[[ $(mc 0 show paths -j |
-		jq -r ".paths[] | select(.site == 1) | .path") == "0>2>1" ]]' ||
-		{ mc 0 show paths; false; }
+	# both ways through site2: the replies from site1 come back 1>2>0
+	lab_wait 30 eval '[[ $(via_paths) == "0>2>1 1>2>0" ]]' || { via_paths; false; }
+	# the relay's address (hop 1), then ping it and the target while
+	# pathping runs: the same path under the same load
+	n site0 "$PP" --via 1 -j -n -c 3 -i 50ms >"$out"
+	relay=$(jq -r '.via.segments[0].addr' "$out")
+	n site0 ping -n -c 40 -i 0.05 "$relay" >"$T_OUT/ping1" &
+	n site0 ping -n -c 40 -i 0.05 10.201.1.1 >"$T_OUT/ping2" &
 	n site0 "$PP" --via 1 -j -n -c 20 -i 50ms >"$out"
-	ping_ms=$(n site0 ping -n -c 20 -i 0.05 10.201.1.1 |
-		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | sort -n | awk '{ v[NR] = $1 }
-		END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	wait
+	# measured on those paths (a starved host's meshctl may move one)
+	[[ $(via_paths) == "0>2>1 1>2>0" ]] || { echo "paths moved: $(via_paths)"; false; }
+	p1=$(ping_min "$T_OUT/ping1")
+	p2=$(ping_min "$T_OUT/ping2")
 	t_note "site0 --via 1: $(jq -c '.via | {path, traced, follows, segments: [.segments[] |
 		{seg: "\(.from)>\(.to)", rtt_ms, added_ms, link_loss_pct}]}' "$out");" \
-		"ping 10.201.1.1: median $ping_ms ms"
+		"hop minima $(jq -c '[.hops[].rtt_ms.min]' "$out"); ping at once: relay $relay" \
+		"$p1 ms, 10.201.1.1 $p2 ms (minima)"
 	jq -e '.dst == "10.201.1.1" and .reached and .via.path == "0>2>1" and
 		.via.kind == "relay" and .via.traced == "0>2>1" and .via.follows and
 		(.via.segments | length) == 2 and
 		.via.segments[0].from == 0 and .via.segments[0].to == 2 and
 		.via.segments[0].site == 2 and .via.segments[1].site == 1 and
-		.via.segments[0].rtt_ms >= 10 and .via.segments[0].rtt_ms <= 13 and
-		.via.segments[1].added_ms >= 19.5 and .via.segments[1].added_ms <= 23 and
+		.via.segments[0].rtt_ms >= 10 and .via.segments[1].added_ms >= 19.5 and
 		([.via.segments[] | .link_loss_pct == 0] | all)' "$out" >/dev/null
-	awk -v a="$(jq '.via.segments[1].rtt_ms' "$out")" -v b="$ping_ms" \
-		'BEGIN { d = a - b; exit !(d <= 1 && d >= -1) }'
+	# the smallest RTTs, which a loaded host's scheduling leaves alone
+	awk -v a="$(jq '.hops[0].rtt_ms.min' "$out")" -v b="$(jq '.hops[1].rtt_ms.min' "$out")" \
+		-v p1="$p1" -v p2="$p2" 'function abs(x) { return x < 0 ? -x : x }
+		BEGIN { exit !(abs(a - p1) <= 1 && abs(b - p2) <= 1 && b - a >= 19.5 && b - a <= 23) }'
 	n site0 "$PP" --via 1 -n -c 5 -i 50ms >"$T_OUT/via.txt"
 	grep -q '^mesh path to site 1: 0>2>1 (relay, meshctl cost [0-9.]*ms); traced 0>2>1:$' \
 		"$T_OUT/via.txt"
