@@ -181,8 +181,9 @@ test_gen()
 	t_note "bird -p accepts the bird.conf of all $SITES sites ($(wc -l <"$tmp/site0/bird.conf") lines each)"
 	rm -rf "$tmp"
 	# bad operands: one line, exit 2
-	! n site0 "$MC" gen ospf 2>"$T_OUT/err"
-	[[ $(wc -l <"$T_OUT/err") == 1 ]] && grep -q "'ospf'" "$T_OUT/err"
+	! n site0 "$MC" gen ospf 2>"$T_OUT/err" || false
+	[[ $(wc -l <"$T_OUT/err") == 1 ]]
+	grep -q "'ospf'" "$T_OUT/err"
 }
 
 test_routes()
@@ -190,7 +191,11 @@ test_routes()
 	local x t0
 	t0=$(now)
 	up
-	converged 60
+	# a liveness bound (the figure is the note): a probe lost once a
+	# tunnel is up stays in its 100-probe window for 100 s, and until then
+	# a relay can be cheaper; a CI run beside two fuzzers left two pairs
+	# relayed at 60 s. The same bound as failover's and nofight's
+	converged 200
 	t_note "all $SITES sites route every other site directly over BIRD after" \
 		"$(since "$t0" "$(now)") s (bird and meshctl started)"
 	# a site is reached over either tunnel: the other may still wait for

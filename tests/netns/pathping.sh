@@ -484,7 +484,7 @@ test_live()
 			perl -0ne 'print $1 if /\e\[\?1049h(.*?)\e\[\?1049l/s' "$out" |
 				grep -aq $'\e\[1m'
 		else
-			! grep -aq $'\e\[1m' "$out"
+			! grep -aq $'\e\[1m' "$out" || false
 		fi
 	done
 	! n c "$PP" --live -c 5 "${S[4]}" >/dev/null 2>"$LAB_DIR/live.err" || false

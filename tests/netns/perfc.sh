@@ -536,7 +536,7 @@ test_errors()
 	grep -q 'http://\[::1/x: bad URL' "$T_OUT/err"
 	# libcurl is opened at the first URL only: not linked, and a
 	# libcurl.so.4 without curl's functions is named as the cause
-	! ldd "$PERFC" | grep -q libcurl
+	! ldd "$PERFC" | grep -q libcurl || false
 	echo 'int not_curl;' | cc -shared -fPIC -x c -o "$T_OUT/libcurl.so.4" -
 	rc=0
 	LD_LIBRARY_PATH=$T_OUT "$PERFC" --nodes http://127.0.0.1:1/a.json 2>"$T_OUT/err" \
