@@ -54,27 +54,47 @@ static size_t unhex(const char *s, uint8_t *out, size_t len)
 	return n;
 }
 
+/* One case of tests/unit/fixtures/pathping_replies.txt. */
+struct fixture {
+	char name[64];
+	unsigned sel, kind, id, ext;
+	uint8_t pkt[4000];
+	size_t n;
+};
+
+/* The next case of f into *x; false at the end. */
+static bool fixture_next(FILE *f, struct fixture *x)
+{
+	char line[8192], hex[8000];
+
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%63s %u %u %u %u %7999s", x->name, &x->sel,
+					&x->kind, &x->id, &x->ext, hex), 6);
+		x->n = unhex(hex, x->pkt, sizeof(x->pkt));
+		return true;
+	}
+	return false;
+}
+
 static void replies_parse(void **state)
 {
-	char line[8192], name[64], hex[8000];
+	static struct fixture x;
 	unsigned sel, kind, id, ext, cases = 0;
-	uint8_t pkt[4000];
+	uint8_t *pkt = x.pkt;
 	FILE *f = fopen("tests/unit/fixtures/pathping_replies.txt", "r");
 
 	(void)state;
 	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
+	while (fixture_next(f, &x)) {
 		struct pp_reply r = { 0 };
 		struct pp_flow fl;
 		uint16_t got = 0;
-		size_t n;
+		size_t n = x.n;
 		int e;
 
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(sscanf(line, "%63s %u %u %u %u %7999s", name, &sel, &kind, &id,
-					&ext, hex), 6);
-		n = unhex(hex, pkt, sizeof(pkt));
+		sel = x.sel, kind = x.kind, id = x.id, ext = x.ext;
 		flow_init(&fl, (uint8_t)sel);
 		if (!fl.raw) {
 			e = pp_dgram_id(&fl, sel & 32, pkt, n, &got);
@@ -425,23 +445,20 @@ static bool filter_passes(const struct pp_flow *f, bool tcp, const uint8_t *pkt,
  * its ports. */
 static void receive_filter(void **state)
 {
-	char line[8192], name[64], hex[8000];
-	unsigned sel, kind, id, ext, kept = 0;
-	uint8_t pkt[4000];
+	static struct fixture x;
+	unsigned kept = 0;
 	FILE *f = fopen("tests/unit/fixtures/pathping_replies.txt", "r");
 
 	(void)state;
 	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
+	while (fixture_next(f, &x)) {
+		const char *name = x.name;
+		const uint8_t *pkt = x.pkt;
+		unsigned sel = x.sel;
 		struct pp_reply r = { 0 };
 		struct pp_flow fl, other;
-		size_t n;
+		size_t n = x.n;
 
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(sscanf(line, "%63s %u %u %u %u %7999s", name, &sel, &kind, &id,
-					&ext, hex), 6);
-		n = unhex(hex, pkt, sizeof(pkt));
 		flow_init(&fl, (uint8_t)sel);
 		if (!fl.raw || pp_reply_parse(&fl, sel & 16, pkt, n, &r) < 0)
 			continue;
