@@ -166,20 +166,17 @@ static int flow_filter(struct mp_sock *s, const struct pp_flow *f, bool tcp)
 	struct sock_filter code[PP_FILTER_MAX];
 	int n = pp_flow_filter(f, tcp, code);
 	struct sock_fprog prog = { .len = (unsigned short)n, .filter = code };
+	uint8_t b;
 
 	if (n < 0)
 		return n;
 	if (setsockopt(mp_sock_fd(s), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		return -errno;
 	/* what came in before the filter (another run's replies, since no
-	 * probe of ours has left yet) is not ours: drop it unread */
-	{
-		uint8_t b;
-
-		while (recv(mp_sock_fd(s), &b, sizeof(b), MSG_DONTWAIT | MSG_TRUNC) >= 0) {
-			/* one packet a call */
-		}
-	}
+	 * probe of ours has left yet) is not ours: drop it unread, a packet a
+	 * call */
+	while (recv(mp_sock_fd(s), &b, sizeof(b), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		continue;
 	return 0;
 }
 
